@@ -1,0 +1,18 @@
+import { join } from 'node:path';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { platformModules } from '@segmenta/chassis';
+import { ExperimentsConfig } from './config';
+import * as tables from './db/schema';
+
+@Module({})
+export class AppModule {
+  static register(config: ExperimentsConfig): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [...platformModules({ service: 'experiments', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables })],
+      providers: [{ provide: ExperimentsConfig, useValue: config }],
+      exports: [ExperimentsConfig],
+    };
+  }
+}

@@ -1,0 +1,28 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { StoredEvent } from './events.repository';
+
+export class EventResponseDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['identify', 'track', 'page', 'screen', 'group', 'alias'] }) type!: string;
+  @ApiPropertyOptional({ type: String, nullable: true }) name!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) userId!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) anonymousId!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) properties!: Record<string, unknown>;
+  @ApiProperty({ format: 'date-time' }) occurredAt!: string;
+  @ApiProperty({ format: 'date-time' }) receivedAt!: string;
+  @ApiProperty({ format: 'date-time' }) storedAt!: string;
+
+  static from(event: StoredEvent): EventResponseDto {
+    return {
+      id: event.id,
+      type: event.type,
+      name: event.name,
+      userId: event.userId,
+      anonymousId: event.anonymousId,
+      properties: event.properties,
+      occurredAt: event.occurredAt.toISOString(),
+      receivedAt: event.receivedAt.toISOString(),
+      storedAt: event.storedAt.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,5 @@
+export * from './platform/services';
+export * from './platform/streams';
+export * from './platform/envelope';
+export * from './platform/api-error';
+export * from './ingestion/track-event';

@@ -1,0 +1,50 @@
+/**
+ * JetStream streams and subjects (ARCHITECTURE §3). Names are relative: the messaging lib
+ * prefixes them with NATS_PREFIX (stream `segmenta_EVENTS`, subject `segmenta.events.track`)
+ * so that parallel test runs and several deployments can share one NATS server.
+ */
+export const STREAMS = {
+  EVENTS: { name: 'EVENTS', subjects: ['events.>'] },
+  PROFILES: { name: 'PROFILES', subjects: ['profiles.>'] },
+  SEGMENTS: { name: 'SEGMENTS', subjects: ['segments.>'] },
+  OFFERS: { name: 'OFFERS', subjects: ['offers.>', 'loyalty.>', 'journeys.>'] },
+  EXPERIMENTS: { name: 'EXPERIMENTS', subjects: ['experiments.>'] },
+  DLQ: { name: 'DLQ', subjects: ['DLQ.>'] },
+} as const;
+
+export type StreamKey = keyof typeof STREAMS;
+export interface StreamDefinition {
+  readonly name: string;
+  readonly subjects: readonly string[];
+}
+
+export const SEGMENT_EVENT_TYPES = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const;
+export type SegmentEventType = (typeof SEGMENT_EVENT_TYPES)[number];
+
+export const SUBJECTS = {
+  event: (type: SegmentEventType) => `events.${type}`,
+  profilesUpdated: 'profiles.updated',
+  profilesMerged: 'profiles.merged',
+  profilesActivity: 'profiles.activity',
+  profilesErased: 'profiles.erased',
+  segmentsEntered: 'segments.entered',
+  segmentsExited: 'segments.exited',
+  segmentsChanged: 'segments.changed',
+  segmentsKpis: 'segments.kpis',
+  offersServed: 'offers.served',
+  offersRedeemed: 'offers.redeemed',
+  loyaltyPoints: 'loyalty.points',
+  journeysDelivered: 'journeys.delivered',
+  experimentsExposed: 'experiments.exposed',
+  experimentsResults: 'experiments.results',
+  /** Dead-letter subject for a message of `stream` that exhausted its deliveries. */
+  deadLetter: (stream: string) => `DLQ.${stream}`,
+} as const;
+
+/** Request/reply (core NATS, @nestjs/microservices) patterns. */
+export const RPC_PATTERNS = {
+  /** Every service answers `<service>.ping` with its name and status; used by readiness of callers and tests. */
+  ping: (service: string) => `${service}.ping`,
+} as const;
+
+export const DEFAULT_NATS_PREFIX = 'segmenta';

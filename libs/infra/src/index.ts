@@ -1,0 +1,3 @@
+export * from './nats';
+export * from './postgres';
+export * from './process-utils';

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'nats';
+import { findExecutable, freePort, waitFor } from './process-utils';
+
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+export const NATS_INSTALL_HINT =
+  'install it with `apt-get install nats-server` or start one with `docker compose up -d nats postgres`';
+
+export interface NatsEndpoint {
+  url: string;
+  /** How it was found: the configured URL, the local default, or a private server we started. */
+  source: 'configured' | 'local-default' | 'private';
+  stop(): Promise<void>;
+}
+
+/** True when a NATS server answers at `url` and has JetStream enabled. */
+export async function isJetStreamReachable(url: string, timeoutMs = 1500): Promise<boolean> {
+  let nc;
+  try {
+    nc = await connect({ servers: url, timeout: timeoutMs, reconnect: false });
+    const jsm = await nc.jetstreamManager({ timeout: timeoutMs });
+    await jsm.getAccountInfo();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await nc?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * NATS_URL when reachable, else 127.0.0.1:4222, else a private `nats-server -js` on a free port
+ * with a temporary store, else an error whose message is one line naming the install command.
+ */
+export async function ensureNats(options: { url?: string; log?: (line: string) => void } = {}): Promise<NatsEndpoint> {
+  const log = options.log ?? (() => undefined);
+  const noop = async () => undefined;
+  if (options.url) {
+    if (await isJetStreamReachable(options.url)) return { url: options.url, source: 'configured', stop: noop };
+    log(`NATS_URL=${options.url} is not reachable with JetStream; trying ${DEFAULT_NATS_URL}`);
+  }
+  if (await isJetStreamReachable(DEFAULT_NATS_URL)) return { url: DEFAULT_NATS_URL, source: 'local-default', stop: noop };
+
+  const binary = findExecutable('nats-server', ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin']);
+  if (!binary) {
+    throw new Error(`No NATS server with JetStream is reachable and nats-server is not on PATH: ${NATS_INSTALL_HINT}`);
+  }
+  const port = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), 'segmenta-nats-'));
+  const child: ChildProcess = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+    stdio: 'ignore',
+  });
+  const url = `nats://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    rmSync(storeDir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(() => isJetStreamReachable(url, 500), { timeoutMs: 15000, what: `private nats-server on ${url}` });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  log(`started a private nats-server (pid ${child.pid}) on ${url}`);
+  return { url, source: 'private', stop };
+}

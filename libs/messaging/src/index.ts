@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './parse-message';
+export * from './jetstream-client';
+export * from './messaging.module';
+export * from './rpc';
+export * from './envelope';

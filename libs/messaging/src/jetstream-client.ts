@@ -1,0 +1,297 @@
+import { metrics } from '@opentelemetry/api';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JSONCodec,
+  RetentionPolicy,
+  StorageType,
+  connect,
+  headers as createHeaders,
+  nanos,
+  type ConsumerMessages,
+  type JetStreamClient as NatsJetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type NatsConnection,
+  type PubAck,
+} from 'nats';
+import {
+  DEFAULT_NATS_PREFIX,
+  MESSAGE_HEADERS,
+  STREAMS,
+  SUBJECTS,
+  type Envelope,
+  type StreamDefinition,
+  type StreamKey,
+} from '@segmenta/contracts';
+import { extractTraceContext, injectTraceContext, inSpan } from '@segmenta/telemetry';
+import { NonRetryableMessageError } from './errors';
+
+export interface JetStreamClientOptions {
+  url: string;
+  /** Prefix of stream names and subjects (NATS_PREFIX). */
+  prefix?: string;
+  /** Connection name shown by the server (the service name). */
+  name?: string;
+  /** Stream replicas: 1 locally, 3 in a cluster. */
+  replicas?: number;
+  log?: (level: 'log' | 'warn' | 'error', message: string) => void;
+}
+
+export interface ConsumerOptions {
+  stream: StreamKey;
+  /** Durable consumer name; replicas of one service share it and split the work. */
+  durable: string;
+  /** Relative subjects (without prefix) this consumer receives; default: the whole stream. */
+  filterSubjects?: string[];
+  /** Deliveries before a message moves to the DLQ. */
+  maxDeliver?: number;
+  /** How long the server waits for an ack before redelivering. */
+  ackWaitMs?: number;
+  /** Delay before the n-th retry (last value repeats). */
+  backoffMs?: number[];
+  /** Messages pulled per request; keep it small enough to process within ackWait. */
+  batchSize?: number;
+}
+
+export interface MessageContext {
+  subject: string;
+  /** 1 on the first delivery. */
+  deliveryCount: number;
+  streamSequence: number;
+  partitionKey?: string;
+}
+
+export type MessageHandler<T = unknown> = (envelope: Envelope<T>, context: MessageContext) => Promise<void>;
+
+export interface ConsumerHandle {
+  readonly durable: string;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_BACKOFF_MS = [250, 1000, 5000, 15000];
+const codec = JSONCodec<unknown>();
+
+function isEnvelope(value: unknown): value is Envelope {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.id === 'string' && typeof v.type === 'string' && typeof v.occurredAt === 'string' && 'data' in v;
+}
+
+/**
+ * JetStream behind a small API: idempotent stream provisioning, publishing envelopes with
+ * Nats-Msg-Id, and durable pull consumers that ack only after the handler resolved, retry with
+ * backoff and dead-letter after maxDeliver.
+ */
+export class JetStreamClient {
+  readonly prefix: string;
+  private readonly consumers = new Set<ConsumerHandle>();
+  private readonly deadLettered = metrics.getMeter('segmenta').createCounter('segmenta.messaging.dead_lettered', {
+    description: 'Messages moved to the DLQ stream after exhausting their deliveries',
+  });
+
+  private constructor(
+    readonly connection: NatsConnection,
+    private readonly js: NatsJetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly options: JetStreamClientOptions,
+  ) {
+    this.prefix = options.prefix ?? DEFAULT_NATS_PREFIX;
+  }
+
+  static async connect(options: JetStreamClientOptions): Promise<JetStreamClient> {
+    const connection = await connect({
+      servers: options.url,
+      name: options.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+    const jsm = await connection.jetstreamManager();
+    return new JetStreamClient(connection, connection.jetstream(), jsm, options);
+  }
+
+  streamName(stream: StreamKey): string {
+    return `${this.prefix}_${STREAMS[stream].name}`;
+  }
+
+  subject(relative: string): string {
+    return `${this.prefix}.${relative}`;
+  }
+
+  /** Creates or updates the given streams (default: all of ARCHITECTURE §3 plus the DLQ). */
+  async provisionStreams(keys: StreamKey[] = Object.keys(STREAMS) as StreamKey[]): Promise<void> {
+    for (const key of keys) {
+      const definition: StreamDefinition = STREAMS[key];
+      const config = {
+        name: this.streamName(key),
+        subjects: definition.subjects.map((s) => this.subject(s)),
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        num_replicas: this.options.replicas ?? 1,
+        duplicate_window: nanos(2 * 60 * 1000),
+      };
+      try {
+        await this.jsm.streams.info(config.name);
+        await this.jsm.streams.update(config.name, config);
+      } catch (error) {
+        if (!/stream not found/i.test(String((error as Error).message))) throw error;
+        try {
+          await this.jsm.streams.add(config);
+        } catch (addError) {
+          // Another service created it between our look-up and add.
+          if (!/already in use/i.test(String((addError as Error).message))) throw addError;
+        }
+      }
+    }
+  }
+
+  /** Publishes an envelope and resolves once JetStream has stored it. */
+  async publish<T>(relativeSubject: string, envelope: Envelope<T>, options: { partitionKey?: string } = {}): Promise<PubAck> {
+    const subject = this.subject(relativeSubject);
+    return inSpan(`publish ${relativeSubject}`, { kind: 'producer', attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.message.id': envelope.id } }, async () => {
+      const headers = createHeaders();
+      if (options.partitionKey) headers.set(MESSAGE_HEADERS.partitionKey, options.partitionKey);
+      injectTraceContext(headers);
+      return this.js.publish(subject, codec.encode(envelope), { msgID: envelope.id, headers });
+    });
+  }
+
+  /** Starts a durable pull consumer; resolves once it is subscribed. */
+  async consume<T>(options: ConsumerOptions, handler: MessageHandler<T>): Promise<ConsumerHandle> {
+    const stream = this.streamName(options.stream);
+    await this.ensureConsumer(stream, options);
+    const consumer = await this.js.consumers.get(stream, options.durable);
+    const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize ?? 32 });
+    const loop = (async () => {
+      for await (const msg of messages) {
+        await this.handleMessage(options, msg, handler as MessageHandler);
+      }
+    })().catch((error: unknown) => this.log('error', `consumer ${options.durable} stopped: ${(error as Error).message}`));
+    let stopped = false;
+    const handle: ConsumerHandle = {
+      durable: options.durable,
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        this.consumers.delete(handle);
+        // Unprocessed buffered messages are not acked and are redelivered after ackWait.
+        messages.stop();
+        await loop;
+      },
+    };
+    this.consumers.add(handle);
+    return handle;
+  }
+
+  /** Stops the consumers (finishing the message in hand) and drains the connection. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    if (!this.connection.isClosed()) await this.connection.drain().catch(() => undefined);
+  }
+
+  /** Closes without draining: what a crash looks like to the server. */
+  async close(): Promise<void> {
+    if (!this.connection.isClosed()) await this.connection.close();
+  }
+
+  private async ensureConsumer(stream: string, options: ConsumerOptions): Promise<void> {
+    const filters = (options.filterSubjects ?? []).map((s) => this.subject(s));
+    const config = {
+      durable_name: options.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(options.ackWaitMs ?? 30000),
+      // The client dead-letters after maxDeliver; the server never drops a message on its own,
+      // so a crash during the last attempt cannot lose it.
+      max_deliver: -1,
+      max_ack_pending: 1000,
+      ...(filters.length === 1 ? { filter_subject: filters[0] } : {}),
+      ...(filters.length > 1 ? { filter_subjects: filters } : {}),
+    };
+    try {
+      await this.jsm.consumers.info(stream, options.durable);
+      await this.jsm.consumers.update(stream, options.durable, config);
+    } catch (error) {
+      if (!/consumer not found/i.test(String((error as Error).message))) throw error;
+      await this.jsm.consumers.add(stream, config);
+    }
+  }
+
+  private async handleMessage(options: ConsumerOptions, msg: JsMsg, handler: MessageHandler): Promise<void> {
+    const deliveryCount = msg.info.redeliveryCount;
+    const maxDeliver = options.maxDeliver ?? 5;
+    try {
+      const envelope = this.decode(msg);
+      const context: MessageContext = {
+        subject: msg.subject,
+        deliveryCount,
+        streamSequence: msg.seq,
+        partitionKey: msg.headers?.has(MESSAGE_HEADERS.partitionKey) ? msg.headers.get(MESSAGE_HEADERS.partitionKey) : undefined,
+      };
+      await inSpan(
+        `process ${msg.subject.slice(this.prefix.length + 1)}`,
+        {
+          kind: 'consumer',
+          parent: extractTraceContext(msg.headers),
+          attributes: { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, 'messaging.consumer.group.name': options.durable, 'messaging.message.id': envelope.id },
+        },
+        () => handler(envelope, context),
+      );
+    } catch (error) {
+      const retryable = !(error instanceof NonRetryableMessageError);
+      if (retryable && deliveryCount < maxDeliver) {
+        const backoff = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+        const delay = backoff[Math.min(deliveryCount - 1, backoff.length - 1)];
+        this.log('warn', `${options.durable}: delivery ${deliveryCount}/${maxDeliver} of ${msg.subject} #${msg.seq} failed, retrying in ${delay} ms: ${(error as Error).message}`);
+        msg.nak(delay);
+        return;
+      }
+      await this.deadLetter(options, msg, error as Error, deliveryCount);
+      return;
+    }
+    try {
+      await msg.ackAck();
+    } catch (error) {
+      // The work committed; a lost ack means a redelivery that the handler's idempotency absorbs.
+      this.log('warn', `${options.durable}: ack of ${msg.subject} #${msg.seq} not confirmed: ${(error as Error).message}`);
+    }
+  }
+
+  private decode(msg: JsMsg): Envelope {
+    let value: unknown;
+    try {
+      value = codec.decode(msg.data);
+    } catch (error) {
+      throw new NonRetryableMessageError(`message is not JSON: ${(error as Error).message}`);
+    }
+    if (!isEnvelope(value)) throw new NonRetryableMessageError('message is not an envelope { id, type, occurredAt, data }');
+    return value;
+  }
+
+  private async deadLetter(options: ConsumerOptions, msg: JsMsg, error: Error, deliveryCount: number): Promise<void> {
+    const headers = createHeaders();
+    headers.set(MESSAGE_HEADERS.error, error.message.slice(0, 1000).replace(/[\r\n]+/g, ' '));
+    headers.set(MESSAGE_HEADERS.originalSubject, msg.subject);
+    headers.set(MESSAGE_HEADERS.originalStream, this.streamName(options.stream));
+    headers.set(MESSAGE_HEADERS.deliveries, String(deliveryCount));
+    if (msg.headers) for (const key of ['traceparent', 'tracestate']) if (msg.headers.has(key)) headers.set(key, msg.headers.get(key));
+    try {
+      await this.js.publish(this.subject(SUBJECTS.deadLetter(STREAMS[options.stream].name)), msg.data, {
+        headers,
+        msgID: `dlq:${options.durable}:${msg.info.stream}:${msg.seq}`,
+      });
+    } catch (publishError) {
+      // Could not park it: keep it on the stream and try again later rather than lose it.
+      this.log('error', `${options.durable}: could not dead-letter ${msg.subject} #${msg.seq}: ${(publishError as Error).message}`);
+      msg.nak(5000);
+      return;
+    }
+    this.deadLettered.add(1, { stream: options.stream, consumer: options.durable });
+    this.log('error', `${options.durable}: ${msg.subject} #${msg.seq} moved to DLQ after ${deliveryCount} deliveries: ${error.message}`);
+    msg.term();
+  }
+
+  private log(level: 'log' | 'warn' | 'error', message: string): void {
+    this.options.log?.(level, message);
+  }
+}

@@ -1,0 +1,101 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  SetMetadata,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { StreamKey } from '@segmenta/contracts';
+import { JetStreamClient, type ConsumerHandle, type ConsumerOptions, type MessageHandler } from './jetstream-client';
+
+export interface MessagingModuleOptions {
+  url: string;
+  prefix: string;
+  /** The service name: connection name. */
+  service: string;
+  replicas?: number;
+  /** Streams provisioned at start-up (default: all). */
+  streams?: StreamKey[];
+  /** Defaults applied to every @JetStreamConsumer of the app (e.g. ackWaitMs from config). */
+  consumerDefaults?: Partial<Pick<ConsumerOptions, 'ackWaitMs' | 'maxDeliver' | 'backoffMs' | 'batchSize'>>;
+}
+
+const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+const CONSUMER_METADATA = 'segmenta:jetstream-consumer';
+
+/**
+ * Marks a provider method as the handler of a durable JetStream pull consumer. The method gets
+ * `(envelope, context)`; the message is acked after it resolves, retried when it throws.
+ */
+export const JetStreamConsumer = (options: ConsumerOptions) => SetMetadata(CONSUMER_METADATA, options);
+
+@Injectable()
+class JetStreamConsumerExplorer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('JetStream');
+  private readonly handles: ConsumerHandle[] = [];
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    private readonly client: JetStreamClient,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingModuleOptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
+      const prototype = Object.getPrototypeOf(instance) as object;
+      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+        const method = instance[methodName];
+        if (typeof method !== 'function') continue;
+        const consumer = this.reflector.get<ConsumerOptions | undefined>(CONSUMER_METADATA, method);
+        if (!consumer) continue;
+        const handler: MessageHandler = (envelope, context) => method.call(instance, envelope, context);
+        this.handles.push(await this.client.consume({ ...this.options.consumerDefaults, ...consumer }, handler));
+        this.logger.log(`consuming ${consumer.stream} as ${consumer.durable}`);
+      }
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    // Finish the message in hand, then drain, before the database pool closes.
+    await this.client.drain();
+  }
+}
+
+@Module({})
+export class MessagingModule {
+  static forRoot(options: MessagingModuleOptions): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      imports: [DiscoveryModule],
+      providers: [
+        { provide: MESSAGING_OPTIONS, useValue: options },
+        {
+          provide: JetStreamClient,
+          useFactory: async () => {
+            const logger = new Logger('JetStream');
+            const client = await JetStreamClient.connect({
+              url: options.url,
+              prefix: options.prefix,
+              name: options.service,
+              replicas: options.replicas,
+              log: (level, message) => logger[level](message),
+            });
+            await client.provisionStreams(options.streams);
+            return client;
+          },
+        },
+        JetStreamConsumerExplorer,
+      ],
+      exports: [JetStreamClient],
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { Pool } from 'pg';
+
+/** The Drizzle database every repository receives, whichever driver is underneath. */
+export type Db<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<
+  PgQueryResultHKT,
+  TSchema
+>;
+
+export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
+  /** PostgreSQL server URL. Unset: embedded PGlite. */
+  url?: string;
+  /** PGlite data directory (unset with no url: in memory). */
+  pgliteDataDir?: string;
+  /** Drizzle schema objects (tables), for relational queries. */
+  schema?: TSchema;
+  /** Pool size for node-postgres. */
+  poolSize?: number;
+  /** application_name reported to the server. */
+  applicationName?: string;
+}
+
+export interface Database<TSchema extends Record<string, unknown> = Record<string, never>> {
+  readonly db: Db<TSchema>;
+  readonly driver: 'node-postgres' | 'pglite';
+  /** Runs `select 1`; throws when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function openDatabase<TSchema extends Record<string, unknown> = Record<string, never>>(
+  options: DatabaseOptions<TSchema>,
+): Database<TSchema> {
+  if (options.url) {
+    const pool = new Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      application_name: options.applicationName,
+    });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    const db = drizzlePg(pool, { schema: options.schema }) as unknown as Db<TSchema>;
+    let closed = false;
+    return {
+      db,
+      driver: 'node-postgres',
+      ping: async () => {
+        await db.execute(sql`select 1`);
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await pool.end();
+      },
+    };
+  }
+  if (options.pgliteDataDir && !options.pgliteDataDir.startsWith('memory://')) {
+    mkdirSync(options.pgliteDataDir, { recursive: true });
+  }
+  const client = new PGlite(options.pgliteDataDir);
+  const db = drizzlePglite(client, { schema: options.schema }) as unknown as Db<TSchema>;
+  return {
+    db,
+    driver: 'pglite',
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: async () => {
+      if (!client.closed) await client.close();
+    },
+  };
+}

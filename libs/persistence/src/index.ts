@@ -1,0 +1,5 @@
+export * from './database';
+export * from './migrations';
+export * from './transaction';
+export * from './persistence.module';
+export * from './testing/test-database';

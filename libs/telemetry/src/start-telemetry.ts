@@ -1,0 +1,51 @@
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  /** OTLP/HTTP base URL (OTEL_EXPORTER_OTLP_ENDPOINT). Unset: spans are created but not exported. */
+  otlpEndpoint?: string;
+}
+
+export interface Telemetry {
+  shutdown(): Promise<void>;
+}
+
+let started: Telemetry | undefined;
+
+/**
+ * Starts the OpenTelemetry NodeSDK with HTTP, Express, Nest and pg instrumentation. Call it before
+ * the Nest modules are required: instrumentation patches `require`. Without an endpoint a tracer
+ * provider is still registered, so trace ids reach the logs and message headers.
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  if (started) return started;
+  // The SDK would otherwise export metrics and logs to localhost:4318 and stall shutdown retrying.
+  process.env.OTEL_METRICS_EXPORTER ??= 'none';
+  process.env.OTEL_LOGS_EXPORTER ??= 'none';
+  const spanProcessor = options.otlpEndpoint
+    ? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))
+    : new NoopSpanProcessor();
+  const sdk = new NodeSDK({
+    serviceName: options.serviceName,
+    spanProcessors: [spanProcessor],
+    instrumentations: [
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === '/health' || req.url === '/ready' }),
+      new ExpressInstrumentation(),
+      new NestInstrumentation(),
+      new PgInstrumentation(),
+    ],
+  });
+  sdk.start();
+  started = {
+    shutdown: async () => {
+      await sdk.shutdown().catch(() => undefined);
+    },
+  };
+  return started;
+}
