@@ -1,6 +1,6 @@
-import { bootService } from '@segmenta/chassis';
+import { bootService, runService } from '@segmenta/chassis';
 import { SERVICE_PORTS } from '@segmenta/contracts';
-import type { LogSink } from '@segmenta/telemetry';
+import type { LogSink, Telemetry } from '@segmenta/telemetry';
 import { AppModule } from './app.module';
 import { IngestionConfig } from './config';
 
@@ -18,4 +18,9 @@ export function startIngestion(env: Record<string, string | undefined>, logSink?
     bodyLimit: '512kb',
     logSink,
   });
+}
+
+/** The process entry point (main.ts): start from the process environment, exit 1 on bad config. */
+export function main(telemetry: Telemetry): Promise<void> {
+  return runService(() => startIngestion(process.env), telemetry);
 }

@@ -1,9 +1,7 @@
 import { startTelemetry } from '@segmenta/telemetry';
 
-// Telemetry first: its instrumentation patches modules as they are required.
+// Telemetry first: its instrumentation patches modules as they are required, so the service
+// itself (Nest, express, pg) is loaded only afterwards.
 const telemetry = startTelemetry({ serviceName: 'offers', otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT });
 
-void import('@segmenta/chassis').then(async ({ runService }) => {
-  const { startOffers } = await import('./start');
-  await runService(() => startOffers(process.env), telemetry);
-});
+void import('./start').then(({ main }) => main(telemetry));

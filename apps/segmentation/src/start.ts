@@ -1,6 +1,6 @@
-import { bootService } from '@segmenta/chassis';
+import { bootService, runService } from '@segmenta/chassis';
 import { SERVICE_PORTS } from '@segmenta/contracts';
-import type { LogSink } from '@segmenta/telemetry';
+import type { LogSink, Telemetry } from '@segmenta/telemetry';
 import { AppModule } from './app.module';
 import { SegmentationConfig } from './config';
 
@@ -16,4 +16,9 @@ export function startSegmentation(env: Record<string, string | undefined>, logSi
     module: (config) => AppModule.register(config),
     logSink,
   });
+}
+
+/** The process entry point (main.ts): start from the process environment, exit 1 on bad config. */
+export function main(telemetry: Telemetry): Promise<void> {
+  return runService(() => startSegmentation(process.env), telemetry);
 }

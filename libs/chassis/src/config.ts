@@ -23,22 +23,22 @@ export class BaseServiceConfig {
   DATA_DIR?: string;
 
   @Matches(/^(nats|tls|ws|wss):\/\/\S+$/, { message: 'must be a nats:// URL (or a comma-free tls://, ws:// URL)' })
-  NATS_URL: string = 'nats://127.0.0.1:4222';
+  NATS_URL = 'nats://127.0.0.1:4222';
 
   @Matches(/^[A-Za-z0-9_-]{1,32}$/, { message: 'must be 1-32 letters, digits, _ or - (it names streams and subjects)' })
-  NATS_PREFIX: string = DEFAULT_NATS_PREFIX;
+  NATS_PREFIX = DEFAULT_NATS_PREFIX;
 
   /** Stream replicas: 1 locally, 3 on a clustered NATS. */
   @Type(() => Number)
   @IsInt({ message: 'must be 1, 3 or 5' })
   @IsIn([1, 3, 5], { message: 'must be 1, 3 or 5' })
-  NATS_STREAM_REPLICAS: number = 1;
+  NATS_STREAM_REPLICAS = 1;
 
   /** How long JetStream waits for an ack before redelivering a message. */
   @Type(() => Number)
   @IsInt({ message: 'must be an integer number of milliseconds' })
   @Min(500, { message: 'must be at least 500 ms' })
-  NATS_ACK_WAIT_MS: number = 30000;
+  NATS_ACK_WAIT_MS = 30000;
 
   @IsOptional()
   @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s):// URL of an OTLP/HTTP endpoint' })

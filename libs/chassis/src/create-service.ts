@@ -22,7 +22,8 @@ export interface ServiceDefinition {
 
 /**
  * Builds a service the same way in production and in tests: JSON logs, the global validation
- * pipe and error filter, OpenAPI at /docs, the NATS request/reply transport, shutdown hooks.
+ * pipe and error filter, OpenAPI at /docs, the NATS request/reply transport. `app.close()` drains
+ * the JetStream consumers, then closes the database (runService wires it to SIGTERM/SIGINT).
  * It listens on config.PORT (0 picks a free port); read the port back with `app.getUrl()`.
  */
 export async function createService(definition: ServiceDefinition): Promise<INestApplication> {
@@ -36,7 +37,6 @@ export async function createService(definition: ServiceDefinition): Promise<INes
   app.useBodyParser('json', { limit: definition.bodyLimit ?? '100kb' });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter(logger));
-  app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(
     app,

@@ -2,28 +2,46 @@ import type { INestApplication } from '@nestjs/common';
 import type { Telemetry } from '@segmenta/telemetry';
 import { ConfigError } from './config';
 
+/** How long a graceful shutdown may take before the process gives up and exits 1. */
+const SHUTDOWN_TIMEOUT_MS = 25000;
+
 /**
- * Entry point helper for main.ts: a configuration error prints its one line and exits 1; any
- * other start-up error is printed with its cause; telemetry is flushed after the app closes.
+ * Entry point helper for main.ts. A configuration error prints its one line and exits 1; any other
+ * start-up error prints its stack and exits 1. On SIGTERM/SIGINT the app closes (consumers drain,
+ * the message in hand is finished and acked, the pool closes), spans are flushed, and the process
+ * exits 0.
  */
 export async function runService(start: () => Promise<INestApplication>, telemetry?: Telemetry): Promise<void> {
   let app: INestApplication;
   try {
     app = await start();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-    } else {
-      process.stderr.write(`Start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    }
+    process.stderr.write(
+      error instanceof ConfigError
+        ? `${error.message}\n`
+        : `Start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     await telemetry?.shutdown();
     process.exit(1);
   }
-  // Nest's shutdown hooks close the app on SIGTERM/SIGINT; flush spans after that.
-  process.once('exit', () => undefined);
-  const close = app.close.bind(app);
-  app.close = async () => {
-    await close();
-    await telemetry?.shutdown();
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const timer = setTimeout(() => {
+      process.stderr.write(`Shutdown after ${signal} took longer than ${SHUTDOWN_TIMEOUT_MS} ms; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    try {
+      await app.close();
+      await telemetry?.shutdown();
+      process.exit(0);
+    } catch (error) {
+      process.stderr.write(`Shutdown failed: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
   };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
 }

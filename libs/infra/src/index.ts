@@ -1,3 +1,4 @@
 export * from './nats';
 export * from './postgres';
 export * from './process-utils';
+export * from './service-process';

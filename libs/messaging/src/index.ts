@@ -4,3 +4,4 @@ export * from './jetstream-client';
 export * from './messaging.module';
 export * from './rpc';
 export * from './envelope';
+export * from './testing/test-prefix';

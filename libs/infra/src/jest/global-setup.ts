@@ -2,7 +2,6 @@ import { ensureNats, type NatsEndpoint } from '../nats';
 import { ensurePostgres } from '../postgres';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __segmentaNats: NatsEndpoint | undefined;
 }
 
