@@ -8,5 +8,7 @@ const projectDirs = ['apps', 'libs', 'tools']
   .filter((dir) => fs.existsSync(path.join(__dirname, dir, 'jest.config.js')));
 
 module.exports = {
+  // Global options (testTimeout is one) are read here, not from the projects.
+  testTimeout: 30000,
   projects: projectDirs.map((dir) => `<rootDir>/${dir}/jest.config.js`),
 };

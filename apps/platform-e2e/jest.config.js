@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'platform-e2e', rootDir: __dirname, testTimeout: 120000 };
+module.exports = { ...require('../../jest.preset.js'), displayName: 'platform-e2e', rootDir: __dirname };

@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { Client } from 'pg';
 import request from 'supertest';
-import { startServiceProcess, waitFor, type ServiceProcess } from '@segmenta/infra';
+import { freePort, startServiceProcess, waitFor, type ServiceProcess } from '@segmenta/infra';
 import { createTestNamespace } from '@segmenta/messaging';
 import { createTestDatabase, type TestDatabase } from '@segmenta/persistence';
 
@@ -9,6 +10,9 @@ import { createTestDatabase, type TestDatabase } from '@segmenta/persistence';
  * The first vertical slice, with each service as its own OS process on a random port against the
  * real NATS and PostgreSQL: POST /v1/track on ingestion → EVENTS stream → profiles → its database.
  */
+// Services start as processes; the crash test pushes 1,500 events through them.
+jest.setTimeout(120_000);
+
 const natsUrl = process.env.NATS_URL as string;
 const namespace = createTestNamespace(natsUrl, 'e2e');
 let database: TestDatabase;
@@ -28,8 +32,8 @@ function serviceEnv(extra: Record<string, string> = {}): Record<string, string |
   };
 }
 
-async function start(app: string): Promise<ServiceProcess> {
-  const service = await startServiceProcess({ app, env: serviceEnv() });
+async function start(app: string, extra: Record<string, string> = {}): Promise<ServiceProcess> {
+  const service = await startServiceProcess({ app, env: serviceEnv(extra) });
   running.add(service);
   return service;
 }
@@ -117,5 +121,75 @@ describe('track → profiles, across processes', () => {
     expect(stored).toEqual({ total: expected, distinct: expected });
     const missing = await db.query('select id from unnest($1::text[]) as id where id not in (select id from profiles.events)', [[...ids, ...lateIds]]);
     expect(missing.rows).toEqual([]);
+  });
+});
+
+interface ExportedSpan {
+  service: string;
+  name: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+}
+
+/** A minimal OTLP/HTTP (JSON) trace receiver: what a collector would get from the services. */
+async function startOtlpReceiver(): Promise<{ url: string; spans: ExportedSpan[]; server: Server }> {
+  const spans: ExportedSpan[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        resourceSpans: Array<{
+          resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> };
+          scopeSpans: Array<{ spans: Array<{ name: string; traceId: string; spanId: string; parentSpanId?: string }> }>;
+        }>;
+      };
+      for (const resourceSpans of body.resourceSpans) {
+        const service = resourceSpans.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '?';
+        for (const scope of resourceSpans.scopeSpans) for (const span of scope.spans) spans.push({ service, ...span });
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${port}`, spans, server };
+}
+
+describe('tracing across processes', () => {
+  it('continues one trace from the HTTP request through ingestion, JetStream and profiles', async () => {
+    for (const service of [...running]) {
+      if (service.name === 'profiles') {
+        await service.stop();
+        running.delete(service);
+      }
+    }
+    const receiver = await startOtlpReceiver();
+    try {
+      const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' };
+      const tracedIngestion = await start('ingestion', otel);
+      await start('profiles', otel);
+      const traceId = randomBytes(16).toString('hex');
+      const messageId = `traced-${randomUUID()}`;
+      await request(tracedIngestion.url)
+        .post('/v1/track')
+        .set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`)
+        .send({ messageId, userId: 'traced-user', event: 'Product Added' })
+        .expect(200);
+      await waitFor(() => receiver.spans.some((s) => s.service === 'profiles' && s.traceId === traceId && s.name === 'process events.track'), {
+        timeoutMs: 15000,
+        what: "profiles' consumer span in the caller's trace",
+      });
+      const inTrace = receiver.spans.filter((s) => s.traceId === traceId);
+      const publish = inTrace.find((s) => s.service === 'ingestion' && s.name === 'publish events.track');
+      const consume = inTrace.find((s) => s.service === 'profiles' && s.name === 'process events.track');
+      expect(publish).toBeDefined();
+      expect(consume?.parentSpanId).toBe(publish?.spanId);
+      // The HTTP server span of ingestion is in the same trace (auto-instrumentation in the child process).
+      expect(inTrace.some((s) => s.service === 'ingestion' && /POST/.test(s.name))).toBe(true);
+    } finally {
+      receiver.server.close();
+    }
   });
 });

@@ -61,7 +61,9 @@ export function toApiError(exception: unknown): ApiErrorBody {
     const response = exception.getResponse();
     if (typeof response === 'object' && response !== null) {
       const r = response as Partial<ApiErrorBody> & { message?: unknown };
-      const message = Array.isArray(r.message) ? r.message.join('; ') : String(r.message ?? exception.message);
+      let message = Array.isArray(r.message) ? r.message.join('; ') : String(r.message ?? exception.message);
+      // Nest turns body-parser's SyntaxError into a bare BadRequestException with JSON.parse's text.
+      if (status === 400 && !r.details && /\bJSON\b/.test(message)) message = `Malformed JSON in request body: ${message}`;
       return { statusCode: status, error: r.error ?? REASON[status] ?? 'Error', message, details: r.details ?? [] };
     }
     return { statusCode: status, error: REASON[status] ?? 'Error', message: String(response), details: [] };

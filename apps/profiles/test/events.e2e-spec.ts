@@ -1,0 +1,109 @@
+import type { INestApplication } from '@nestjs/common';
+import { JSONCodec, connect, headers, type NatsConnection } from 'nats';
+import request from 'supertest';
+import type { TrackEventV1 } from '@segmenta/contracts';
+import { waitFor } from '@segmenta/infra';
+import { createEnvelope, createTestNamespace } from '@segmenta/messaging';
+import { availableTestDrivers, createTestDatabase, type TestDatabase } from '@segmenta/persistence';
+import { startProfiles } from '../src/start';
+
+const natsUrl = process.env.NATS_URL as string;
+
+function trackEvent(messageId: string, overrides: Partial<TrackEventV1> = {}): TrackEventV1 {
+  return {
+    messageId,
+    userId: 'u-1',
+    event: 'Product Viewed',
+    properties: { category: 'cameras' },
+    context: {},
+    timestamp: '2026-11-21T08:00:00.000Z',
+    receivedAt: '2026-11-21T08:00:01.000Z',
+    ...overrides,
+  };
+}
+
+describe.each(availableTestDrivers())('profiles consuming EVENTS (%s)', (driver) => {
+  const namespace = createTestNamespace(natsUrl, 'prof');
+  let database: TestDatabase;
+  let app: INestApplication;
+  let nc: NatsConnection;
+  let http: ReturnType<typeof request>;
+
+  /** Publishes like ingestion does, but with a chosen Nats-Msg-Id to get past JetStream's own dedupe. */
+  async function publish(data: unknown, msgId: string): Promise<void> {
+    const h = headers();
+    await nc.jetstream().publish(`${namespace.prefix}.events.track`, JSONCodec().encode(createEnvelope('track', data, { id: (data as TrackEventV1).messageId ?? msgId })), {
+      msgID: msgId,
+      headers: h,
+    });
+  }
+
+  const stored = async (id: string) => (await http.get(`/v1/events/${encodeURIComponent(id)}`)).status === 200;
+
+  beforeAll(async () => {
+    database = await createTestDatabase({ driver });
+    app = await startProfiles(
+      { PORT: '0', NATS_URL: natsUrl, NATS_PREFIX: namespace.prefix, DATABASE_URL: database.url, DATA_DIR: 'memory://', LOG_LEVEL: 'fatal' },
+      () => undefined,
+    );
+    http = request(app.getHttpServer());
+    nc = await connect({ servers: natsUrl });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await nc?.close();
+    await database?.drop();
+    await namespace.cleanup();
+  });
+
+  it('stores a tracked event and serves it by messageId', async () => {
+    await publish(trackEvent('ev-1'), 'ev-1');
+    await waitFor(() => stored('ev-1'), { what: 'ev-1 stored' });
+    const response = await http.get('/v1/events/ev-1').expect(200);
+    expect(response.body).toMatchObject({
+      id: 'ev-1',
+      type: 'track',
+      name: 'Product Viewed',
+      userId: 'u-1',
+      anonymousId: null,
+      properties: { category: 'cameras' },
+      occurredAt: '2026-11-21T08:00:00.000Z',
+      receivedAt: '2026-11-21T08:00:01.000Z',
+    });
+  });
+
+  it('stores an event delivered twice (past JetStream dedupe) once, keeping the first copy', async () => {
+    await publish(trackEvent('ev-dup', { properties: { copy: 1 } }), 'ev-dup-a');
+    await publish(trackEvent('ev-dup', { properties: { copy: 2 } }), 'ev-dup-b');
+    await publish(trackEvent('ev-after-dup'), 'ev-after-dup');
+    // Per-subject order: once the later event is stored, both copies have been handled.
+    await waitFor(() => stored('ev-after-dup'), { what: 'ev-after-dup stored' });
+    const response = await http.get('/v1/events/ev-dup').expect(200);
+    expect(response.body.properties).toEqual({ copy: 1 });
+  });
+
+  it('dead-letters an event whose data is invalid and keeps consuming', async () => {
+    const jsm = await nc.jetstreamManager();
+    const dlq = `${namespace.prefix}_DLQ`;
+    const before = (await jsm.streams.info(dlq)).state.messages;
+    await publish({ ...trackEvent('ev-bad'), timestamp: 'not a date' }, 'ev-bad');
+    await publish(trackEvent('ev-good'), 'ev-good');
+    await waitFor(() => stored('ev-good'), { what: 'ev-good stored' });
+    await waitFor(async () => (await jsm.streams.info(dlq)).state.messages === before + 1, { what: 'ev-bad dead-lettered' });
+    expect(await stored('ev-bad')).toBe(false);
+  });
+
+  it('answers an unknown id with 404 in the API error shape', async () => {
+    const response = await http.get('/v1/events/nope').expect(404);
+    expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'No event with id "nope"', details: [{ field: 'id', problem: 'not found' }] });
+  });
+
+  it('reports database and NATS in /ready', async () => {
+    const response = await http.get('/ready').expect(200);
+    expect(response.body.details).toEqual({
+      database: { status: 'up', driver },
+      nats: { status: 'up', rttMs: expect.any(Number) },
+    });
+  });
+});
