@@ -48,7 +48,7 @@ export async function startServiceProcess(options: StartServiceOptions): Promise
     mode === 'source'
       ? ['-r', join(WORKSPACE_ROOT, 'tools/scripts/dev-register.js'), join(WORKSPACE_ROOT, 'apps', options.app, 'src/main.ts')]
       : ['-r', join(WORKSPACE_ROOT, 'tools/scripts/register-paths.js'), join(WORKSPACE_ROOT, 'dist/apps', options.app, 'src/main.js')];
-  if (mode === 'dist' && !existsSync(args[3])) throw new Error(`${args[3]} is missing: run \`npm run build\` first`);
+  if (mode === 'dist' && !existsSync(args[2])) throw new Error(`${args[2]} is missing: run \`npm run build\` first`);
   const port = options.env.PORT ?? String(await freePort());
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, args, {

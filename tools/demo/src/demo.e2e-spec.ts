@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WORKSPACE_ROOT } from '@segmenta/infra';
+import { createTestNamespace } from '@segmenta/messaging';
+
+// Five services each initialise an embedded database on two cores.
+jest.setTimeout(180_000);
+
+const natsUrl = process.env.NATS_URL as string;
+const namespace = createTestNamespace(natsUrl, 'demo');
+const dataDir = mkdtempSync(join(tmpdir(), 'segmenta-demo-'));
+
+afterAll(async () => {
+  rmSync(dataDir, { recursive: true, force: true });
+  await namespace.cleanup();
+});
+
+function runDemoProcess(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-r', join(WORKSPACE_ROOT, 'tools/scripts/dev-register.js'), join(WORKSPACE_ROOT, 'tools/demo/src/main.ts'), ...args], {
+      cwd: WORKSPACE_ROOT,
+      env: { ...process.env, NATS_PREFIX: namespace.prefix, DEMO_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('the demo (npm run demo)', () => {
+  it('runs all five services on the embedded PGlite alone and shows the journey arriving in profiles', async () => {
+    const { code, output } = await runDemoProcess(['--embedded', '--source', '--free-ports']);
+    expect(output).toContain('embedded PGlite');
+    for (const service of ['ingestion', 'profiles', 'segmentation', 'offers', 'experiments']) {
+      expect(output).toMatch(new RegExp(`${service}\\s+ready\\s+database pglite, nats up`));
+    }
+    expect(output).toMatch(/5\/5 events of demo-customer-\w+ stored once each/);
+    expect(output).toContain('Done.');
+    expect(code).toBe(0);
+  });
+
+  it('rejects an unknown option with its usage and exit code 2', async () => {
+    const { code, output } = await runDemoProcess(['--fast']);
+    expect(code).toBe(2);
+    expect(output).toContain('Unknown option --fast');
+    expect(output).toContain('--embedded');
+  });
+});

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { SERVICE_NAMES, SERVICE_PORTS, type ServiceName } from '@segmenta/contracts';
+import {
+  WORKSPACE_ROOT,
+  ensureNats,
+  ensurePostgres,
+  freePort,
+  startServiceProcess,
+  waitFor,
+  type NatsEndpoint,
+  type ServiceProcess,
+} from '@segmenta/infra';
+
+export interface DemoOptions {
+  /** Use the embedded PGlite even when a PostgreSQL server is reachable. */
+  embedded: boolean;
+  /** Keep the services running after the scenario until Ctrl-C. */
+  keep: boolean;
+  /** Run the TypeScript sources (tests) instead of the `npm run build` output. */
+  mode: 'dist' | 'source';
+  /** Pick free ports instead of the standard 3001-3005 (tests). */
+  freePorts: boolean;
+  prefix: string;
+  /** Where PGlite keeps each service's files. */
+  dataDir: string;
+  print: (line: string) => void;
+}
+
+export interface DemoResult {
+  services: Array<{ name: ServiceName; url: string; ready: boolean; database: string }>;
+  events: { sent: number; stored: number; medianMs: number; maxMs: number };
+}
+
+const SCENARIO = [
+  { event: 'Product Viewed', properties: { category: 'cameras', sku: 'CAM-100', price: 499 } },
+  { event: 'Product Viewed', properties: { category: 'cameras', sku: 'CAM-220', price: 899 } },
+  { event: 'Product Added', properties: { category: 'cameras', sku: 'CAM-220', price: 899, quantity: 1 } },
+  { event: 'Order Completed', properties: { revenue: 899, currency: 'EUR', products: [{ category: 'cameras', price: 899, quantity: 1 }] } },
+  { event: 'Product Viewed', properties: { category: 'lenses', sku: 'LEN-35', price: 349 } },
+];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function portFor(name: ServiceName, freePorts: boolean): Promise<number> {
+  if (freePorts) return freePort();
+  const standard = SERVICE_PORTS[name];
+  // Another process holds the standard port: take a free one rather than fail.
+  const taken = await fetch(`http://127.0.0.1:${standard}/health`).then(() => true, () => false);
+  return taken ? freePort() : standard;
+}
+
+/**
+ * The newcomer's first run: finds or starts NATS and PostgreSQL (or the embedded PGlite), starts
+ * the five services, waits until each is ready, sends a customer's journey through ingestion and
+ * shows it arriving in profiles.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop(): Promise<void> }> {
+  const { print } = options;
+  const log = (line: string) => print(`  · ${line}`);
+  print('Segmenta demo');
+  print('1/4 Infrastructure');
+  const nats: NatsEndpoint = await ensureNats({ url: process.env.NATS_URL, log });
+  print(`  NATS JetStream   ${nats.url} (${nats.source})`);
+  const postgres = options.embedded ? { url: undefined, source: 'embedded' as const } : await ensurePostgres({ url: process.env.DATABASE_URL, log });
+  print(`  Database         ${postgres.url ? `PostgreSQL ${postgres.url.replace(/\/\/[^@]*@/, '//')}` : `embedded PGlite under ${options.dataDir}`} (${postgres.source})`);
+
+  print('2/4 Services');
+  const services: ServiceProcess[] = [];
+  const stop = async () => {
+    await Promise.all(services.map((service) => service.stop()));
+    await nats.stop();
+  };
+  try {
+    // Started together: each one's start-up (migrations, PGlite's first initialisation) is mostly waiting.
+    const ports = await Promise.all(SERVICE_NAMES.map((name) => portFor(name, options.freePorts)));
+    const startedAt = Date.now();
+    const results = await Promise.allSettled(
+      SERVICE_NAMES.map(async (name, i) => {
+        const service = await startServiceProcess({
+          app: name,
+          mode: options.mode,
+          env: {
+            PORT: String(ports[i]),
+            NATS_URL: nats.url,
+            NATS_PREFIX: options.prefix,
+            DATABASE_URL: postgres.url,
+            DATA_DIR: postgres.url ? undefined : join(options.dataDir, name),
+            LOG_LEVEL: 'warn',
+          },
+          onLine: (line) => {
+            if (/"level":"(error|fatal)"/.test(line)) log(`${name}: ${line}`);
+          },
+        });
+        services.push(service);
+        print(`  ${name.padEnd(13)} ${service.url}  ready after ${((Date.now() - startedAt) / 1000).toFixed(1)} s   API docs ${service.url}/docs`);
+        return service;
+      }),
+    );
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    services.sort((a, b) => SERVICE_NAMES.indexOf(a.name as ServiceName) - SERVICE_NAMES.indexOf(b.name as ServiceName));
+
+    print('3/4 Health');
+    const health: DemoResult['services'] = [];
+    for (const service of services) {
+      const response = await fetch(`${service.url}/ready`);
+      const body = (await response.json()) as { details?: Record<string, { status: string; driver?: string }> };
+      const database = body.details?.database?.driver ?? '?';
+      health.push({ name: service.name as ServiceName, url: service.url, ready: response.status === 200, database });
+      print(`  ${service.name.padEnd(13)} ${response.status === 200 ? 'ready' : `NOT READY (${response.status})`}   database ${database}, nats ${body.details?.nats?.status ?? '?'}`);
+    }
+
+    print('4/4 A customer journey: ingestion → JetStream → profiles');
+    const ingestion = services.find((s) => s.name === 'ingestion') as ServiceProcess;
+    const profiles = services.find((s) => s.name === 'profiles') as ServiceProcess;
+    const userId = `demo-customer-${randomUUID().slice(0, 8)}`;
+    const latencies: number[] = [];
+    let stored = 0;
+    for (const step of SCENARIO) {
+      const messageId = randomUUID();
+      const sentAt = Date.now();
+      const response = await fetch(`${ingestion.url}/v1/track`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messageId, userId, ...step }),
+      });
+      if (response.status !== 200) throw new Error(`ingestion answered ${response.status}: ${await response.text()}`);
+      await waitFor(async () => (await fetch(`${profiles.url}/v1/events/${messageId}`)).status === 200, {
+        timeoutMs: 10000,
+        intervalMs: 5,
+        what: `event ${messageId} in profiles`,
+      });
+      latencies.push(Date.now() - sentAt);
+      stored += 1;
+      print(`  ${step.event.padEnd(16)} ${JSON.stringify(step.properties).slice(0, 60).padEnd(60)} stored in profiles after ${Date.now() - sentAt} ms`);
+    }
+    const events = { sent: SCENARIO.length, stored, medianMs: median(latencies), maxMs: Math.max(...latencies) };
+    print(`  ${stored}/${SCENARIO.length} events of ${userId} stored once each; median ${events.medianMs} ms, max ${events.maxMs} ms from POST to profiles`);
+    print('Segments, offers and experiment results join this demo as those services gain their features.');
+    return { services: health, events, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export const DEFAULT_DATA_DIR = join(WORKSPACE_ROOT, '.data', 'demo');
