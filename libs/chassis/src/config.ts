@@ -8,9 +8,9 @@ export const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] 
 /** Environment every service reads (ARCHITECTURE §7); apps extend it with their own variables. */
 export class BaseServiceConfig {
   @Type(() => Number)
-  @IsInt({ message: 'must be an integer port number' })
-  @Min(0, { message: 'must be between 0 and 65535' })
-  @Max(65535, { message: 'must be between 0 and 65535' })
+  @IsInt({ message: 'must be an integer port number from 0 to 65535' })
+  @Min(0, { message: 'must be an integer port number from 0 to 65535' })
+  @Max(65535, { message: 'must be an integer port number from 0 to 65535' })
   PORT!: number;
 
   @IsOptional()
