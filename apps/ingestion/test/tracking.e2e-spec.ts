@@ -2,7 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import request from 'supertest';
 import type { Envelope, TrackEventV1 } from '@segmenta/contracts';
-import { createTestNamespace } from '@segmenta/messaging';
+import { PrefixedNatsClient, createTestNamespace } from '@segmenta/messaging';
+import { firstValueFrom, timeout } from 'rxjs';
 import { createTestDatabase, type TestDatabase } from '@segmenta/persistence';
 import { startIngestion } from '../src/start';
 
@@ -89,5 +90,19 @@ describe('POST /v1/track', () => {
     const response = await http.get('/docs/openapi.json').expect(200);
     expect(Object.keys(response.body.paths)).toEqual(expect.arrayContaining(['/v1/track', '/health', '/ready']));
     expect(response.body.components.schemas.TrackEventDto.required).toEqual(['event']);
+  });
+});
+
+describe('request/reply over core NATS (@nestjs/microservices)', () => {
+  it('answers ingestion.ping under its own prefix, and not under another', async () => {
+    const client = new PrefixedNatsClient(namespace.prefix, { servers: [natsUrl] });
+    const stranger = new PrefixedNatsClient(`${namespace.prefix}x`, { servers: [natsUrl] });
+    try {
+      await expect(firstValueFrom(client.send('ingestion.ping', {}).pipe(timeout(5000)))).resolves.toEqual({ service: 'ingestion', status: 'ok' });
+      await expect(firstValueFrom(stranger.send('ingestion.ping', {}).pipe(timeout(1000)))).rejects.toThrow();
+    } finally {
+      await client.close();
+      await stranger.close();
+    }
   });
 });
