@@ -1,39 +1,30 @@
-import type { INestApplication } from '@nestjs/common';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import request from 'supertest';
 import type { Envelope, TrackEventV1 } from '@segmenta/contracts';
-import { PrefixedNatsClient, createTestNamespace } from '@segmenta/messaging';
+import { startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
+import { PrefixedNatsClient } from '@segmenta/messaging';
 import { firstValueFrom, timeout } from 'rxjs';
-import { createTestDatabase, type TestDatabase } from '@segmenta/persistence';
 import { startIngestion } from '../src/start';
 
 const natsUrl = process.env.NATS_URL as string;
-const namespace = createTestNamespace(natsUrl, 'ing');
-let database: TestDatabase;
-let app: INestApplication;
+let service: ServiceUnderTest;
 let nc: NatsConnection;
 let http: ReturnType<typeof request>;
 
 async function eventsOnStream(): Promise<number> {
   const jsm = await nc.jetstreamManager();
-  return (await jsm.streams.info(`${namespace.prefix}_EVENTS`)).state.messages;
+  return (await jsm.streams.info(`${service.prefix}_EVENTS`)).state.messages;
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await startIngestion(
-    { PORT: '0', NATS_URL: natsUrl, NATS_PREFIX: namespace.prefix, DATABASE_URL: database.url, DATA_DIR: 'memory://', LOG_LEVEL: 'error' },
-    () => undefined,
-  );
-  http = request(app.getHttpServer());
+  service = await startServiceUnderTest(startIngestion, { label: 'ing' });
+  http = request(service.app.getHttpServer());
   nc = await connect({ servers: natsUrl });
 });
 
 afterAll(async () => {
-  await app?.close();
   await nc?.close();
-  await database?.drop();
-  await namespace.cleanup();
+  await service?.close();
 });
 
 describe('POST /v1/track', () => {
@@ -45,7 +36,7 @@ describe('POST /v1/track', () => {
     expect(response.body).toEqual({ success: true, messageId: 'm-1' });
 
     const jsm = await nc.jetstreamManager();
-    const stored = await jsm.streams.getMessage(`${namespace.prefix}_EVENTS`, { last_by_subj: `${namespace.prefix}.events.track` });
+    const stored = await jsm.streams.getMessage(`${service.prefix}_EVENTS`, { last_by_subj: `${service.prefix}.events.track` });
     expect(stored.header.get('Nats-Msg-Id')).toBe('m-1');
     const envelope = JSONCodec<Envelope<TrackEventV1>>().decode(stored.data);
     expect(envelope).toMatchObject({ id: 'm-1', type: 'track', occurredAt: '2026-11-20T10:00:00.000Z' });
@@ -95,8 +86,8 @@ describe('POST /v1/track', () => {
 
 describe('request/reply over core NATS (@nestjs/microservices)', () => {
   it('answers ingestion.ping under its own prefix, and not under another', async () => {
-    const client = new PrefixedNatsClient(namespace.prefix, { servers: [natsUrl] });
-    const stranger = new PrefixedNatsClient(`${namespace.prefix}x`, { servers: [natsUrl] });
+    const client = new PrefixedNatsClient(service.prefix, { servers: [natsUrl] });
+    const stranger = new PrefixedNatsClient(`${service.prefix}x`, { servers: [natsUrl] });
     try {
       await expect(firstValueFrom(client.send('ingestion.ping', {}).pipe(timeout(5000)))).resolves.toEqual({ service: 'ingestion', status: 'ok' });
       await expect(firstValueFrom(stranger.send('ingestion.ping', {}).pipe(timeout(1000)))).rejects.toThrow();

@@ -1,10 +1,10 @@
-import type { INestApplication } from '@nestjs/common';
 import { JSONCodec, connect, headers, type NatsConnection } from 'nats';
 import request from 'supertest';
 import type { TrackEventV1 } from '@segmenta/contracts';
 import { waitFor } from '@segmenta/infra';
-import { createEnvelope, createTestNamespace } from '@segmenta/messaging';
-import { availableTestDrivers, createTestDatabase, type TestDatabase } from '@segmenta/persistence';
+import { startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
+import { createEnvelope } from '@segmenta/messaging';
+import { availableTestDrivers } from '@segmenta/persistence';
 import { startProfiles } from '../src/start';
 
 const natsUrl = process.env.NATS_URL as string;
@@ -23,16 +23,14 @@ function trackEvent(messageId: string, overrides: Partial<TrackEventV1> = {}): T
 }
 
 describe.each(availableTestDrivers())('profiles consuming EVENTS (%s)', (driver) => {
-  const namespace = createTestNamespace(natsUrl, 'prof');
-  let database: TestDatabase;
-  let app: INestApplication;
+  let service: ServiceUnderTest;
   let nc: NatsConnection;
   let http: ReturnType<typeof request>;
 
   /** Publishes like ingestion does, but with a chosen Nats-Msg-Id to get past JetStream's own dedupe. */
   async function publish(data: unknown, msgId: string): Promise<void> {
     const h = headers();
-    await nc.jetstream().publish(`${namespace.prefix}.events.track`, JSONCodec().encode(createEnvelope('track', data, { id: (data as TrackEventV1).messageId ?? msgId })), {
+    await nc.jetstream().publish(`${service.prefix}.events.track`, JSONCodec().encode(createEnvelope('track', data, { id: (data as TrackEventV1).messageId ?? msgId })), {
       msgID: msgId,
       headers: h,
     });
@@ -41,20 +39,14 @@ describe.each(availableTestDrivers())('profiles consuming EVENTS (%s)', (driver)
   const stored = async (id: string) => (await http.get(`/v1/events/${encodeURIComponent(id)}`)).status === 200;
 
   beforeAll(async () => {
-    database = await createTestDatabase({ driver });
-    app = await startProfiles(
-      { PORT: '0', NATS_URL: natsUrl, NATS_PREFIX: namespace.prefix, DATABASE_URL: database.url, DATA_DIR: 'memory://', LOG_LEVEL: 'fatal' },
-      () => undefined,
-    );
-    http = request(app.getHttpServer());
+    service = await startServiceUnderTest(startProfiles, { label: 'prof', driver });
+    http = request(service.app.getHttpServer());
     nc = await connect({ servers: natsUrl });
   });
 
   afterAll(async () => {
-    await app?.close();
     await nc?.close();
-    await database?.drop();
-    await namespace.cleanup();
+    await service?.close();
   });
 
   it('stores a tracked event and serves it by messageId', async () => {
@@ -85,7 +77,7 @@ describe.each(availableTestDrivers())('profiles consuming EVENTS (%s)', (driver)
 
   it('dead-letters an event whose data is invalid and keeps consuming', async () => {
     const jsm = await nc.jetstreamManager();
-    const dlq = `${namespace.prefix}_DLQ`;
+    const dlq = `${service.prefix}_DLQ`;
     const before = (await jsm.streams.info(dlq)).state.messages;
     await publish({ ...trackEvent('ev-bad'), timestamp: 'not a date' }, 'ev-bad');
     await publish(trackEvent('ev-good'), 'ev-good');

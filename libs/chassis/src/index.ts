@@ -4,3 +4,4 @@ export * from './health.module';
 export * from './create-service';
 export * from './run-service';
 export * from './platform-modules';
+export * from './testing/service-under-test';
