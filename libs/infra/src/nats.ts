@@ -13,6 +13,8 @@ export interface NatsEndpoint {
   url: string;
   /** How it was found: the configured URL, the local default, or a private server we started. */
   source: 'configured' | 'local-default' | 'private';
+  /** The private server's temporary JetStream store (removed by stop()). */
+  storeDir?: string;
   stop(): Promise<void>;
 }
 
@@ -35,16 +37,27 @@ export async function isJetStreamReachable(url: string, timeoutMs = 1500): Promi
  * NATS_URL when reachable, else 127.0.0.1:4222, else a private `nats-server -js` on a free port
  * with a temporary store, else an error whose message is one line naming the install command.
  */
-export async function ensureNats(options: { url?: string; log?: (line: string) => void } = {}): Promise<NatsEndpoint> {
+export async function ensureNats(
+  options: { url?: string; defaultUrl?: string; searchPath?: string; log?: (line: string) => void } = {},
+): Promise<NatsEndpoint> {
   const log = options.log ?? (() => undefined);
   const noop = async () => undefined;
+  const defaultUrl = options.defaultUrl ?? DEFAULT_NATS_URL;
   if (options.url) {
     if (await isJetStreamReachable(options.url)) return { url: options.url, source: 'configured', stop: noop };
-    log(`NATS_URL=${options.url} is not reachable with JetStream; trying ${DEFAULT_NATS_URL}`);
+    log(`NATS_URL=${options.url} is not reachable with JetStream; trying ${defaultUrl}`);
   }
-  if (await isJetStreamReachable(DEFAULT_NATS_URL)) return { url: DEFAULT_NATS_URL, source: 'local-default', stop: noop };
+  if (await isJetStreamReachable(defaultUrl)) return { url: defaultUrl, source: 'local-default', stop: noop };
+  return startPrivateNats({ searchPath: options.searchPath, log });
+}
 
-  const binary = findExecutable('nats-server', ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin']);
+/** A private `nats-server -js` on a free port with a temporary store, for as long as the caller needs it. */
+export async function startPrivateNats(options: { searchPath?: string; log?: (line: string) => void } = {}): Promise<NatsEndpoint> {
+  const log = options.log ?? (() => undefined);
+  const binary =
+    options.searchPath === undefined
+      ? findExecutable('nats-server', ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin'])
+      : findExecutable('nats-server', [], options.searchPath);
   if (!binary) {
     throw new Error(`No NATS server with JetStream is reachable and nats-server is not on PATH: ${NATS_INSTALL_HINT}`);
   }
@@ -68,5 +81,5 @@ export async function ensureNats(options: { url?: string; log?: (line: string) =
     throw error;
   }
   log(`started a private nats-server (pid ${child.pid}) on ${url}`);
-  return { url, source: 'private', stop };
+  return { url, source: 'private', storeDir, stop };
 }

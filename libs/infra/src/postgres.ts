@@ -28,14 +28,15 @@ export async function isPostgresReachable(url: string, timeoutMs = 2000): Promis
  * (url undefined). With `requireServer` (tests on CI), the embedded fallback is an error instead.
  */
 export async function ensurePostgres(
-  options: { url?: string; requireServer?: boolean; log?: (line: string) => void } = {},
+  options: { url?: string; defaultUrl?: string; requireServer?: boolean; log?: (line: string) => void } = {},
 ): Promise<PostgresEndpoint> {
   const log = options.log ?? (() => undefined);
+  const defaultUrl = options.defaultUrl ?? DEFAULT_DATABASE_URL;
   if (options.url) {
     if (await isPostgresReachable(options.url)) return { url: options.url, source: 'configured' };
-    log(`DATABASE_URL is set but not reachable; trying ${DEFAULT_DATABASE_URL}`);
+    log(`DATABASE_URL is set but not reachable; trying ${defaultUrl}`);
   }
-  if (await isPostgresReachable(DEFAULT_DATABASE_URL)) return { url: DEFAULT_DATABASE_URL, source: 'local-default' };
+  if (await isPostgresReachable(defaultUrl)) return { url: defaultUrl, source: 'local-default' };
   if (options.requireServer) {
     throw new Error(`No PostgreSQL server is reachable (DATABASE_URL or 127.0.0.1:5432): ${POSTGRES_INSTALL_HINT}`);
   }

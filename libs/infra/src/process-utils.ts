@@ -2,9 +2,9 @@ import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 
-/** Path of `name` on PATH (or in one of `extraDirs`), or undefined. */
-export function findExecutable(name: string, extraDirs: string[] = []): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...extraDirs].filter(Boolean);
+/** Path of `name` on PATH (or `searchPath`), or in one of `extraDirs`; undefined when absent. */
+export function findExecutable(name: string, extraDirs: string[] = [], searchPath = process.env.PATH ?? ''): string | undefined {
+  const dirs = [...searchPath.split(delimiter), ...extraDirs].filter(Boolean);
   for (const dir of dirs) {
     const candidate = join(dir, name);
     try {
