@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'nats';
-import { ensureNats, isJetStreamReachable, startPrivateNats } from './nats';
+import { ensureNats, isJetStreamReachable } from './nats';
 import { ensurePostgres } from './postgres';
 import { findExecutable, freePort, waitFor } from './process-utils';
 
