@@ -14,8 +14,8 @@ export function startIngestion(env: Record<string, string | undefined>, logSink?
     defaultPort: SERVICE_PORTS.ingestion,
     env,
     module: (config) => AppModule.register(config),
-    // Segment accepts batches up to 500 KB.
-    bodyLimit: '512kb',
+    // Segment accepts batches up to 500 KB (one message: 32 KB, checked per message).
+    bodyLimit: '500kb',
     logSink,
   });
 }

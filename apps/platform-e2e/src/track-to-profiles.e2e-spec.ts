@@ -18,6 +18,15 @@ const namespace = createTestNamespace(natsUrl, 'e2e');
 let database: TestDatabase;
 let db: Client;
 let ingestion: ServiceProcess;
+const ADMIN_API_KEY = `admin-${randomUUID()}`;
+/** Basic auth with the write key of the source created in beforeAll. */
+let auth: string;
+
+/** Creates a source on `service` (ingestion) and returns the Basic auth header of its write key. */
+async function createSource(service: ServiceProcess, name: string): Promise<string> {
+  const response = await request(service.url).post('/v1/sources').set('authorization', `Bearer ${ADMIN_API_KEY}`).send({ name }).expect(201);
+  return `Basic ${Buffer.from(`${response.body.writeKey}:`).toString('base64')}`;
+}
 const running = new Set<ServiceProcess>();
 
 function serviceEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
@@ -28,6 +37,7 @@ function serviceEnv(extra: Record<string, string> = {}): Record<string, string |
     // Redeliver quickly after the crash below.
     NATS_ACK_WAIT_MS: '2000',
     LOG_LEVEL: 'warn',
+    ADMIN_API_KEY,
     ...extra,
   };
 }
@@ -51,6 +61,7 @@ beforeAll(async () => {
   db = new Client({ connectionString: database.url });
   await db.connect();
   ingestion = await start('ingestion');
+  auth = await createSource(ingestion, 'e2e');
 });
 
 afterAll(async () => {
@@ -66,9 +77,10 @@ describe('track → profiles, across processes', () => {
     const messageId = `e2e-${randomUUID()}`;
     const response = await request(ingestion.url)
       .post('/v1/track')
+      .set('authorization', auth)
       .send({ messageId, userId: 'user-42', event: 'Order Completed', properties: { revenue: 59.9, currency: 'EUR' } })
       .expect(200);
-    expect(response.body).toEqual({ success: true, messageId });
+    expect(response.body).toEqual({ success: true, accepted: 1, rejected: [] });
 
     await waitFor(async () => (await db.query('select 1 from profiles.events where id = $1', [messageId])).rowCount === 1, {
       timeoutMs: 10000,
@@ -93,7 +105,7 @@ describe('track → profiles, across processes', () => {
     for (let i = 0; i < ids.length; i += 50) {
       await Promise.all(
         ids.slice(i, i + 50).map((messageId, j) =>
-          request(ingestion.url).post('/v1/track').send({ messageId, anonymousId: `anon-${(i + j) % 97}`, event: 'Product Viewed' }).expect(200),
+          request(ingestion.url).post('/v1/track').set('authorization', auth).send({ messageId, anonymousId: `anon-${(i + j) % 97}`, event: 'Product Viewed' }).expect(200),
         ),
       );
     }
@@ -109,10 +121,10 @@ describe('track → profiles, across processes', () => {
     // Some posts while profiles is down: they wait on the stream.
     const lateIds = [`late-${randomUUID()}`, `late-${randomUUID()}`];
     for (const messageId of lateIds) {
-      await request(ingestion.url).post('/v1/track').send({ messageId, userId: 'late-user', event: 'Order Completed' }).expect(200);
+      await request(ingestion.url).post('/v1/track').set('authorization', auth).send({ messageId, userId: 'late-user', event: 'Order Completed' }).expect(200);
     }
     // A client retry of an already accepted event (same messageId) must not be stored twice.
-    await request(ingestion.url).post('/v1/track').send({ messageId: ids[0], anonymousId: 'anon-0', event: 'Product Viewed' }).expect(200);
+    await request(ingestion.url).post('/v1/track').set('authorization', auth).send({ messageId: ids[0], anonymousId: 'anon-0', event: 'Product Viewed' }).expect(200);
 
     await start('profiles');
     const expected = total + lateIds.length;
@@ -174,6 +186,7 @@ describe('tracing across processes', () => {
       const messageId = `traced-${randomUUID()}`;
       await request(tracedIngestion.url)
         .post('/v1/track')
+        .set('authorization', await createSource(tracedIngestion, 'traced'))
         .set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`)
         .send({ messageId, userId: 'traced-user', event: 'Product Added' })
         .expect(200);

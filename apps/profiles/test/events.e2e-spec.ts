@@ -1,6 +1,6 @@
 import { JSONCodec, connect, headers, type NatsConnection } from 'nats';
 import request from 'supertest';
-import type { TrackEventV1 } from '@segmenta/contracts';
+import type { SegmentMessageV1 } from '@segmenta/contracts';
 import { waitFor } from '@segmenta/infra';
 import { startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
 import { createEnvelope } from '@segmenta/messaging';
@@ -9,13 +9,17 @@ import { startProfiles } from '../src/start';
 
 const natsUrl = process.env.NATS_URL as string;
 
-function trackEvent(messageId: string, overrides: Partial<TrackEventV1> = {}): TrackEventV1 {
+function trackEvent(messageId: string, overrides: Partial<SegmentMessageV1> = {}): SegmentMessageV1 {
   return {
     messageId,
+    type: 'track',
+    sourceId: 'source-1',
     userId: 'u-1',
     event: 'Product Viewed',
     properties: { category: 'cameras' },
+    traits: {},
     context: {},
+    integrations: {},
     timestamp: '2026-11-21T08:00:00.000Z',
     receivedAt: '2026-11-21T08:00:01.000Z',
     ...overrides,
@@ -30,7 +34,7 @@ describe.each(availableTestDrivers())('profiles consuming EVENTS (%s)', (driver)
   /** Publishes like ingestion does, but with a chosen Nats-Msg-Id to get past JetStream's own dedupe. */
   async function publish(data: unknown, msgId: string): Promise<void> {
     const h = headers();
-    await nc.jetstream().publish(`${service.prefix}.events.track`, JSONCodec().encode(createEnvelope('track', data, { id: (data as TrackEventV1).messageId ?? msgId })), {
+    await nc.jetstream().publish(`${service.prefix}.events.track`, JSONCodec().encode(createEnvelope('track', data, { id: (data as SegmentMessageV1).messageId ?? msgId })), {
       msgID: msgId,
       headers: h,
     });
@@ -59,10 +63,22 @@ describe.each(availableTestDrivers())('profiles consuming EVENTS (%s)', (driver)
       name: 'Product Viewed',
       userId: 'u-1',
       anonymousId: null,
+      sourceId: 'source-1',
       properties: { category: 'cameras' },
       occurredAt: '2026-11-21T08:00:00.000Z',
       receivedAt: '2026-11-21T08:00:01.000Z',
     });
+  });
+
+  it('stores identify calls with their traits, and page calls by name', async () => {
+    const publishAs = async (type: string, data: SegmentMessageV1) => {
+      await nc.jetstream().publish(`${service.prefix}.events.${type}`, JSONCodec().encode(createEnvelope(type, data, { id: data.messageId })), { msgID: data.messageId });
+    };
+    await publishAs('identify', trackEvent('id-1', { type: 'identify', event: undefined, properties: {}, traits: { email: 'ada@example.com' } }));
+    await publishAs('page', trackEvent('pg-1', { type: 'page', event: undefined, name: 'Cameras', properties: { path: '/cameras' } }));
+    await waitFor(async () => (await stored('id-1')) && (await stored('pg-1')), { what: 'identify and page stored' });
+    expect((await http.get('/v1/events/id-1')).body).toMatchObject({ type: 'identify', name: null, traits: { email: 'ada@example.com' } });
+    expect((await http.get('/v1/events/pg-1')).body).toMatchObject({ type: 'page', name: 'Cameras', properties: { path: '/cameras' } });
   });
 
   it('stores an event delivered twice (past JetStream dedupe) once, keeping the first copy', async () => {

@@ -27,6 +27,8 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     whitelist: true,
     forbidUnknownValues: true,
+    // One problem per field: the first that fails says enough.
+    stopAtFirstError: true,
     exceptionFactory: (errors) => {
       const details = validationDetails(errors);
       const body: ApiErrorBody = {

@@ -40,6 +40,12 @@ export class BaseServiceConfig {
   @Min(500, { message: 'must be at least 500 ms' })
   NATS_ACK_WAIT_MS = 30000;
 
+  /** How long a publish waits for JetStream's acknowledgement before the caller gets an error (503). */
+  @Type(() => Number)
+  @IsInt({ message: 'must be an integer number of milliseconds' })
+  @Min(100, { message: 'must be at least 100 ms' })
+  NATS_PUBLISH_TIMEOUT_MS = 5000;
+
   @IsOptional()
   @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s):// URL of an OTLP/HTTP endpoint' })
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;

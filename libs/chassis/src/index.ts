@@ -5,3 +5,4 @@ export * from './create-service';
 export * from './run-service';
 export * from './platform-modules';
 export * from './testing/service-under-test';
+export * from './admin.guard';

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { DynamicModule } from '@nestjs/common';
 import { MessagingModule } from '@segmenta/messaging';
 import { PersistenceModule } from '@segmenta/persistence';
+import { ServiceConfigModule } from './admin.guard';
 import type { BaseServiceConfig } from './config';
 import { HealthModule } from './health.module';
 
@@ -20,6 +21,7 @@ export interface PlatformOptions {
 export function platformModules(options: PlatformOptions): DynamicModule[] {
   const { config, service } = options;
   return [
+    ServiceConfigModule.forConfig(config),
     PersistenceModule.forRoot({
       schema: service,
       migrationsFolder: options.migrationsFolder,
@@ -34,6 +36,7 @@ export function platformModules(options: PlatformOptions): DynamicModule[] {
       service,
       replicas: config.NATS_STREAM_REPLICAS,
       consumerDefaults: { ackWaitMs: config.NATS_ACK_WAIT_MS },
+      publishTimeoutMs: config.NATS_PUBLISH_TIMEOUT_MS,
     }),
     HealthModule.forService(service),
   ];

@@ -2,4 +2,4 @@ export * from './platform/services';
 export * from './platform/streams';
 export * from './platform/envelope';
 export * from './platform/api-error';
-export * from './ingestion/track-event';
+export * from './ingestion/segment-message';

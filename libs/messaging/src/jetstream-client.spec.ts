@@ -232,3 +232,18 @@ describe('parseMessageData', () => {
     expect(() => parseMessageData(OrderPlaced, null)).toThrow(/must be an object/);
   });
 });
+
+describe('consumer provisioning', () => {
+  it('applies a changed filter to an existing durable consumer, including removing it', async () => {
+    const client = await JetStreamClient.connect({ url: natsUrl, prefix: namespace.prefix, name: 'filters' });
+    const jsm = await raw.jetstreamManager();
+    const stream = client.streamName('SEGMENTS');
+    const first = await client.consume({ stream: 'SEGMENTS', durable: 'refiltered', filterSubjects: ['segments.kpis'] }, async () => undefined);
+    await first.stop();
+    expect((await jsm.consumers.info(stream, 'refiltered')).config.filter_subject).toBe(`${namespace.prefix}.segments.kpis`);
+    const second = await client.consume({ stream: 'SEGMENTS', durable: 'refiltered' }, async () => undefined);
+    await second.stop();
+    expect((await jsm.consumers.info(stream, 'refiltered')).config.filter_subject ?? '').toBe('');
+    await client.drain();
+  });
+});

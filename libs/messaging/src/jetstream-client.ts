@@ -35,6 +35,8 @@ export interface JetStreamClientOptions {
   name?: string;
   /** Stream replicas: 1 locally, 3 in a cluster. */
   replicas?: number;
+  /** How long a publish waits for the stream's acknowledgement (default 5 s). */
+  publishTimeoutMs?: number;
   log?: (level: 'log' | 'warn' | 'error', message: string) => void;
 }
 
@@ -107,7 +109,7 @@ export class JetStreamClient {
       reconnectTimeWait: 500,
     });
     const jsm = await connection.jetstreamManager();
-    return new JetStreamClient(connection, connection.jetstream(), jsm, options);
+    return new JetStreamClient(connection, connection.jetstream({ timeout: options.publishTimeoutMs ?? 5000 }), jsm, options);
   }
 
   streamName(stream: StreamKey): string {
@@ -131,8 +133,13 @@ export class JetStreamClient {
         duplicate_window: nanos(2 * 60 * 1000),
       };
       try {
-        await this.jsm.streams.info(config.name);
-        await this.jsm.streams.update(config.name, config);
+        const existing = (await this.jsm.streams.info(config.name)).config;
+        // Update only on a real change: an update interrupts the pulls of running consumers.
+        const unchanged =
+          JSON.stringify([...existing.subjects].sort()) === JSON.stringify([...config.subjects].sort()) &&
+          existing.num_replicas === config.num_replicas &&
+          existing.duplicate_window === config.duplicate_window;
+        if (!unchanged) await this.jsm.streams.update(config.name, config);
       } catch (error) {
         if (!/stream not found/i.test(String((error as Error).message))) throw error;
         try {
@@ -152,7 +159,7 @@ export class JetStreamClient {
       const headers = createHeaders();
       if (options.partitionKey) headers.set(MESSAGE_HEADERS.partitionKey, options.partitionKey);
       injectTraceContext(headers);
-      return this.js.publish(subject, codec.encode(envelope), { msgID: envelope.id, headers });
+      return this.js.publish(subject, codec.encode(envelope), { msgID: envelope.id, headers, timeout: this.options.publishTimeoutMs });
     });
   }
 
@@ -160,14 +167,32 @@ export class JetStreamClient {
   async consume<T>(options: ConsumerOptions, handler: MessageHandler<T>): Promise<ConsumerHandle> {
     const stream = this.streamName(options.stream);
     await this.ensureConsumer(stream, options);
-    const consumer = await this.js.consumers.get(stream, options.durable);
-    const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize ?? 32 });
-    const loop = (async () => {
-      for await (const msg of messages) {
-        await this.handleMessage(options, msg, handler as MessageHandler);
-      }
-    })().catch((error: unknown) => this.log('error', `consumer ${options.durable} stopped: ${(error as Error).message}`));
     let stopped = false;
+    let messages: ConsumerMessages | undefined;
+    const open = async () => {
+      const consumer = await this.js.consumers.get(stream, options.durable);
+      // Short pull expiry: a pull the server dropped is noticed (missed heartbeat) and renewed in seconds.
+      messages = await consumer.consume({ max_messages: options.batchSize ?? 32, expires: 5000 });
+      return messages;
+    };
+    const first = await open();
+    // The pull loop: if the server ends it (stream or consumer updated, server restarted, …) it is
+    // opened again, so a consumer never silently stops consuming.
+    const loop = (async () => {
+      let current: ConsumerMessages | undefined = first;
+      while (!stopped) {
+        try {
+          current ??= await open();
+          for await (const msg of current) {
+            await this.handleMessage(options, msg, handler as MessageHandler);
+          }
+        } catch (error) {
+          this.log('warn', `consumer ${options.durable} interrupted: ${(error as Error).message}`);
+        }
+        current = undefined;
+        if (!stopped) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
     const handle: ConsumerHandle = {
       durable: options.durable,
       stop: async () => {
@@ -175,7 +200,7 @@ export class JetStreamClient {
         stopped = true;
         this.consumers.delete(handle);
         // Unprocessed buffered messages are not acked and are redelivered after ackWait.
-        messages.stop();
+        messages?.stop();
         await loop;
       },
     };
@@ -186,7 +211,15 @@ export class JetStreamClient {
   /** Stops the consumers (finishing the message in hand) and drains the connection. */
   async drain(): Promise<void> {
     await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
-    if (!this.connection.isClosed()) await this.connection.drain().catch(() => undefined);
+    if (this.connection.isClosed()) return;
+    // A connection that lost its server cannot drain; do not let shutdown wait for it forever.
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.connection.drain().then(() => true, () => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5000))),
+    ]);
+    clearTimeout(timer);
+    if (!drained && !this.connection.isClosed()) await this.connection.close();
   }
 
   /** Closes without draining: what a crash looks like to the server. */
@@ -205,12 +238,20 @@ export class JetStreamClient {
       // so a crash during the last attempt cannot lose it.
       max_deliver: -1,
       max_ack_pending: 1000,
-      ...(filters.length === 1 ? { filter_subject: filters[0] } : {}),
-      ...(filters.length > 1 ? { filter_subjects: filters } : {}),
+      // nats.js merges an update into the existing config: the key must be present (even as
+      // undefined, which the request then omits) or a filter of an earlier deployment would stay.
+      ...((filters.length <= 1 ? { filter_subject: filters[0] } : { filter_subjects: filters }) as { filter_subject?: string; filter_subjects?: string[] }),
     };
     try {
-      await this.jsm.consumers.info(stream, options.durable);
-      await this.jsm.consumers.update(stream, options.durable, config);
+      const existing = (await this.jsm.consumers.info(stream, options.durable)).config;
+      // Update only on a real change: an update drops the pending pulls of running replicas.
+      const unchanged =
+        (existing.filter_subject ?? undefined) === config.filter_subject &&
+        JSON.stringify(existing.filter_subjects ?? []) === JSON.stringify(config.filter_subjects ?? []) &&
+        existing.ack_wait === config.ack_wait &&
+        existing.max_deliver === config.max_deliver &&
+        existing.max_ack_pending === config.max_ack_pending;
+      if (!unchanged) await this.jsm.consumers.update(stream, options.durable, config);
     } catch (error) {
       if (!/consumer not found/i.test(String((error as Error).message))) throw error;
       await this.jsm.consumers.add(stream, config);

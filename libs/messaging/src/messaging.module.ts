@@ -20,6 +20,8 @@ export interface MessagingModuleOptions {
   replicas?: number;
   /** Streams provisioned at start-up (default: all). */
   streams?: StreamKey[];
+  /** How long a publish waits for the stream's acknowledgement. */
+  publishTimeoutMs?: number;
   /** Defaults applied to every @JetStreamConsumer of the app (e.g. ackWaitMs from config). */
   consumerDefaults?: Partial<Pick<ConsumerOptions, 'ackWaitMs' | 'maxDeliver' | 'backoffMs' | 'batchSize'>>;
 }
@@ -87,6 +89,7 @@ export class MessagingModule {
               prefix: options.prefix,
               name: options.service,
               replicas: options.replicas,
+              publishTimeoutMs: options.publishTimeoutMs,
               log: (level, message) => logger[level](message),
             });
             await client.provisionStreams(options.streams);

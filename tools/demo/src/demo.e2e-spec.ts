@@ -38,7 +38,7 @@ describe('the demo (npm run demo)', () => {
     for (const service of ['ingestion', 'profiles', 'segmentation', 'offers', 'experiments']) {
       expect(output).toMatch(new RegExp(`${service}\\s+ready\\s+database pglite, nats up`));
     }
-    expect(output).toMatch(/5\/5 events of demo-customer-\w+ stored once each/);
+    expect(output).toMatch(/6\/6 calls of demo-customer-\w+ stored once each/);
     expect(output).toContain('Done.');
     expect(code).toBe(0);
   });

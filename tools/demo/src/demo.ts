@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { Analytics } from '@segment/analytics-node';
 import { SERVICE_NAMES, SERVICE_PORTS, type ServiceName } from '@segmenta/contracts';
 import {
   WORKSPACE_ROOT,
@@ -70,6 +71,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
   print(`  Database         ${postgres.url ? `PostgreSQL ${postgres.url.replace(/\/\/[^@]*@/, '//')}` : `embedded PGlite under ${options.dataDir}`} (${postgres.source})`);
 
   print('2/4 Services');
+  // The admin key the services accept: ADMIN_API_KEY when set, else one made for this run.
+  const adminKey = process.env.ADMIN_API_KEY ?? randomBytes(24).toString('base64url');
   const services: ServiceProcess[] = [];
   const stop = async () => {
     await Promise.all(services.map((service) => service.stop()));
@@ -91,6 +94,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
             DATABASE_URL: postgres.url,
             DATA_DIR: postgres.url ? undefined : join(options.dataDir, name),
             LOG_LEVEL: 'warn',
+            ADMIN_API_KEY: adminKey,
           },
           onLine: (line) => {
             if (/"level":"(error|fatal)"/.test(line)) log(`${name}: ${line}`);
@@ -115,32 +119,44 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
       print(`  ${service.name.padEnd(13)} ${response.status === 200 ? 'ready' : `NOT READY (${response.status})`}   database ${database}, nats ${body.details?.nats?.status ?? '?'}`);
     }
 
-    print('4/4 A customer journey: ingestion → JetStream → profiles');
+    print('4/4 A customer journey, sent with @segment/analytics-node: ingestion → JetStream → profiles');
     const ingestion = services.find((s) => s.name === 'ingestion') as ServiceProcess;
     const profiles = services.find((s) => s.name === 'profiles') as ServiceProcess;
+    const sourceResponse = await fetch(`${ingestion.url}/v1/sources`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+      body: JSON.stringify({ name: 'Demo web shop' }),
+    });
+    if (sourceResponse.status !== 201) throw new Error(`creating a source failed with ${sourceResponse.status}: ${await sourceResponse.text()}`);
+    const { writeKey } = (await sourceResponse.json()) as { writeKey: string };
+    print(`  source "Demo web shop" created (admin key ${process.env.ADMIN_API_KEY ? 'from ADMIN_API_KEY' : adminKey}); its write key goes to the SDK`);
+    const analytics = new Analytics({ writeKey, host: ingestion.url, flushAt: 1, flushInterval: 10 });
     const userId = `demo-customer-${randomUUID().slice(0, 8)}`;
     const latencies: number[] = [];
     let stored = 0;
-    for (const step of SCENARIO) {
-      const messageId = randomUUID();
+    const calls: Array<{ label: string; messageId: string; send: (messageId: string) => void }> = [
+      { label: 'identify', messageId: randomUUID(), send: (messageId) => analytics.identify({ messageId, userId, traits: { email: `${userId}@example.com`, country: 'DE' } }) },
+      ...SCENARIO.map((step) => ({
+        label: step.event,
+        messageId: randomUUID(),
+        send: (messageId: string) => analytics.track({ messageId, userId, event: step.event, properties: step.properties }),
+      })),
+    ];
+    for (const call of calls) {
       const sentAt = Date.now();
-      const response = await fetch(`${ingestion.url}/v1/track`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ messageId, userId, ...step }),
-      });
-      if (response.status !== 200) throw new Error(`ingestion answered ${response.status}: ${await response.text()}`);
-      await waitFor(async () => (await fetch(`${profiles.url}/v1/events/${messageId}`)).status === 200, {
+      call.send(call.messageId);
+      await waitFor(async () => (await fetch(`${profiles.url}/v1/events/${call.messageId}`)).status === 200, {
         timeoutMs: 10000,
         intervalMs: 5,
-        what: `event ${messageId} in profiles`,
+        what: `${call.label} ${call.messageId} in profiles`,
       });
       latencies.push(Date.now() - sentAt);
       stored += 1;
-      print(`  ${step.event.padEnd(16)} ${JSON.stringify(step.properties).slice(0, 60).padEnd(60)} stored in profiles after ${Date.now() - sentAt} ms`);
+      print(`  ${call.label.padEnd(16)} stored in profiles after ${String(Date.now() - sentAt).padStart(4)} ms`);
     }
-    const events = { sent: SCENARIO.length, stored, medianMs: median(latencies), maxMs: Math.max(...latencies) };
-    print(`  ${stored}/${SCENARIO.length} events of ${userId} stored once each; median ${events.medianMs} ms, max ${events.maxMs} ms from POST to profiles`);
+    await analytics.closeAndFlush();
+    const events = { sent: calls.length, stored, medianMs: median(latencies), maxMs: Math.max(...latencies) };
+    print(`  ${stored}/${calls.length} calls of ${userId} stored once each; median ${events.medianMs} ms, max ${events.maxMs} ms from POST to profiles`);
     print('Segments, offers and experiment results join this demo as those services gain their features.');
     return { services: health, events, stop };
   } catch (error) {

@@ -1,19 +1,70 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { TrackAcceptedResponseDto, TrackEventDto } from './tracking.dto';
+import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBasicAuth,
+  ApiOkResponse,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { Source } from '../sources/sources.repository';
+import { AcceptedResponseDto, AliasDto, BatchDto, GroupDto, IdentifyDto, PageDto, ScreenDto, TrackDto } from './tracking.dto';
 import { TrackingService } from './tracking.service';
+import { WriteKeyGuard, type TrackingRequest } from './write-key.guard';
 
-@ApiTags('tracking')
+/** The Segment HTTP tracking API: existing Segment SDKs work by pointing them at this host. */
+@ApiTags('tracking (Segment API)')
+@ApiBasicAuth()
+@ApiOkResponse({ type: AcceptedResponseDto, description: 'Stored durably on the EVENTS stream.' })
+@ApiBadRequestResponse({ description: 'A field is invalid; `details` names each one.' })
+@ApiUnauthorizedResponse({ description: 'Missing, unknown or disabled write key.' })
+@ApiPayloadTooLargeResponse({ description: 'A message over 32 KB or a batch over 500 KB.' })
+@ApiServiceUnavailableResponse({ description: 'JetStream did not acknowledge; retry with the same messageIds.' })
+@UseGuards(WriteKeyGuard)
 @Controller('v1')
 export class TrackingController {
   constructor(private readonly tracking: TrackingService) {}
 
+  @Post('identify')
+  @HttpCode(200)
+  identify(@Body() body: IdentifyDto, @Req() req: TrackingRequest): Promise<AcceptedResponseDto> {
+    return this.tracking.acceptOne('identify', body, req.body, req.source as Source);
+  }
+
   @Post('track')
   @HttpCode(200)
-  @ApiOkResponse({ type: TrackAcceptedResponseDto, description: 'Stored durably on the EVENTS stream.' })
-  @ApiBadRequestResponse({ description: 'A field is invalid; `details` names each one.' })
-  @ApiServiceUnavailableResponse({ description: 'JetStream did not acknowledge; retry with the same messageId.' })
-  track(@Body() body: TrackEventDto): Promise<TrackAcceptedResponseDto> {
-    return this.tracking.track(body);
+  track(@Body() body: TrackDto, @Req() req: TrackingRequest): Promise<AcceptedResponseDto> {
+    return this.tracking.acceptOne('track', body, req.body, req.source as Source);
+  }
+
+  @Post('page')
+  @HttpCode(200)
+  page(@Body() body: PageDto, @Req() req: TrackingRequest): Promise<AcceptedResponseDto> {
+    return this.tracking.acceptOne('page', body, req.body, req.source as Source);
+  }
+
+  @Post('screen')
+  @HttpCode(200)
+  screen(@Body() body: ScreenDto, @Req() req: TrackingRequest): Promise<AcceptedResponseDto> {
+    return this.tracking.acceptOne('screen', body, req.body, req.source as Source);
+  }
+
+  @Post('group')
+  @HttpCode(200)
+  group(@Body() body: GroupDto, @Req() req: TrackingRequest): Promise<AcceptedResponseDto> {
+    return this.tracking.acceptOne('group', body, req.body, req.source as Source);
+  }
+
+  @Post('alias')
+  @HttpCode(200)
+  alias(@Body() body: AliasDto, @Req() req: TrackingRequest): Promise<AcceptedResponseDto> {
+    return this.tracking.acceptOne('alias', body, req.body, req.source as Source);
+  }
+
+  @Post('batch')
+  @HttpCode(200)
+  batch(@Body() body: BatchDto, @Req() req: TrackingRequest): Promise<AcceptedResponseDto> {
+    return this.tracking.acceptBatch(body, req.source as Source);
   }
 }

@@ -1,63 +1,189 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDate, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
-import type { TrackAcceptedResponse } from '@segmenta/contracts';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  IsArray,
+  IsIn,
+  IsISO8601,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
+import { SEGMENT_EVENT_TYPES, type SegmentAcceptedResponse, type SegmentEventType } from '@segmenta/contracts';
 
-const ID_MESSAGE = 'userId or anonymousId must be a non-empty string (at least one is required)';
+const ID_PROBLEM = 'userId or anonymousId must be a non-empty string (at least one is required)';
+const objectSchema = { type: 'object', additionalProperties: true } as const;
 
-/**
- * Body of `POST /v1/track` (Segment spec: the subset the first slice needs; the full spec,
- * auth and batch come with the ingestion issue).
- */
-export class TrackEventDto {
-  @ApiPropertyOptional({ description: 'Idempotency key: a repeated messageId is stored once.' })
+/** Fields every Segment call shares (https://segment.com/docs/connections/spec/common/). */
+export class SegmentCallDto {
+  @ApiPropertyOptional({ description: 'Idempotency key: a repeated messageId is stored once. Generated when absent.' })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   messageId?: string;
 
+  @ApiPropertyOptional({ enum: SEGMENT_EVENT_TYPES, description: 'Required inside a batch; implied by the endpoint otherwise.' })
+  @IsOptional()
+  @IsIn(SEGMENT_EVENT_TYPES)
+  type?: SegmentEventType;
+
   @ApiPropertyOptional()
-  @ValidateIf((o: TrackEventDto) => o.anonymousId === undefined || o.userId !== undefined)
-  @IsString({ message: ID_MESSAGE })
-  @IsNotEmpty({ message: ID_MESSAGE })
+  @ValidateIf((o: SegmentCallDto) => o.anonymousId === undefined || o.userId !== undefined)
+  @IsString({ message: ID_PROBLEM })
+  @IsNotEmpty({ message: ID_PROBLEM })
   @MaxLength(200)
   userId?: string;
 
   @ApiPropertyOptional()
-  @ValidateIf((o: TrackEventDto) => o.userId === undefined || o.anonymousId !== undefined)
-  @IsString({ message: ID_MESSAGE })
-  @IsNotEmpty({ message: ID_MESSAGE })
+  @ValidateIf((o: SegmentCallDto) => o.userId === undefined || o.anonymousId !== undefined)
+  @IsString({ message: ID_PROBLEM })
+  @IsNotEmpty({ message: ID_PROBLEM })
   @MaxLength(200)
   anonymousId?: string;
 
+  @ApiPropertyOptional({ format: 'date-time', description: 'When it happened on the client; corrected for clock skew with sentAt.' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'timestamp must be an ISO-8601 date-time' })
+  timestamp?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the client sent it.' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'sentAt must be an ISO-8601 date-time' })
+  sentAt?: string;
+
+  @ApiPropertyOptional(objectSchema)
+  @IsOptional()
+  @IsObject()
+  context?: Record<string, unknown>;
+
+  @ApiPropertyOptional(objectSchema)
+  @IsOptional()
+  @IsObject()
+  integrations?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Alternative to Basic auth.' })
+  @IsOptional()
+  @IsString()
+  writeKey?: string;
+}
+
+export class IdentifyDto extends SegmentCallDto {
+  @ApiPropertyOptional(objectSchema)
+  @IsOptional()
+  @IsObject()
+  traits?: Record<string, unknown>;
+}
+
+export class TrackDto extends SegmentCallDto {
   @ApiProperty({ example: 'Order Completed' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   event!: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @ApiPropertyOptional(objectSchema)
   @IsOptional()
   @IsObject()
   properties?: Record<string, unknown>;
+}
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+export class PageDto extends SegmentCallDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  category?: string;
+
+  @ApiPropertyOptional(objectSchema)
+  @IsOptional()
+  @IsObject()
+  properties?: Record<string, unknown>;
+}
+
+export class ScreenDto extends PageDto {}
+
+export class GroupDto extends SegmentCallDto {
+  @ApiProperty()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  groupId!: string;
+
+  @ApiPropertyOptional(objectSchema)
+  @IsOptional()
+  @IsObject()
+  traits?: Record<string, unknown>;
+}
+
+export class AliasDto extends SegmentCallDto {
+  @ApiProperty({ description: 'The identity being merged into userId.' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  previousId!: string;
+}
+
+export type SegmentCall = IdentifyDto | TrackDto | PageDto | ScreenDto | GroupDto | AliasDto;
+
+/** The DTO class that validates each message type (also for the members of a batch). */
+export const CALL_DTO_BY_TYPE: Record<SegmentEventType, new () => SegmentCall> = {
+  identify: IdentifyDto,
+  track: TrackDto,
+  page: PageDto,
+  screen: ScreenDto,
+  group: GroupDto,
+  alias: AliasDto,
+};
+
+export class BatchDto {
+  @ApiProperty({ type: 'array', items: objectSchema, description: 'Messages of any type, each with `type`.' })
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(2500)
+  @IsObject({ each: true, message: 'each member of batch must be an object' })
+  batch!: Array<Record<string, unknown>>;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'sentAt must be an ISO-8601 date-time' })
+  sentAt?: string;
+
+  @ApiPropertyOptional(objectSchema)
   @IsOptional()
   @IsObject()
   context?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time' })
+  @ApiPropertyOptional(objectSchema)
   @IsOptional()
-  @Type(() => Date)
-  @IsDate({ message: 'timestamp must be an ISO-8601 date-time' })
-  timestamp?: Date;
+  @IsObject()
+  integrations?: Record<string, unknown>;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  writeKey?: string;
 }
 
-export class TrackAcceptedResponseDto implements TrackAcceptedResponse {
-  @ApiProperty({ enum: [true] })
-  success!: true;
+class RejectedMessageDto {
+  @ApiProperty() index!: number;
+  @ApiPropertyOptional() messageId?: string;
+  @ApiProperty({ type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, problem: { type: 'string' } } } })
+  details!: Array<{ field: string; problem: string }>;
+}
 
-  @ApiProperty()
-  messageId!: string;
+export class AcceptedResponseDto implements SegmentAcceptedResponse {
+  @ApiProperty({ enum: [true] }) success!: true;
+  @ApiProperty({ description: 'Messages stored durably on the EVENTS stream.' }) accepted!: number;
+  @ApiProperty({ type: [RejectedMessageDto], description: 'Members of a batch that were not accepted.' })
+  rejected!: RejectedMessageDto[];
 }

@@ -1,8 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { SUBJECTS, type TrackAcceptedResponse, type TrackEventV1 } from '@segmenta/contracts';
+import { BadRequestException, HttpStatus, Injectable, Logger, PayloadTooLargeException, ServiceUnavailableException } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { validationDetails } from '@segmenta/chassis';
+import {
+  SEGMENT_EVENT_TYPES,
+  SUBJECTS,
+  type ApiErrorDetail,
+  type SegmentAcceptedResponse,
+  type SegmentEventType,
+  type SegmentMessageV1,
+} from '@segmenta/contracts';
 import { JetStreamClient, createEnvelope } from '@segmenta/messaging';
-import type { TrackEventDto } from './tracking.dto';
+import type { Source } from '../sources/sources.repository';
+import { correctedTimestamp } from './clock-skew';
+import { CALL_DTO_BY_TYPE, type BatchDto, type SegmentCall } from './tracking.dto';
+
+/** Segment's limit for one message; a batch is limited to 500 KB by the body parser. */
+export const MAX_MESSAGE_BYTES = 32 * 1024;
+
+interface BatchDefaults {
+  sentAt?: string;
+  context?: Record<string, unknown>;
+  integrations?: Record<string, unknown>;
+}
+
+const byteLength = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
 
 @Injectable()
 export class TrackingService {
@@ -10,32 +33,105 @@ export class TrackingService {
 
   constructor(private readonly jetstream: JetStreamClient) {}
 
-  /** Publishes the event and resolves only once JetStream has stored it. */
-  async track(dto: TrackEventDto, receivedAt = new Date()): Promise<TrackAcceptedResponse> {
-    const messageId = dto.messageId ?? randomUUID();
-    const event: TrackEventV1 = {
-      messageId,
-      userId: dto.userId,
-      anonymousId: dto.anonymousId,
-      event: dto.event,
-      properties: dto.properties ?? {},
-      context: dto.context ?? {},
-      timestamp: (dto.timestamp ?? receivedAt).toISOString(),
+  /** One identify/track/page/screen/group/alias call: 200 only once JetStream has stored it. */
+  async acceptOne(type: SegmentEventType, call: SegmentCall, raw: unknown, source: Source, receivedAt = new Date()): Promise<SegmentAcceptedResponse> {
+    const size = byteLength(raw);
+    if (size > MAX_MESSAGE_BYTES) {
+      throw new PayloadTooLargeException({
+        statusCode: HttpStatus.PAYLOAD_TOO_LARGE,
+        error: 'Payload Too Large',
+        message: `A message may be at most ${MAX_MESSAGE_BYTES} bytes; this one has ${size}`,
+        details: [{ field: 'body', problem: `larger than 32 KB (${size} bytes)` }],
+      });
+    }
+    await this.publishAll([this.toMessage(type, call, source, receivedAt, {})]);
+    return { success: true, accepted: 1, rejected: [] };
+  }
+
+  /**
+   * A batch: every valid member is stored and the answer lists the rejected ones with their
+   * reasons (so a client does not resend good events because of one bad one). A batch with no
+   * valid member is a 400.
+   */
+  async acceptBatch(body: BatchDto, source: Source, receivedAt = new Date()): Promise<SegmentAcceptedResponse> {
+    const defaults: BatchDefaults = { sentAt: body.sentAt, context: body.context, integrations: body.integrations };
+    const valid: SegmentMessageV1[] = [];
+    const rejected: SegmentAcceptedResponse['rejected'] = [];
+    body.batch.forEach((raw, index) => {
+      const path = `batch[${index}]`;
+      const details: ApiErrorDetail[] = [];
+      const size = byteLength(raw);
+      if (size > MAX_MESSAGE_BYTES) details.push({ field: path, problem: `larger than 32 KB (${size} bytes)` });
+      const type = raw.type as SegmentEventType;
+      if (!SEGMENT_EVENT_TYPES.includes(type)) {
+        details.push({ field: `${path}.type`, problem: `type must be one of ${SEGMENT_EVENT_TYPES.join(', ')}` });
+      } else {
+        const call = plainToInstance(CALL_DTO_BY_TYPE[type], raw);
+        details.push(...validationDetails(validateSync(call, { whitelist: true, forbidUnknownValues: true, stopAtFirstError: true }), path));
+        if (details.length === 0) valid.push(this.toMessage(type, call, source, receivedAt, defaults));
+      }
+      if (details.length > 0) rejected.push({ index, messageId: typeof raw.messageId === 'string' ? raw.messageId : undefined, details });
+    });
+    if (valid.length === 0) {
+      throw new BadRequestException({
+        statusCode: HttpStatus.BAD_REQUEST,
+        error: 'Bad Request',
+        message: `No message of the batch is valid: ${rejected.flatMap((r) => r.details.map((d) => `${d.field} ${d.problem}`)).slice(0, 5).join('; ')}`,
+        details: rejected.flatMap((r) => r.details),
+      });
+    }
+    await this.publishAll(valid);
+    return { success: true, accepted: valid.length, rejected };
+  }
+
+  private toMessage(type: SegmentEventType, call: SegmentCall, source: Source, receivedAt: Date, defaults: BatchDefaults): SegmentMessageV1 {
+    const fields = call as Partial<Record<'event' | 'name' | 'category' | 'groupId' | 'previousId', string>> & {
+      properties?: Record<string, unknown>;
+      traits?: Record<string, unknown>;
+    };
+    const sentAt = call.sentAt ?? defaults.sentAt;
+    return {
+      messageId: call.messageId ?? randomUUID(),
+      type,
+      sourceId: source.id,
+      userId: call.userId,
+      anonymousId: call.anonymousId,
+      event: fields.event,
+      name: fields.name,
+      category: fields.category,
+      groupId: fields.groupId,
+      previousId: fields.previousId,
+      properties: fields.properties ?? {},
+      traits: fields.traits ?? {},
+      context: { ...defaults.context, ...call.context },
+      integrations: { ...defaults.integrations, ...call.integrations },
+      timestamp: correctedTimestamp(receivedAt, call.timestamp, sentAt).toISOString(),
+      originalTimestamp: call.timestamp,
+      sentAt,
       receivedAt: receivedAt.toISOString(),
     };
-    try {
-      await this.jetstream.publish(SUBJECTS.event('track'), createEnvelope('track', event, { id: messageId, occurredAt: new Date(event.timestamp) }), {
-        partitionKey: dto.userId ?? dto.anonymousId,
-      });
-    } catch (error) {
-      this.logger.error(`publish of ${messageId} failed: ${(error as Error).message}`);
+  }
+
+  /** Publishes every message and resolves once JetStream acknowledged all of them. */
+  private async publishAll(messages: SegmentMessageV1[]): Promise<void> {
+    const results = await Promise.allSettled(
+      messages.map((message) =>
+        this.jetstream.publish(
+          SUBJECTS.event(message.type),
+          createEnvelope(message.type, message, { id: message.messageId, occurredAt: new Date(message.timestamp) }),
+          { partitionKey: message.userId ?? message.anonymousId },
+        ),
+      ),
+    );
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length > 0) {
+      this.logger.error(`JetStream did not acknowledge ${failed.length} of ${messages.length} messages: ${(failed[0].reason as Error).message}`);
       throw new ServiceUnavailableException({
-        statusCode: 503,
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
         error: 'Service Unavailable',
-        message: 'The event stream is unavailable; nothing was accepted. Retry with the same messageId.',
+        message: `The event stream did not acknowledge ${failed.length} of ${messages.length} messages. Retry the request with the same messageIds: what was stored is stored once.`,
         details: [],
       });
     }
-    return { success: true, messageId };
   }
 }

@@ -4,8 +4,9 @@ import { index, jsonb, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-co
 export const profilesSchema = pgSchema('profiles');
 
 /**
- * The event log. `id` is the Segment messageId, so a redelivered or resent event is stored once.
- * `profile_id` is filled by identity resolution (next issue); partitioning by month comes with it.
+ * The event log: every Segment call (identify, track, page, screen, group, alias). `id` is the
+ * messageId, so a redelivered or resent event is stored once. `name` is the track event or the
+ * page/screen name. `profile_id` is filled by identity resolution; partitioning by month comes with it.
  */
 export const events = profilesSchema.table(
   'events',
@@ -16,7 +17,9 @@ export const events = profilesSchema.table(
     name: text('name'),
     userId: text('user_id'),
     anonymousId: text('anonymous_id'),
+    sourceId: text('source_id'),
     properties: jsonb('properties').$type<Record<string, unknown>>().notNull(),
+    traits: jsonb('traits').$type<Record<string, unknown>>().notNull().default({}),
     context: jsonb('context').$type<Record<string, unknown>>().notNull(),
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),

@@ -7,7 +7,9 @@ export class EventResponseDto {
   @ApiPropertyOptional({ type: String, nullable: true }) name!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) userId!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) anonymousId!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) sourceId!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) properties!: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true }) traits!: Record<string, unknown>;
   @ApiProperty({ format: 'date-time' }) occurredAt!: string;
   @ApiProperty({ format: 'date-time' }) receivedAt!: string;
   @ApiProperty({ format: 'date-time' }) storedAt!: string;
@@ -19,7 +21,9 @@ export class EventResponseDto {
       name: event.name,
       userId: event.userId,
       anonymousId: event.anonymousId,
+      sourceId: event.sourceId,
       properties: event.properties,
+      traits: event.traits,
       occurredAt: event.occurredAt.toISOString(),
       receivedAt: event.receivedAt.toISOString(),
       storedAt: event.storedAt.toISOString(),

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TrackEventV1, type Envelope } from '@segmenta/contracts';
+import { SegmentMessageV1, type Envelope } from '@segmenta/contracts';
 import { parseMessageData } from '@segmenta/messaging';
 import { EventsRepository, type StoredEvent } from './events.repository';
 
@@ -9,21 +9,23 @@ export class EventsService {
 
   constructor(private readonly repository: EventsRepository) {}
 
-  /** Stores a tracked event once; a redelivery of the same messageId changes nothing. */
-  async recordTrack(envelope: Envelope): Promise<{ stored: boolean }> {
-    const event = parseMessageData(TrackEventV1, envelope.data);
+  /** Stores a Segment call once; a redelivery of the same messageId changes nothing. */
+  async record(envelope: Envelope): Promise<{ stored: boolean }> {
+    const message = parseMessageData(SegmentMessageV1, envelope.data);
     const stored = await this.repository.insertOnce({
-      id: event.messageId,
-      type: 'track',
-      name: event.event,
-      userId: event.userId ?? null,
-      anonymousId: event.anonymousId ?? null,
-      properties: event.properties,
-      context: event.context,
-      occurredAt: new Date(event.timestamp),
-      receivedAt: new Date(event.receivedAt),
+      id: message.messageId,
+      type: message.type,
+      name: message.event ?? message.name ?? null,
+      userId: message.userId ?? null,
+      anonymousId: message.anonymousId ?? null,
+      sourceId: message.sourceId,
+      properties: message.properties,
+      traits: message.traits,
+      context: message.context,
+      occurredAt: new Date(message.timestamp),
+      receivedAt: new Date(message.receivedAt),
     });
-    if (!stored) this.logger.debug(`event ${event.messageId} already stored; duplicate ignored`);
+    if (!stored) this.logger.debug(`event ${message.messageId} already stored; duplicate ignored`);
     return { stored };
   }
 
