@@ -17,8 +17,31 @@ import { SEGMENT_EVENT_TYPES, type SegmentAcceptedResponse, type SegmentEventTyp
 const ID_PROBLEM = 'userId or anonymousId must be a non-empty string (at least one is required)';
 const objectSchema = { type: 'object', additionalProperties: true } as const;
 
+/** Fields a single call and a batch share; in a batch they are the defaults of its members. */
+class SharedCallFieldsDto {
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the client sent it.' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'sentAt must be an ISO-8601 date-time' })
+  sentAt?: string;
+
+  @ApiPropertyOptional(objectSchema)
+  @IsOptional()
+  @IsObject()
+  context?: Record<string, unknown>;
+
+  @ApiPropertyOptional(objectSchema)
+  @IsOptional()
+  @IsObject()
+  integrations?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Alternative to Basic auth.' })
+  @IsOptional()
+  @IsString()
+  writeKey?: string;
+}
+
 /** Fields every Segment call shares (https://segment.com/docs/connections/spec/common/). */
-export class SegmentCallDto {
+export class SegmentCallDto extends SharedCallFieldsDto {
   @ApiPropertyOptional({ description: 'Idempotency key: a repeated messageId is stored once. Generated when absent.' })
   @IsOptional()
   @IsString()
@@ -50,25 +73,6 @@ export class SegmentCallDto {
   @IsISO8601({ strict: true }, { message: 'timestamp must be an ISO-8601 date-time' })
   timestamp?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'When the client sent it.' })
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'sentAt must be an ISO-8601 date-time' })
-  sentAt?: string;
-
-  @ApiPropertyOptional(objectSchema)
-  @IsOptional()
-  @IsObject()
-  context?: Record<string, unknown>;
-
-  @ApiPropertyOptional(objectSchema)
-  @IsOptional()
-  @IsObject()
-  integrations?: Record<string, unknown>;
-
-  @ApiPropertyOptional({ description: 'Alternative to Basic auth.' })
-  @IsOptional()
-  @IsString()
-  writeKey?: string;
 }
 
 export class IdentifyDto extends SegmentCallDto {
@@ -145,33 +149,13 @@ export const CALL_DTO_BY_TYPE: Record<SegmentEventType, new () => SegmentCall> =
   alias: AliasDto,
 };
 
-export class BatchDto {
+export class BatchDto extends SharedCallFieldsDto {
   @ApiProperty({ type: 'array', items: objectSchema, description: 'Messages of any type, each with `type`.' })
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(2500)
   @IsObject({ each: true, message: 'each member of batch must be an object' })
   batch!: Array<Record<string, unknown>>;
-
-  @ApiPropertyOptional({ format: 'date-time' })
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'sentAt must be an ISO-8601 date-time' })
-  sentAt?: string;
-
-  @ApiPropertyOptional(objectSchema)
-  @IsOptional()
-  @IsObject()
-  context?: Record<string, unknown>;
-
-  @ApiPropertyOptional(objectSchema)
-  @IsOptional()
-  @IsObject()
-  integrations?: Record<string, unknown>;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  writeKey?: string;
 }
 
 class RejectedMessageDto {
