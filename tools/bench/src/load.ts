@@ -1,0 +1,48 @@
+import autocannon from 'autocannon';
+import { batchTemplate } from './sample-events';
+
+/**
+ * The load process (forked by the benchmark so that load generation does not share an event loop
+ * with what it measures): POSTs batches with unique message ids for a fixed time and prints
+ * autocannon's result as JSON.
+ */
+const [url, authorization, connections, seconds, batchSize, runId] = process.argv.slice(2);
+const { parts } = batchTemplate(Number(batchSize));
+let counter = 0;
+
+autocannon(
+  {
+    url: `${url}/v1/batch`,
+    method: 'POST',
+    connections: Number(connections),
+    duration: Number(seconds),
+    headers: { 'content-type': 'application/json', authorization },
+    requests: [
+      {
+        setupRequest: (request) => {
+          counter += 1;
+          return { ...request, body: parts.join(`${runId}-${counter}`) };
+        },
+      },
+    ],
+  },
+  (error, result) => {
+    if (error) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    process.stdout.write(
+      JSON.stringify({
+        requestsPerSecond: result.requests.average,
+        requestsTotal: result.requests.total,
+        ok: result['2xx'],
+        notOk: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        latencyP50: result.latency.p50,
+        latencyP99: result.latency.p99,
+        durationSeconds: result.duration,
+      }),
+    );
+  },
+);

@@ -1,0 +1,174 @@
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, headers as natsHeaders } from 'nats';
+import { randomBytes } from 'node:crypto';
+import { WORKSPACE_ROOT, ensureNats, ensurePostgres, startServiceProcess, type ServiceProcess } from '@segmenta/infra';
+import { JetStreamClient, createTestNamespace } from '@segmenta/messaging';
+import { batchTemplate, sampleTrackCall } from './sample-events';
+
+/**
+ * `npm run bench`: ingestion's accepted-and-durable throughput under batches of 100 realistic
+ * events from a separate load process, against the raw JetStream publish rate of the same message
+ * bodies measured in the same run. Prints medians of several runs and their ratio.
+ */
+const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=') as [string, string]));
+const RUNS = Number(args.get('runs') ?? 3);
+const SECONDS = Number(args.get('seconds') ?? 10);
+const CONNECTIONS = Number(args.get('connections') ?? 16);
+const BATCH = 100;
+const RAW_MESSAGES = Number(args.get('raw-messages') ?? 40000);
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** What ingestion publishes for a sample call: the same bytes the raw baseline publishes. */
+function envelopeBody(index: number, runId: string): Uint8Array {
+  const call = sampleTrackCall(index, runId);
+  const data = { ...call, sourceId: '0b6a1c1e-8a8e-4f4e-9c55-2f1d1d0c0f00', traits: {}, integrations: {}, originalTimestamp: call.timestamp, sentAt: '2026-11-23T10:15:31.000Z', receivedAt: new Date().toISOString() };
+  return new TextEncoder().encode(JSON.stringify({ id: call.messageId, type: 'track', occurredAt: call.timestamp, data }));
+}
+
+/** Raw JetStream publishes with a window of async acks, one client: the ceiling ingestion is compared with. */
+async function rawPublishRate(natsUrl: string, prefix: string, run: number): Promise<number> {
+  const nc = await connect({ servers: natsUrl });
+  const js = nc.jetstream();
+  const subject = `${prefix}.events.track`;
+  const bodies = Array.from({ length: RAW_MESSAGES }, (_, i) => envelopeBody(i, `raw${run}`));
+  const window = 256;
+  const started = performance.now();
+  for (let i = 0; i < bodies.length; i += window) {
+    await Promise.all(
+      bodies.slice(i, i + window).map((body, j) => {
+        const h = natsHeaders();
+        h.set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+        return js.publish(subject, body, { msgID: `raw${run}-${i + j}`, headers: h });
+      }),
+    );
+  }
+  const rate = RAW_MESSAGES / ((performance.now() - started) / 1000);
+  await nc.close();
+  return rate;
+}
+
+function rssMb(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+interface LoadResult {
+  requestsPerSecond: number;
+  requestsTotal: number;
+  ok: number;
+  notOk: number;
+  errors: number;
+  timeouts: number;
+  latencyP50: number;
+  latencyP99: number;
+  durationSeconds: number;
+}
+
+function runLoad(url: string, authorization: string, runId: string): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(__dirname, 'load.js'), [url, authorization, String(CONNECTIONS), String(SECONDS), String(BATCH), runId], {
+      execArgv: ['-r', join(WORKSPACE_ROOT, 'tools/scripts/register-paths.js')],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as LoadResult) : reject(new Error(`load process exited with ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const nats = await ensureNats({ url: process.env.NATS_URL, log: print });
+  const postgres = await ensurePostgres({ url: process.env.DATABASE_URL, log: print });
+  const namespace = createTestNamespace(nats.url, 'bench');
+  const setup = await JetStreamClient.connect({ url: nats.url, prefix: namespace.prefix });
+  await setup.provisionStreams(['EVENTS']);
+  await setup.drain();
+  print(`Segmenta benchmark · ${new Date().toISOString()} · node ${process.version} · NATS ${nats.url} · ${RUNS} runs`);
+  print(`ingestion: batches of ${BATCH} events (~${batchTemplate(BATCH).bytesPerEvent} bytes each), ${CONNECTIONS} connections, ${SECONDS} s per run, load from a separate process`);
+
+  const adminKey = randomBytes(24).toString('base64url');
+  let ingestion: ServiceProcess | undefined;
+  try {
+    const raw: number[] = [];
+    const accepted: number[] = [];
+    const p99: number[] = [];
+    const rss: number[] = [];
+    let lost = 0;
+    for (let run = 1; run <= RUNS; run += 1) {
+      raw.push(await rawPublishRate(nats.url, namespace.prefix, run));
+      print(`  run ${run}: raw JetStream publish ${fmt(raw[raw.length - 1])} msg/s`);
+
+      ingestion ??= await startServiceProcess({
+        app: 'ingestion',
+        mode: 'dist',
+        env: { NATS_URL: nats.url, NATS_PREFIX: namespace.prefix, DATABASE_URL: postgres.url, DATA_DIR: 'memory://', LOG_LEVEL: 'warn', ADMIN_API_KEY: adminKey },
+      });
+      const service = ingestion;
+      const source = await fetch(`${service.url}/v1/sources`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+        body: JSON.stringify({ name: `bench ${run}` }),
+      }).then((r) => r.json() as Promise<{ writeKey: string }>);
+      const authorization = `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}`;
+
+      const streamBefore = await streamMessages(nats.url, namespace.prefix);
+      let peakRss = 0;
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(service.pid))), 250);
+      const load = await runLoad(service.url, authorization, `r${run}`);
+      clearInterval(sampler);
+      const streamAfter = await streamMessages(nats.url, namespace.prefix);
+      const eventsAccepted = load.ok * BATCH;
+      lost += Math.max(0, eventsAccepted - (streamAfter - streamBefore));
+      accepted.push(eventsAccepted / load.durationSeconds);
+      p99.push(load.latencyP99);
+      rss.push(peakRss);
+      print(
+        `  run ${run}: ingestion ${fmt(eventsAccepted / load.durationSeconds)} events/s accepted and durable ` +
+          `(${fmt(load.requestsPerSecond)} req/s, ${load.notOk} non-2xx, ${load.errors} errors), p50 ${load.latencyP50} ms, p99 ${load.latencyP99} ms, ` +
+          `peak RSS ${peakRss.toFixed(0)} MB, on the stream ${fmt(streamAfter - streamBefore)} of ${fmt(eventsAccepted)}`,
+      );
+    }
+    const ratio = median(accepted) / median(raw);
+    print('');
+    print('| measure | median | target |');
+    print('|---|---|---|');
+    print(`| raw JetStream publish, same bodies (baseline) | ${fmt(median(raw))} msg/s | |`);
+    print(`| ingestion, accepted and durable | ${fmt(median(accepted))} events/s | ≥ 15,000 |`);
+    print(`| ingestion / raw | ${(ratio * 100).toFixed(0)} % | ≥ 70 % |`);
+    print(`| ingestion p99 request latency (100-event batch) | ${median(p99)} ms | < 100 ms |`);
+    print(`| ingestion peak RSS under load | ${median(rss).toFixed(0)} MB | < 300 MB |`);
+    print(`| accepted events missing from the stream | ${lost} | 0 |`);
+  } finally {
+    await ingestion?.stop();
+    await namespace.cleanup();
+    await nats.stop();
+  }
+}
+
+async function streamMessages(natsUrl: string, prefix: string): Promise<number> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await nc.jetstreamManager();
+    return (await jsm.streams.info(`${prefix}_EVENTS`)).state.messages;
+  } finally {
+    await nc.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
