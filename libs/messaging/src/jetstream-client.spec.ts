@@ -5,6 +5,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { IsInt, IsString } from 'class-validator';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import { MESSAGE_HEADERS, type Envelope } from '@segmenta/contracts';
+import { startPrivateNats } from '@segmenta/infra';
 import { createEnvelope } from './envelope';
 import { NonRetryableMessageError } from './errors';
 import { JetStreamClient, type MessageContext } from './jetstream-client';
@@ -245,5 +246,45 @@ describe('consumer provisioning', () => {
     await second.stop();
     expect((await jsm.consumers.info(stream, 'refiltered')).config.filter_subject ?? '').toBe('');
     await client.drain();
+  });
+});
+
+describe('publishMany', () => {
+  it('stores every message once, reports duplicates, and carries one trace context', async () => {
+    const items = Array.from({ length: 300 }, (_, i) => ({
+      subject: 'segments.changed',
+      envelope: createEnvelope('segments.changed', { n: i }, { id: `many-${i}` }),
+      partitionKey: `p-${i % 7}`,
+    }));
+    const acks = await client.publishMany(items);
+    expect(acks).toHaveLength(300);
+    expect(acks.every((ack) => ack.duplicate !== true)).toBe(true);
+    expect(new Set(acks.map((ack) => ack.seq)).size).toBe(300);
+    const again = await client.publishMany(items.slice(0, 10));
+    expect(again.every((ack) => ack.duplicate === true)).toBe(true);
+
+    const jsm = await raw.jetstreamManager();
+    const stored = await jsm.streams.getMessage(client.streamName('SEGMENTS'), { seq: acks[5].seq });
+    expect(stored.header.get('Nats-Msg-Id')).toBe('many-5');
+    expect(stored.header.get(MESSAGE_HEADERS.partitionKey)).toBe('p-5');
+  });
+
+  it('rejects, naming how many were not acknowledged, when the server is gone', async () => {
+    const privateNats = await startPrivateNats();
+    const isolated = await JetStreamClient.connect({ url: privateNats.url, prefix: 'gone', publishTimeoutMs: 500 });
+    try {
+      await isolated.provisionStreams(['EVENTS']);
+      await expect(isolated.publishMany([{ subject: 'events.track', envelope: createEnvelope('track', {}, { id: 'ok-1' }) }])).resolves.toHaveLength(1);
+      await privateNats.stop();
+      await expect(
+        isolated.publishMany([
+          { subject: 'events.track', envelope: createEnvelope('track', {}, { id: 'lost-1' }) },
+          { subject: 'events.track', envelope: createEnvelope('track', {}, { id: 'lost-2' }) },
+        ]),
+      ).rejects.toThrow('JetStream did not acknowledge 2 of 2 messages');
+    } finally {
+      await isolated.close();
+      await privateNats.stop();
+    }
   });
 });

@@ -114,22 +114,20 @@ export class TrackingService {
 
   /** Publishes every message and resolves once JetStream acknowledged all of them. */
   private async publishAll(messages: SegmentMessageV1[]): Promise<void> {
-    const results = await Promise.allSettled(
-      messages.map((message) =>
-        this.jetstream.publish(
-          SUBJECTS.event(message.type),
-          createEnvelope(message.type, message, { id: message.messageId, occurredAt: new Date(message.timestamp) }),
-          { partitionKey: message.userId ?? message.anonymousId },
-        ),
-      ),
-    );
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed.length > 0) {
-      this.logger.error(`JetStream did not acknowledge ${failed.length} of ${messages.length} messages: ${(failed[0].reason as Error).message}`);
+    try {
+      await this.jetstream.publishMany(
+        messages.map((message) => ({
+          subject: SUBJECTS.event(message.type),
+          envelope: createEnvelope(message.type, message, { id: message.messageId, occurredAt: new Date(message.timestamp) }),
+          partitionKey: message.userId ?? message.anonymousId,
+        })),
+      );
+    } catch (error) {
+      this.logger.error((error as Error).message);
       throw new ServiceUnavailableException({
         statusCode: HttpStatus.SERVICE_UNAVAILABLE,
         error: 'Service Unavailable',
-        message: `The event stream did not acknowledge ${failed.length} of ${messages.length} messages. Retry the request with the same messageIds: what was stored is stored once.`,
+        message: `${(error as Error).message}. Retry the request with the same messageIds: what was stored is stored once.`,
         details: [],
       });
     }
