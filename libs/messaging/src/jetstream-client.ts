@@ -173,7 +173,10 @@ export class JetStreamClient {
    */
   async publishMany(items: Array<{ subject: string; envelope: Envelope; partitionKey?: string }>): Promise<PubAck[]> {
     if (items.length === 0) return [];
-    return inSpan(`publish ${items.length} messages`, { kind: 'producer', attributes: { 'messaging.system': 'nats', 'messaging.batch.message_count': items.length } }, async () => {
+    const subjects = new Set(items.map((item) => item.subject));
+    // Named like a single publish when all go to one subject, so traces read the same either way.
+    const spanName = subjects.size === 1 ? `publish ${items[0].subject}` : `publish ${items.length} messages`;
+    return inSpan(spanName, { kind: 'producer', attributes: { 'messaging.system': 'nats', 'messaging.batch.message_count': items.length } }, async () => {
       const sub = await this.ackInbox();
       const batchId = (this.batchCounter += 1);
       // Filled, not sparse: a hole would be skipped by filter() and a missing ack would go unnoticed.
