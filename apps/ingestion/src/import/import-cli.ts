@@ -1,0 +1,182 @@
+import { createReadStream, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parse } from 'csv-parse';
+import { ROW_MAPPERS, type ImportKind, type RowProblem } from './row-mapping';
+
+/**
+ * `npm run import -- --kind orders --file orders.csv`: streams a CSV or NDJSON file of customers or
+ * orders through ingestion's /v1/batch (the same validation as the API) in constant memory, with a
+ * progress bar, and ends with a summary: rows read, imported, rejected with line numbers.
+ */
+const USAGE = `Usage: npm run import -- --kind customers|orders --file <path.csv|path.ndjson> [options]
+  --url <ingestion URL>    default INGESTION_URL or http://127.0.0.1:3001
+  --write-key <key>        default WRITE_KEY (create one with POST /v1/sources)
+  --batch <n>              rows per request, default 100
+  --format csv|ndjson      default from the file extension`;
+
+interface Options {
+  kind: ImportKind;
+  file: string;
+  url: string;
+  writeKey: string;
+  batch: number;
+  format: 'csv' | 'ndjson';
+}
+
+interface Rejected {
+  line: number;
+  problems: RowProblem[];
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 1) {
+    const key = argv[i];
+    if (!key.startsWith('--')) fail(`Unexpected argument ${key}`);
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith('--')) fail(`${key} needs a value`);
+    values.set(key.slice(2), value);
+    i += 1;
+  }
+  for (const key of values.keys()) if (!['kind', 'file', 'url', 'write-key', 'batch', 'format'].includes(key)) fail(`Unknown option --${key}`);
+  const kind = values.get('kind');
+  if (kind !== 'customers' && kind !== 'orders') fail('--kind must be customers or orders');
+  const file = values.get('file') ?? fail('--file is required');
+  try {
+    statSync(file);
+  } catch {
+    fail(`--file ${file}: no such file`);
+  }
+  const writeKey = values.get('write-key') ?? process.env.WRITE_KEY ?? fail('--write-key (or WRITE_KEY) is required');
+  const batch = Number(values.get('batch') ?? 100);
+  if (!Number.isInteger(batch) || batch < 1 || batch > 500) fail('--batch must be an integer from 1 to 500');
+  const format = values.get('format') ?? (/\.(nd)?jsonl?$/i.test(extname(file)) || /\.ndjson$/i.test(file) ? 'ndjson' : 'csv');
+  if (format !== 'csv' && format !== 'ndjson') fail('--format must be csv or ndjson');
+  return { kind, file, url: (values.get('url') ?? process.env.INGESTION_URL ?? 'http://127.0.0.1:3001').replace(/\/$/, ''), writeKey, batch, format };
+}
+
+/** Rows with their line numbers, read lazily so memory stays flat whatever the file size. */
+async function* readRows(options: Options, onBytes: (bytes: number) => void): AsyncGenerator<{ line: number; row: Record<string, unknown> } | { line: number; problem: RowProblem }> {
+  const stream = createReadStream(options.file);
+  stream.on('data', (chunk) => onBytes(chunk.length));
+  if (options.format === 'ndjson') {
+    let line = 0;
+    for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
+      line += 1;
+      if (text.trim() === '') continue;
+      try {
+        const value: unknown = JSON.parse(text);
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) yield { line, problem: { field: 'line', problem: 'not a JSON object' } };
+        else yield { line, row: value as Record<string, unknown> };
+      } catch (error) {
+        yield { line, problem: { field: 'line', problem: `not JSON: ${(error as Error).message}` } };
+      }
+    }
+    return;
+  }
+  const parser = stream.pipe(parse({ columns: true, skip_empty_lines: true, trim: true, bom: true, info: true, relax_column_count: true }));
+  for await (const record of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+    yield { line: record.info.lines, row: record.record };
+  }
+}
+
+async function sendBatch(options: Options, calls: Array<Record<string, unknown>>): Promise<Array<{ index: number; details: RowProblem[] }>> {
+  const authorization = `Basic ${Buffer.from(`${options.writeKey}:`).toString('base64')}`;
+  for (let attempt = 1; ; attempt += 1) {
+    let response: Response | undefined;
+    try {
+      response = await fetch(`${options.url}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body: JSON.stringify({ batch: calls }),
+      });
+    } catch (error) {
+      if (attempt >= 5) throw new Error(`ingestion at ${options.url} is not reachable: ${(error as Error).message}`);
+    }
+    if (response) {
+      const body = (await response.json().catch(() => ({}))) as { rejected?: Array<{ index: number; details: RowProblem[] }>; details?: RowProblem[]; message?: string };
+      if (response.status === 200) return body.rejected ?? [];
+      if (response.status === 400) {
+        // No row of the batch was valid: every row is rejected with its own details.
+        return calls.map((_, index) => ({ index, details: (body.details ?? []).filter((d) => d.field.startsWith(`batch[${index}]`)) }));
+      }
+      if (response.status === 401 || response.status === 403) throw new Error(`ingestion refused the write key: ${body.message ?? response.status}`);
+      // 503 and other 5xx: the rows keep their messageIds, so a retry stores each once.
+      if (attempt >= 5) throw new Error(`ingestion answered ${response.status} five times: ${body.message ?? ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const mapRow = ROW_MAPPERS[options.kind];
+  const totalBytes = statSync(options.file).size;
+  const started = Date.now();
+  let bytesRead = 0;
+  let rowsRead = 0;
+  let imported = 0;
+  const rejected: Rejected[] = [];
+  const tty = process.stderr.isTTY;
+  let lastDraw = 0;
+  const draw = (force = false) => {
+    const now = Date.now();
+    if (!force && now - lastDraw < (tty ? 200 : 5000)) return;
+    lastDraw = now;
+    const share = totalBytes ? Math.min(1, bytesRead / totalBytes) : 1;
+    const width = 30;
+    const bar = '#'.repeat(Math.round(share * width)).padEnd(width, '-');
+    const rate = Math.round(rowsRead / Math.max(0.001, (now - started) / 1000));
+    const line = `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${rowsRead.toLocaleString('en-US')} rows  ${rate.toLocaleString('en-US')} rows/s  ${rejected.length} rejected`;
+    process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+  };
+
+  let pending: Array<{ line: number; call: Record<string, unknown> }> = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    const refused = await sendBatch(options, batch.map((p) => p.call));
+    for (const r of refused) rejected.push({ line: batch[r.index].line, problems: r.details.map((d) => ({ field: d.field.replace(/^batch\[\d+\]\.?/, '') || 'row', problem: d.problem })) });
+    imported += batch.length - refused.length;
+    draw();
+  };
+
+  for await (const item of readRows(options, (n) => (bytesRead += n))) {
+    rowsRead += 1;
+    if ('problem' in item) {
+      rejected.push({ line: item.line, problems: [item.problem] });
+      continue;
+    }
+    const mapped = mapRow(item.row);
+    if (!mapped.ok) rejected.push({ line: item.line, problems: mapped.problems });
+    else pending.push({ line: item.line, call: mapped.call });
+    if (pending.length >= options.batch) await flush();
+    draw();
+  }
+  await flush();
+  draw(true);
+  if (tty) process.stderr.write('\n');
+
+  const seconds = (Date.now() - started) / 1000;
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`Imported ${options.kind} from ${options.file} in ${seconds.toFixed(1)} s`);
+  out(`  rows read   ${rowsRead}`);
+  out(`  imported    ${imported}`);
+  out(`  rejected    ${rejected.length}`);
+  rejected.sort((a, b) => a.line - b.line);
+  for (const r of rejected.slice(0, 50)) out(`    line ${r.line}: ${r.problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`);
+  if (rejected.length > 50) out(`    … and ${rejected.length - 50} more`);
+  process.exitCode = rejected.length > 0 ? 1 : 0;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`\nImport failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});
