@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, HttpStatus, Injectable, Logger, PayloadTooLargeException, ServiceUnavailableException } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { validationDetails } from '@segmenta/chassis';
 import {
@@ -66,7 +65,9 @@ export class TrackingService {
       if (!SEGMENT_EVENT_TYPES.includes(type)) {
         details.push({ field: `${path}.type`, problem: `type must be one of ${SEGMENT_EVENT_TYPES.join(', ')}` });
       } else {
-        const call = plainToInstance(CALL_DTO_BY_TYPE[type], raw);
+        // The DTOs have no nested types to convert, so a prototype plus a shallow copy is all
+        // class-transformer would produce — at a fraction of its cost on the hot path.
+        const call: SegmentCall = Object.assign(Object.create(CALL_DTO_BY_TYPE[type].prototype) as SegmentCall, raw);
         details.push(...validationDetails(validateSync(call, { whitelist: true, forbidUnknownValues: true, stopAtFirstError: true }), path));
         if (details.length === 0) valid.push(this.toMessage(type, call, source, receivedAt, defaults));
       }
