@@ -39,11 +39,11 @@ export default [
   },
   {
     // Contracts and pure domain libs stay framework-free (STYLE.md).
-    files: ['libs/contracts/**/*.ts'],
+    files: ['libs/contracts/**/*.ts', 'libs/analytics/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@nestjs/*', 'pg', 'nats', '@nats-io/*', '@opentelemetry/*', 'drizzle-orm', 'drizzle-orm/*'], message: 'contracts may not import Nest, pg, nats, Drizzle or OpenTelemetry' }] },
+        { patterns: [{ group: ['@nestjs/*', 'pg', 'nats', '@nats-io/*', '@opentelemetry/*', 'drizzle-orm', 'drizzle-orm/*'], message: 'contracts and pure domain libs may not import Nest, pg, nats, Drizzle or OpenTelemetry' }] },
       ],
     },
   },

@@ -1,0 +1,4 @@
+export * from './rfm';
+export * from './affinity';
+export * from './lifecycle';
+export * from './money';
