@@ -3,3 +3,4 @@ export * from './platform/streams';
 export * from './platform/envelope';
 export * from './platform/api-error';
 export * from './ingestion/segment-message';
+export * from './profiles/profile-events';

@@ -234,6 +234,54 @@ describe('parseMessageData', () => {
   });
 });
 
+describe('consumeBatch', () => {
+  it('hands a batch consumer the waiting messages in stream order and acks them all after it resolved', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const consumer = await client.consumeBatch<{ n: number }>(
+      { stream: 'OFFERS', durable: 'batch-order', filterSubjects: ['offers.served'], maxBatch: 50, ackWaitMs: 60000 },
+      async (messages) => {
+        batches.push(messages.map((m) => m.envelope.data.n));
+        if (batches.length === 1) await gate; // the rest pile up behind the first batch
+      },
+    );
+    await client.publish('offers.served', createEnvelope('offers.served', { n: 0 }, { id: 'batch-0' }));
+    await eventually(() => batches.length === 1, 'first batch');
+    await client.publishMany(Array.from({ length: 120 }, (_, i) => ({ subject: 'offers.served', envelope: createEnvelope('offers.served', { n: i + 1 }, { id: `batch-${i + 1}` }) })));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    release();
+    await eventually(() => batches.flat().length === 121, 'all 121 messages');
+    expect(batches.flat()).toEqual(Array.from({ length: 121 }, (_, i) => i));
+    expect(Math.max(...batches.map((b) => b.length))).toBe(50);
+    expect(batches.length).toBeLessThanOrEqual(5);
+    await eventually(async () => (await (await raw.jetstreamManager()).consumers.info(client.streamName('OFFERS'), 'batch-order')).num_ack_pending === 0, 'acks');
+    await consumer.stop();
+  });
+
+  it('retries the messages of a failed batch one by one, so only the bad one reaches the DLQ', async () => {
+    const applied = new Set<string>();
+    const consumer = await client.consumeBatch<{ poison?: boolean }>(
+      { stream: 'OFFERS', durable: 'batch-poison', filterSubjects: ['offers.redeemed'], maxDeliver: 2, backoffMs: [20] },
+      async (messages) => {
+        if (messages.some((m) => m.envelope.data.poison)) throw new Error('cannot apply a poisoned message');
+        for (const m of messages) applied.add(m.envelope.id);
+      },
+    );
+    const dlqStream = client.streamName('DLQ');
+    const jsm = await raw.jetstreamManager();
+    const before = (await jsm.streams.info(dlqStream)).state.messages;
+    await client.publishMany(
+      Array.from({ length: 20 }, (_, i) => ({ subject: 'offers.redeemed', envelope: createEnvelope('offers.redeemed', { poison: i === 7 }, { id: `redeem-${i}` }) })),
+    );
+    await eventually(async () => applied.size === 19 && (await jsm.streams.info(dlqStream)).state.messages === before + 1, '19 applied and 1 parked');
+    expect(applied.has('redeem-7')).toBe(false);
+    const parked = await jsm.streams.getMessage(dlqStream, { last_by_subj: `${namespace.prefix}.DLQ.OFFERS` });
+    expect(JSONCodec<Envelope>().decode(parked.data).id).toBe('redeem-7');
+    await consumer.stop();
+  });
+});
+
 describe('consumer provisioning', () => {
   it('applies a changed filter to an existing durable consumer, including removing it', async () => {
     const client = await JetStreamClient.connect({ url: natsUrl, prefix: namespace.prefix, name: 'filters' });

@@ -68,6 +68,14 @@ export interface MessageContext {
 
 export type MessageHandler<T = unknown> = (envelope: Envelope<T>, context: MessageContext) => Promise<void>;
 
+export interface BatchMessage<T = unknown> {
+  envelope: Envelope<T>;
+  context: MessageContext;
+}
+
+/** Receives messages in stream order; all are acked once it resolves. */
+export type BatchMessageHandler<T = unknown> = (messages: Array<BatchMessage<T>>) => Promise<void>;
+
 export interface ConsumerHandle {
   readonly durable: string;
   stop(): Promise<void>;
@@ -242,8 +250,22 @@ export class JetStreamClient {
     return this.ackSubscription;
   }
 
-  /** Starts a durable pull consumer; resolves once it is subscribed. */
+  /** Starts a durable pull consumer that handles one message at a time; resolves once it is subscribed. */
   async consume<T>(options: ConsumerOptions, handler: MessageHandler<T>): Promise<ConsumerHandle> {
+    return this.startConsumer(options, 1, async ([msg]) => this.handleMessage(options, msg, handler as MessageHandler));
+  }
+
+  /**
+   * Starts a durable pull consumer whose handler receives every message that is waiting, up to
+   * `maxBatch`, in stream order, so that it can apply them in one transaction. All are acked after
+   * the handler resolved. When it throws, the messages are handled one at a time, so that one bad
+   * message is retried and dead-lettered on its own and does not hold the others back.
+   */
+  async consumeBatch<T>(options: ConsumerOptions & { maxBatch?: number }, handler: BatchMessageHandler<T>): Promise<ConsumerHandle> {
+    return this.startConsumer(options, options.maxBatch ?? 500, async (msgs) => this.handleBatch(options, msgs, handler as BatchMessageHandler));
+  }
+
+  private async startConsumer(options: ConsumerOptions, maxBatch: number, process: (msgs: JsMsg[]) => Promise<void>): Promise<ConsumerHandle> {
     const stream = this.streamName(options.stream);
     await this.ensureConsumer(stream, options);
     let stopped = false;
@@ -251,8 +273,18 @@ export class JetStreamClient {
     const open = async () => {
       const consumer = await this.js.consumers.get(stream, options.durable);
       // Short pull expiry: a pull the server dropped is noticed (missed heartbeat) and renewed in seconds.
-      messages = await consumer.consume({ max_messages: options.batchSize ?? 32, expires: 5000 });
+      messages = await consumer.consume({ max_messages: options.batchSize ?? Math.max(32, maxBatch), expires: 5000 });
       return messages;
+    };
+    // Messages wait here while the previous ones are processed; the consumer's max_ack_pending
+    // bounds how many the server hands out before it sees acks.
+    const waiting: JsMsg[] = [];
+    let working: Promise<void> | undefined;
+    const work = async () => {
+      while (waiting.length > 0 && !stopped) {
+        await process(waiting.splice(0, maxBatch));
+      }
+      working = undefined;
     };
     const first = await open();
     // The pull loop: if the server ends it (stream or consumer updated, server restarted, …) it is
@@ -263,7 +295,8 @@ export class JetStreamClient {
         try {
           current ??= await open();
           for await (const msg of current) {
-            await this.handleMessage(options, msg, handler as MessageHandler);
+            waiting.push(msg);
+            working ??= work();
           }
         } catch (error) {
           this.log('warn', `consumer ${options.durable} interrupted: ${(error as Error).message}`);
@@ -278,9 +311,11 @@ export class JetStreamClient {
         if (stopped) return;
         stopped = true;
         this.consumers.delete(handle);
-        // Unprocessed buffered messages are not acked and are redelivered after ackWait.
         messages?.stop();
         await loop;
+        // Finish what is in hand; hand back what was only buffered so that another replica gets it now.
+        await working;
+        for (const msg of waiting.splice(0)) msg.nak();
       },
     };
     this.consumers.add(handle);
@@ -342,12 +377,7 @@ export class JetStreamClient {
     const maxDeliver = options.maxDeliver ?? 5;
     try {
       const envelope = this.decode(msg);
-      const context: MessageContext = {
-        subject: msg.subject,
-        deliveryCount,
-        streamSequence: msg.seq,
-        partitionKey: msg.headers?.has(MESSAGE_HEADERS.partitionKey) ? msg.headers.get(MESSAGE_HEADERS.partitionKey) : undefined,
-      };
+      const context = this.contextOf(msg);
       await inSpan(
         `process ${msg.subject.slice(this.prefix.length + 1)}`,
         {
@@ -375,6 +405,55 @@ export class JetStreamClient {
       // The work committed; a lost ack means a redelivery that the handler's idempotency absorbs.
       this.log('warn', `${options.durable}: ack of ${msg.subject} #${msg.seq} not confirmed: ${(error as Error).message}`);
     }
+  }
+
+  private async handleBatch(options: ConsumerOptions, msgs: JsMsg[], handler: BatchMessageHandler): Promise<void> {
+    const items: Array<{ msg: JsMsg; message: BatchMessage }> = [];
+    for (const msg of msgs) {
+      try {
+        items.push({ msg, message: { envelope: this.decode(msg), context: this.contextOf(msg) } });
+      } catch (error) {
+        await this.deadLetter(options, msg, error as Error, msg.info.redeliveryCount);
+      }
+    }
+    if (items.length === 0) return;
+    if (items.length === 1) {
+      // Retries and dead-lettering of a single message follow the per-message policy.
+      await this.handleMessage(options, items[0].msg, (envelope, context) => handler([{ envelope, context }]));
+      return;
+    }
+    try {
+      await inSpan(
+        `process ${items.length} messages`,
+        {
+          kind: 'consumer',
+          // A span has one parent: the first message's trace; the batch size is an attribute.
+          parent: extractTraceContext(items[0].msg.headers),
+          attributes: { 'messaging.system': 'nats', 'messaging.consumer.group.name': options.durable, 'messaging.batch.message_count': items.length },
+        },
+        () => handler(items.map((item) => item.message)),
+      );
+    } catch (error) {
+      this.log('warn', `${options.durable}: batch of ${items.length} failed (${(error as Error).message}); handling its messages one at a time`);
+      for (const item of items) await this.handleMessage(options, item.msg, (envelope, context) => handler([{ envelope, context }]));
+      return;
+    }
+    // Plain acks, flushed once: a lost ack means a redelivery that the handler's idempotency absorbs.
+    for (const item of items) item.msg.ack();
+    try {
+      await this.connection.flush();
+    } catch (error) {
+      this.log('warn', `${options.durable}: acks of ${items.length} messages not flushed: ${(error as Error).message}`);
+    }
+  }
+
+  private contextOf(msg: JsMsg): MessageContext {
+    return {
+      subject: msg.subject,
+      deliveryCount: msg.info.redeliveryCount,
+      streamSequence: msg.seq,
+      partitionKey: msg.headers?.has(MESSAGE_HEADERS.partitionKey) ? msg.headers.get(MESSAGE_HEADERS.partitionKey) : undefined,
+    };
   }
 
   private decode(msg: JsMsg): Envelope {

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { StreamKey } from '@segmenta/contracts';
-import { JetStreamClient, type ConsumerHandle, type ConsumerOptions, type MessageHandler } from './jetstream-client';
+import { JetStreamClient, type BatchMessageHandler, type ConsumerHandle, type ConsumerOptions, type MessageHandler } from './jetstream-client';
 
 export interface MessagingModuleOptions {
   url: string;
@@ -35,6 +35,12 @@ const CONSUMER_METADATA = 'segmenta:jetstream-consumer';
  */
 export const JetStreamConsumer = (options: ConsumerOptions) => SetMetadata(CONSUMER_METADATA, options);
 
+/**
+ * Marks a provider method as the handler of a durable pull consumer that receives the waiting
+ * messages as one array (`BatchMessage[]`, up to `maxBatch`), to apply them in one transaction.
+ */
+export const JetStreamBatchConsumer = (options: ConsumerOptions & { maxBatch?: number }) => SetMetadata(CONSUMER_METADATA, { ...options, batch: true });
+
 @Injectable()
 class JetStreamConsumerExplorer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('JetStream');
@@ -56,10 +62,15 @@ class JetStreamConsumerExplorer implements OnApplicationBootstrap, BeforeApplica
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
         const method = instance[methodName];
         if (typeof method !== 'function') continue;
-        const consumer = this.reflector.get<ConsumerOptions | undefined>(CONSUMER_METADATA, method);
+        const consumer = this.reflector.get<(ConsumerOptions & { batch?: boolean; maxBatch?: number }) | undefined>(CONSUMER_METADATA, method);
         if (!consumer) continue;
-        const handler: MessageHandler = (envelope, context) => method.call(instance, envelope, context);
-        this.handles.push(await this.client.consume({ ...this.options.consumerDefaults, ...consumer }, handler));
+        if (consumer.batch) {
+          const handler: BatchMessageHandler = (messages) => method.call(instance, messages);
+          this.handles.push(await this.client.consumeBatch({ ...this.options.consumerDefaults, ...consumer }, handler));
+        } else {
+          const handler: MessageHandler = (envelope, context) => method.call(instance, envelope, context);
+          this.handles.push(await this.client.consume({ ...this.options.consumerDefaults, ...consumer }, handler));
+        }
         this.logger.log(`consuming ${consumer.stream} as ${consumer.durable}`);
       }
     }
