@@ -1,0 +1,67 @@
+import { quintileCuts } from '@segmenta/analytics';
+import { applyEvent, changedValues, deriveFeatures, emptyAccumulator, orderValue, publicFeatures, type FeatureEvent } from './customer-features';
+
+const money = { baseCurrency: 'USD', fxRates: { EUR: 1.1 } };
+const at = (iso: string) => new Date(iso);
+const track = (name: string, properties: Record<string, unknown>, occurredAt: string): FeatureEvent => ({ type: 'track', name, properties, occurredAt: at(occurredAt) });
+
+const history: FeatureEvent[] = [
+  { type: 'page', name: 'Home', properties: {}, occurredAt: at('2026-01-01T10:00:00Z') },
+  track('Product Viewed', { category: 'Cameras' }, '2026-01-02T10:00:00Z'),
+  track('Product Added', { category: 'cameras' }, '2026-01-02T10:05:00Z'),
+  track('Order Completed', { revenue: 199.99, currency: 'USD', products: [{ category: 'Cameras', price: 199.99, quantity: 1 }] }, '2026-01-02T10:10:00Z'),
+  track('Order Completed', { total: 50, currency: 'EUR', products: [{ category: 'Books', price: 25, quantity: 2 }] }, '2026-02-01T09:00:00Z'),
+  track('Order Completed', { revenue: 1000, currency: 'JPY' }, '2026-03-01T09:00:00Z'),
+];
+
+describe('customer features', () => {
+  it('counts orders and revenue in minor units of the base currency, converting with configured rates', () => {
+    const acc = history.reduce((a, e) => applyEvent(a, e, money), emptyAccumulator());
+    expect(acc.eventCount).toBe(6);
+    expect(acc.orders).toBe(3);
+    expect(acc.revenue).toBe(19999 + 5500); // 50 EUR × 1.1 = 55.00 USD
+    expect(acc.revenueOther).toEqual({ JPY: 1000 }); // no JPY rate configured: kept apart
+    expect(acc.firstSeen).toEqual(at('2026-01-01T10:00:00Z'));
+    expect(acc.lastOrderAt).toEqual(at('2026-03-01T09:00:00Z'));
+  });
+
+  it('takes revenue, else total, else the sum of the products', () => {
+    expect(orderValue({ revenue: 10, total: 12 })).toBe(10);
+    expect(orderValue({ total: '12.5' })).toBe(12.5);
+    expect(orderValue({ products: [{ price: 3, quantity: 2 }, { price: 1.5 }] })).toBe(7.5);
+    expect(orderValue({})).toBeNull();
+  });
+
+  it('gives the same features whatever order the events arrive in', () => {
+    const forward = history.reduce((a, e) => applyEvent(a, e, money), emptyAccumulator());
+    const backward = [...history].reverse().reduce((a, e) => applyEvent(a, e, money), emptyAccumulator());
+    const now = at('2026-03-10T00:00:00Z');
+    const f = publicFeatures(deriveFeatures(forward, now, null, money));
+    const b = publicFeatures(deriveFeatures(backward, now, null, money));
+    expect(changedValues(f, b)).toEqual({});
+  });
+
+  it('derives AOV, recency, tenure, affinity, lifecycle and RFM scores against population cuts', () => {
+    const acc = history.reduce((a, e) => applyEvent(a, e, money), emptyAccumulator());
+    const now = at('2026-03-11T09:00:00Z');
+    const cuts = { recency: quintileCuts([1, 5, 10, 30, 60, 90, 120, 200, 300, 400])!, frequency: quintileCuts([1, 1, 1, 1, 2, 2, 3, 4, 6, 9])!, monetary: quintileCuts([500, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000])! };
+    const features = deriveFeatures(acc, now, cuts, money);
+    expect(features.aov).toBe(Math.round(25499 / 3));
+    expect(features.recencyDays).toBe(10);
+    expect(features.tenureDays).toBe(68);
+    expect(features.rfmR).toBe(4); // 10 days: cuts [9, 48, 102, 220]
+    expect(features.rfmF).toBe(4); // 3 orders: cuts [1, 1.6, 2.4, 4.4]
+    expect(features.rfmM).toBe(4); // 25,499: cuts [1800, 6400, 22400, 76800]
+    expect(features.lifecycleStage).toBe('loyal');
+    // cameras: view 1 + cart 3 + purchase 5 on Jan 2; books: purchase 5 on Feb 1 (30 days later).
+    const cameras = 9 * 2 ** (-(at('2026-02-01T09:00:00Z').getTime() - at('2026-01-02T10:00:00Z').getTime()) / (30 * 86_400_000));
+    expect(features.topCategory).toBe('books');
+    expect(features.categoryAffinity.books).toBeCloseTo(5 / (5 + cameras), 3);
+    expect(deriveFeatures(emptyAccumulator(), now, cuts, money)).toMatchObject({ lifecycleStage: 'prospect', rfmR: null, aov: null, topCategory: null });
+  });
+
+  it('reports only the values that changed', () => {
+    expect(changedValues({ a: 1, b: { x: 1 }, c: 0.1 + 0.2 }, { a: 1, b: { x: 2 }, c: 0.3 })).toEqual({ b: { x: 2 } });
+    expect(changedValues(null, { a: 1 })).toEqual({ a: 1 });
+  });
+});

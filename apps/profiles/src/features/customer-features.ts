@@ -1,0 +1,214 @@
+import {
+  addAffinity,
+  affinityShares,
+  emptyAffinity,
+  lifecycleStage,
+  scoreHigherIsBetter,
+  scoreLowerIsBetter,
+  toMinorUnits,
+  topCategory,
+  type AffinityScores,
+  type LifecycleStage,
+  type QuintileCuts,
+} from '@segmenta/analytics';
+
+/** The part of an event the features read. */
+export interface FeatureEvent {
+  type: string;
+  name: string | null;
+  properties: Record<string, unknown>;
+  occurredAt: Date;
+}
+
+/** What is accumulated per profile; every derived feature is a function of it and the clock. */
+export interface FeatureAccumulator {
+  firstSeen: Date | null;
+  lastSeen: Date | null;
+  eventCount: number;
+  orders: number;
+  /** Minor units of the base currency. */
+  revenue: number;
+  /** Minor units per currency for orders with no configured rate. */
+  revenueOther: Record<string, number>;
+  firstOrderAt: Date | null;
+  lastOrderAt: Date | null;
+  categoryScores: AffinityScores;
+}
+
+export interface MoneySettings {
+  baseCurrency: string;
+  /** Units of base currency per unit of the key currency. */
+  fxRates: Record<string, number>;
+}
+
+export interface RfmCuts {
+  recency: QuintileCuts;
+  frequency: QuintileCuts;
+  monetary: QuintileCuts;
+}
+
+/** The feature columns of `profile_features` (ARCHITECTURE §4). */
+export interface CustomerFeatures extends FeatureAccumulator {
+  currency: string;
+  aov: number | null;
+  recencyDays: number | null;
+  tenureDays: number | null;
+  rfmR: number | null;
+  rfmF: number | null;
+  rfmM: number | null;
+  pAlive: number | null;
+  expectedOrders90d: number | null;
+  clv: number | null;
+  churnRisk: number | null;
+  lifecycleStage: LifecycleStage;
+  categoryAffinity: Record<string, number>;
+  topCategory: string | null;
+  topCategoryShare: number | null;
+}
+
+/** Segment e-commerce spec v2 event names. */
+export const ECOMMERCE_EVENTS = { viewed: 'Product Viewed', added: 'Product Added', orderCompleted: 'Order Completed' } as const;
+
+export function emptyAccumulator(): FeatureAccumulator {
+  return { firstSeen: null, lastSeen: null, eventCount: 0, orders: 0, revenue: 0, revenueOther: {}, firstOrderAt: null, lastOrderAt: null, categoryScores: emptyAffinity() };
+}
+
+const minDate = (a: Date | null, b: Date) => (a && a <= b ? a : b);
+const maxDate = (a: Date | null, b: Date) => (a && a >= b ? a : b);
+
+function finite(value: unknown): number | null {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) ? n : null;
+}
+
+function category(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : null;
+}
+
+function products(properties: Record<string, unknown>): Array<Record<string, unknown>> {
+  return Array.isArray(properties.products) ? (properties.products.filter((p) => p && typeof p === 'object') as Array<Record<string, unknown>>) : [];
+}
+
+/**
+ * An order's value in major units: `revenue` (Segment: excluding shipping and tax), else `total`,
+ * else the sum of its products' price × quantity; null when none is given.
+ */
+export function orderValue(properties: Record<string, unknown>): number | null {
+  const revenue = finite(properties.revenue) ?? finite(properties.total);
+  if (revenue !== null) return revenue;
+  const lines = products(properties);
+  if (lines.length === 0) return null;
+  return lines.reduce((sum, p) => sum + (finite(p.price) ?? 0) * (finite(p.quantity) ?? 1), 0);
+}
+
+/**
+ * Adds one event. Every field is a sum, a min/max or a decayed sum with a moving reference, so the
+ * result does not depend on the order events arrive in: applying a merged profile's events in any
+ * order gives the same features.
+ */
+export function applyEvent(acc: FeatureAccumulator, event: FeatureEvent, money: MoneySettings): FeatureAccumulator {
+  const next: FeatureAccumulator = {
+    ...acc,
+    firstSeen: minDate(acc.firstSeen, event.occurredAt),
+    lastSeen: maxDate(acc.lastSeen, event.occurredAt),
+    eventCount: acc.eventCount + 1,
+  };
+  if (event.type !== 'track') return next;
+  const props = event.properties ?? {};
+  if (event.name === ECOMMERCE_EVENTS.viewed || event.name === ECOMMERCE_EVENTS.added) {
+    const cat = category(props.category);
+    if (cat) next.categoryScores = addAffinity(acc.categoryScores, cat, event.name === ECOMMERCE_EVENTS.viewed ? 'view' : 'cart', event.occurredAt);
+  } else if (event.name === ECOMMERCE_EVENTS.orderCompleted) {
+    next.orders = acc.orders + 1;
+    next.firstOrderAt = minDate(acc.firstOrderAt, event.occurredAt);
+    next.lastOrderAt = maxDate(acc.lastOrderAt, event.occurredAt);
+    const value = orderValue(props);
+    if (value !== null) {
+      const currency = typeof props.currency === 'string' && /^[A-Za-z]{3}$/.test(props.currency) ? props.currency.toUpperCase() : money.baseCurrency;
+      const rate = currency === money.baseCurrency ? 1 : money.fxRates[currency];
+      if (rate !== undefined) next.revenue = acc.revenue + toMinorUnits(value * rate, money.baseCurrency);
+      else next.revenueOther = { ...acc.revenueOther, [currency]: (acc.revenueOther[currency] ?? 0) + toMinorUnits(value, currency) };
+    }
+    let scores = acc.categoryScores;
+    for (const product of products(props)) {
+      const cat = category(product.category);
+      if (cat) scores = addAffinity(scores, cat, 'purchase', event.occurredAt);
+    }
+    next.categoryScores = scores;
+  }
+  return next;
+}
+
+const DAY_MS = 86_400_000;
+const wholeDays = (from: Date, to: Date) => Math.max(0, Math.floor((to.getTime() - from.getTime()) / DAY_MS));
+
+/** Everything that follows from the accumulator, the clock and the population's RFM cut points. */
+export function deriveFeatures(
+  acc: FeatureAccumulator,
+  now: Date,
+  cuts: RfmCuts | null,
+  money: MoneySettings,
+  model: { pAlive?: number | null; expectedOrders90d?: number | null; clv?: number | null } = {},
+): CustomerFeatures {
+  const recencyDays = acc.lastOrderAt ? wholeDays(acc.lastOrderAt, now) : null;
+  const top = topCategory(acc.categoryScores);
+  const pAlive = model.pAlive ?? null;
+  return {
+    ...acc,
+    currency: money.baseCurrency,
+    aov: acc.orders > 0 ? Math.round(acc.revenue / acc.orders) : null,
+    recencyDays,
+    tenureDays: acc.firstSeen ? wholeDays(acc.firstSeen, now) : null,
+    rfmR: cuts && recencyDays !== null ? scoreLowerIsBetter(recencyDays, cuts.recency) : null,
+    rfmF: cuts && acc.orders > 0 ? scoreHigherIsBetter(acc.orders, cuts.frequency) : null,
+    rfmM: cuts && acc.orders > 0 ? scoreHigherIsBetter(acc.revenue, cuts.monetary) : null,
+    pAlive,
+    expectedOrders90d: model.expectedOrders90d ?? null,
+    clv: model.clv ?? null,
+    churnRisk: pAlive === null ? null : 1 - pAlive,
+    lifecycleStage: lifecycleStage({ orders: acc.orders, firstOrderAt: acc.firstOrderAt, lastOrderAt: acc.lastOrderAt, lastSeen: acc.lastSeen, pAlive }, now),
+    categoryAffinity: affinityShares(acc.categoryScores),
+    topCategory: top?.category ?? null,
+    topCategoryShare: top?.share ?? null,
+  };
+}
+
+/** The feature values as published and read by rules (JSON: dates as ISO strings; internals left out). */
+export function publicFeatures(features: CustomerFeatures): Record<string, unknown> {
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+  return {
+    first_seen: iso(features.firstSeen),
+    last_seen: iso(features.lastSeen),
+    event_count: features.eventCount,
+    orders: features.orders,
+    revenue: features.revenue,
+    currency: features.currency,
+    revenue_other: features.revenueOther,
+    first_order_at: iso(features.firstOrderAt),
+    last_order_at: iso(features.lastOrderAt),
+    aov: features.aov,
+    recency_days: features.recencyDays,
+    tenure_days: features.tenureDays,
+    rfm_r: features.rfmR,
+    rfm_f: features.rfmF,
+    rfm_m: features.rfmM,
+    p_alive: features.pAlive,
+    expected_orders_90d: features.expectedOrders90d,
+    clv: features.clv,
+    churn_risk: features.churnRisk,
+    lifecycle_stage: features.lifecycleStage,
+    category_affinity: features.categoryAffinity,
+    top_category: features.topCategory,
+    top_category_share: features.topCategoryShare,
+  };
+}
+
+/** Keys whose values differ (deep, by JSON), with the new values; floats compared to 1e-9. */
+export function changedValues(before: Record<string, unknown> | null, after: Record<string, unknown>): Record<string, unknown> {
+  const changed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(after)) {
+    const old = before?.[key];
+    if (typeof value === 'number' && typeof old === 'number' ? Math.abs(value - old) > 1e-9 : JSON.stringify(value) !== JSON.stringify(old)) changed[key] = value;
+  }
+  return changed;
+}
