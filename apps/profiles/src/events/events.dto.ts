@@ -5,6 +5,7 @@ export class EventResponseDto {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: ['identify', 'track', 'page', 'screen', 'group', 'alias'] }) type!: string;
   @ApiPropertyOptional({ type: String, nullable: true }) name!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'The profile identity resolution attached it to (null when all its identifiers are blocked)' }) profileId!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) userId!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) anonymousId!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) sourceId!: string | null;
@@ -19,6 +20,7 @@ export class EventResponseDto {
       id: event.id,
       type: event.type,
       name: event.name,
+      profileId: event.profileId,
       userId: event.userId,
       anonymousId: event.anonymousId,
       sourceId: event.sourceId,

@@ -1,24 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { eq } from 'drizzle-orm';
+import { and, desc, eq, lt, or } from 'drizzle-orm';
 import { DATABASE, type Database } from '@segmenta/persistence';
 import { events } from '../db/schema';
 import type * as tables from '../db/schema';
 
 export type StoredEvent = typeof events.$inferSelect;
-export type NewEvent = typeof events.$inferInsert;
 
 @Injectable()
 export class EventsRepository {
   constructor(@Inject(DATABASE) private readonly database: Database<typeof tables>) {}
 
-  /** Inserts the event unless its id is already stored; true when it was new. */
-  async insertOnce(event: NewEvent): Promise<boolean> {
-    const inserted = await this.database.db.insert(events).values(event).onConflictDoNothing({ target: events.id }).returning({ id: events.id });
-    return inserted.length === 1;
-  }
-
   async findById(id: string): Promise<StoredEvent | undefined> {
     const rows = await this.database.db.select().from(events).where(eq(events.id, id)).limit(1);
     return rows[0];
+  }
+
+  /** Newest first; keyset pagination on (occurred_at, id) so pages stay stable while events arrive. */
+  listForProfile(profileId: string, limit: number, after?: { occurredAt: Date; id: string }): Promise<StoredEvent[]> {
+    const position = after ? or(lt(events.occurredAt, after.occurredAt), and(eq(events.occurredAt, after.occurredAt), lt(events.id, after.id))) : undefined;
+    return this.database.db
+      .select()
+      .from(events)
+      .where(and(eq(events.profileId, profileId), position))
+      .orderBy(desc(events.occurredAt), desc(events.id))
+      .limit(limit);
   }
 }

@@ -203,12 +203,19 @@ export function publicFeatures(features: CustomerFeatures): Record<string, unkno
   };
 }
 
-/** Keys whose values differ (deep, by JSON), with the new values; floats compared to 1e-9. */
+/**
+ * Keys whose values differ (deep, by JSON), with the new values. Numbers are compared to a relative
+ * 1e-6, the precision of the `real` columns they come back from.
+ */
 export function changedValues(before: Record<string, unknown> | null, after: Record<string, unknown>): Record<string, unknown> {
   const changed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(after)) {
     const old = before?.[key];
-    if (typeof value === 'number' && typeof old === 'number' ? Math.abs(value - old) > 1e-9 : JSON.stringify(value) !== JSON.stringify(old)) changed[key] = value;
+    const differs =
+      typeof value === 'number' && typeof old === 'number'
+        ? Math.abs(value - old) > 1e-6 * Math.max(1, Math.abs(value), Math.abs(old))
+        : JSON.stringify(value) !== JSON.stringify(old);
+    if (differs) changed[key] = value;
   }
   return changed;
 }

@@ -1,0 +1,153 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { sql } from 'drizzle-orm';
+import { SUBJECTS, type ProfileUpdatedV1 } from '@segmenta/contracts';
+import { createEnvelope } from '@segmenta/messaging';
+import { DATABASE, withTransaction, type Database } from '@segmenta/persistence';
+import { ProfileStoreRepository, storedPublicFeatures } from '../activity/profile-store.repository';
+import { ProfilesConfig } from '../config';
+import type * as tables from '../db/schema';
+import { jsonParam, queryRows } from '../db/sql';
+import { OutboxPublisher } from '../outbox/outbox.publisher';
+import { applyEvent, changedValues, deriveFeatures, emptyAccumulator, publicFeatures, type FeatureAccumulator, type RfmCuts } from './customer-features';
+import { FeatureContext } from './feature-context.service';
+
+export type RecomputeMode = 'refresh' | 'full';
+
+export interface RecomputeSummary {
+  mode: RecomputeMode;
+  profiles: number;
+  changed: number;
+  /** The RFM cut points now in force (null with no customer who ordered). */
+  rfmCuts: RfmCuts | null;
+  customersWithOrders: number;
+  tookMs: number;
+}
+
+const CHUNK = 2000;
+
+/**
+ * Features in bulk: `refresh` re-derives the time-dependent features (recency, tenure, RFM against
+ * newly computed population quintiles, lifecycle) for every profile; `full` first rebuilds every
+ * profile's accumulators from its whole event log. Both publish `profiles.updated` for the
+ * profiles whose features changed. Runs on FEATURES_REFRESH_CRON and on demand.
+ */
+@Injectable()
+export class FeaturesService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(FeaturesService.name);
+  private running: Promise<RecomputeSummary> | undefined;
+  private closing = false;
+
+  constructor(
+    private readonly config: ProfilesConfig,
+    private readonly store: ProfileStoreRepository,
+    private readonly context: FeatureContext,
+    private readonly outbox: OutboxPublisher,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(DATABASE) private readonly database: Database<typeof tables>,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const job = CronJob.from({
+      cronTime: this.config.FEATURES_REFRESH_CRON,
+      onTick: () => void this.recompute('refresh').catch((error) => this.logger.error(`scheduled feature refresh failed: ${(error as Error).message}`)),
+      start: true,
+    });
+    this.scheduler.addCronJob('profiles-features-refresh', job);
+  }
+
+  beforeApplicationShutdown(): void {
+    this.closing = true;
+  }
+
+  /** Runs a recompute; a second call while one runs waits for it instead of starting another. */
+  recompute(mode: RecomputeMode): Promise<RecomputeSummary> {
+    this.running ??= this.run(mode).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async run(mode: RecomputeMode): Promise<RecomputeSummary> {
+    const started = Date.now();
+    let changed = 0;
+    if (mode === 'full') changed += await this.pass((ids) => this.rebuiltAccumulators(ids), await this.context.rfmCuts(), 'rebuild');
+    const { cuts, population } = await this.computeCuts();
+    const refreshed = await this.pass(null, cuts, 'refresh');
+    changed += refreshed;
+    const profiles = (await queryRows<{ n: number }>(this.database.db, sql`select count(*)::int as n from profiles.profile_features`))[0].n;
+    const summary: RecomputeSummary = { mode, profiles, changed, rfmCuts: cuts, customersWithOrders: population, tookMs: Date.now() - started };
+    this.logger.log(`features ${mode}: ${profiles} profiles, ${changed} changed, ${population} customers with orders, ${summary.tookMs} ms`);
+    return summary;
+  }
+
+  /** Population quintiles of recency (days), frequency (orders) and monetary value, stored and put in force. */
+  private async computeCuts(): Promise<{ cuts: RfmCuts | null; population: number }> {
+    const now = this.context.now().toISOString();
+    const [row] = await queryRows<{ recency: number[] | null; frequency: number[] | null; monetary: number[] | null; n: number }>(
+      this.database.db,
+      sql`select
+            percentile_cont(array[0.2, 0.4, 0.6, 0.8]) within group (order by floor(extract(epoch from (${now}::timestamptz - last_order_at)) / 86400)) as recency,
+            percentile_cont(array[0.2, 0.4, 0.6, 0.8]) within group (order by orders) as frequency,
+            percentile_cont(array[0.2, 0.4, 0.6, 0.8]) within group (order by revenue) as monetary,
+            count(*)::int as n
+          from profiles.profile_features where orders > 0`,
+    );
+    const toCuts = (values: number[] | null) => (values ? (values.map(Number) as [number, number, number, number]) : null);
+    const recency = toCuts(row.recency);
+    const frequency = toCuts(row.frequency);
+    const monetary = toCuts(row.monetary);
+    const cuts = recency && frequency && monetary ? { recency, frequency, monetary } : null;
+    if (cuts) {
+      const entries = Object.entries(cuts).map(([name, values]) => ({ name, cuts: values, population: row.n }));
+      await this.database.db.execute(sql`insert into profiles.feature_cuts (name, cuts, population, computed_at)
+        select name, cuts, population, now() from json_to_recordset(${jsonParam(entries)}::json) as x(name text, cuts jsonb, population int)
+        on conflict (name) do update set cuts = excluded.cuts, population = excluded.population, computed_at = now()`);
+    }
+    this.context.setCuts(cuts);
+    return { cuts, population: row.n };
+  }
+
+  /** Walks every profile's features in chunks, re-derives them and writes and publishes the changes. */
+  private async pass(rebuild: ((ids: string[]) => Promise<Map<string, FeatureAccumulator>>) | null, cuts: RfmCuts | null, label: string): Promise<number> {
+    let after = '00000000-0000-0000-0000-000000000000';
+    let changed = 0;
+    let seen = 0;
+    for (;;) {
+      if (this.closing) break;
+      const ids = (await queryRows<{ profile_id: string }>(this.database.db, sql`select profile_id from profiles.profile_features where profile_id > ${after} order by profile_id limit ${CHUNK}`)).map((r) => r.profile_id);
+      if (ids.length === 0) break;
+      after = ids[ids.length - 1];
+      const rebuilt = rebuild ? await rebuild(ids) : null;
+      const outboxRows = await withTransaction(this.database.db, async (tx) => {
+        const stored = await this.store.loadFeatures(tx, ids);
+        const now = this.context.now();
+        const updates: Array<{ profileId: string; features: ReturnType<typeof deriveFeatures> }> = [];
+        const messages: Array<{ subject: string; envelope: unknown; partitionKey: string | null }> = [];
+        for (const [profileId, current] of stored) {
+          const features = deriveFeatures(rebuilt?.get(profileId) ?? current.accumulator, now, cuts, this.context.money, current.model);
+          const diff = changedValues(storedPublicFeatures(current.row), publicFeatures(features));
+          if (Object.keys(diff).length === 0) continue;
+          updates.push({ profileId, features });
+          const data: ProfileUpdatedV1 = { profileId, traits: {}, features: diff, full: false, updatedAt: now.toISOString() };
+          messages.push({ subject: SUBJECTS.profilesUpdated, envelope: createEnvelope(SUBJECTS.profilesUpdated, data, { occurredAt: now }), partitionKey: profileId });
+        }
+        await this.store.upsertFeatures(tx, updates);
+        return this.store.insertOutbox(tx, messages);
+      });
+      await this.outbox.publish(outboxRows);
+      changed += outboxRows.length;
+      seen += ids.length;
+      if (ids.length === CHUNK) this.logger.log(`features ${label}: ${seen} profiles, ${changed} changed so far`);
+    }
+    return changed;
+  }
+
+  private async rebuiltAccumulators(ids: string[]): Promise<Map<string, FeatureAccumulator>> {
+    const result = new Map<string, FeatureAccumulator>(ids.map((id) => [id, emptyAccumulator()]));
+    for (const event of await this.store.loadFeatureEvents(this.database.db, ids)) {
+      result.set(event.profileId, applyEvent(result.get(event.profileId)!, event, this.context.money));
+    }
+    return result;
+  }
+}
+

@@ -1,0 +1,63 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiGoneResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminGuard } from '@segmenta/chassis';
+import { FeaturesService, type RecomputeSummary } from '../features/features.service';
+import { ErasureResponseDto, EventsPageDto, EventsPageQueryDto, MergeRecordDto, ProfileLookupQueryDto, ProfileResponseDto, RecomputeRequestDto } from './profiles.dto';
+import { ProfilesService } from './profiles.service';
+
+@ApiTags('profiles')
+@ApiBearerAuth()
+@UseGuards(AdminGuard)
+@Controller('v1')
+export class ProfilesController {
+  constructor(
+    private readonly profiles: ProfilesService,
+    private readonly features: FeaturesService,
+  ) {}
+
+  @Get('profiles')
+  @ApiOperation({ summary: 'Look a profile up by one identifier: ?userId=, ?email=, ?anonymousId= or ?phone=' })
+  @ApiOkResponse({ type: ProfileResponseDto })
+  @ApiNotFoundResponse({ description: 'No profile holds this identifier' })
+  lookup(@Query() query: ProfileLookupQueryDto): Promise<ProfileResponseDto> {
+    return this.profiles.lookup(query);
+  }
+
+  @Get('profiles/:id')
+  @ApiOperation({ summary: 'A profile with traits, identifiers and features; the id of a merged profile answers with the profile it was merged into' })
+  @ApiOkResponse({ type: ProfileResponseDto })
+  @ApiGoneResponse({ description: 'The profile was erased' })
+  async get(@Param('id') id: string, @Res({ passthrough: true }) response: { setHeader(name: string, value: string): void }): Promise<ProfileResponseDto> {
+    const profile = await this.profiles.get(id);
+    response.setHeader('Content-Location', `/v1/profiles/${profile.id}`);
+    return profile;
+  }
+
+  @Get('profiles/:id/events')
+  @ApiOperation({ summary: "A profile's events, newest first, with cursor pagination" })
+  @ApiOkResponse({ type: EventsPageDto })
+  events(@Param('id') id: string, @Query() query: EventsPageQueryDto): Promise<EventsPageDto> {
+    return this.profiles.events(id, query.limit ?? 50, query.cursor);
+  }
+
+  @Get('profiles/:id/merges')
+  @ApiOperation({ summary: 'Merge history: merges into this profile and merges the guards refused' })
+  @ApiOkResponse({ type: [MergeRecordDto] })
+  merges(@Param('id') id: string): Promise<MergeRecordDto[]> {
+    return this.profiles.merges(id);
+  }
+
+  @Delete('profiles/:id')
+  @ApiOperation({ summary: 'Erase a profile: events, identifiers, traits and features are deleted; profiles.erased is published' })
+  @ApiOkResponse({ type: ErasureResponseDto })
+  erase(@Param('id') id: string): Promise<ErasureResponseDto> {
+    return this.profiles.erase(id);
+  }
+
+  @Post('features/recompute')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Recompute features now (the schedule does it on FEATURES_REFRESH_CRON)' })
+  recompute(@Body() body: RecomputeRequestDto): Promise<RecomputeSummary> {
+    return this.features.recompute(body.mode ?? 'refresh');
+  }
+}

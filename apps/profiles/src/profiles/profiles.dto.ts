@@ -1,0 +1,95 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { EventResponseDto } from '../events/events.dto';
+
+export class IdentityDto {
+  @ApiProperty({ example: 'email', description: 'user_id, email, phone, anonymous_id or custom:<type>' }) kind!: string;
+  @ApiProperty() value!: string;
+}
+
+export class ProfileResponseDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) traits!: Record<string, unknown>;
+  @ApiProperty({ type: [IdentityDto] }) identities!: IdentityDto[];
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Computed features (first/last seen, orders, revenue in minor units, AOV, recency, tenure, RFM, category affinity, lifecycle stage, …)' })
+  features!: Record<string, unknown>;
+  @ApiProperty({ type: [String], description: 'Profiles merged into this one' }) mergedProfileIds!: string[];
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class ProfileLookupQueryDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(512) userId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(512) email?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(512) anonymousId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(64) phone?: string;
+}
+
+export class EventsPageQueryDto {
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class EventsPageDto {
+  @ApiProperty({ type: [EventResponseDto] }) items!: EventResponseDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as ?cursor= for the next (older) page; null on the last page' }) nextCursor!: string | null;
+}
+
+export class MergeRecordDto {
+  @ApiProperty() id!: number;
+  @ApiProperty({ format: 'uuid' }) fromProfileId!: string;
+  @ApiProperty({ format: 'uuid' }) intoProfileId!: string;
+  @ApiProperty({ enum: ['merged', 'refused'] }) status!: string;
+  @ApiProperty({ description: 'The call that linked them' }) reason!: string;
+  @ApiProperty({ description: 'kind:value both profiles were found through' }) identifier!: string;
+  @ApiPropertyOptional({ type: String, nullable: true }) eventId!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Why a merge was refused' }) detail!: string | null;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
+export class ErasureResponseDto {
+  @ApiProperty({ format: 'uuid' }) profileId!: string;
+  @ApiProperty({ type: [String] }) mergedProfileIds!: string[];
+  @ApiProperty() eventsDeleted!: number;
+  @ApiProperty() identitiesDeleted!: number;
+  @ApiProperty({ format: 'date-time' }) erasedAt!: string;
+}
+
+export class RecomputeRequestDto {
+  @ApiPropertyOptional({ enum: ['refresh', 'full'], default: 'refresh', description: 'refresh: time-dependent features and RFM quintiles; full: rebuild every profile from its events first' })
+  @IsOptional()
+  @IsIn(['refresh', 'full'])
+  mode?: 'refresh' | 'full';
+}
+
+export class BlockedIdentifierDto {
+  @ApiProperty({ example: 'anonymous_id' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  kind!: string;
+
+  @ApiProperty({ example: '00000000-0000-0000-0000-000000000000' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(512)
+  value!: string;
+
+  @ApiPropertyOptional({ example: 'shared kiosk device' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  reason?: string;
+}
