@@ -1,3 +1,4 @@
+import { IsOptional, IsString } from 'class-validator';
 import { BaseServiceConfig, ConfigError, loadConfig } from './config';
 
 const load = (env: Record<string, string | undefined>, defaults: Record<string, unknown> = { PORT: 3002 }) =>
@@ -14,6 +15,18 @@ function errorOf(env: Record<string, string | undefined>, defaults?: Record<stri
 }
 
 describe('loadConfig', () => {
+  it('reads optional variables without a default, also those a subclass declares', () => {
+    class WithExtra extends BaseServiceConfig {
+      @IsOptional()
+      @IsString()
+      EXTRA_SETTING?: string;
+    }
+    const config = loadConfig(WithExtra, { PORT: '1', EXTRA_SETTING: 'x', DATA_DIR: '/tmp/d', UNRELATED: 'no' });
+    expect(config.EXTRA_SETTING).toBe('x');
+    expect(config.DATA_DIR).toBe('/tmp/d');
+    expect(config).not.toHaveProperty('UNRELATED');
+  });
+
   it('applies the defaults and converts numbers', () => {
     const config = load({ PORT: '8080' });
     expect(config).toMatchObject({

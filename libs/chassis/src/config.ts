@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Type, type ClassConstructor } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { getMetadataStorage, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { DEFAULT_NATS_PREFIX } from '@segmenta/contracts';
 
 export const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const;
@@ -72,7 +72,9 @@ export function loadConfig<T extends BaseServiceConfig>(
   defaults: Partial<Record<keyof T, unknown>> = {},
 ): T {
   const probe = new type() as unknown as Record<string, unknown>;
-  const keys = new Set([...Object.keys(probe), 'PORT', 'DATABASE_URL', 'DATA_DIR', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'ADMIN_API_KEY']);
+  // Every decorated property counts, also optional ones without a default (not on the probe).
+  const declared = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).map((m) => m.propertyName);
+  const keys = new Set([...Object.keys(probe), ...declared]);
   const raw: Record<string, unknown> = { ...defaults };
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && value !== '' && (keys.has(key) || key in probe)) raw[key] = value;
