@@ -351,4 +351,31 @@ describe('profiles: a merge under concurrent events from parallel publishers (tw
       await client.end();
     }
   });
+
+  it('publishes the PROFILES messages of an event again when it is delivered again (the crash-between-commit-and-publish path)', async () => {
+    const nc = publishers[0];
+    const m = call({ type: 'track', userId: 'again', event: 'Product Viewed', properties: { category: 'lenses' } });
+    const send = (msgId: string) => nc.jetstream().publish(`${first.prefix}.events.track`, codec.encode(createEnvelope('track', m as unknown as Record<string, unknown>, { id: m.messageId })), { msgID: msgId });
+    const jsm = await nc.jetstreamManager();
+    const stream = `${first.prefix}_PROFILES`;
+    const activityOf = async () => {
+      try {
+        return codec.decode((await jsm.streams.getMessage(stream, { last_by_subj: `${first.prefix}.profiles.activity` })).data);
+      } catch {
+        return undefined;
+      }
+    };
+    await send('again-1');
+    await waitFor(async () => (await activityOf())?.id === `activity:${m.messageId}`, { what: 'first activity' });
+    // As if the first publish had never reached the stream: a new, empty stream (without the old
+    // one's duplicate window), then the event delivered again.
+    const { config } = await jsm.streams.info(stream);
+    await jsm.streams.delete(stream);
+    await jsm.streams.add(config);
+    await send('again-2');
+    await waitFor(async () => (await activityOf())?.id === `activity:${m.messageId}`, { what: 'activity published again' });
+    expect((await activityOf())!.data).toMatchObject({ eventId: m.messageId, type: 'track', name: 'Product Viewed' });
+    const updated = codec.decode((await jsm.streams.getMessage(stream, { last_by_subj: `${first.prefix}.profiles.updated` })).data);
+    expect(updated.data).toMatchObject({ full: true, features: { event_count: 1, top_category: 'lenses' } });
+  });
 });

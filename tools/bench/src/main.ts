@@ -1,10 +1,12 @@
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, headers as natsHeaders } from 'nats';
+import { AckPolicy, connect, headers as natsHeaders } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { WORKSPACE_ROOT, ensureNats, ensurePostgres, startServiceProcess, type ServiceProcess } from '@segmenta/infra';
 import { JetStreamClient, createTestNamespace } from '@segmenta/messaging';
+import { createTestDatabase } from '@segmenta/persistence';
+import { Client } from 'pg';
 import { batchTemplate, sampleTrackCall } from './sample-events';
 
 /**
@@ -151,10 +153,92 @@ async function main(): Promise<void> {
     print(`| ingestion p99 request latency (100-event batch) | ${median(p99)} ms | < 100 ms |`);
     print(`| ingestion peak RSS under load | ${median(rss).toFixed(0)} MB | < 300 MB |`);
     print(`| accepted events missing from the stream | ${lost} | 0 |`);
+    print('');
+    await benchProfiles(nats.url, namespace.prefix, postgres.url);
   } finally {
     await ingestion?.stop();
     await namespace.cleanup();
     await nats.stop();
+  }
+}
+
+const PROFILE_EVENTS = Number(args.get('profile-events') ?? 100000);
+
+/** Pulls `count` messages of the EVENTS stream with a durable consumer and acks each: the ceiling for any consumer. */
+async function rawConsumeRate(natsUrl: string, prefix: string, count: number): Promise<number> {
+  const nc = await connect({ servers: natsUrl });
+  const jsm = await nc.jetstreamManager();
+  const durable = `raw-consume-${randomBytes(3).toString('hex')}`;
+  await jsm.consumers.add(`${prefix}_EVENTS`, { durable_name: durable, ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
+  const consumer = await nc.jetstream().consumers.get(`${prefix}_EVENTS`, durable);
+  const started = performance.now();
+  let received = 0;
+  const messages = await consumer.consume({ max_messages: 500 });
+  for await (const msg of messages) {
+    JSON.parse(new TextDecoder().decode(msg.data));
+    msg.ack();
+    received += 1;
+    if (received >= count) break;
+  }
+  const rate = received / ((performance.now() - started) / 1000);
+  await jsm.consumers.delete(`${prefix}_EVENTS`, durable);
+  await nc.close();
+  return rate;
+}
+
+/**
+ * Profiles: events applied per second from the stream to committed profiles, identities, event log,
+ * features and outbox (a fresh database, the backlog the ingestion runs left), against a raw
+ * durable consume of the same messages.
+ */
+async function benchProfiles(natsUrl: string, prefix: string, postgresUrl: string | undefined): Promise<void> {
+  const backlog = await streamMessages(natsUrl, prefix);
+  const target = Math.min(PROFILE_EVENTS, backlog);
+  if (target === 0) return;
+  print(`profiles: applying the first ${fmt(target)} of ${fmt(backlog)} events on the stream to a fresh database (${postgresUrl ? 'PostgreSQL' : 'PGlite'})`);
+  const raw = await rawConsumeRate(natsUrl, prefix, target);
+  print(`  raw durable consume (baseline) ${fmt(raw)} msg/s`);
+  const database = await createTestDatabase({ serverUrl: postgresUrl });
+  const profiles = await startServiceProcess({
+    app: 'profiles',
+    mode: 'dist',
+    env: { NATS_URL: natsUrl, NATS_PREFIX: prefix, DATABASE_URL: database.url, DATA_DIR: 'memory://', LOG_LEVEL: 'warn', FX_RATES: 'EUR=1.08' },
+  });
+  const client = database.url ? new Client({ connectionString: database.url }) : undefined;
+  try {
+    if (!client) {
+      print('  (skipped: counting applied events needs a PostgreSQL server)');
+      return;
+    }
+    await client.connect();
+    const count = async () => (await client.query('select count(*)::int as n from profiles.events')).rows[0].n as number;
+    const samples: Array<{ at: number; n: number }> = [];
+    const started = performance.now();
+    let peakRss = 0;
+    for (;;) {
+      const n = await count();
+      samples.push({ at: performance.now(), n });
+      peakRss = Math.max(peakRss, rssMb(profiles.pid));
+      if (n >= target || performance.now() - started > 180_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    // Steady state: from the first sample past 10 % to the first past 90 %.
+    const from = samples.find((s) => s.n >= target * 0.1) ?? samples[0];
+    const to = samples.find((s) => s.n >= target * 0.9) ?? samples[samples.length - 1];
+    const rate = (to.n - from.n) / ((to.at - from.at) / 1000);
+    const [{ profiles: profileCount, merged }] = (await client.query(`select count(*) filter (where merged_into is null)::int as profiles, count(*) filter (where merged_into is not null)::int as merged from profiles.profiles`)).rows;
+    const outbox = (await client.query('select count(*)::int as n from profiles.outbox')).rows[0].n as number;
+    print(`  profiles applied ${fmt(rate)} events/s (steady state), ${fmt(samples[samples.length - 1].n)} events in ${((samples[samples.length - 1].at - started) / 1000).toFixed(1)} s, ${fmt(profileCount)} profiles, ${fmt(merged)} merged, outbox left ${outbox}, peak RSS ${peakRss.toFixed(0)} MB`);
+    print('');
+    print('| measure | value | target |');
+    print('|---|---|---|');
+    print(`| raw durable consume, same messages (baseline) | ${fmt(raw)} msg/s | |`);
+    print(`| profiles: events applied (stream → committed profile, features, outbox) | ${fmt(rate)} events/s | ≥ 5,000 |`);
+    print(`| profiles / raw consume | ${((rate / raw) * 100).toFixed(0)} % | |`);
+  } finally {
+    await client?.end();
+    await profiles.stop();
+    await database.drop();
   }
 }
 

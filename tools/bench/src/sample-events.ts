@@ -9,11 +9,13 @@ export function sampleTrackCall(index: number, idPrefix: string): Record<string,
   const category = CATEGORIES[index % CATEGORIES.length];
   const event = EVENTS[index % EVENTS.length];
   const price = 19 + ((index * 37) % 1800);
+  const customer = (index * 7919) % 50000;
   return {
     type: 'track',
     messageId: `${idPrefix}-${index}`,
-    userId: `customer-${(index * 7919) % 50000}`,
-    anonymousId: `anon-${(index * 104729) % 90000}`,
+    userId: `customer-${customer}`,
+    // One browser per customer: the identity graph links them once, as on a real site.
+    anonymousId: `anon-${customer}`,
     event,
     timestamp: '2026-11-23T10:15:30.000Z',
     properties: {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { SUBJECTS, type ProfileActivityV1, type ProfileMergedV1, type ProfileUpdatedV1, type SegmentMessageV1 } from '@segmenta/contracts';
-import { createEnvelope } from '@segmenta/messaging';
+import { SUBJECTS, type Envelope, type ProfileActivityV1, type ProfileMergedV1, type ProfileUpdatedV1, type SegmentMessageV1 } from '@segmenta/contracts';
+import { JetStreamClient, createEnvelope } from '@segmenta/messaging';
 import { withTransaction } from '@segmenta/persistence';
 import { ProfilesConfig } from '../config';
 import { applyEvent, changedValues, deriveFeatures, emptyAccumulator, publicFeatures, type FeatureAccumulator, type FeatureEvent } from '../features/customer-features';
@@ -9,7 +9,6 @@ import { BlocklistService } from '../identity/blocklist.service';
 import { extractIdentifiers, identifierKey, type Identifier } from '../identity/identifiers';
 import { IdentityGraphBatch, type ProfileIdentityStats } from '../identity/identity-graph-batch';
 import { DEFAULT_IDENTITY_RULES, parseKindLimits, type IdentityRules } from '../identity/identity-rules';
-import { OutboxPublisher } from '../outbox/outbox.publisher';
 import { ProfileStoreRepository, storedPublicFeatures, type MergeHistoryRow, type NewEventRow, type Tx } from './profile-store.repository';
 
 /** Thrown when another transaction took an identifier or event between our look-up and insert: the batch runs again. */
@@ -34,10 +33,19 @@ export interface BatchOutcome {
   profilesUpdated: number;
 }
 
+type Outgoing = { subject: string; envelope: Envelope; partitionKey: string };
+
 /**
  * Applies a batch of Segment calls in one transaction: identity resolution (profiles created,
  * identifiers attached, merges done or refused), the event log, traits (last write wins by call
- * time), features, and the PROFILES messages (outbox), then publishes those after commit.
+ * time) and features; then publishes the PROFILES messages and only then returns, so that the
+ * EVENTS messages are acked after both the commit and the publish.
+ *
+ * The inbound messages are this path's outbox: if the process dies or NATS fails between commit
+ * and publish, the batch is redelivered, its events are found already stored, and for such
+ * duplicates the messages are published again from the database (same envelope ids, so JetStream
+ * and consumers drop what had arrived). That costs a query only when duplicates occur, instead of
+ * writing and deleting an outbox row for every message.
  */
 @Injectable()
 export class ActivityService {
@@ -48,7 +56,7 @@ export class ActivityService {
     private readonly store: ProfileStoreRepository,
     private readonly blocklist: BlocklistService,
     private readonly features: FeatureContext,
-    private readonly outbox: OutboxPublisher,
+    private readonly client: JetStreamClient,
     config: ProfilesConfig,
   ) {
     this.rules = {
@@ -62,8 +70,10 @@ export class ActivityService {
     const unique = [...new Map(messages.map((m) => [m.messageId, m])).values()];
     const isBlocked = await this.blocklist.predicate();
     const cuts = await this.features.rfmCuts();
-    const { outboxRows, outcome } = await withTransaction(this.store.database.db, (tx) => this.applyInTransaction(tx, unique, isBlocked, cuts), { attempts: 8 });
-    await this.outbox.publish(outboxRows);
+    const { outgoing, outcome, duplicates } = await withTransaction(this.store.database.db, (tx) => this.applyInTransaction(tx, unique, isBlocked, cuts), { attempts: 8 });
+    if (duplicates.length > 0) outgoing.push(...(await this.republished(duplicates)));
+    // Throws when NATS does not store them all: the batch is then not acked and comes back.
+    await this.client.publishMany(outgoing);
     outcome.duplicates += messages.length - unique.length;
     return outcome;
   }
@@ -72,7 +82,8 @@ export class ActivityService {
     const existing = await this.store.existingEventIds(tx, messages.map((m) => m.messageId));
     const fresh = messages.filter((m) => !existing.has(m.messageId));
     const outcome: BatchOutcome = { stored: 0, duplicates: messages.length - fresh.length, merges: 0, profilesUpdated: 0 };
-    if (fresh.length === 0) return { outboxRows: [], outcome };
+    const duplicates = messages.filter((m) => existing.has(m.messageId)).map((m) => m.messageId);
+    if (fresh.length === 0) return { outgoing: [] as Outgoing[], outcome, duplicates };
 
     // 1. Identity resolution, under locks on every identifier the batch mentions.
     const perEvent = fresh.map((message) => ({ message, identifiers: extractIdentifiers(message) }));
@@ -142,7 +153,7 @@ export class ActivityService {
     await this.store.upsertFeatures(tx, featureRows);
 
     // 6. PROFILES messages, written with the change and published after commit.
-    const outgoing: Array<{ subject: string; envelope: unknown; partitionKey: string | null }> = [];
+    const outgoing: Outgoing[] = [];
     for (const merge of graph.merges) {
       const data: ProfileMergedV1 = { fromProfileId: merge.from, intoProfileId: merge.into, reason: merge.reason, identifier: merge.identifier, mergedAt: now.toISOString() };
       outgoing.push({ subject: SUBJECTS.profilesMerged, envelope: createEnvelope(SUBJECTS.profilesMerged, data, { id: `merged:${merge.from}:${merge.into}`, occurredAt: now }), partitionKey: merge.into });
@@ -163,8 +174,32 @@ export class ActivityService {
       outgoing.push({ subject: SUBJECTS.profilesUpdated, envelope: createEnvelope(SUBJECTS.profilesUpdated, data, { occurredAt: now }), partitionKey: profileId });
       outcome.profilesUpdated += 1;
     }
-    const outboxRows = await this.store.insertOutbox(tx, outgoing);
-    return { outboxRows, outcome };
+    return { outgoing, outcome, duplicates };
+  }
+
+  /**
+   * The PROFILES messages of events stored earlier, rebuilt from the database: their activity, the
+   * merges they caused and the full state of their profiles now.
+   */
+  private async republished(eventIds: string[]): Promise<Outgoing[]> {
+    const { events, merges, profiles } = await this.store.republishable(eventIds);
+    const now = this.features.now();
+    const out: Outgoing[] = [];
+    for (const merge of merges) {
+      const data: ProfileMergedV1 = { fromProfileId: merge.fromProfileId, intoProfileId: merge.intoProfileId, reason: merge.reason, identifier: merge.identifier, mergedAt: merge.at.toISOString() };
+      out.push({ subject: SUBJECTS.profilesMerged, envelope: createEnvelope(SUBJECTS.profilesMerged, data, { id: `merged:${merge.fromProfileId}:${merge.intoProfileId}`, occurredAt: merge.at }), partitionKey: merge.intoProfileId });
+    }
+    for (const row of events) {
+      if (!row.profile_id) continue;
+      const data: ProfileActivityV1 = { profileId: row.profile_id, eventId: row.id, type: row.type as ProfileActivityV1['type'], name: row.name, properties: row.properties, traits: row.traits, occurredAt: row.occurred_at };
+      out.push({ subject: SUBJECTS.profilesActivity, envelope: createEnvelope(SUBJECTS.profilesActivity, data, { id: `activity:${row.id}`, occurredAt: new Date(row.occurred_at) }), partitionKey: row.profile_id });
+    }
+    for (const profile of profiles) {
+      const data: ProfileUpdatedV1 = { profileId: profile.id, traits: profile.traits, features: profile.features ? storedPublicFeatures(profile.features) : {}, full: true, updatedAt: now.toISOString() };
+      out.push({ subject: SUBJECTS.profilesUpdated, envelope: createEnvelope(SUBJECTS.profilesUpdated, data, { occurredAt: now }), partitionKey: profile.id });
+    }
+    if (out.length > 0) this.logger.log(`republishing PROFILES messages of ${eventIds.length} events delivered again`);
+    return out;
   }
 
   /**

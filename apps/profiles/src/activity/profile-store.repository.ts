@@ -227,6 +227,37 @@ export class ProfileStoreRepository {
       on conflict (profile_id) do update set ${sql.raw(assignments)}, updated_at = now()`);
   }
 
+  /** What the PROFILES messages of already stored events are rebuilt from. */
+  async republishable(eventIds: string[]): Promise<{
+    events: NewEventRow[];
+    merges: Array<{ fromProfileId: string; intoProfileId: string; reason: string; identifier: string; at: Date }>;
+    profiles: Array<{ id: string; traits: Record<string, unknown>; features: Record<string, unknown> | null }>;
+  }> {
+    const db = this.database.db;
+    const ids = jsonParam(eventIds);
+    const events = await queryRows<NewEventRow & { occurred_at: string | Date; received_at: string | Date }>(
+      db,
+      sql`select id, profile_id, type, name, user_id, anonymous_id, source_id, properties, traits, context, occurred_at, received_at
+          from profiles.events where id in (select json_array_elements_text(${ids}::json)) order by occurred_at`,
+    );
+    const merges = await queryRows<{ from_profile_id: string; into_profile_id: string; reason: string; identifier: string; at: string | Date }>(
+      db,
+      sql`select from_profile_id, into_profile_id, reason, identifier, at from profiles.merges
+          where status = 'merged' and event_id in (select json_array_elements_text(${ids}::json)) order by id`,
+    );
+    const profileIds = [...new Set(events.map((e) => e.profile_id).filter((id): id is string => id !== null))];
+    const profiles = await queryRows<{ id: string; traits: Record<string, unknown>; features: Record<string, unknown> | null }>(
+      db,
+      sql`select p.id, p.traits, to_jsonb(f) as features from profiles.profiles p left join profiles.profile_features f on f.profile_id = p.id
+          where p.id in (select json_array_elements_text(${jsonParam(profileIds)}::json)::uuid) and p.merged_into is null and p.erased_at is null`,
+    );
+    return {
+      events: events.map((e) => ({ ...e, occurred_at: new Date(e.occurred_at).toISOString(), received_at: new Date(e.received_at).toISOString() })),
+      merges: merges.map((m) => ({ fromProfileId: m.from_profile_id, intoProfileId: m.into_profile_id, reason: m.reason, identifier: m.identifier, at: new Date(m.at) })),
+      profiles,
+    };
+  }
+
   async insertOutbox(tx: Tx, rows: Array<{ subject: string; envelope: unknown; partitionKey: string | null }>): Promise<OutboxRow[]> {
     if (rows.length === 0) return [];
     const inserted = await queryRows<{ id: string | number }>(
