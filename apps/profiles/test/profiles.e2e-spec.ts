@@ -155,9 +155,19 @@ describe.each(availableTestDrivers())('profiles: identity resolution, features a
     const updates = (await profilesMessages()).filter((m) => m.subject === 'profiles.updated' && m.envelope.data.profileId === bob.id).map((m) => m.envelope.data);
     const last = updates[updates.length - 1];
     expect(last.full).toBe(false);
-    expect(Object.keys(last.features as object).sort()).toEqual(['category_affinity', 'event_count', 'last_seen', 'top_category', 'top_category_share'].filter((k) => k in (last.features as object)).sort());
-    expect(last.features).not.toHaveProperty('orders');
+    // A view moves the affinity; nothing about orders changed.
+    expect(last.features).toHaveProperty('category_affinity');
+    const allowed = new Set(['category_affinity', 'event_count', 'last_seen', 'top_category', 'top_category_share']);
+    expect(Object.keys(last.features as object).filter((k) => !allowed.has(k))).toEqual([]);
     expect(last.traits).toEqual({});
+
+    // A page view changes only last_seen and event_count: announced by profiles.activity alone.
+    const page = call({ type: 'page', userId: 'bob', name: 'Help' });
+    await publish(page);
+    await waitFor(async () => (await profilesMessages()).some((m) => m.subject === 'profiles.activity' && m.envelope.data.eventId === page.messageId), { what: 'page published' });
+    const after = (await profilesMessages()).filter((m) => m.subject === 'profiles.updated' && m.envelope.data.profileId === bob.id);
+    expect(after).toHaveLength(updates.length);
+    expect((await lookup('userId=bob').expect(200)).body.features.event_count).toBe(5);
   });
 
   it('lets the latest identify win per trait, whatever order the calls arrive in', async () => {

@@ -33,6 +33,9 @@ export interface BatchOutcome {
   profilesUpdated: number;
 }
 
+/** Features every event changes: a change of these alone is not worth a profiles.updated. */
+const ACTIVITY_ONLY_FEATURES = new Set(['last_seen', 'event_count']);
+
 type Outgoing = { subject: string; envelope: Envelope; partitionKey: string };
 
 /**
@@ -169,7 +172,8 @@ export class ActivityService {
       const after = publicFeatures(features);
       const changedFeatures = full ? after : changedValues(stored.has(profileId) ? storedPublicFeatures(stored.get(profileId)!.row) : null, after);
       const changedTraits = full ? (traitState?.traits ?? {}) : (traitState?.changed ?? {});
-      if (!full && Object.keys(changedFeatures).length === 0 && Object.keys(changedTraits).length === 0) continue;
+      // last_seen and event_count move with every event, which profiles.activity already announces.
+      if (!full && Object.keys(changedTraits).length === 0 && Object.keys(changedFeatures).every((key) => ACTIVITY_ONLY_FEATURES.has(key))) continue;
       const data: ProfileUpdatedV1 = { profileId, traits: changedTraits, features: changedFeatures, full, updatedAt: now.toISOString() };
       outgoing.push({ subject: SUBJECTS.profilesUpdated, envelope: createEnvelope(SUBJECTS.profilesUpdated, data, { occurredAt: now }), partitionKey: profileId });
       outcome.profilesUpdated += 1;

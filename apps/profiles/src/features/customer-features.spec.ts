@@ -63,5 +63,9 @@ describe('customer features', () => {
   it('reports only the values that changed', () => {
     expect(changedValues({ a: 1, b: { x: 1 }, c: 0.1 + 0.2 }, { a: 1, b: { x: 2 }, c: 0.3 })).toEqual({ b: { x: 2 } });
     expect(changedValues(null, { a: 1 })).toEqual({ a: 1 });
+    // jsonb hands objects back with its own key order.
+    expect(changedValues({ shares: { books: 0.4, garden: 0.6 } }, { shares: { garden: 0.6, books: 0.4 } })).toEqual({});
+    expect(changedValues({ shares: { books: 0.4 } }, { shares: { books: 0.4, garden: 0.6 } })).toEqual({ shares: { books: 0.4, garden: 0.6 } });
+    expect(changedValues({ x: null }, { x: 0 })).toEqual({ x: 0 });
   });
 });

@@ -204,18 +204,22 @@ export function publicFeatures(features: CustomerFeatures): Record<string, unkno
 }
 
 /**
- * Keys whose values differ (deep, by JSON), with the new values. Numbers are compared to a relative
- * 1e-6, the precision of the `real` columns they come back from.
+ * Whether two JSON values are the same: objects whatever their key order (jsonb reorders keys),
+ * numbers to a relative 1e-6, the precision of the `real` columns they come back from.
  */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b));
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Keys whose values differ (see sameValue), with the new values. */
 export function changedValues(before: Record<string, unknown> | null, after: Record<string, unknown>): Record<string, unknown> {
   const changed: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(after)) {
-    const old = before?.[key];
-    const differs =
-      typeof value === 'number' && typeof old === 'number'
-        ? Math.abs(value - old) > 1e-6 * Math.max(1, Math.abs(value), Math.abs(old))
-        : JSON.stringify(value) !== JSON.stringify(old);
-    if (differs) changed[key] = value;
-  }
+  for (const [key, value] of Object.entries(after)) if (!before || !sameValue(before[key], value)) changed[key] = value;
   return changed;
 }

@@ -88,3 +88,28 @@ export interface SegmentAcceptedResponse {
   /** Messages of a batch that were not accepted, with the reasons; empty for single calls. */
   rejected: Array<{ index: number; messageId?: string; details: Array<{ field: string; problem: string }> }>;
 }
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
+const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isDate = (value: unknown) => typeof value === 'string' && ISO_8601.test(value) && !Number.isNaN(Date.parse(value));
+
+/**
+ * The same checks as the class-validator decorators of SegmentMessageV1, written out for hot paths
+ * (profiles applies thousands per second; a spec keeps the two in agreement). Returns the problems
+ * as `field: problem`, empty when the value is a valid message.
+ */
+export function segmentMessageProblems(value: unknown): string[] {
+  if (!isObject(value)) return ['message: must be an object'];
+  const m = value as Record<string, unknown>;
+  const problems: string[] = [];
+  const optionalString = (field: string) => {
+    if (m[field] !== undefined && m[field] !== null && typeof m[field] !== 'string') problems.push(`${field}: must be a string`);
+  };
+  for (const field of ['messageId', 'sourceId']) if (typeof m[field] !== 'string' || m[field] === '') problems.push(`${field}: must be a non-empty string`);
+  if (!SEGMENT_EVENT_TYPES.includes(m.type as SegmentEventType)) problems.push(`type: must be one of ${SEGMENT_EVENT_TYPES.join(', ')}`);
+  for (const field of ['userId', 'anonymousId', 'event', 'name', 'category', 'groupId', 'previousId']) optionalString(field);
+  for (const field of ['properties', 'traits', 'context', 'integrations']) if (!isObject(m[field])) problems.push(`${field}: must be an object`);
+  for (const field of ['timestamp', 'receivedAt']) if (!isDate(m[field])) problems.push(`${field}: must be an ISO 8601 date-time`);
+  for (const field of ['originalTimestamp', 'sentAt']) if (m[field] !== undefined && m[field] !== null && !isDate(m[field])) problems.push(`${field}: must be an ISO 8601 date-time`);
+  return problems;
+}

@@ -39,7 +39,9 @@ export class ProfileActivityV1 {
 
 /**
  * `profiles.updated`: what changed on a profile. `traits` and `features` hold only the changed
- * keys (null = removed) unless `full` is true (after a merge), in which case they are complete.
+ * keys (null = removed) unless `full` is true (a new profile, a merge, a republish), in which case
+ * they are complete. A change of `last_seen`/`event_count` alone is not published: every
+ * `profiles.activity` implies it.
  */
 export class ProfileUpdatedV1 {
   @IsUUID()
