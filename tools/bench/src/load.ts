@@ -6,7 +6,7 @@ import { batchTemplate } from './sample-events';
  * with what it measures): POSTs batches with unique message ids for a fixed time and prints
  * autocannon's result as JSON.
  */
-const [url, authorization, connections, seconds, batchSize, runId] = process.argv.slice(2);
+const [url, authorization, connections, seconds, batchSize, runId, requestsPerSecond] = process.argv.slice(2);
 const { parts } = batchTemplate(Number(batchSize));
 let counter = 0;
 
@@ -16,6 +16,8 @@ autocannon(
     method: 'POST',
     connections: Number(connections),
     duration: Number(seconds),
+    // Paced load (requests per second over all connections) when given; as fast as possible otherwise.
+    ...(requestsPerSecond ? { overallRate: Number(requestsPerSecond) } : {}),
     headers: { 'content-type': 'application/json', authorization },
     requests: [
       {

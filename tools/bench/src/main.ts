@@ -79,9 +79,10 @@ interface LoadResult {
   durationSeconds: number;
 }
 
-function runLoad(url: string, authorization: string, runId: string): Promise<LoadResult> {
+function runLoad(url: string, authorization: string, runId: string, paced?: { requestsPerSecond: number; seconds: number }): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(join(__dirname, 'load.js'), [url, authorization, String(CONNECTIONS), String(SECONDS), String(BATCH), runId], {
+    const loadArgs = [url, authorization, String(CONNECTIONS), String(paced?.seconds ?? SECONDS), String(BATCH), runId, ...(paced ? [String(paced.requestsPerSecond)] : [])];
+    const child = fork(join(__dirname, 'load.js'), loadArgs, {
       execArgv: ['-r', join(WORKSPACE_ROOT, 'tools/scripts/register-paths.js')],
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
@@ -154,7 +155,12 @@ async function main(): Promise<void> {
     print(`| ingestion peak RSS under load | ${median(rss).toFixed(0)} MB | < 300 MB |`);
     print(`| accepted events missing from the stream | ${lost} | 0 |`);
     print('');
-    await benchProfiles(nats.url, namespace.prefix, postgres.url);
+    const lastSource = await fetch(`${ingestion!.url}/v1/sources`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+      body: JSON.stringify({ name: 'bench lag' }),
+    }).then((r) => r.json() as Promise<{ writeKey: string }>);
+    await benchProfiles(nats.url, namespace.prefix, postgres.url, { url: ingestion!.url, authorization: `Basic ${Buffer.from(`${lastSource.writeKey}:`).toString('base64')}` });
   } finally {
     await ingestion?.stop();
     await namespace.cleanup();
@@ -163,6 +169,52 @@ async function main(): Promise<void> {
 }
 
 const PROFILE_EVENTS = Number(args.get('profile-events') ?? 100000);
+const LAG_RATE = Number(args.get('lag-rate') ?? 5000);
+const LAG_SECONDS = Number(args.get('lag-seconds') ?? 15);
+
+/**
+ * Lag of profiles behind ingestion under a steady offered load: the backlog is dropped (the
+ * consumer's floor moves with a purge), then ingestion gets LAG_RATE events/s for LAG_SECONDS
+ * while the consumer's pending count is sampled; then the time until it is back to zero.
+ */
+async function measureLag(natsUrl: string, prefix: string, ingestion: { url: string; authorization: string }) {
+  const nc = await connect({ servers: natsUrl });
+  const jsm = await nc.jetstreamManager();
+  const stream = `${prefix}_EVENTS`;
+  const pending = async () => {
+    const info = await jsm.consumers.info(stream, 'profiles-events');
+    return info.num_pending + info.num_ack_pending;
+  };
+  try {
+    await jsm.streams.purge(stream);
+    await waitUntil(async () => (await pending()) === 0, 30_000);
+    const samples: number[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        samples.push(await pending());
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    })();
+    const load = await runLoad(ingestion.url, ingestion.authorization, `lag${Date.now()}`, { requestsPerSecond: LAG_RATE / BATCH, seconds: LAG_SECONDS });
+    sampling = false;
+    await sampler;
+    const end = await pending();
+    const started = performance.now();
+    await waitUntil(async () => (await pending()) === 0, 300_000);
+    return { offered: (load.ok * BATCH) / load.durationSeconds, median: median(samples), max: Math.max(...samples), end, drainMs: performance.now() - started };
+  } finally {
+    await nc.close();
+  }
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
 
 /** Pulls `count` messages of the EVENTS stream with a durable consumer and acks each: the ceiling for any consumer. */
 async function rawConsumeRate(natsUrl: string, prefix: string, count: number): Promise<number> {
@@ -191,7 +243,7 @@ async function rawConsumeRate(natsUrl: string, prefix: string, count: number): P
  * features and outbox (a fresh database, the backlog the ingestion runs left), against a raw
  * durable consume of the same messages.
  */
-async function benchProfiles(natsUrl: string, prefix: string, postgresUrl: string | undefined): Promise<void> {
+async function benchProfiles(natsUrl: string, prefix: string, postgresUrl: string | undefined, ingestion: { url: string; authorization: string }): Promise<void> {
   const backlog = await streamMessages(natsUrl, prefix);
   const target = Math.min(PROFILE_EVENTS, backlog);
   if (target === 0) return;
@@ -229,12 +281,15 @@ async function benchProfiles(natsUrl: string, prefix: string, postgresUrl: strin
     const [{ profiles: profileCount, merged }] = (await client.query(`select count(*) filter (where merged_into is null)::int as profiles, count(*) filter (where merged_into is not null)::int as merged from profiles.profiles`)).rows;
     const outbox = (await client.query('select count(*)::int as n from profiles.outbox')).rows[0].n as number;
     print(`  profiles applied ${fmt(rate)} events/s (steady state), ${fmt(samples[samples.length - 1].n)} events in ${((samples[samples.length - 1].at - started) / 1000).toFixed(1)} s, ${fmt(profileCount)} profiles, ${fmt(merged)} merged, outbox left ${outbox}, peak RSS ${peakRss.toFixed(0)} MB`);
+    const lag = await measureLag(natsUrl, prefix, ingestion);
     print('');
     print('| measure | value | target |');
     print('|---|---|---|');
     print(`| raw durable consume, same messages (baseline) | ${fmt(raw)} msg/s | |`);
-    print(`| profiles: events applied (stream → committed profile, features, outbox) | ${fmt(rate)} events/s | ≥ 5,000 |`);
+    print(`| profiles: events applied (stream → committed profile, features, PROFILES published) | ${fmt(rate)} events/s | ≥ 5,000 |`);
     print(`| profiles / raw consume | ${((rate / raw) * 100).toFixed(0)} % | |`);
+    print(`| profiles lag at ${fmt(lag.offered)} events/s offered to ingestion for ${LAG_SECONDS} s: median / max / at the end | ${fmt(lag.median)} / ${fmt(lag.max)} / ${fmt(lag.end)} events | bounded |`);
+    print(`| time to catch up after the load stopped | ${(lag.drainMs / 1000).toFixed(1)} s | |`);
   } finally {
     await client?.end();
     await profiles.stop();
