@@ -201,8 +201,25 @@ describe('POST /v1/batch', () => {
     const response = await post('/v1/batch', { batch: [{ type: 'track', userId: 'u' }, { type: 'identify' }] }).expect(400);
     expect(response.body.details.map((d: { field: string }) => d.field)).toEqual(['batch[0].event', 'batch[1].userId', 'batch[1].anonymousId']);
     expect(await streamCount()).toBe(before);
-    await post('/v1/batch', { batch: [] }).expect(400);
-    await post('/v1/batch', { batch: 'nope' }).expect(400);
+    expect((await post('/v1/batch', { batch: [] }).expect(400)).body.details).toEqual([{ field: 'batch', problem: 'batch should not be empty' }]);
+    expect((await post('/v1/batch', { batch: 'nope' }).expect(400)).body.details).toEqual([{ field: 'batch', problem: 'batch must be an array' }]);
+    expect((await post('/v1/batch', { batch: [{ type: 'track', userId: 'u', event: 'E' }], sentAt: 'later' }).expect(400)).body.details).toEqual([
+      { field: 'sentAt', problem: 'sentAt must be an ISO-8601 date-time' },
+    ]);
+    expect((await post('/v1/batch', [{ type: 'track' }]).expect(400)).body.details).toEqual([{ field: 'body', problem: 'must be a JSON object with a batch array' }]);
+    expect(await streamCount()).toBe(before);
+  });
+
+  it('rejects a member that is not an object and keeps the others', async () => {
+    const response = await post('/v1/batch', { batch: ['text', { type: 'track', messageId: 'b-obj', userId: 'u-6', event: 'Kept' }, null] }).expect(200);
+    expect(response.body).toEqual({
+      success: true,
+      accepted: 1,
+      rejected: [
+        { index: 0, details: [{ field: 'batch[0]', problem: 'each member of batch must be an object' }] },
+        { index: 2, details: [{ field: 'batch[2]', problem: 'each member of batch must be an object' }] },
+      ],
+    });
   });
 
   it('answers a batch over 500 KB with 413', async () => {

@@ -6,3 +6,4 @@ export * from './run-service';
 export * from './platform-modules';
 export * from './testing/service-under-test';
 export * from './admin.guard';
+export * from './compiled-validation';

@@ -151,10 +151,10 @@ export const CALL_DTO_BY_TYPE: Record<SegmentEventType, new () => SegmentCall> =
 
 export class BatchDto extends SharedCallFieldsDto {
   @ApiProperty({ type: 'array', items: objectSchema, description: 'Messages of any type, each with `type`.' })
-  @IsArray()
-  @ArrayNotEmpty()
+  // class-validator runs property decorators bottom-up; with stopAtFirstError the type check must come first.
   @ArrayMaxSize(2500)
-  @IsObject({ each: true, message: 'each member of batch must be an object' })
+  @ArrayNotEmpty()
+  @IsArray()
   batch!: Array<Record<string, unknown>>;
 }
 
