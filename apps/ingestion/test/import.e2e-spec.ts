@@ -89,6 +89,24 @@ describe('npm run import', () => {
     expect(result.stdout).toMatch(/line 6: customer_id a customer id is required/);
   });
 
+  it('checks a file without sending in a dry run, and lists only the first 50 rejected lines of many', async () => {
+    const lines = ['customer_id,order_id,timestamp,amount'];
+    for (let i = 0; i < 600; i += 1) lines.push(i % 5 === 0 ? `c-${i},o-${i},never,1.00` : `c-${i},o-${i},2026-01-01T00:00:00Z,1.00`);
+    const file = join(dir, 'many-bad.csv');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const before = await streamCount();
+    const result = await runImport(['--kind', 'orders', '--file', file, '--dry-run', '--concurrency', '2']);
+    expect(result.stdout).toContain('Checked (dry run, nothing sent)');
+    expect(result.stdout).toContain('rows read   600');
+    expect(result.stdout).toContain('valid       480');
+    expect(result.stdout).toContain('rejected    120');
+    // Listed in line order from the first bad row (line 2), 50 of them, then the count of the rest.
+    const listedLines = [...result.stdout.matchAll(/line (\d+): timestamp "never" is not a date/g)].map((m) => Number(m[1]));
+    expect(listedLines).toEqual(Array.from({ length: 50 }, (_, k) => 2 + 5 * k));
+    expect(result.stdout).toContain('… and 70 more');
+    expect(await streamCount()).toBe(before);
+  });
+
   it('explains a wrong write key and bad arguments', async () => {
     const file = join(dir, 'one.csv');
     writeFileSync(file, 'customer_id,email\nc-1,a@example.com\n');

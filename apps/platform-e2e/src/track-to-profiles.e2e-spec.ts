@@ -89,7 +89,7 @@ describe('track → profiles, across processes', () => {
     const row = (await db.query('select user_id, name, properties from profiles.events where id = $1', [messageId])).rows[0];
     expect(row).toEqual({ user_id: 'user-42', name: 'Order Completed', properties: { revenue: 59.9, currency: 'EUR' } });
 
-    const viaApi = await request(profiles.url).get(`/v1/events/${messageId}`).expect(200);
+    const viaApi = await request(profiles.url).get(`/v1/events/${messageId}`).set('authorization', `Bearer ${ADMIN_API_KEY}`).expect(200);
     expect(viaApi.body).toMatchObject({ id: messageId, type: 'track', name: 'Order Completed', userId: 'user-42' });
 
     // Graceful shutdown: SIGTERM drains the consumer and closes the pool, then exits 0.

@@ -26,6 +26,8 @@ function trackEvent(messageId: string, overrides: Partial<SegmentMessageV1> = {}
   };
 }
 
+const ADMIN = 'events-e2e-admin-key-0123456789';
+
 describe.each(availableTestDrivers())('profiles consuming EVENTS (%s)', (driver) => {
   let service: ServiceUnderTest;
   let nc: NatsConnection;
@@ -43,8 +45,8 @@ describe.each(availableTestDrivers())('profiles consuming EVENTS (%s)', (driver)
   const stored = async (id: string) => (await http.get(`/v1/events/${encodeURIComponent(id)}`)).status === 200;
 
   beforeAll(async () => {
-    service = await startServiceUnderTest(startProfiles, { label: 'prof', driver });
-    http = request(service.app.getHttpServer());
+    service = await startServiceUnderTest(startProfiles, { label: 'prof', driver, env: { ADMIN_API_KEY: ADMIN } });
+    http = request.agent(service.app.getHttpServer()).set('authorization', `Bearer ${ADMIN}`) as unknown as ReturnType<typeof request>;
     nc = await connect({ servers: natsUrl });
   });
 

@@ -44,7 +44,7 @@ describe.each(availableTestDrivers())('profiles: identity resolution, features a
     }
   }
 
-  const stored = async (id: string) => (await http.get(`/v1/events/${encodeURIComponent(id)}`)).status === 200;
+  const stored = async (id: string) => (await http.get(`/v1/events/${encodeURIComponent(id)}`).set(auth)).status === 200;
   const allStored = async (...messages: SegmentMessageV1[]) => {
     for (const m of messages) if (!(await stored(m.messageId))) return false;
     return true;
@@ -319,7 +319,7 @@ describe('profiles: a merge under concurrent events from parallel publishers (tw
       nc.jetstream().publish(`${first.prefix}.events.${m.type}`, codec.encode(createEnvelope(m.type, m as unknown as Record<string, unknown>, { id: m.messageId })), { msgID: m.messageId });
     for (const m of seed) await publishOn(publishers[0], m);
     const http = request(first.app.getHttpServer());
-    const stored = async (id: string) => (await http.get(`/v1/events/${id}`)).status === 200;
+    const stored = async (id: string) => (await http.get(`/v1/events/${id}`).set('authorization', `Bearer ${ADMIN}`)).status === 200;
     await waitFor(async () => (await Promise.all(seed.map((m) => stored(m.messageId)))).every(Boolean), { what: 'seed stored' });
 
     // Then, from four publishers at once: events for both sides and the identify that links them.

@@ -38,7 +38,13 @@ describe('the demo (npm run demo)', () => {
     for (const service of ['ingestion', 'profiles', 'segmentation', 'offers', 'experiments']) {
       expect(output).toMatch(new RegExp(`${service}\\s+ready\\s+database pglite, nats up`));
     }
-    expect(output).toMatch(/6\/6 calls of demo-customer-\w+ stored once each/);
+    expect(output).toMatch(/7\/7 calls of demo-customer-\w+ stored once each/);
+    // One profile: the anonymous device merged into the identified customer, with its features.
+    expect(output).toMatch(/identities\s+.*anonymous_id=demo-device-\w+/);
+    expect(output).toMatch(/identities\s+.*user_id=demo-customer-\w+/);
+    expect(output).toMatch(/identities\s+.*email=demo-customer-\w+@example\.com.*\(1 profile merged in\)/);
+    expect(output).toMatch(/features\s+orders 1, revenue 899\.00 EUR, AOV 899\.00, recency 0 d, lifecycle new/);
+    expect(output).toMatch(/affinity\s+cameras [\d.]+, lenses [\d.]+\s+\(top category cameras\)/);
     expect(output).toContain('Done.');
     expect(code).toBe(0);
   });

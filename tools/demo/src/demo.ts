@@ -31,6 +31,7 @@ export interface DemoOptions {
 export interface DemoResult {
   services: Array<{ name: ServiceName; url: string; ready: boolean; database: string }>;
   events: { sent: number; stored: number; medianMs: number; maxMs: number };
+  profile: { id: string; identities: string[]; features: Record<string, unknown> };
 }
 
 const SCENARIO = [
@@ -95,6 +96,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
             DATA_DIR: postgres.url ? undefined : join(options.dataDir, name),
             LOG_LEVEL: 'warn',
             ADMIN_API_KEY: adminKey,
+            // The demo shop sells in euros; profiles keeps revenue in this currency's minor units.
+            BASE_CURRENCY: process.env.BASE_CURRENCY ?? 'EUR',
           },
           onLine: (line) => {
             if (/"level":"(error|fatal)"/.test(line)) log(`${name}: ${line}`);
@@ -132,20 +135,32 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     print(`  source "Demo web shop" created (admin key ${process.env.ADMIN_API_KEY ? 'from ADMIN_API_KEY' : adminKey}); its write key goes to the SDK`);
     const analytics = new Analytics({ writeKey, host: ingestion.url, flushAt: 1, flushInterval: 10 });
     const userId = `demo-customer-${randomUUID().slice(0, 8)}`;
+    const anonymousId = `demo-device-${randomUUID().slice(0, 8)}`;
     const latencies: number[] = [];
     let stored = 0;
+    // The customer signs up in the app (identify), browses the web shop before logging in (an
+    // anonymous device), then logs in there: the first call with both ids merges the two profiles.
     const calls: Array<{ label: string; messageId: string; send: (messageId: string) => void }> = [
-      { label: 'identify', messageId: randomUUID(), send: (messageId) => analytics.identify({ messageId, userId, traits: { email: `${userId}@example.com`, country: 'DE' } }) },
+      {
+        label: 'identify',
+        messageId: randomUUID(),
+        send: (messageId) => analytics.identify({ messageId, userId, traits: { email: `${userId}@example.com`, country: 'DE' } }),
+      },
+      {
+        label: 'anonymous view',
+        messageId: randomUUID(),
+        send: (messageId) => analytics.track({ messageId, anonymousId, event: 'Product Viewed', properties: { category: 'lenses', sku: 'LEN-50', price: 249 } }),
+      },
       ...SCENARIO.map((step) => ({
         label: step.event,
         messageId: randomUUID(),
-        send: (messageId: string) => analytics.track({ messageId, userId, event: step.event, properties: step.properties }),
+        send: (messageId: string) => analytics.track({ messageId, userId, anonymousId, event: step.event, properties: step.properties }),
       })),
     ];
     for (const call of calls) {
       const sentAt = Date.now();
       call.send(call.messageId);
-      await waitFor(async () => (await fetch(`${profiles.url}/v1/events/${call.messageId}`)).status === 200, {
+      await waitFor(async () => (await fetch(`${profiles.url}/v1/events/${call.messageId}`, { headers: { authorization: `Bearer ${adminKey}` } })).status === 200, {
         timeoutMs: 10000,
         intervalMs: 5,
         what: `${call.label} ${call.messageId} in profiles`,
@@ -157,8 +172,34 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     await analytics.closeAndFlush();
     const events = { sent: calls.length, stored, medianMs: median(latencies), maxMs: Math.max(...latencies) };
     print(`  ${stored}/${calls.length} calls of ${userId} stored once each; median ${events.medianMs} ms, max ${events.maxMs} ms from POST to profiles`);
+
+    // The profile the calls built: one customer (the anonymous device merged in), with features.
+    type ProfileBody = { id: string; traits: Record<string, unknown>; identities: Array<{ kind: string; value: string }>; features: Record<string, unknown>; mergedProfileIds: string[] };
+    let profileBody: ProfileBody | undefined;
+    await waitFor(
+      async () => {
+        const response = await fetch(`${profiles.url}/v1/profiles?userId=${encodeURIComponent(userId)}`, { headers: { authorization: `Bearer ${adminKey}` } });
+        if (response.status !== 200) return false;
+        profileBody = (await response.json()) as ProfileBody;
+        return profileBody.features.orders === 1 && profileBody.identities.some((i) => i.kind === 'anonymous_id');
+      },
+      { timeoutMs: 10000, what: `the profile of ${userId} with its order and its anonymous device` },
+    );
+    const profile = profileBody as ProfileBody;
+    const f = profile.features;
+    print(`  profile ${profile.id}  (GET ${profiles.url}/v1/profiles?userId=${userId})`);
+    print(`    identities   ${profile.identities.map((i) => `${i.kind}=${i.value}`).join(', ')}  (${profile.mergedProfileIds.length} profile${profile.mergedProfileIds.length === 1 ? '' : 's'} merged in)`);
+    print(`    traits       ${Object.entries(profile.traits).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
+    print(`    features     orders ${String(f.orders)}, revenue ${(Number(f.revenue) / 100).toFixed(2)} ${String(f.currency)}, AOV ${(Number(f.aov) / 100).toFixed(2)}, recency ${String(f.recency_days)} d, lifecycle ${String(f.lifecycle_stage)}`);
+    const affinity = Object.entries((f.category_affinity ?? {}) as Record<string, number>).sort((a, b) => b[1] - a[1]);
+    print(`    affinity     ${affinity.map(([category, score]) => `${category} ${score.toFixed(2)}`).join(', ')}  (top category ${String(f.top_category)})`);
     print('Segments, offers and experiment results join this demo as those services gain their features.');
-    return { services: health, events, stop };
+    return {
+      services: health,
+      events,
+      profile: { id: profile.id, identities: profile.identities.map((i) => `${i.kind}=${i.value}`), features: f },
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -13,7 +13,9 @@ const USAGE = `Usage: npm run import -- --kind customers|orders --file <path.csv
   --url <ingestion URL>    default INGESTION_URL or http://127.0.0.1:3001
   --write-key <key>        default WRITE_KEY (create one with POST /v1/sources)
   --batch <n>              rows per request, default 100
-  --format csv|ndjson      default from the file extension`;
+  --concurrency <n>        requests in flight, default 4
+  --format csv|ndjson      default from the file extension
+  --dry-run                read, map and check every row without sending anything`;
 
 interface Options {
   kind: ImportKind;
@@ -21,8 +23,13 @@ interface Options {
   url: string;
   writeKey: string;
   batch: number;
+  concurrency: number;
   format: 'csv' | 'ndjson';
+  dryRun: boolean;
 }
+
+/** How many rejected rows the summary lists; only their count grows with the file. */
+const LISTED_REJECTIONS = 50;
 
 interface Rejected {
   line: number;
@@ -39,12 +46,16 @@ function parseOptions(argv: string[]): Options {
   for (let i = 0; i < argv.length; i += 1) {
     const key = argv[i];
     if (!key.startsWith('--')) fail(`Unexpected argument ${key}`);
+    if (key === '--dry-run') {
+      values.set('dry-run', 'true');
+      continue;
+    }
     const value = argv[i + 1];
     if (value === undefined || value.startsWith('--')) fail(`${key} needs a value`);
     values.set(key.slice(2), value);
     i += 1;
   }
-  for (const key of values.keys()) if (!['kind', 'file', 'url', 'write-key', 'batch', 'format'].includes(key)) fail(`Unknown option --${key}`);
+  for (const key of values.keys()) if (!['kind', 'file', 'url', 'write-key', 'batch', 'concurrency', 'format', 'dry-run'].includes(key)) fail(`Unknown option --${key}`);
   const kind = values.get('kind');
   if (kind !== 'customers' && kind !== 'orders') fail('--kind must be customers or orders');
   const file = values.get('file') ?? fail('--file is required');
@@ -53,12 +64,15 @@ function parseOptions(argv: string[]): Options {
   } catch {
     fail(`--file ${file}: no such file`);
   }
-  const writeKey = values.get('write-key') ?? process.env.WRITE_KEY ?? fail('--write-key (or WRITE_KEY) is required');
+  const dryRun = values.has('dry-run');
+  const writeKey = values.get('write-key') ?? process.env.WRITE_KEY ?? (dryRun ? '' : fail('--write-key (or WRITE_KEY) is required'));
   const batch = Number(values.get('batch') ?? 100);
   if (!Number.isInteger(batch) || batch < 1 || batch > 500) fail('--batch must be an integer from 1 to 500');
+  const concurrency = Number(values.get('concurrency') ?? 4);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) fail('--concurrency must be an integer from 1 to 64');
   const format = values.get('format') ?? (/\.(nd)?jsonl?$/i.test(extname(file)) || /\.ndjson$/i.test(file) ? 'ndjson' : 'csv');
   if (format !== 'csv' && format !== 'ndjson') fail('--format must be csv or ndjson');
-  return { kind, file, url: (values.get('url') ?? process.env.INGESTION_URL ?? 'http://127.0.0.1:3001').replace(/\/$/, ''), writeKey, batch, format };
+  return { kind, file, url: (values.get('url') ?? process.env.INGESTION_URL ?? 'http://127.0.0.1:3001').replace(/\/$/, ''), writeKey, batch, concurrency, format, dryRun };
 }
 
 /** Rows with their line numbers, read lazily so memory stays flat whatever the file size. */
@@ -122,7 +136,16 @@ async function main(): Promise<void> {
   let bytesRead = 0;
   let rowsRead = 0;
   let imported = 0;
-  const rejected: Rejected[] = [];
+  let rejectedCount = 0;
+  // The lowest line numbers only, kept sorted: memory stays flat on a file full of bad rows.
+  const listed: Rejected[] = [];
+  const reject = (entry: Rejected) => {
+    rejectedCount += 1;
+    if (listed.length === LISTED_REJECTIONS && entry.line > listed[listed.length - 1].line) return;
+    const at = listed.findIndex((r) => r.line > entry.line);
+    listed.splice(at === -1 ? listed.length : at, 0, entry);
+    if (listed.length > LISTED_REJECTIONS) listed.pop();
+  };
   const tty = process.stderr.isTTY;
   let lastDraw = 0;
   const draw = (force = false) => {
@@ -133,47 +156,58 @@ async function main(): Promise<void> {
     const width = 30;
     const bar = '#'.repeat(Math.round(share * width)).padEnd(width, '-');
     const rate = Math.round(rowsRead / Math.max(0.001, (now - started) / 1000));
-    const line = `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${rowsRead.toLocaleString('en-US')} rows  ${rate.toLocaleString('en-US')} rows/s  ${rejected.length} rejected`;
+    const line = `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${rowsRead.toLocaleString('en-US')} rows  ${rate.toLocaleString('en-US')} rows/s  ${rejectedCount} rejected`;
     process.stderr.write(tty ? `\r${line}` : `${line}\n`);
   };
 
   let pending: Array<{ line: number; call: Record<string, unknown> }> = [];
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    const refused = await sendBatch(options, batch.map((p) => p.call));
-    for (const r of refused) rejected.push({ line: batch[r.index].line, problems: r.details.map((d) => ({ field: d.field.replace(/^batch\[\d+\]\.?/, '') || 'row', problem: d.problem })) });
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  const send = async (batch: typeof pending) => {
+    const refused = options.dryRun ? [] : await sendBatch(options, batch.map((p) => p.call));
+    for (const r of refused) reject({ line: batch[r.index].line, problems: r.details.map((d) => ({ field: d.field.replace(/^batch\[\d+\]\.?/, '') || 'row', problem: d.problem })) });
     imported += batch.length - refused.length;
     draw();
+  };
+  // Up to --concurrency requests in flight; reading waits for a free slot (back-pressure).
+  const flush = async () => {
+    if (pending.length > 0) {
+      const request = send(pending).catch((error: unknown) => void (failure ??= error));
+      pending = [];
+      inFlight.add(request);
+      void request.finally(() => inFlight.delete(request));
+    }
+    while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+    if (failure) throw failure;
   };
 
   for await (const item of readRows(options, (n) => (bytesRead += n))) {
     rowsRead += 1;
     if ('problem' in item) {
-      rejected.push({ line: item.line, problems: [item.problem] });
+      reject({ line: item.line, problems: [item.problem] });
       continue;
     }
     const mapped = mapRow(item.row);
-    if (!mapped.ok) rejected.push({ line: item.line, problems: mapped.problems });
+    if (!mapped.ok) reject({ line: item.line, problems: mapped.problems });
     else pending.push({ line: item.line, call: mapped.call });
     if (pending.length >= options.batch) await flush();
     draw();
   }
   await flush();
+  await Promise.all(inFlight);
+  if (failure) throw failure;
   draw(true);
   if (tty) process.stderr.write('\n');
 
   const seconds = (Date.now() - started) / 1000;
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out(`Imported ${options.kind} from ${options.file} in ${seconds.toFixed(1)} s`);
+  out(`${options.dryRun ? 'Checked (dry run, nothing sent)' : 'Imported'} ${options.kind} from ${options.file} in ${seconds.toFixed(1)} s`);
   out(`  rows read   ${rowsRead}`);
-  out(`  imported    ${imported}`);
-  out(`  rejected    ${rejected.length}`);
-  rejected.sort((a, b) => a.line - b.line);
-  for (const r of rejected.slice(0, 50)) out(`    line ${r.line}: ${r.problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`);
-  if (rejected.length > 50) out(`    … and ${rejected.length - 50} more`);
-  process.exitCode = rejected.length > 0 ? 1 : 0;
+  out(`  ${options.dryRun ? 'valid      ' : 'imported   '} ${imported}`);
+  out(`  rejected    ${rejectedCount}`);
+  for (const r of listed) out(`    line ${r.line}: ${r.problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`);
+  if (rejectedCount > listed.length) out(`    … and ${rejectedCount - listed.length} more`);
+  process.exitCode = rejectedCount > 0 ? 1 : 0;
 }
 
 main().catch((error: unknown) => {

@@ -1,9 +1,13 @@
-import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AdminGuard } from '@segmenta/chassis';
 import { EventResponseDto } from './events.dto';
 import { EventsService } from './events.service';
 
+// Events carry traits such as e-mail addresses: admin scope, like the profiles they belong to.
 @ApiTags('events')
+@ApiBearerAuth()
+@UseGuards(AdminGuard)
 @Controller('v1/events')
 export class EventsController {
   constructor(private readonly events: EventsService) {}
