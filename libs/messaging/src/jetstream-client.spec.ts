@@ -259,6 +259,32 @@ describe('consumeBatch', () => {
     await consumer.stop();
   });
 
+  it('with concurrency 2 hands a second batch over while the first is still in hand, and acks both', async () => {
+    let inHand = 0;
+    let mostInHand = 0;
+    const seen: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const consumer = await client.consumeBatch<{ n: number }>(
+      { stream: 'OFFERS', durable: 'batch-concurrent', filterSubjects: ['journeys.delivered'], maxBatch: 10, concurrency: 2, ackWaitMs: 60000 },
+      async (messages) => {
+        inHand += 1;
+        mostInHand = Math.max(mostInHand, inHand);
+        seen.push(...messages.map((m) => m.envelope.data.n));
+        await gate;
+        inHand -= 1;
+      },
+    );
+    await client.publishMany(Array.from({ length: 40 }, (_, i) => ({ subject: 'journeys.delivered', envelope: createEnvelope('journeys.delivered', { n: i }, { id: `concurrent-${i}` }) })));
+    await eventually(() => inHand === 2, 'two batches in hand');
+    release();
+    await eventually(() => seen.length === 40, 'all 40 messages');
+    expect(mostInHand).toBe(2);
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    await eventually(async () => (await (await raw.jetstreamManager()).consumers.info(client.streamName('OFFERS'), 'batch-concurrent')).num_ack_pending === 0, 'acks');
+    await consumer.stop();
+  });
+
   it('retries the messages of a failed batch one by one, so only the bad one reaches the DLQ', async () => {
     const applied = new Set<string>();
     const consumer = await client.consumeBatch<{ poison?: boolean }>(

@@ -58,6 +58,17 @@ export interface ConsumerOptions {
   batchSize?: number;
 }
 
+export interface BatchConsumerOptions extends ConsumerOptions {
+  /** Messages handed to the handler at once (default 500). */
+  maxBatch?: number;
+  /**
+   * Batches handled at the same time (default 1), as that many replicas would: only for handlers
+   * whose writes are transactional and lock what they touch, since one customer's messages may
+   * then be applied by two batches at once.
+   */
+  concurrency?: number;
+}
+
 export interface MessageContext {
   subject: string;
   /** 1 on the first delivery. */
@@ -261,11 +272,11 @@ export class JetStreamClient {
    * the handler resolved. When it throws, the messages are handled one at a time, so that one bad
    * message is retried and dead-lettered on its own and does not hold the others back.
    */
-  async consumeBatch<T>(options: ConsumerOptions & { maxBatch?: number }, handler: BatchMessageHandler<T>): Promise<ConsumerHandle> {
-    return this.startConsumer(options, options.maxBatch ?? 500, async (msgs) => this.handleBatch(options, msgs, handler as BatchMessageHandler));
+  async consumeBatch<T>(options: BatchConsumerOptions, handler: BatchMessageHandler<T>): Promise<ConsumerHandle> {
+    return this.startConsumer(options, options.maxBatch ?? 500, async (msgs) => this.handleBatch(options, msgs, handler as BatchMessageHandler), options.concurrency ?? 1);
   }
 
-  private async startConsumer(options: ConsumerOptions, maxBatch: number, process: (msgs: JsMsg[]) => Promise<void>): Promise<ConsumerHandle> {
+  private async startConsumer(options: ConsumerOptions, maxBatch: number, process: (msgs: JsMsg[]) => Promise<void>, concurrency = 1): Promise<ConsumerHandle> {
     const stream = this.streamName(options.stream);
     await this.ensureConsumer(stream, options);
     let stopped = false;
@@ -279,12 +290,19 @@ export class JetStreamClient {
     // Messages wait here while the previous ones are processed; the consumer's max_ack_pending
     // bounds how many the server hands out before it sees acks.
     const waiting: JsMsg[] = [];
-    let working: Promise<void> | undefined;
+    // Up to `concurrency` workers, each taking the next batch in stream order as it frees up; another
+    // worker starts only when more than a batch per running worker is waiting, so batches stay full.
+    const working = new Set<Promise<void>>();
     const work = async () => {
       while (waiting.length > 0 && !stopped) {
         await process(waiting.splice(0, maxBatch));
       }
-      working = undefined;
+    };
+    const startWorkers = () => {
+      while (working.size < concurrency && working.size * maxBatch < waiting.length) {
+        const worker = work().finally(() => working.delete(worker));
+        working.add(worker);
+      }
     };
     const first = await open();
     // The pull loop: if the server ends it (stream or consumer updated, server restarted, …) it is
@@ -296,7 +314,7 @@ export class JetStreamClient {
           current ??= await open();
           for await (const msg of current) {
             waiting.push(msg);
-            working ??= work();
+            startWorkers();
           }
         } catch (error) {
           this.log('warn', `consumer ${options.durable} interrupted: ${(error as Error).message}`);
@@ -314,7 +332,7 @@ export class JetStreamClient {
         messages?.stop();
         await loop;
         // Finish what is in hand; hand back what was only buffered so that another replica gets it now.
-        await working;
+        await Promise.all(working);
         for (const msg of waiting.splice(0)) msg.nak();
       },
     };

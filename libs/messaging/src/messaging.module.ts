@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { StreamKey } from '@segmenta/contracts';
-import { JetStreamClient, type BatchMessageHandler, type ConsumerHandle, type ConsumerOptions, type MessageHandler } from './jetstream-client';
+import { JetStreamClient, type BatchConsumerOptions, type BatchMessageHandler, type ConsumerHandle, type ConsumerOptions, type MessageHandler } from './jetstream-client';
 
 export interface MessagingModuleOptions {
   url: string;
@@ -39,7 +39,7 @@ export const JetStreamConsumer = (options: ConsumerOptions) => SetMetadata(CONSU
  * Marks a provider method as the handler of a durable pull consumer that receives the waiting
  * messages as one array (`BatchMessage[]`, up to `maxBatch`), to apply them in one transaction.
  */
-export const JetStreamBatchConsumer = (options: ConsumerOptions & { maxBatch?: number }) => SetMetadata(CONSUMER_METADATA, { ...options, batch: true });
+export const JetStreamBatchConsumer = (options: BatchConsumerOptions) => SetMetadata(CONSUMER_METADATA, { ...options, batch: true });
 
 @Injectable()
 class JetStreamConsumerExplorer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -62,7 +62,7 @@ class JetStreamConsumerExplorer implements OnApplicationBootstrap, BeforeApplica
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
         const method = instance[methodName];
         if (typeof method !== 'function') continue;
-        const consumer = this.reflector.get<(ConsumerOptions & { batch?: boolean; maxBatch?: number }) | undefined>(CONSUMER_METADATA, method);
+        const consumer = this.reflector.get<(BatchConsumerOptions & { batch?: boolean }) | undefined>(CONSUMER_METADATA, method);
         if (!consumer) continue;
         if (consumer.batch) {
           const handler: BatchMessageHandler = (messages) => method.call(instance, messages);

@@ -54,6 +54,8 @@ type Outgoing = { subject: string; envelope: Envelope; partitionKey: string };
 export class ActivityService {
   private readonly logger = new Logger(ActivityService.name);
   private readonly rules: IdentityRules;
+  /** The publish of the last committed batch: the next one waits for it. */
+  private publishing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: ProfileStoreRepository,
@@ -74,9 +76,13 @@ export class ActivityService {
     const isBlocked = await this.blocklist.predicate();
     const cuts = await this.features.rfmCuts();
     const { outgoing, outcome, duplicates } = await withTransaction(this.store.database.db, (tx) => this.applyInTransaction(tx, unique, isBlocked, cuts), { attempts: 8 });
-    if (duplicates.length > 0) outgoing.push(...(await this.republished(duplicates)));
+    // Batches are applied concurrently (see ActivityHandler); queued here, right after the commit,
+    // their messages reach the stream in commit order, so one customer's updates stay in order.
+    const published = this.publishing.then(() => this.client.publishMany(outgoing));
+    this.publishing = published.catch(() => undefined);
+    if (duplicates.length > 0) await this.client.publishMany(await this.republished(duplicates));
     // Throws when NATS does not store them all: the batch is then not acked and comes back.
-    await this.client.publishMany(outgoing);
+    await published;
     outcome.duplicates += messages.length - unique.length;
     return outcome;
   }
