@@ -39,7 +39,7 @@ export default [
   },
   {
     // Contracts and pure domain libs stay framework-free (STYLE.md).
-    files: ['libs/contracts/**/*.ts', 'libs/analytics/**/*.ts'],
+    files: ['libs/contracts/**/*.ts', 'libs/analytics/**/*.ts', 'libs/segment-rules/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

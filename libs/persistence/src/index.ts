@@ -3,3 +3,4 @@ export * from './migrations';
 export * from './transaction';
 export * from './persistence.module';
 export * from './testing/test-database';
+export * from './sql-helpers';

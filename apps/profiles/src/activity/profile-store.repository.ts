@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'drizzle-orm';
-import { DATABASE, type Database, type Db } from '@segmenta/persistence';
+import { DATABASE, type Database, type Db, jsonParam, queryRows } from '@segmenta/persistence';
 import type * as tables from '../db/schema';
-import { jsonParam, queryRows } from '../db/sql';
 import type { FeatureAccumulator, CustomerFeatures } from '../features/customer-features';
 
 export type Tx = Pick<Db, 'execute'>;

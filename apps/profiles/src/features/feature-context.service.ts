@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database } from '@segmenta/persistence';
+import { DATABASE, type Database, queryRows } from '@segmenta/persistence';
 import { ProfilesConfig } from '../config';
 import type * as tables from '../db/schema';
-import { queryRows } from '../db/sql';
 import { sql } from 'drizzle-orm';
 import type { MoneySettings, RfmCuts } from './customer-features';
 

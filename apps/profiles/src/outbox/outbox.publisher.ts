@@ -3,9 +3,8 @@ import { Interval } from '@nestjs/schedule';
 import { sql } from 'drizzle-orm';
 import type { Envelope } from '@segmenta/contracts';
 import { JetStreamClient } from '@segmenta/messaging';
-import { DATABASE, type Database } from '@segmenta/persistence';
+import { DATABASE, type Database, jsonParam, queryRows } from '@segmenta/persistence';
 import type * as tables from '../db/schema';
-import { jsonParam, queryRows } from '../db/sql';
 import type { OutboxRow } from '../activity/profile-store.repository';
 
 /**

@@ -2,9 +2,8 @@ import { BadRequestException, GoneException, Injectable, NotFoundException } fro
 import { sql } from 'drizzle-orm';
 import { SUBJECTS, type ProfileErasedV1 } from '@segmenta/contracts';
 import { createEnvelope } from '@segmenta/messaging';
-import { withTransaction } from '@segmenta/persistence';
+import { withTransaction, queryRows } from '@segmenta/persistence';
 import { ProfileStoreRepository, storedPublicFeatures } from '../activity/profile-store.repository';
-import { queryRows } from '../db/sql';
 import { EventResponseDto } from '../events/events.dto';
 import { EventsService } from '../events/events.service';
 import { normaliseEmail, normalisePhone } from '../identity/identifiers';

@@ -1,9 +1,11 @@
-import { integer, jsonb, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** Segmentation's tables; no other service reads them (ARCHITECTURE §1). */
 export const segmentationSchema = pgSchema('segmentation');
 
-/** Segment definitions (rule language of ARCHITECTURE §6); membership tables come with the engine. */
+const tz = (name: string) => timestamp(name, { withTimezone: true });
+
+/** Segment definitions (rule language of ARCHITECTURE §6). */
 export const segments = segmentationSchema.table('segments', {
   id: uuid('id').primaryKey(),
   key: text('key').notNull().unique(),
@@ -14,6 +16,52 @@ export const segments = segmentationSchema.table('segments', {
   persona: jsonb('persona'),
   status: text('status', { enum: ['active', 'paused', 'archived'] }).notNull().default('active'),
   version: integer('version').notNull().default(1),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
 });
+
+/** The read model of profiles' traits and features, fed by profiles.updated (erased profiles are deleted). */
+export const profileView = segmentationSchema.table('profile_view', {
+  profileId: uuid('profile_id').primaryKey(),
+  traits: jsonb('traits').$type<Record<string, unknown>>().notNull().default({}),
+  features: jsonb('features').$type<Record<string, unknown>>().notNull().default({}),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
+/** Compact behaviour from profiles.activity (event name, properties, time), kept for a retention period. */
+export const behaviourFacts = segmentationSchema.table(
+  'behaviour_facts',
+  {
+    eventId: text('event_id').primaryKey(),
+    profileId: uuid('profile_id').notNull(),
+    name: text('name').notNull(),
+    props: jsonb('props').$type<Record<string, unknown>>().notNull().default({}),
+    occurredAt: tz('occurred_at').notNull(),
+  },
+  (table) => [index('behaviour_facts_profile_idx').on(table.profileId, table.occurredAt), index('behaviour_facts_name_idx').on(table.name, table.occurredAt)],
+);
+
+/** Current members of each segment. */
+export const memberships = segmentationSchema.table(
+  'memberships',
+  {
+    segmentId: uuid('segment_id').notNull(),
+    profileId: uuid('profile_id').notNull(),
+    since: tz('since').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.segmentId, table.profileId] }), index('memberships_profile_idx').on(table.profileId)],
+);
+
+/** Every entered/exited change, numbered: consumers catch up exactly with ?after=<seq>. */
+export const membershipChanges = segmentationSchema.table(
+  'membership_changes',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    segmentId: uuid('segment_id').notNull(),
+    profileId: uuid('profile_id').notNull(),
+    change: text('change', { enum: ['entered', 'exited'] }).notNull(),
+    segmentVersion: integer('segment_version').notNull(),
+    at: tz('at').notNull().defaultNow(),
+  },
+  (table) => [index('membership_changes_segment_idx').on(table.segmentId, table.seq), index('membership_changes_profile_idx').on(table.profileId)],
+);

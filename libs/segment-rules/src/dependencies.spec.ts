@@ -1,0 +1,38 @@
+import { evaluationOrder, extractDependencies, findMembershipCycle } from './dependencies';
+
+describe('extractDependencies', () => {
+  it('lists the top-level traits, features, events and segments a definition reads', () => {
+    expect(
+      extractDependencies({
+        all: [
+          { trait: 'address.city', op: 'eq', value: 'Berlin' },
+          { any: [{ feature: 'recency_days', op: 'lte', value: 30 }, { not: { inSegment: 'churned' } }] },
+          { event: 'Product Viewed', count: { op: 'gte', value: 2 } },
+          { trait: 'country', op: 'exists' },
+        ],
+      }),
+    ).toEqual({ traits: ['address', 'country'], features: ['recency_days'], events: ['Product Viewed'], segments: ['churned'], timeDependent: false });
+  });
+
+  it.each([
+    [{ event: 'E', within: 'P7D' }, true],
+    [{ event: 'E', last: { op: 'gte' as const, value: 'P30D' } }, true],
+    [{ event: 'E', count: { op: 'gte' as const, value: 2 } }, false],
+    [{ feature: 'recency_days', op: 'lte' as const, value: 30 }, false],
+  ])('marks %j time-dependent: %s', (definition, expected) => {
+    expect(extractDependencies(definition).timeDependent).toBe(expected);
+  });
+});
+
+describe('membership graph', () => {
+  it('finds a cycle through inSegment references, and orders acyclic segments after what they read', () => {
+    expect(findMembershipCycle(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual(['a', 'b', 'c', 'a']);
+    expect(findMembershipCycle(new Map([['a', ['a']]]))).toEqual(['a', 'a']);
+    const acyclic = new Map([['vip-de', ['vip']], ['vip', []], ['lapsed-vip', ['vip', 'lapsed']], ['lapsed', []]]);
+    expect(findMembershipCycle(acyclic)).toBeNull();
+    const order = evaluationOrder(acyclic);
+    expect(order.indexOf('vip')).toBeLessThan(order.indexOf('vip-de'));
+    expect(order.indexOf('lapsed')).toBeLessThan(order.indexOf('lapsed-vip'));
+    expect([...order].sort()).toEqual(['lapsed', 'lapsed-vip', 'vip', 'vip-de']);
+  });
+});
