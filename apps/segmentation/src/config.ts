@@ -1,4 +1,20 @@
+import { Type } from 'class-transformer';
+import { IsInt, Matches, Max, Min } from 'class-validator';
 import { BaseServiceConfig } from '@segmenta/chassis';
 
-/** Segmentation's environment: the variables every service reads (ARCHITECTURE §7). */
-export class SegmentationConfig extends BaseServiceConfig {}
+/** Segmentation's environment: the variables every service reads (ARCHITECTURE §7) plus its own. */
+export class SegmentationConfig extends BaseServiceConfig {
+  /** How long behaviour facts are kept: behavioural windows can look back this far at most. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of days' })
+  @Min(1, { message: 'must be at least 1' })
+  @Max(3650, { message: 'must be at most 3650' })
+  BEHAVIOUR_RETENTION_DAYS = 400;
+
+  /**
+   * When every segment is evaluated over every profile: time-based rules (`within`, `first`,
+   * `last`) change with time alone, and this is their freshness target; also a safety net.
+   */
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "*/15 * * * *"' })
+  SEGMENTS_RECOMPUTE_CRON = '*/15 * * * *';
+}

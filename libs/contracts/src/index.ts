@@ -4,3 +4,4 @@ export * from './platform/envelope';
 export * from './platform/api-error';
 export * from './ingestion/segment-message';
 export * from './profiles/profile-events';
+export * from './segments/segment-events';

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigserial, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** Segmentation's tables; no other service reads them (ARCHITECTURE §1). */
@@ -11,10 +12,12 @@ export const segments = segmentationSchema.table('segments', {
   key: text('key').notNull().unique(),
   name: text('name').notNull(),
   description: text('description'),
-  kind: text('kind', { enum: ['rule', 'rfm', 'cluster', 'predictive'] }).notNull(),
+  kind: text('kind', { enum: ['rule', 'rfm', 'lifecycle', 'cluster', 'predictive'] }).notNull(),
   definition: jsonb('definition').notNull(),
   persona: jsonb('persona'),
-  status: text('status', { enum: ['active', 'paused', 'archived'] }).notNull().default('active'),
+  status: text('status', { enum: ['active', 'paused'] }).notNull().default('active'),
+  /** When the scheduled or a full evaluation last ran over every profile (freshness of time-based rules). */
+  evaluatedAt: tz('evaluated_at'),
   version: integer('version').notNull().default(1),
   createdAt: tz('created_at').notNull().defaultNow(),
   updatedAt: tz('updated_at').notNull().defaultNow(),
@@ -62,6 +65,12 @@ export const membershipChanges = segmentationSchema.table(
     change: text('change', { enum: ['entered', 'exited'] }).notNull(),
     segmentVersion: integer('segment_version').notNull(),
     at: tz('at').notNull().defaultNow(),
+    /** Set once JetStream stored the message; the relay publishes rows left unset (the log is the outbox). */
+    publishedAt: tz('published_at'),
   },
-  (table) => [index('membership_changes_segment_idx').on(table.segmentId, table.seq), index('membership_changes_profile_idx').on(table.profileId)],
+  (table) => [
+    index('membership_changes_segment_idx').on(table.segmentId, table.seq),
+    index('membership_changes_profile_idx').on(table.profileId),
+    index('membership_changes_unpublished_idx').on(table.seq).where(sql`published_at is null`),
+  ],
 );

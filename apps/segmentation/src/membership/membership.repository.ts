@@ -1,0 +1,125 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sql } from 'drizzle-orm';
+import { DATABASE, jsonParam, queryRows, type Database, type Db } from '@segmenta/persistence';
+import type { BehaviourFact } from '@segmenta/segment-rules';
+import type * as tables from '../db/schema';
+
+export type Tx = Pick<Db, 'execute'>;
+
+export interface StoredProfile {
+  traits: Record<string, unknown>;
+  features: Record<string, unknown>;
+  facts: BehaviourFact[];
+  /** Ids of the segments the profile is a member of. */
+  segmentIds: Set<string>;
+}
+
+export interface MembershipChange {
+  segmentId: string;
+  profileId: string;
+  change: 'entered' | 'exited';
+  segmentVersion: number;
+}
+
+export interface RecordedChange extends MembershipChange {
+  seq: number;
+  at: string;
+}
+
+const ids = (values: Iterable<string>) => jsonParam([...values]);
+
+/** Memberships, their change log (also the outbox of segments.entered/exited) and profile snapshots. */
+@Injectable()
+export class MembershipRepository {
+  constructor(@Inject(DATABASE) readonly database: Database<typeof tables>) {}
+
+  /** Serialises work on the same profiles across batches and replicas (fixed order: no deadlock). */
+  async lockProfiles(tx: Tx, profileIds: Iterable<string>): Promise<void> {
+    const keys = [...new Set(profileIds)];
+    if (keys.length === 0) return;
+    await tx.execute(sql`select count(pg_advisory_xact_lock(k)) from (select distinct hashtextextended(v, 11) as k from json_array_elements_text(${jsonParam(keys)}::json) v order by 1) s`);
+  }
+
+  /** What the in-memory evaluator needs of each profile: view, facts and current memberships. */
+  async snapshots(tx: Tx, profileIds: string[]): Promise<Map<string, StoredProfile>> {
+    const result = new Map<string, StoredProfile>();
+    if (profileIds.length === 0) return result;
+    const list = ids(profileIds);
+    const views = await queryRows<{ profile_id: string; traits: Record<string, unknown>; features: Record<string, unknown> }>(
+      tx,
+      sql`select profile_id, traits, features from segmentation.profile_view where profile_id in (select json_array_elements_text(${list}::json)::uuid)`,
+    );
+    for (const v of views) result.set(v.profile_id, { traits: v.traits, features: v.features, facts: [], segmentIds: new Set() });
+    const facts = await queryRows<{ profile_id: string; name: string; props: Record<string, unknown>; occurred_at: string | Date }>(
+      tx,
+      sql`select profile_id, name, props, occurred_at from segmentation.behaviour_facts where profile_id in (select json_array_elements_text(${list}::json)::uuid)`,
+    );
+    for (const f of facts) result.get(f.profile_id)?.facts.push({ name: f.name, props: f.props, at: new Date(f.occurred_at).getTime() });
+    const members = await queryRows<{ profile_id: string; segment_id: string }>(
+      tx,
+      sql`select profile_id, segment_id from segmentation.memberships where profile_id in (select json_array_elements_text(${list}::json)::uuid)`,
+    );
+    for (const m of members) result.get(m.profile_id)?.segmentIds.add(m.segment_id);
+    return result;
+  }
+
+  /** Applies changes to the memberships and appends them to the log, in order; returns them numbered. */
+  async record(tx: Tx, changes: MembershipChange[], at: Date): Promise<RecordedChange[]> {
+    if (changes.length === 0) return [];
+    const rows = jsonParam(changes.map((c) => ({ segment_id: c.segmentId, profile_id: c.profileId, change: c.change, segment_version: c.segmentVersion })));
+    const iso = at.toISOString();
+    await tx.execute(sql`insert into segmentation.memberships (segment_id, profile_id, since)
+      select segment_id, profile_id, ${iso}::timestamptz from json_to_recordset(${rows}::json) as x(segment_id uuid, profile_id uuid, change text) where change = 'entered'
+      on conflict do nothing`);
+    await tx.execute(sql`delete from segmentation.memberships m using json_to_recordset(${rows}::json) as x(segment_id uuid, profile_id uuid, change text)
+      where x.change = 'exited' and m.segment_id = x.segment_id and m.profile_id = x.profile_id`);
+    const inserted = await queryRows<{ seq: string | number }>(
+      tx,
+      sql`insert into segmentation.membership_changes (segment_id, profile_id, change, segment_version, at)
+        select segment_id, profile_id, change, segment_version, ${iso}::timestamptz from rows from (json_to_recordset(${rows}::json) as (segment_id uuid, profile_id uuid, change text, segment_version int)) with ordinality as x(segment_id, profile_id, change, segment_version, n)
+        order by n returning seq`,
+    );
+    const seqs = inserted.map((r) => Number(r.seq)).sort((a, b) => a - b);
+    return changes.map((c, i) => ({ ...c, seq: seqs[i], at: iso }));
+  }
+
+  async markPublished(seqs: number[]): Promise<void> {
+    if (seqs.length === 0) return;
+    await this.database.db.execute(sql`update segmentation.membership_changes set published_at = now() where seq in (select json_array_elements_text(${jsonParam(seqs)}::json)::bigint)`);
+  }
+
+  /** Changes a crash or an unreachable NATS left unpublished, oldest first. */
+  unpublished(olderThanSeconds: number, limit: number): Promise<Array<{ seq: string | number; segment_id: string; profile_id: string; change: 'entered' | 'exited'; segment_version: number; at: string | Date }>> {
+    return queryRows(
+      this.database.db,
+      sql`select seq, segment_id, profile_id, change, segment_version, at from segmentation.membership_changes
+        where published_at is null and at < now() - make_interval(secs => ${olderThanSeconds}) order by seq limit ${limit}`,
+    );
+  }
+
+  /** Current members of some segments: segment id → profile ids. */
+  async members(tx: Tx, segmentIds: string[]): Promise<Map<string, Set<string>>> {
+    const result = new Map<string, Set<string>>(segmentIds.map((id) => [id, new Set<string>()]));
+    if (segmentIds.length === 0) return result;
+    const rows = await queryRows<{ segment_id: string; profile_id: string }>(
+      tx,
+      sql`select segment_id, profile_id from segmentation.memberships where segment_id in (select json_array_elements_text(${ids(segmentIds)}::json)::uuid)`,
+    );
+    for (const r of rows) result.get(r.segment_id)?.add(r.profile_id);
+    return result;
+  }
+
+  /** The memberships of some profiles, with each segment's version. */
+  membershipsOf(tx: Tx, profileIds: string[]): Promise<Array<{ segment_id: string; profile_id: string; version: number }>> {
+    return queryRows(
+      tx,
+      sql`select m.segment_id, m.profile_id, s.version from segmentation.memberships m join segmentation.segments s on s.id = m.segment_id
+        where m.profile_id in (select json_array_elements_text(${ids(profileIds)}::json)::uuid)`,
+    );
+  }
+
+  async markEvaluated(tx: Tx, segmentIds: string[], at: Date): Promise<void> {
+    if (segmentIds.length === 0) return;
+    await tx.execute(sql`update segmentation.segments set evaluated_at = ${at.toISOString()}::timestamptz where id in (select json_array_elements_text(${ids(segmentIds)}::json)::uuid)`);
+  }
+}

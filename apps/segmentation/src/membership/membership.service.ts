@@ -1,0 +1,208 @@
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { SUBJECTS, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import { JetStreamClient, createEnvelope } from '@segmenta/messaging';
+import { compiledSql, queryRows, withTransaction } from '@segmenta/persistence';
+import { compileMembershipMatrix, type SqlContext } from '@segmenta/segment-rules';
+import { SegmentCatalog, type Catalog, type CompiledSegment } from '../segments/segment-catalog.service';
+import { Clock } from './clock';
+import { MembershipRepository, type MembershipChange, type RecordedChange, type Tx } from './membership.repository';
+
+/** What an update changed for one profile: only segments reading one of these are re-evaluated. */
+export interface ProfileTouch {
+  traits: Set<string>;
+  features: Set<string>;
+  events: Set<string>;
+  /** A new or merged profile, or a full republish: every segment. */
+  all: boolean;
+}
+
+export const emptyTouch = (): ProfileTouch => ({ traits: new Set(), features: new Set(), events: new Set(), all: false });
+
+export const READ_MODEL_TABLES: SqlContext['tables'] = {
+  profileView: 'segmentation.profile_view',
+  behaviourFacts: 'segmentation.behaviour_facts',
+  memberships: 'segmentation.memberships',
+};
+
+export interface RecomputeSummary {
+  segments: number;
+  profiles: number;
+  entered: number;
+  exited: number;
+  ms: number;
+}
+
+function affects(segment: CompiledSegment, touch: ProfileTouch, changedSegmentKeys: Set<string>): boolean {
+  if (touch.all) return true;
+  const d = segment.dependencies;
+  return d.traits.some((t) => touch.traits.has(t)) || d.features.some((f) => touch.features.has(f)) || d.events.some((e) => touch.events.has(e)) || d.segments.some((s) => changedSegmentKeys.has(s));
+}
+
+/**
+ * Segment membership, in real time (one profile at a time, compiled closures, only the segments an
+ * update can affect) and in bulk (every profile, one SQL statement per dependency level). Both
+ * write the memberships and the numbered change log in the caller's transaction; the log rows are
+ * published as segments.entered/exited after the commit (and by the relay if that fails).
+ */
+@Injectable()
+export class MembershipService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(MembershipService.name);
+  private closing = false;
+  private relaying = false;
+
+  constructor(
+    private readonly repository: MembershipRepository,
+    private readonly catalog: SegmentCatalog,
+    private readonly clock: Clock,
+    private readonly client: JetStreamClient,
+  ) {}
+
+  /** Re-evaluates the touched profiles (locked by the caller) and records the differences. */
+  async evaluateProfiles(tx: Tx, touched: Map<string, ProfileTouch>): Promise<RecordedChange[]> {
+    if (touched.size === 0) return [];
+    const catalog = await this.catalog.current();
+    const now = this.clock.now();
+    const stored = await this.repository.snapshots(tx, [...touched.keys()]);
+    const changes: MembershipChange[] = [];
+    for (const [profileId, touch] of touched) {
+      const profile = stored.get(profileId);
+      if (!profile) continue; // not in the view (yet, or erased)
+      const keys = new Set([...profile.segmentIds].map((id) => catalog.keyById.get(id)).filter((k): k is string => k !== undefined));
+      const snapshot = { traits: profile.traits, features: profile.features, facts: profile.facts, segments: keys };
+      const changedKeys = new Set<string>();
+      for (const segment of catalog.active) {
+        if (!affects(segment, touch, changedKeys)) continue;
+        const member = segment.predicate(snapshot, now);
+        if (member === keys.has(segment.key)) continue;
+        changes.push({ segmentId: segment.id, profileId, change: member ? 'entered' : 'exited', segmentVersion: segment.version });
+        changedKeys.add(segment.key);
+        if (member) keys.add(segment.key);
+        else keys.delete(segment.key);
+      }
+    }
+    return this.repository.record(tx, changes, new Date(now));
+  }
+
+  /** Every membership of the profiles leaves (erasure, merged away), recorded as exits. */
+  async exitAll(tx: Tx, profileIds: string[]): Promise<RecordedChange[]> {
+    if (profileIds.length === 0) return [];
+    const members = await this.repository.membershipsOf(tx, profileIds);
+    return this.repository.record(
+      tx,
+      members.map((m) => ({ segmentId: m.segment_id, profileId: m.profile_id, change: 'exited' as const, segmentVersion: m.version })),
+      new Date(this.clock.now()),
+    );
+  }
+
+  /**
+   * Evaluates segments over every profile with SQL and records the differences from the stored
+   * memberships. Segments that read others (`inSegment`) run after them, level by level, so they
+   * see the memberships just computed.
+   */
+  async recompute(segmentIds?: string[]): Promise<RecomputeSummary> {
+    const started = Date.now();
+    const catalog = await this.catalog.current();
+    const wanted = segmentIds ? new Set(segmentIds) : undefined;
+    const levels = dependencyLevels(catalog, wanted);
+    const summary: RecomputeSummary = { segments: 0, profiles: 0, entered: 0, exited: 0, ms: 0 };
+    const published: RecordedChange[] = [];
+    const now = this.clock.now();
+    await withTransaction(this.repository.database.db, async (tx) => {
+      published.length = 0;
+      Object.assign(summary, { segments: 0, profiles: 0, entered: 0, exited: 0 });
+      for (const level of levels) {
+        const context: SqlContext = { tables: READ_MODEL_TABLES, now, segmentId: (key) => catalog.idByKey.get(key) };
+        const query = compileMembershipMatrix(
+          level.map((s) => s.definition),
+          context,
+        );
+        const rows = await queryRows<Record<string, unknown>>(tx, compiledSql(query.text, query.values));
+        const current = await this.repository.members(tx, level.map((s) => s.id));
+        const changes: MembershipChange[] = [];
+        level.forEach((segment, i) => {
+          const before = current.get(segment.id) ?? new Set<string>();
+          const column = `s${i}`;
+          for (const row of rows) {
+            const profileId = row.profile_id as string;
+            const member = row[column] === true;
+            if (member && !before.has(profileId)) changes.push({ segmentId: segment.id, profileId, change: 'entered', segmentVersion: segment.version });
+            if (!member && before.has(profileId)) changes.push({ segmentId: segment.id, profileId, change: 'exited', segmentVersion: segment.version });
+            before.delete(profileId);
+          }
+          // Members no longer in the view (erased or merged away) leave too.
+          for (const profileId of before) changes.push({ segmentId: segment.id, profileId, change: 'exited', segmentVersion: segment.version });
+        });
+        for (let i = 0; i < changes.length; i += 5000) published.push(...(await this.repository.record(tx, changes.slice(i, i + 5000), new Date(now))));
+        await this.repository.markEvaluated(tx, level.map((s) => s.id), new Date(now));
+        summary.segments += level.length;
+        summary.profiles = rows.length;
+      }
+    });
+    summary.entered = published.filter((c) => c.change === 'entered').length;
+    summary.exited = published.length - summary.entered;
+    await this.publish(published, catalog);
+    summary.ms = Date.now() - started;
+    return summary;
+  }
+
+  /** Publishes recorded changes and marks them; on failure the relay publishes them later. */
+  async publish(changes: RecordedChange[], catalog?: Catalog): Promise<void> {
+    if (changes.length === 0) return;
+    const keys = catalog ?? (await this.catalog.current());
+    try {
+      for (let i = 0; i < changes.length; i += 1000) {
+        const chunk = changes.slice(i, i + 1000);
+        await this.client.publishMany(
+          chunk.map((c) => {
+            const data: SegmentMembershipChangedV1 = { seq: c.seq, segmentId: c.segmentId, segmentKey: keys.keyById.get(c.segmentId) ?? '', segmentVersion: c.segmentVersion, profileId: c.profileId, change: c.change, at: c.at };
+            const subject = c.change === 'entered' ? SUBJECTS.segmentsEntered : SUBJECTS.segmentsExited;
+            return { subject, envelope: createEnvelope(subject, data, { id: `segment-change-${c.seq}`, occurredAt: new Date(c.at) }), partitionKey: c.profileId };
+          }),
+        );
+        await this.repository.markPublished(chunk.map((c) => c.seq));
+      }
+    } catch (error) {
+      this.logger.warn(`${changes.length} membership changes not published yet (${(error as Error).message}); the relay retries`);
+    }
+  }
+
+  /** Publishes changes whose own publish failed or whose process died. */
+  @Interval('segment-changes-relay', 5000)
+  async relay(): Promise<number> {
+    if (this.closing || this.relaying) return 0;
+    this.relaying = true;
+    try {
+      const rows = await this.repository.unpublished(5, 5000);
+      await this.publish(rows.map((r) => ({ seq: Number(r.seq), segmentId: r.segment_id, profileId: r.profile_id, change: r.change, segmentVersion: r.segment_version, at: new Date(r.at).toISOString() })));
+      return rows.length;
+    } catch (error) {
+      this.logger.warn(`membership change relay failed: ${(error as Error).message}`);
+      return 0;
+    } finally {
+      this.relaying = false;
+    }
+  }
+
+  beforeApplicationShutdown(): void {
+    this.closing = true;
+  }
+}
+
+/** Active segments grouped so that each group reads only memberships of earlier groups. */
+function dependencyLevels(catalog: Catalog, wanted?: Set<string>): CompiledSegment[][] {
+  const level = new Map<string, number>();
+  const byKey = new Map(catalog.active.map((s) => [s.key, s]));
+  for (const segment of catalog.active) {
+    // catalog.active is in evaluation order: dependencies have their level already.
+    const deps = segment.dependencies.segments.map((k) => (byKey.has(k) ? (level.get(k) ?? 0) + 1 : 0));
+    level.set(segment.key, Math.max(0, ...deps));
+  }
+  const levels: CompiledSegment[][] = [];
+  for (const segment of catalog.active) {
+    if (wanted && !wanted.has(segment.id)) continue;
+    const l = level.get(segment.key) ?? 0;
+    (levels[l] ??= []).push(segment);
+  }
+  return levels.filter((l) => l && l.length > 0);
+}

@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { ProfileActivityV1, ProfileErasedV1, ProfileMergedV1, ProfileUpdatedV1, SUBJECTS } from '@segmenta/contracts';
+import { JetStreamBatchConsumer, NonRetryableMessageError, type BatchMessage } from '@segmenta/messaging';
+import { ReadModelService, type ProfilesMessage } from './read-model.service';
+
+const CLASS_BY_TYPE: Record<string, new () => object> = {
+  [SUBJECTS.profilesUpdated]: ProfileUpdatedV1,
+  [SUBJECTS.profilesActivity]: ProfileActivityV1,
+  [SUBJECTS.profilesMerged]: ProfileMergedV1,
+  [SUBJECTS.profilesErased]: ProfileErasedV1,
+};
+
+/** PROFILES into the read model and real-time membership; acked after commit and publish. */
+@Injectable()
+export class ReadModelHandler {
+  constructor(private readonly readModel: ReadModelService) {}
+
+  @JetStreamBatchConsumer({ stream: 'PROFILES', durable: 'segmentation-profiles', maxBatch: 200 })
+  async onProfiles(messages: BatchMessage[]): Promise<void> {
+    const parsed = messages.map(({ envelope }) => {
+      const type = envelope.type;
+      const cls = CLASS_BY_TYPE[type];
+      if (!cls) throw new NonRetryableMessageError(`unexpected PROFILES message type ${type}`);
+      const problems = validateSync(plainToInstance(cls, envelope.data), { forbidUnknownValues: false });
+      // Not retryable: the batch is then retried one by one and only this message is dead-lettered.
+      if (problems.length > 0) throw new NonRetryableMessageError(`${cls.name} invalid: ${problems.map((p) => `${p.property} ${Object.values(p.constraints ?? {}).join(', ')}`).join('; ')}`);
+      return { type, data: envelope.data } as ProfilesMessage;
+    });
+    await this.readModel.apply(parsed);
+  }
+}

@@ -1,0 +1,70 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { eq } from 'drizzle-orm';
+import type { SegmentKind } from '@segmenta/contracts';
+import { DATABASE, type Database } from '@segmenta/persistence';
+import { compilePredicate, evaluationOrder, extractDependencies, type RuleDependencies, type SegmentDefinition, type SegmentPredicate } from '@segmenta/segment-rules';
+import * as tables from '../db/schema';
+
+/** An active segment, compiled once for the evaluators. */
+export interface CompiledSegment {
+  id: string;
+  key: string;
+  name: string;
+  kind: SegmentKind;
+  version: number;
+  definition: SegmentDefinition;
+  predicate: SegmentPredicate;
+  dependencies: RuleDependencies;
+}
+
+export interface Catalog {
+  /** Active segments in evaluation order. */
+  active: CompiledSegment[];
+  /** Every segment, paused ones too (memberships and inSegment refer to them). */
+  keyById: Map<string, string>;
+  idByKey: Map<string, string>;
+}
+
+/** How long a replica may use its compiled catalog before it looks for edits made elsewhere. */
+const CATALOG_TTL_MS = 2000;
+
+/**
+ * The active segments, compiled, in evaluation order (a segment after those it reads through
+ * `inSegment`). Reloaded when this replica edits a segment and at most every two seconds.
+ */
+@Injectable()
+export class SegmentCatalog {
+  private cached: { at: number; catalog: Catalog } | undefined;
+  private loading: Promise<Catalog> | undefined;
+
+  constructor(@Inject(DATABASE) private readonly database: Database<typeof tables>) {}
+
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  async current(): Promise<Catalog> {
+    if (this.cached && Date.now() - this.cached.at < CATALOG_TTL_MS) return this.cached.catalog;
+    this.loading ??= this.load().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async load(): Promise<Catalog> {
+    const all = await this.database.db.select({ id: tables.segments.id, key: tables.segments.key }).from(tables.segments);
+    const rows = await this.database.db.select().from(tables.segments).where(eq(tables.segments.status, 'active'));
+    const compiled = new Map(
+      rows.map((row) => {
+        const definition = row.definition as SegmentDefinition;
+        return [
+          row.key,
+          { id: row.id, key: row.key, name: row.name, kind: row.kind, version: row.version, definition, predicate: compilePredicate(definition), dependencies: extractDependencies(definition) } satisfies CompiledSegment,
+        ] as const;
+      }),
+    );
+    const order = evaluationOrder(new Map([...compiled.values()].map((s) => [s.key, s.dependencies.segments])));
+    const active = order.map((key) => compiled.get(key)).filter((s): s is CompiledSegment => s !== undefined);
+    const catalog = { active, keyById: new Map(all.map((r) => [r.id, r.key])), idByKey: new Map(all.map((r) => [r.key, r.id])) };
+    this.cached = { at: Date.now(), catalog };
+    return catalog;
+  }
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { SegmentationConfig } from '../config';
+import { MembershipService } from '../membership/membership.service';
+import { BUILTIN_SEGMENTS } from './builtin-segments';
+import { SegmentCatalog } from './segment-catalog.service';
+import { SegmentsRepository } from './segments.repository';
+
+/**
+ * Creates the built-in segments on first start and runs the scheduled recompute: time alone moves
+ * customers out of windowed rules, and the full pass also repairs anything real time missed.
+ */
+@Injectable()
+export class SegmentsLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(SegmentsLifecycle.name);
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly repository: SegmentsRepository,
+    private readonly catalog: SegmentCatalog,
+    private readonly memberships: MembershipService,
+    private readonly scheduler: SchedulerRegistry,
+    private readonly config: SegmentationConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    let created = 0;
+    for (const builtin of BUILTIN_SEGMENTS) {
+      // Keyed inserts: replicas starting together create each once; an edited one is left alone.
+      const row = await this.repository.insert({ id: randomUUID(), key: builtin.key, name: builtin.name, description: builtin.description, kind: builtin.kind, definition: builtin.definition, version: 1 });
+      if (row) created += 1;
+    }
+    if (created > 0) {
+      this.catalog.invalidate();
+      this.logger.log(`created ${created} built-in segments (RFM grid, lifecycle stages)`);
+    }
+    const job = CronJob.from({
+      cronTime: this.config.SEGMENTS_RECOMPUTE_CRON,
+      onTick: () => void this.scheduledRecompute(),
+      start: true,
+    });
+    this.scheduler.addCronJob('segments-recompute', job);
+  }
+
+  private async scheduledRecompute(): Promise<void> {
+    if (this.running) return;
+    this.running = this.memberships
+      .recompute()
+      .then((s) => this.logger.log(`scheduled recompute: ${s.segments} segments over ${s.profiles} profiles, ${s.entered} entered, ${s.exited} exited, ${s.ms} ms`))
+      .catch((error: unknown) => this.logger.error(`scheduled recompute failed: ${(error as Error).message}`))
+      .finally(() => (this.running = undefined));
+    await this.running;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.scheduler.doesExist('cron', 'segments-recompute')) this.scheduler.deleteCronJob('segments-recompute');
+    await this.running;
+  }
+}

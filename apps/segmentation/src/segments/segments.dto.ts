@@ -1,0 +1,132 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { SEGMENT_KINDS, type SegmentKind } from '@segmenta/contracts';
+
+const DEFINITION_EXAMPLE = {
+  event: 'Product Viewed',
+  where: [{ property: 'category', op: 'eq', value: 'cameras' }],
+  count: { op: 'gte', value: 3 },
+  within: 'P7D',
+};
+
+export class CreateSegmentDto {
+  @ApiProperty({ example: 'camera-intent', description: 'Unique, lower-case letters, digits, - and _; what inSegment and other services refer to.' })
+  @Matches(/^[a-z0-9][a-z0-9_-]{0,99}$/, { message: 'key must be lower-case letters, digits, - and _ (at most 100)' })
+  key!: string;
+
+  @ApiProperty({ example: 'Camera intent' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+
+  @ApiPropertyOptional({ enum: SEGMENT_KINDS, default: 'rule' })
+  @IsOptional()
+  @IsIn(['rule', 'predictive'], { message: 'kind must be rule or predictive (rfm and lifecycle segments are built in; clusters are discovered)' })
+  kind?: SegmentKind;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: DEFINITION_EXAMPLE, description: 'The rule (ARCHITECTURE §6): all/any/not over trait, feature, event and inSegment conditions.' })
+  @IsObject()
+  definition!: Record<string, unknown>;
+}
+
+export class UpdateSegmentDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+
+  @ApiPropertyOptional({ enum: ['active', 'paused'] })
+  @IsOptional()
+  @IsIn(['active', 'paused'])
+  status?: 'active' | 'paused';
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'A new definition: the version goes up and the differences are emitted.' })
+  @IsOptional()
+  @IsObject()
+  definition?: Record<string, unknown>;
+}
+
+export class PreviewSegmentDto {
+  @ApiProperty({ type: 'object', additionalProperties: true, example: DEFINITION_EXAMPLE })
+  @IsObject()
+  definition!: Record<string, unknown>;
+
+  @ApiPropertyOptional({ default: 10, maximum: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  sample?: number;
+}
+
+export class PageQueryDto {
+  @ApiPropertyOptional({ default: 100, maximum: 1000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class ChangesQueryDto {
+  @ApiPropertyOptional({ default: 0, description: 'Changes with a sequence number above this one' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  after?: number;
+
+  @ApiPropertyOptional({ default: 1000, maximum: 10000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  limit?: number;
+}
+
+export interface SegmentResponse {
+  id: string;
+  key: string;
+  name: string;
+  description: string | null;
+  kind: SegmentKind;
+  status: 'active' | 'paused';
+  version: number;
+  definition: unknown;
+  size: number;
+  freshness: {
+    /** Last full evaluation over every profile. */
+    evaluatedAt: string | null;
+    secondsSinceEvaluation: number | null;
+    /** real-time: every update re-evaluates it; scheduled: time alone changes it, so the schedule bounds its staleness. */
+    target: 'real-time' | 'scheduled';
+    schedule: string;
+  };
+  createdAt: string;
+  updatedAt: string;
+}

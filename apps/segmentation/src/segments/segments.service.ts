@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { SUBJECTS, type ApiErrorDetail, type SegmentChangedV1, type SegmentKind } from '@segmenta/contracts';
+import { JetStreamClient, createEnvelope } from '@segmenta/messaging';
+import { compiledSql, queryRows } from '@segmenta/persistence';
+import { compileMembersQuery, extractDependencies, findMembershipCycle, formatProblem, validateDefinition, type SegmentDefinition } from '@segmenta/segment-rules';
+import { SegmentationConfig } from '../config';
+import { Clock } from '../membership/clock';
+import { MembershipService, READ_MODEL_TABLES, type RecomputeSummary } from '../membership/membership.service';
+import type { CreateSegmentDto, SegmentResponse, UpdateSegmentDto } from './segments.dto';
+import { SegmentCatalog } from './segment-catalog.service';
+import { SegmentsRepository, type SegmentRow } from './segments.repository';
+
+const badRequest = (message: string, details: ApiErrorDetail[]) => new BadRequestException({ statusCode: 400, error: 'Bad Request', message, details });
+
+/** Segment CRUD with versioning, preview, members, the change log and freshness. */
+@Injectable()
+export class SegmentsService {
+  constructor(
+    private readonly repository: SegmentsRepository,
+    private readonly catalog: SegmentCatalog,
+    private readonly memberships: MembershipService,
+    private readonly client: JetStreamClient,
+    private readonly clock: Clock,
+    private readonly config: SegmentationConfig,
+  ) {}
+
+  async list(): Promise<SegmentResponse[]> {
+    const [rows, sizes] = await Promise.all([this.repository.all(), this.repository.sizes()]);
+    return rows.map((row) => this.toResponse(row, sizes.get(row.id) ?? 0));
+  }
+
+  async get(idOrKey: string): Promise<SegmentResponse> {
+    const row = await this.find(idOrKey);
+    const sizes = await this.repository.sizes();
+    return this.toResponse(row, sizes.get(row.id) ?? 0);
+  }
+
+  async find(idOrKey: string): Promise<SegmentRow> {
+    const row = await this.repository.byIdOrKey(idOrKey);
+    if (!row) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `No segment "${idOrKey}"`, details: [{ field: 'id', problem: 'not found' }] });
+    return row;
+  }
+
+  /** Validates the definition, its segment references and their cycles; 400 naming each problem's path. */
+  async checkedDefinition(input: unknown, ownKey?: string): Promise<SegmentDefinition> {
+    const result = validateDefinition(input);
+    if (!result.ok) {
+      throw badRequest(`Invalid definition: ${result.problems.map(formatProblem).join('; ')}`, result.problems.map((p) => ({ field: p.path ? `definition.${p.path}` : 'definition', problem: p.problem })));
+    }
+    const refs = extractDependencies(result.definition).segments;
+    const rows = await this.repository.all();
+    const known = new Set(rows.map((r) => r.key));
+    const missing = refs.filter((k) => !known.has(k) && k !== ownKey);
+    if (missing.length > 0) throw badRequest(`Invalid definition: inSegment refers to unknown segment ${missing.map((k) => `"${k}"`).join(', ')}`, missing.map((k) => ({ field: 'definition', problem: `inSegment "${k}" does not exist` })));
+    if (ownKey) {
+      const graph = new Map(rows.map((r) => [r.key, extractDependencies(r.definition as SegmentDefinition).segments]));
+      graph.set(ownKey, refs);
+      const cycle = findMembershipCycle(graph);
+      if (cycle) throw badRequest(`Invalid definition: segments would depend on themselves: ${cycle.join(' → ')}`, [{ field: 'definition', problem: `inSegment cycle ${cycle.join(' → ')}` }]);
+    }
+    return result.definition;
+  }
+
+  async create(body: CreateSegmentDto, kind: SegmentKind = body.kind ?? 'rule'): Promise<SegmentResponse & { evaluation: RecomputeSummary }> {
+    const definition = await this.checkedDefinition(body.definition, body.key);
+    const row = await this.repository.insert({ id: randomUUID(), key: body.key, name: body.name, description: body.description ?? null, kind, definition, version: 1 });
+    if (!row) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `A segment with key "${body.key}" exists`, details: [{ field: 'key', problem: 'already exists' }] });
+    this.catalog.invalidate();
+    await this.announce(row, 'active');
+    const evaluation = await this.memberships.recompute([row.id]);
+    return { ...(await this.get(row.id)), evaluation };
+  }
+
+  async update(idOrKey: string, body: UpdateSegmentDto): Promise<SegmentResponse & { evaluation?: RecomputeSummary }> {
+    const row = await this.find(idOrKey);
+    const definition = body.definition !== undefined ? await this.checkedDefinition(body.definition, row.key) : undefined;
+    const changedDefinition = definition !== undefined && JSON.stringify(definition) !== JSON.stringify(row.definition);
+    const updated = await this.repository.update(row.id, {
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.description !== undefined ? { description: body.description } : {}),
+      ...(body.status !== undefined ? { status: body.status } : {}),
+      ...(changedDefinition ? { definition, version: row.version + 1 } : {}),
+    });
+    this.catalog.invalidate();
+    await this.announce(updated, updated.status);
+    // A new definition, or a segment resumed: evaluate now and emit the differences.
+    const evaluation = updated.status === 'active' && (changedDefinition || row.status !== 'active') ? await this.memberships.recompute([row.id]) : undefined;
+    return { ...(await this.get(row.id)), ...(evaluation ? { evaluation } : {}) };
+  }
+
+  async delete(idOrKey: string): Promise<{ deleted: true; key: string }> {
+    const row = await this.find(idOrKey);
+    const dependents = (await this.repository.all()).filter((r) => r.id !== row.id && extractDependencies(r.definition as SegmentDefinition).segments.includes(row.key));
+    if (dependents.length > 0) {
+      throw new ConflictException({
+        statusCode: 409,
+        error: 'Conflict',
+        message: `Segment "${row.key}" is used by segment${dependents.length > 1 ? 's' : ''} ${dependents.map((d) => `"${d.key}"`).join(', ')}; change or delete ${dependents.length > 1 ? 'them' : 'it'} first`,
+        details: dependents.map((d) => ({ field: 'id', problem: `used by segment ${d.key}` })),
+      });
+    }
+    await this.repository.delete(row.id);
+    this.catalog.invalidate();
+    await this.announce(row, 'deleted');
+    return { deleted: true, key: row.key };
+  }
+
+  /** Count and a sample of who a definition selects now, without saving anything. */
+  async preview(input: unknown, sample: number): Promise<{ count: number; sample: string[]; totalProfiles: number }> {
+    const definition = await this.checkedDefinition(input);
+    const catalog = await this.catalog.current();
+    const query = compileMembersQuery(definition, { tables: READ_MODEL_TABLES, now: this.clock.now(), segmentId: (key) => catalog.idByKey.get(key) });
+    const db = this.repository.database.db;
+    const [counted] = await queryRows<{ n: number }>(db, compiledSql(`select count(*)::int as n from (${query.text}) q`, query.values));
+    const rows = sample > 0 ? await queryRows<{ profile_id: string }>(db, compiledSql(`${query.text} order by pv.profile_id limit ${Number(sample)}`, query.values)) : [];
+    const [total] = await queryRows<{ n: number }>(db, compiledSql('select count(*)::int as n from segmentation.profile_view', []));
+    return { count: counted.n, sample: rows.map((r) => r.profile_id), totalProfiles: total.n };
+  }
+
+  private async announce(row: SegmentRow, status: SegmentChangedV1['status']): Promise<void> {
+    const data: SegmentChangedV1 = { segmentId: row.id, key: row.key, name: row.name, kind: row.kind, version: row.version, status, at: new Date().toISOString() };
+    await this.client.publish(SUBJECTS.segmentsChanged, createEnvelope(SUBJECTS.segmentsChanged, data, { id: `segment-${row.id}-v${row.version}-${status}-${row.updatedAt.getTime()}` }));
+  }
+
+  toResponse(row: SegmentRow, size: number): SegmentResponse {
+    const timeBased = extractDependencies(row.definition as SegmentDefinition).timeDependent;
+    const evaluatedAt = row.evaluatedAt ? row.evaluatedAt.toISOString() : null;
+    return {
+      id: row.id,
+      key: row.key,
+      name: row.name,
+      description: row.description,
+      kind: row.kind,
+      status: row.status,
+      version: row.version,
+      definition: row.definition,
+      size,
+      freshness: {
+        evaluatedAt,
+        secondsSinceEvaluation: row.evaluatedAt ? Math.max(0, Math.round((this.clock.now() - row.evaluatedAt.getTime()) / 1000)) : null,
+        target: timeBased ? 'scheduled' : 'real-time',
+        schedule: this.config.SEGMENTS_RECOMPUTE_CRON,
+      },
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+    };
+  }
+}

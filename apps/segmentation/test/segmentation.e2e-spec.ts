@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { JSONCodec, connect, type NatsConnection, type Subscription } from 'nats';
+import request from 'supertest';
+import { SUBJECTS, type Envelope, type ProfileActivityV1, type ProfileUpdatedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import { startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
+import { waitFor } from '@segmenta/infra';
+import { createEnvelope } from '@segmenta/messaging';
+import { Clock } from '../src/membership/clock';
+import { startSegmentation } from '../src/start';
+
+/** Segmentation against real NATS and PostgreSQL, fed PROFILES messages as profiles publishes them. */
+jest.setTimeout(60_000);
+
+const ADMIN = 'segmentation-e2e-admin-key-0123456789';
+const DAY = 86_400_000;
+const codec = JSONCodec<Envelope>();
+
+describe('segmentation', () => {
+  let service: ServiceUnderTest;
+  let nc: NatsConnection;
+  let sub: Subscription;
+  let http: ReturnType<typeof request>;
+  const auth = { Authorization: `Bearer ${ADMIN}` };
+  const received: Array<{ subject: string; data: SegmentMembershipChangedV1; at: number }> = [];
+
+  const publish = async (subject: string, data: unknown) => {
+    await nc.jetstream().publish(`${service.prefix}.${subject}`, codec.encode(createEnvelope(subject, data)));
+  };
+  const updated = (profileId: string, traits: Record<string, unknown>, features: Record<string, unknown>, full = true): ProfileUpdatedV1 => ({ profileId, traits, features, full, updatedAt: new Date().toISOString() });
+  const viewed = (profileId: string, category: string, at: number): ProfileActivityV1 => ({
+    profileId,
+    eventId: randomUUID(),
+    type: 'track',
+    name: 'Product Viewed',
+    properties: { category },
+    traits: {},
+    occurredAt: new Date(at).toISOString(),
+  });
+  const changesFor = (profileId: string, key: string) => received.filter((m) => m.data.profileId === profileId && m.data.segmentKey === key);
+
+  beforeAll(async () => {
+    service = await startServiceUnderTest(startSegmentation, { label: 'seg', env: { ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'warn' } });
+    http = request(service.app.getHttpServer());
+    nc = await connect({ servers: service.natsUrl });
+    sub = nc.subscribe(`${service.prefix}.segments.>`);
+    void (async () => {
+      for await (const msg of sub) {
+        const envelope = codec.decode(msg.data);
+        if (envelope.type !== SUBJECTS.segmentsChanged) received.push({ subject: envelope.type, data: envelope.data as SegmentMembershipChangedV1, at: Date.now() });
+      }
+    })();
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await service?.close();
+  });
+
+  it('starts with the built-in RFM grid and lifecycle segments', async () => {
+    const list = (await http.get('/v1/segments').set(auth).expect(200)).body as Array<{ key: string; kind: string; freshness: { target: string } }>;
+    const keys = list.map((s) => s.key);
+    expect(keys).toEqual(expect.arrayContaining(['rfm-champions', 'rfm-cant-lose-them', 'rfm-lost', 'lifecycle-new', 'lifecycle-at-risk']));
+    expect(list.filter((s) => s.kind === 'rfm')).toHaveLength(11);
+    expect(list.filter((s) => s.kind === 'lifecycle')).toHaveLength(6);
+    expect(list.find((s) => s.key === 'lifecycle-new')?.freshness.target).toBe('real-time');
+  });
+
+  it('puts a customer who views cameras three times in a week into "camera intent" within a second, and time passing takes them out', async () => {
+    const created = await http
+      .post('/v1/segments')
+      .set(auth)
+      .send({ key: 'camera-intent', name: 'Camera intent', definition: { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'cameras' }], count: { op: 'gte', value: 3 }, within: 'P7D' } })
+      .expect(201);
+    expect(created.body).toMatchObject({ key: 'camera-intent', version: 1, size: 0, freshness: { target: 'scheduled' } });
+
+    const ann = randomUUID();
+    const now = Date.now();
+    await publish(SUBJECTS.profilesUpdated, updated(ann, { email: 'ann@example.com' }, { orders: 0 }));
+    await publish(SUBJECTS.profilesActivity, viewed(ann, 'cameras', now - 5 * DAY));
+    await publish(SUBJECTS.profilesActivity, viewed(ann, 'lenses', now - 2 * DAY));
+    await publish(SUBJECTS.profilesActivity, viewed(ann, 'cameras', now - DAY));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(changesFor(ann, 'camera-intent')).toEqual([]);
+    const sentAt = Date.now();
+    await publish(SUBJECTS.profilesActivity, viewed(ann, 'cameras', now));
+    await waitFor(() => changesFor(ann, 'camera-intent').length > 0, { timeoutMs: 1000, intervalMs: 10, what: 'segments.entered for camera-intent within a second' });
+    const entered = changesFor(ann, 'camera-intent')[0];
+    expect(entered.subject).toBe('segments.entered');
+    expect(entered.at - sentAt).toBeLessThan(1000);
+
+    const members = (await http.get('/v1/segments/camera-intent/members').set(auth).expect(200)).body;
+    expect(members.members.map((m: { profileId: string }) => m.profileId)).toEqual([ann]);
+    expect((await http.get(`/v1/profiles/${ann}/segments`).set(auth).expect(200)).body.segments.map((s: { key: string }) => s.key)).toContain('camera-intent');
+
+    // Six days later the oldest camera view (now − 5 days) is outside the week: the schedule's pass takes Ann out.
+    service.app.get(Clock).advance(6 * DAY);
+    const summary = (await http.post('/v1/segments/recompute').set(auth).expect(200)).body;
+    expect(summary.exited).toBeGreaterThanOrEqual(1);
+    await waitFor(() => changesFor(ann, 'camera-intent').some((c) => c.subject === 'segments.exited'), { timeoutMs: 5000, what: 'segments.exited' });
+    expect((await http.get('/v1/segments/camera-intent/members').set(auth).expect(200)).body.members).toEqual([]);
+
+    // The change log replays both, numbered; a consumer that saw the first catches up exactly from its seq.
+    const log = (await http.get('/v1/segments/camera-intent/changes').set(auth).expect(200)).body;
+    expect(log.changes.map((c: { change: string; profileId: string }) => [c.change, c.profileId])).toEqual([
+      ['entered', ann],
+      ['exited', ann],
+    ]);
+    const after = (await http.get(`/v1/segments/camera-intent/changes?after=${log.changes[0].seq}`).set(auth).expect(200)).body;
+    expect(after.changes).toHaveLength(1);
+    expect(after.changes[0].seq).toBe(changesFor(ann, 'camera-intent')[1].data.seq);
+  });
+
+  it('re-evaluates only what an update can affect, and an edit raises the version and emits the differences', async () => {
+    const [de, at] = [randomUUID(), randomUUID()];
+    await http.post('/v1/segments').set(auth).send({ key: 'dach', name: 'DACH', definition: { trait: 'country', op: 'in', value: ['DE', 'AT', 'CH'] } }).expect(201);
+    await http.post('/v1/segments').set(auth).send({ key: 'dach-buyers', name: 'DACH buyers', definition: { all: [{ inSegment: 'dach' }, { feature: 'orders', op: 'gte', value: 1 }] } }).expect(201);
+    await publish(SUBJECTS.profilesUpdated, updated(de, { country: 'DE' }, { orders: 2 }));
+    await publish(SUBJECTS.profilesUpdated, updated(at, { country: 'AT' }, { orders: 0 }));
+    await waitFor(() => changesFor(de, 'dach-buyers').length === 1 && changesFor(at, 'dach').length === 1, { timeoutMs: 5000, what: 'dach and dach-buyers' });
+    expect(changesFor(at, 'dach-buyers')).toEqual([]);
+    // A changed feature: the membership that reads it follows.
+    await publish(SUBJECTS.profilesUpdated, updated(at, {}, { orders: 1 }, false));
+    await waitFor(() => changesFor(at, 'dach-buyers').length === 1, { timeoutMs: 5000, what: 'AT customer enters dach-buyers' });
+
+    const edited = (await http.put('/v1/segments/dach').set(auth).send({ definition: { trait: 'country', op: 'eq', value: 'DE' } }).expect(200)).body;
+    expect(edited).toMatchObject({ version: 2, size: 1, evaluation: { entered: 0, exited: 1 } });
+    await waitFor(() => changesFor(at, 'dach').some((c) => c.subject === 'segments.exited' && c.data.segmentVersion === 2), { timeoutMs: 5000, what: 'exit at version 2' });
+
+    const overlap = (await http.get('/v1/segments/overlap?segments=dach,dach-buyers').set(auth).expect(200)).body;
+    expect(overlap.pairs[0]).toMatchObject({ a: 'dach', b: 'dach-buyers', both: 1 });
+  });
+
+  it('previews a definition without saving it', async () => {
+    const preview = (await http.post('/v1/segments/preview').set(auth).send({ definition: { trait: 'country', op: 'exists' }, sample: 5 }).expect(200)).body;
+    expect(preview.count).toBeGreaterThanOrEqual(2);
+    expect(preview.sample.length).toBe(Math.min(5, preview.count));
+    expect((await http.get('/v1/segments').set(auth).expect(200)).body.some((s: { key: string }) => s.key.startsWith('preview'))).toBe(false);
+  });
+
+  it('rejects bad definitions with the path of the bad node, and protects segments others read', async () => {
+    const bad = await http
+      .post('/v1/segments')
+      .set(auth)
+      .send({ key: 'bad', name: 'Bad', definition: { all: [{ trait: 'a', op: 'eq', value: 1 }, { trait: 'b', op: 'eq', value: 2 }, { event: 'E', where: [{ property: 'p', op: 'equals', value: 1 }] }] } })
+      .expect(400);
+    expect(bad.body.details).toEqual([{ field: 'definition.all[2].where[0].op', problem: 'unknown operator "equals"' }]);
+    expect(bad.body.message).toContain('all[2].where[0].op: unknown operator "equals"');
+    expect((await http.post('/v1/segments').set(auth).send({ key: 'x', name: 'X', definition: { inSegment: 'nope' } }).expect(400)).body.message).toContain('unknown segment "nope"');
+    expect((await http.post('/v1/segments').set(auth).send({ key: 'dach', name: 'Again', definition: { trait: 'a', op: 'exists' } }).expect(409)).body.details).toEqual([{ field: 'key', problem: 'already exists' }]);
+    expect((await http.put('/v1/segments/dach').set(auth).send({ definition: { inSegment: 'dach-buyers' } }).expect(400)).body.message).toContain('dach → dach-buyers → dach');
+    expect((await http.delete('/v1/segments/dach').set(auth).expect(409)).body.message).toBe('Segment "dach" is used by segment "dach-buyers"; change or delete it first');
+    expect((await http.get('/v1/segments').expect(401)).status).toBe(401);
+    expect((await http.get('/v1/segments').set(auth).expect(200)).body.some((s: { key: string }) => s.key === 'bad')).toBe(false);
+  });
+
+  it('takes an erased profile out of every segment', async () => {
+    const gone = randomUUID();
+    await publish(SUBJECTS.profilesUpdated, updated(gone, { country: 'DE' }, { orders: 3 }));
+    await waitFor(() => changesFor(gone, 'dach').length === 1, { timeoutMs: 5000, what: 'enters dach' });
+    await publish(SUBJECTS.profilesErased, { profileId: gone, mergedProfileIds: [], erasedAt: new Date().toISOString() });
+    await waitFor(() => changesFor(gone, 'dach').some((c) => c.subject === 'segments.exited') && changesFor(gone, 'dach-buyers').some((c) => c.subject === 'segments.exited'), { timeoutMs: 5000, what: 'exits on erasure' });
+    expect((await http.get(`/v1/profiles/${gone}/segments`).set(auth).expect(200)).body.segments).toEqual([]);
+  });
+});
