@@ -65,6 +65,54 @@ describe('segmentation', () => {
     expect(list.find((s) => s.key === 'lifecycle-new')?.freshness.target).toBe('real-time');
   });
 
+  it('places customers in the RFM grid and lifecycle stages by their scores; members page by cursor; a recompute finds nothing new', async () => {
+    const champions = Array.from({ length: 5 }, () => randomUUID());
+    const lost = randomUUID();
+    for (const [i, id] of champions.entries()) await publish(SUBJECTS.profilesUpdated, updated(id, {}, { rfm_r: 5, rfm_f: 4 + (i % 2), lifecycle_stage: 'loyal' }));
+    await publish(SUBJECTS.profilesUpdated, updated(lost, {}, { rfm_r: 1, rfm_f: 1, lifecycle_stage: 'lapsed' }));
+    await waitFor(() => changesFor(lost, 'lifecycle-lapsed').length === 1 && champions.every((id) => changesFor(id, 'rfm-champions').length === 1), { timeoutMs: 5000, what: 'grid placement' });
+
+    expect((await http.get(`/v1/profiles/${lost}/segments`).set(auth).expect(200)).body.segments.map((s: { key: string }) => s.key).sort()).toEqual(['lifecycle-lapsed', 'rfm-lost']);
+    expect((await http.get(`/v1/profiles/${champions[0]}/segments`).set(auth).expect(200)).body.segments.map((s: { key: string }) => s.key).sort()).toEqual(['lifecycle-loyal', 'rfm-champions']);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: { members: Array<{ profileId: string }>; nextCursor: string | null } = (await http.get('/v1/segments/rfm-champions/members').query({ limit: 2, ...(cursor ? { cursor } : {}) }).set(auth).expect(200)).body;
+      expect(page.members.length).toBeLessThanOrEqual(2);
+      seen.push(...page.members.map((m) => m.profileId));
+      cursor = page.nextCursor;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...champions].sort());
+    expect((await http.get('/v1/segments/rfm-champions/members').query({ cursor: 'x' }).set(auth).expect(400)).body.details).toEqual([{ field: 'cursor', problem: 'invalid' }]);
+
+    const history = (await http.get('/v1/segments/rfm-champions/history').set(auth).expect(200)).body.days as Array<{ day: string; size: number }>;
+    expect(history[history.length - 1].size).toBe(5);
+    const before = received.length;
+    expect((await http.post('/v1/segments/recompute').set(auth).expect(200)).body).toMatchObject({ entered: 0, exited: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received.length).toBe(before);
+  });
+
+  it('keeps a deleted built-in segment deleted when the service starts again', async () => {
+    await http.delete('/v1/segments/rfm-about-to-sleep').set(auth).expect(200);
+    const again = await startSegmentation(
+      { PORT: '0', NATS_URL: service.natsUrl, NATS_PREFIX: service.prefix, DATABASE_URL: service.database.url, DATA_DIR: 'memory://', LOG_LEVEL: 'fatal', ADMIN_API_KEY: ADMIN },
+      () => undefined,
+    );
+    try {
+      const keys = ((await request(again.getHttpServer()).get('/v1/segments').set(auth).expect(200)).body as Array<{ key: string }>).map((s) => s.key);
+      expect(keys).toContain('rfm-champions');
+      expect(keys).not.toContain('rfm-about-to-sleep');
+      expect(keys.filter((k) => k.startsWith('rfm-'))).toHaveLength(10);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('puts a customer who views cameras three times in a week into "camera intent" within a second, and time passing takes them out', async () => {
     const created = await http
       .post('/v1/segments')
@@ -151,6 +199,52 @@ describe('segmentation', () => {
     expect((await http.delete('/v1/segments/dach').set(auth).expect(409)).body.message).toBe('Segment "dach" is used by segment "dach-buyers"; change or delete it first');
     expect((await http.get('/v1/segments').expect(401)).status).toBe(401);
     expect((await http.get('/v1/segments').set(auth).expect(200)).body.some((s: { key: string }) => s.key === 'bad')).toBe(false);
+  });
+
+  it('refuses to delete a segment an offer or an experiment targets, until they let go of it', async () => {
+    await http.post('/v1/segments').set(auth).send({ key: 'summer-vip', name: 'Summer VIP', definition: { feature: 'orders', op: 'gte', value: 10 } }).expect(201);
+    const refs = (service: 'offers' | 'experiments', ownerKind: string, ownerId: string, ownerName: string, segmentKeys: string[], revision: number) => ({ service, ownerKind, ownerId, ownerName, segmentKeys, revision });
+    await publish(SUBJECTS.offersSegmentReferences, refs('offers', 'offer', 'o-1', 'Summer VIP discount', ['summer-vip', 'dach'], 1));
+    await publish(SUBJECTS.experimentsSegmentReferences, refs('experiments', 'experiment', 'e-1', 'checkout-copy', ['summer-vip'], 3));
+    await waitFor(async () => ((await http.get('/v1/segments/summer-vip').set(auth)).body.usedBy ?? []).length === 2, { timeoutMs: 5000, what: 'references recorded' });
+
+    const refused = await http.delete('/v1/segments/summer-vip').set(auth).expect(409);
+    expect(refused.body.message).toBe('Segment "summer-vip" is targeted by experiment "checkout-copy" (experiments), offer "Summer VIP discount" (offers); remove it from them or pause the segment instead');
+    expect(refused.body.details).toEqual([
+      { field: 'id', problem: 'used by experiments experiment e-1' },
+      { field: 'id', problem: 'used by offers offer o-1' },
+    ]);
+    await http.get('/v1/segments/summer-vip').set(auth).expect(200);
+
+    // A late, older revision does not bring a reference back; the offer's newer save releases the segment.
+    await publish(SUBJECTS.offersSegmentReferences, refs('offers', 'offer', 'o-1', 'Summer VIP discount', ['dach'], 2));
+    await publish(SUBJECTS.experimentsSegmentReferences, refs('experiments', 'experiment', 'e-1', 'checkout-copy', [], 4));
+    await publish(SUBJECTS.offersSegmentReferences, refs('offers', 'offer', 'o-1', 'Summer VIP discount', ['summer-vip'], 1));
+    // One consumer applies OFFERS messages in order: once this one shows, the stale one was handled.
+    await publish(SUBJECTS.offersSegmentReferences, refs('offers', 'journey', 'j-1', 'Welcome journey', ['dach'], 1));
+    await waitFor(async () => ((await http.get('/v1/segments/dach').set(auth)).body.usedBy ?? []).length === 2, { timeoutMs: 5000, what: 'sentinel reference' });
+    expect((await http.get('/v1/segments/summer-vip').set(auth).expect(200)).body.usedBy).toEqual([]);
+    expect((await http.get('/v1/segments/dach').set(auth).expect(200)).body.usedBy).toEqual([
+      { service: 'offers', ownerKind: 'journey', ownerId: 'j-1', ownerName: 'Welcome journey' },
+      { service: 'offers', ownerKind: 'offer', ownerId: 'o-1', ownerName: 'Summer VIP discount' },
+    ]);
+    expect((await http.delete('/v1/segments/summer-vip').set(auth).expect(200)).body).toEqual({ deleted: true, key: 'summer-vip' });
+    await http.get('/v1/segments/summer-vip').set(auth).expect(404);
+  });
+
+  it('moves behaviour to the surviving profile on a merge, and the merged-away profile leaves its segments', async () => {
+    const device = randomUUID();
+    const customer = randomUUID();
+    const now = service.app.get(Clock).now();
+    await publish(SUBJECTS.profilesUpdated, updated(device, {}, {}));
+    await publish(SUBJECTS.profilesUpdated, updated(customer, { country: 'DE' }, { orders: 0 }));
+    for (const [id, days] of [[device, 1], [device, 2], [customer, 3]] as const) await publish(SUBJECTS.profilesActivity, viewed(id, 'cameras', now - days * DAY));
+    await waitFor(() => changesFor(customer, 'dach').length === 1, { timeoutMs: 5000, what: 'customer in dach' });
+    expect(changesFor(customer, 'camera-intent')).toEqual([]);
+    await publish(SUBJECTS.profilesMerged, { fromProfileId: device, intoProfileId: customer, reason: 'identify', identifier: 'userId:u-1', mergedAt: new Date(now).toISOString() });
+    await waitFor(() => changesFor(customer, 'camera-intent').length === 1, { timeoutMs: 5000, what: 'merged views count for the customer' });
+    expect(changesFor(customer, 'camera-intent')[0].subject).toBe('segments.entered');
+    expect((await http.get(`/v1/profiles/${device}/segments`).set(auth).expect(200)).body.segments).toEqual([]);
   });
 
   it('takes an erased profile out of every segment', async () => {

@@ -74,3 +74,28 @@ export const membershipChanges = segmentationSchema.table(
     index('membership_changes_unpublished_idx').on(table.seq).where(sql`published_at is null`),
   ],
 );
+
+/**
+ * Which offers, journeys and experiments target which segments, as their services announce it
+ * (SegmentReferencesV1): deleting a segment still referenced is refused. One row per owner; an
+ * owner that no longer targets anything keeps its row with no keys, so its revision still counts.
+ */
+export const segmentReferences = segmentationSchema.table(
+  'segment_references',
+  {
+    service: text('service').notNull(),
+    ownerKind: text('owner_kind').notNull(),
+    ownerId: text('owner_id').notNull(),
+    ownerName: text('owner_name').notNull(),
+    segmentKeys: text('segment_keys').array().notNull(),
+    revision: integer('revision').notNull(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.service, table.ownerKind, table.ownerId] }), index('segment_references_keys_idx').using('gin', table.segmentKeys)],
+);
+
+/** Built-in segments created once: one an admin deletes stays deleted across restarts. */
+export const builtinSegmentsSeeded = segmentationSchema.table('builtin_segments_seeded', {
+  key: text('key').primaryKey(),
+  seededAt: tz('seeded_at').notNull().defaultNow(),
+});

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
 import { ProfileActivityV1, ProfileErasedV1, ProfileMergedV1, ProfileUpdatedV1, SUBJECTS } from '@segmenta/contracts';
-import { JetStreamBatchConsumer, NonRetryableMessageError, type BatchMessage } from '@segmenta/messaging';
+import { JetStreamBatchConsumer, NonRetryableMessageError, parseMessageData, type BatchMessage } from '@segmenta/messaging';
 import { ReadModelService, type ProfilesMessage } from './read-model.service';
 
 const CLASS_BY_TYPE: Record<string, new () => object> = {
@@ -23,9 +21,8 @@ export class ReadModelHandler {
       const type = envelope.type;
       const cls = CLASS_BY_TYPE[type];
       if (!cls) throw new NonRetryableMessageError(`unexpected PROFILES message type ${type}`);
-      const problems = validateSync(plainToInstance(cls, envelope.data), { forbidUnknownValues: false });
-      // Not retryable: the batch is then retried one by one and only this message is dead-lettered.
-      if (problems.length > 0) throw new NonRetryableMessageError(`${cls.name} invalid: ${problems.map((p) => `${p.property} ${Object.values(p.constraints ?? {}).join(', ')}`).join('; ')}`);
+      // Invalid data is not retryable: the batch is then retried one by one and only that message is dead-lettered.
+      parseMessageData(cls, envelope.data);
       return { type, data: envelope.data } as ProfilesMessage;
     });
     await this.readModel.apply(parsed);

@@ -26,12 +26,9 @@ export class SegmentsLifecycle implements OnApplicationBootstrap, BeforeApplicat
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    let created = 0;
-    for (const builtin of BUILTIN_SEGMENTS) {
-      // Keyed inserts: replicas starting together create each once; an edited one is left alone.
-      const row = await this.repository.insert({ id: randomUUID(), key: builtin.key, name: builtin.name, description: builtin.description, kind: builtin.kind, definition: builtin.definition, version: 1 });
-      if (row) created += 1;
-    }
+    const created = await this.repository.seedBuiltins(
+      BUILTIN_SEGMENTS.map((b) => ({ id: randomUUID(), key: b.key, name: b.name, description: b.description, kind: b.kind, definition: b.definition, version: 1 })),
+    );
     if (created > 0) {
       this.catalog.invalidate();
       this.logger.log(`created ${created} built-in segments (RFM grid, lifecycle stages)`);

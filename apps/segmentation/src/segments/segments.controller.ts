@@ -61,7 +61,7 @@ export class SegmentsController {
   }
 
   @Delete('segments/:id')
-  @ApiOperation({ summary: 'Delete; refused while another segment reads it through inSegment' })
+  @ApiOperation({ summary: 'Delete; refused (409) while another segment reads it through inSegment or an offer, journey or experiment targets it' })
   delete(@Param('id') id: string) {
     return this.segments.delete(id);
   }

@@ -129,4 +129,6 @@ export interface SegmentResponse {
   };
   createdAt: string;
   updatedAt: string;
+  /** Offers, journeys and experiments that target it (single-segment reads only). */
+  usedBy?: Array<{ service: string; ownerKind: string; ownerId: string; ownerName: string }>;
 }

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { Clock } from '../membership/clock';
 import { MembershipRepository } from '../membership/membership.repository';
 import { MembershipService } from '../membership/membership.service';
+import { SegmentReferencesHandler } from '../references/segment-references.handler';
+import { SegmentReferencesRepository } from '../references/segment-references.repository';
 import { ReadModelHandler } from '../read-model/read-model.handler';
 import { ReadModelService } from '../read-model/read-model.service';
 import { SegmentCatalog } from './segment-catalog.service';
@@ -14,7 +16,7 @@ import { SegmentsService } from './segments.service';
 /** Segments: definitions, the profile read model, real-time and scheduled membership, the API. */
 @Module({
   controllers: [SegmentsController],
-  providers: [Clock, SegmentCatalog, SegmentsRepository, SegmentsService, SegmentMembersService, SegmentsLifecycle, MembershipRepository, MembershipService, ReadModelService, ReadModelHandler],
+  providers: [Clock, SegmentCatalog, SegmentsRepository, SegmentsService, SegmentMembersService, SegmentsLifecycle, MembershipRepository, MembershipService, ReadModelService, ReadModelHandler, SegmentReferencesRepository, SegmentReferencesHandler],
   exports: [Clock],
 })
 export class SegmentsModule {}

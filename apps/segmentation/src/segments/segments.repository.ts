@@ -29,6 +29,26 @@ export class SegmentsRepository {
     return rows[0];
   }
 
+  /**
+   * Creates the built-ins never created before, with a marker per key in the same transaction:
+   * replicas starting together create each once, and one an admin deleted is not brought back.
+   */
+  async seedBuiltins(rows: Array<typeof tables.segments.$inferInsert>): Promise<number> {
+    if (rows.length === 0) return 0;
+    return this.database.db.transaction(async (tx) => {
+      const fresh = await tx
+        .insert(tables.builtinSegmentsSeeded)
+        .values(rows.map((r) => ({ key: r.key })))
+        .onConflictDoNothing()
+        .returning({ key: tables.builtinSegmentsSeeded.key });
+      const keys = new Set(fresh.map((f) => f.key));
+      const toCreate = rows.filter((r) => keys.has(r.key));
+      if (toCreate.length === 0) return 0;
+      const created = await tx.insert(tables.segments).values(toCreate).onConflictDoNothing({ target: tables.segments.key }).returning({ id: tables.segments.id });
+      return created.length;
+    });
+  }
+
   async update(id: string, changes: Partial<typeof tables.segments.$inferInsert>): Promise<SegmentRow> {
     const rows = await this.database.db.update(tables.segments).set({ ...changes, updatedAt: new Date() }).where(eq(tables.segments.id, id)).returning();
     return rows[0];

@@ -10,6 +10,7 @@ import { MembershipService, READ_MODEL_TABLES, type RecomputeSummary } from '../
 import type { CreateSegmentDto, SegmentResponse, UpdateSegmentDto } from './segments.dto';
 import { SegmentCatalog } from './segment-catalog.service';
 import { SegmentsRepository, type SegmentRow } from './segments.repository';
+import { SegmentReferencesRepository } from '../references/segment-references.repository';
 
 const badRequest = (message: string, details: ApiErrorDetail[]) => new BadRequestException({ statusCode: 400, error: 'Bad Request', message, details });
 
@@ -23,6 +24,7 @@ export class SegmentsService {
     private readonly client: JetStreamClient,
     private readonly clock: Clock,
     private readonly config: SegmentationConfig,
+    private readonly references: SegmentReferencesRepository,
   ) {}
 
   async list(): Promise<SegmentResponse[]> {
@@ -32,8 +34,8 @@ export class SegmentsService {
 
   async get(idOrKey: string): Promise<SegmentResponse> {
     const row = await this.find(idOrKey);
-    const sizes = await this.repository.sizes();
-    return this.toResponse(row, sizes.get(row.id) ?? 0);
+    const [sizes, usedBy] = await Promise.all([this.repository.sizes(), this.references.usersOf(row.key)]);
+    return { ...this.toResponse(row, sizes.get(row.id) ?? 0), usedBy };
   }
 
   async find(idOrKey: string): Promise<SegmentRow> {
@@ -98,6 +100,16 @@ export class SegmentsService {
         error: 'Conflict',
         message: `Segment "${row.key}" is used by segment${dependents.length > 1 ? 's' : ''} ${dependents.map((d) => `"${d.key}"`).join(', ')}; change or delete ${dependents.length > 1 ? 'them' : 'it'} first`,
         details: dependents.map((d) => ({ field: 'id', problem: `used by segment ${d.key}` })),
+      });
+    }
+    const users = await this.references.usersOf(row.key);
+    if (users.length > 0) {
+      const named = users.map((u) => `${u.ownerKind} "${u.ownerName}" (${u.service})`);
+      throw new ConflictException({
+        statusCode: 409,
+        error: 'Conflict',
+        message: `Segment "${row.key}" is targeted by ${named.join(', ')}; remove it from ${users.length > 1 ? 'them' : 'it'} or pause the segment instead`,
+        details: users.map((u) => ({ field: 'id', problem: `used by ${u.service} ${u.ownerKind} ${u.ownerId}` })),
       });
     }
     await this.repository.delete(row.id);

@@ -35,8 +35,12 @@ export const SUBJECTS = {
   offersRedeemed: 'offers.redeemed',
   loyaltyPoints: 'loyalty.points',
   journeysDelivered: 'journeys.delivered',
+  /** The segments an offer or journey targets (SegmentReferencesV1). */
+  offersSegmentReferences: 'offers.segment-references',
   experimentsExposed: 'experiments.exposed',
   experimentsResults: 'experiments.results',
+  /** The segments an experiment targets (SegmentReferencesV1). */
+  experimentsSegmentReferences: 'experiments.segment-references',
   /** Dead-letter subject for a message of `stream` that exhausted its deliveries. */
   deadLetter: (stream: string) => `DLQ.${stream}`,
 } as const;

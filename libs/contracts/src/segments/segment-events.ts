@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsISO8601, IsString, IsUUID, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsString, IsUUID, Length, Min } from 'class-validator';
 
 export const SEGMENT_KINDS = ['rule', 'rfm', 'lifecycle', 'cluster', 'predictive'] as const;
 export type SegmentKind = (typeof SEGMENT_KINDS)[number];
@@ -54,4 +54,39 @@ export class SegmentChangedV1 {
 
   @IsISO8601()
   at!: string;
+}
+
+export const SEGMENT_REFERENCE_OWNERS = ['offers', 'experiments'] as const;
+export type SegmentReferenceOwner = (typeof SEGMENT_REFERENCE_OWNERS)[number];
+
+/**
+ * `offers.segment-references` / `experiments.segment-references`: the full set of segment keys one
+ * offer, journey or experiment targets, sent whenever it is saved or deleted (an empty list when it
+ * no longer targets any). Segmentation keeps them in a reference table and refuses to delete a
+ * segment still referenced. `revision` grows with every save, so a late message never undoes a newer one.
+ */
+export class SegmentReferencesV1 {
+  @IsIn(SEGMENT_REFERENCE_OWNERS)
+  service!: SegmentReferenceOwner;
+
+  @IsString()
+  @Length(1, 64)
+  ownerKind!: string;
+
+  @IsString()
+  @Length(1, 200)
+  ownerId!: string;
+
+  @IsString()
+  @Length(1, 200)
+  ownerName!: string;
+
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  segmentKeys!: string[];
+
+  @IsInt()
+  @Min(0)
+  revision!: number;
 }
