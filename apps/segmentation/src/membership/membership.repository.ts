@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { DATABASE, jsonParam, queryRows, type Database, type Db } from '@segmenta/persistence';
 import type { BehaviourFact } from '@segmenta/segment-rules';
 import type * as tables from '../db/schema';
@@ -98,15 +98,43 @@ export class MembershipRepository {
   }
 
   /** Current members of some segments: segment id → profile ids. */
-  async members(tx: Tx, segmentIds: string[]): Promise<Map<string, Set<string>>> {
-    const result = new Map<string, Set<string>>(segmentIds.map((id) => [id, new Set<string>()]));
-    if (segmentIds.length === 0) return result;
-    const rows = await queryRows<{ segment_id: string; profile_id: string }>(
-      tx,
-      sql`select segment_id, profile_id from segmentation.memberships where segment_id in (select json_array_elements_text(${ids(segmentIds)}::json)::uuid)`,
+  async profileCount(tx: Tx): Promise<number> {
+    const [row] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from segmentation.profile_view`);
+    return row.n;
+  }
+
+  /**
+   * One level of a full recompute, set-based: `matrix` (profile_id, s0..sN for `segments` in
+   * order) is unpivoted into who should be a member, compared with who is, and the differences are
+   * applied and appended to the log in the same statement. Only the changes come back to Node,
+   * so a recompute that changes little moves little, whatever the number of profiles.
+   */
+  async applyMatrix(tx: Tx, matrix: SQL, segments: Array<{ id: string; version: number }>, at: Date): Promise<RecordedChange[]> {
+    if (segments.length === 0) return [];
+    const iso = at.toISOString();
+    const unpivot = sql.join(
+      segments.map((segment, i) => sql`(${segment.id}::uuid, m.${sql.raw(`s${i}`)})`),
+      sql`, `,
     );
-    for (const r of rows) result.get(r.segment_id)?.add(r.profile_id);
-    return result;
+    const rows = await queryRows<{ seq: string | number; segment_id: string; profile_id: string; change: 'entered' | 'exited'; segment_version: number }>(
+      tx,
+      sql`with m as (${matrix}),
+        seg as (select * from json_to_recordset(${jsonParam(segments)}::json) as s(id uuid, version int)),
+        wanted as materialized (select v.segment_id, m.profile_id from m cross join lateral (values ${unpivot}) as v(segment_id, member) where v.member is true),
+        entered as (select w.segment_id, w.profile_id from wanted w
+          where not exists (select 1 from segmentation.memberships x where x.segment_id = w.segment_id and x.profile_id = w.profile_id)),
+        exited as (select x.segment_id, x.profile_id from segmentation.memberships x where x.segment_id in (select id from seg)
+          and not exists (select 1 from wanted w where w.segment_id = x.segment_id and w.profile_id = x.profile_id)),
+        ins as (insert into segmentation.memberships (segment_id, profile_id, since) select segment_id, profile_id, ${iso}::timestamptz from entered),
+        del as (delete from segmentation.memberships x using exited e where x.segment_id = e.segment_id and x.profile_id = e.profile_id),
+        logged as (insert into segmentation.membership_changes (segment_id, profile_id, change, segment_version, at)
+          select c.segment_id, c.profile_id, c.change, s.version, ${iso}::timestamptz
+          from (select segment_id, profile_id, 'entered' as change from entered union all select segment_id, profile_id, 'exited' from exited) c
+          join seg s on s.id = c.segment_id order by c.segment_id, c.change, c.profile_id
+          returning seq, segment_id, profile_id, change, segment_version)
+        select seq, segment_id, profile_id, change, segment_version from logged order by seq`,
+    );
+    return rows.map((r) => ({ seq: Number(r.seq), segmentId: r.segment_id, profileId: r.profile_id, change: r.change, segmentVersion: r.segment_version, at: iso }));
   }
 
   /** The memberships of some profiles, with each segment's version. */

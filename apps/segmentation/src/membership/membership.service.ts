@@ -59,9 +59,14 @@ export class MembershipService implements BeforeApplicationShutdown {
   ) {}
 
   /** Re-evaluates the touched profiles (locked by the caller) and records the differences. */
-  async evaluateProfiles(tx: Tx, touched: Map<string, ProfileTouch>): Promise<RecordedChange[]> {
+  /** `catalog` is loaded before the transaction: on PGlite (one connection) a read outside it would wait for it forever. */
+  /** The active segments, compiled; load before a transaction that evaluates. */
+  catalogNow(): Promise<Catalog> {
+    return this.catalog.current();
+  }
+
+  async evaluateProfiles(tx: Tx, touched: Map<string, ProfileTouch>, catalog: Catalog): Promise<RecordedChange[]> {
     if (touched.size === 0) return [];
-    const catalog = await this.catalog.current();
     const now = this.clock.now();
     const stored = await this.repository.snapshots(tx, [...touched.keys()]);
     const changes: MembershipChange[] = [];
@@ -110,33 +115,16 @@ export class MembershipService implements BeforeApplicationShutdown {
     const now = this.clock.now();
     await withTransaction(this.repository.database.db, async (tx) => {
       published.length = 0;
-      Object.assign(summary, { segments: 0, profiles: 0, entered: 0, exited: 0 });
+      Object.assign(summary, { segments: 0, profiles: await this.repository.profileCount(tx), entered: 0, exited: 0 });
       for (const level of levels) {
         const context: SqlContext = { tables: READ_MODEL_TABLES, now, segmentId: (key) => catalog.idByKey.get(key) };
         const query = compileMembershipMatrix(
           level.map((s) => s.definition),
           context,
         );
-        const rows = await queryRows<Record<string, unknown>>(tx, compiledSql(query.text, query.values));
-        const current = await this.repository.members(tx, level.map((s) => s.id));
-        const changes: MembershipChange[] = [];
-        level.forEach((segment, i) => {
-          const before = current.get(segment.id) ?? new Set<string>();
-          const column = `s${i}`;
-          for (const row of rows) {
-            const profileId = row.profile_id as string;
-            const member = row[column] === true;
-            if (member && !before.has(profileId)) changes.push({ segmentId: segment.id, profileId, change: 'entered', segmentVersion: segment.version });
-            if (!member && before.has(profileId)) changes.push({ segmentId: segment.id, profileId, change: 'exited', segmentVersion: segment.version });
-            before.delete(profileId);
-          }
-          // Members no longer in the view (erased or merged away) leave too.
-          for (const profileId of before) changes.push({ segmentId: segment.id, profileId, change: 'exited', segmentVersion: segment.version });
-        });
-        for (let i = 0; i < changes.length; i += 5000) published.push(...(await this.repository.record(tx, changes.slice(i, i + 5000), new Date(now))));
+        published.push(...(await this.repository.applyMatrix(tx, compiledSql(query.text, query.values), level.map((s) => ({ id: s.id, version: s.version })), new Date(now))));
         await this.repository.markEvaluated(tx, level.map((s) => s.id), new Date(now));
         summary.segments += level.length;
-        summary.profiles = rows.length;
       }
     });
     summary.entered = published.filter((c) => c.change === 'entered').length;

@@ -8,6 +8,7 @@ import type * as tables from '../db/schema';
 import { Clock } from '../membership/clock';
 import { MembershipService, emptyTouch, type ProfileTouch } from '../membership/membership.service';
 import type { RecordedChange, Tx } from '../membership/membership.repository';
+import type { Catalog } from '../segments/segment-catalog.service';
 import { MembershipRepository } from '../membership/membership.repository';
 
 export type ProfilesMessage =
@@ -59,12 +60,13 @@ export class ReadModelService {
   ) {}
 
   async apply(messages: ProfilesMessage[]): Promise<RecordedChange[]> {
-    const changes = await withTransaction(this.database.db, (tx) => this.applyInTransaction(tx, messages), { attempts: 8 });
+    const catalog = await this.memberships.catalogNow();
+    const changes = await withTransaction(this.database.db, (tx) => this.applyInTransaction(tx, messages, catalog), { attempts: 8 });
     await this.memberships.publish(changes);
     return changes;
   }
 
-  private async applyInTransaction(tx: Tx, messages: ProfilesMessage[]): Promise<RecordedChange[]> {
+  private async applyInTransaction(tx: Tx, messages: ProfilesMessage[], catalog: Catalog): Promise<RecordedChange[]> {
     const involved = new Set<string>();
     for (const m of messages) {
       if (m.type === SUBJECTS.profilesMerged) involved.add(m.data.fromProfileId).add(m.data.intoProfileId);
@@ -157,7 +159,7 @@ export class ReadModelService {
       await tx.execute(sql`delete from segmentation.behaviour_facts where profile_id in (select json_array_elements_text(${list}::json)::uuid)`);
       for (const id of goneIds) touched.delete(id);
     }
-    changes.push(...(await this.memberships.evaluateProfiles(tx, touched)));
+    changes.push(...(await this.memberships.evaluateProfiles(tx, touched, catalog)));
     return changes;
   }
 
