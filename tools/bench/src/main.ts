@@ -8,6 +8,7 @@ import { JetStreamClient, createTestNamespace } from '@segmenta/messaging';
 import { createTestDatabase } from '@segmenta/persistence';
 import { Client } from 'pg';
 import { batchTemplate, sampleTrackCall } from './sample-events';
+import { benchSegmentation } from './segmentation';
 
 /**
  * `npm run bench`: ingestion's accepted-and-durable throughput under batches of 100 realistic
@@ -103,6 +104,25 @@ async function main(): Promise<void> {
   await setup.provisionStreams(['EVENTS']);
   await setup.drain();
   print(`Segmenta benchmark · ${new Date().toISOString()} · node ${process.version} · NATS ${nats.url} · ${RUNS} runs`);
+  const segmentation = () =>
+    benchSegmentation({
+      natsUrl: nats.url,
+      postgresUrl: postgres.url,
+      profiles: Number(args.get('segment-profiles') ?? 1_000_000),
+      factsPerProfile: Number(args.get('facts-per-profile') ?? 10),
+      realtimeRate: Number(args.get('realtime-rate') ?? 1000),
+      realtimeSeconds: Number(args.get('realtime-seconds') ?? 20),
+      runs: RUNS,
+    });
+  if (args.get('only') === 'segmentation') {
+    try {
+      await segmentation();
+    } finally {
+      await namespace.cleanup();
+      await nats.stop();
+    }
+    return;
+  }
   print(`ingestion: batches of ${BATCH} events (~${batchTemplate(BATCH).bytesPerEvent} bytes each), ${CONNECTIONS} connections, ${SECONDS} s per run, load from a separate process`);
 
   const adminKey = randomBytes(24).toString('base64url');
@@ -164,6 +184,9 @@ async function main(): Promise<void> {
       body: JSON.stringify({ name: 'bench lag' }),
     }).then((r) => r.json() as Promise<{ writeKey: string }>);
     await benchProfiles(nats.url, namespace.prefix, postgres.url, { url: ingestion!.url, authorization: `Basic ${Buffer.from(`${lastSource.writeKey}:`).toString('base64')}` });
+    await ingestion?.stop();
+    ingestion = undefined;
+    if (args.get('only') !== 'ingestion') await segmentation();
   } finally {
     await ingestion?.stop();
     await namespace.cleanup();
