@@ -17,4 +17,8 @@ export class SegmentationConfig extends BaseServiceConfig {
    */
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "*/15 * * * *"' })
   SEGMENTS_RECOMPUTE_CRON = '*/15 * * * *';
+
+  /** PostgreSQL work_mem for a recompute's statements (hash aggregation and joins in memory). */
+  @Matches(/^\d+\s*(kB|MB|GB)$/, { message: 'must be a PostgreSQL memory size such as "256MB"' })
+  SEGMENTS_RECOMPUTE_WORK_MEM = '256MB';
 }

@@ -56,7 +56,7 @@ function jsonPath(column: string, name: string, params: Params): string {
 function valueTestSql(x: string, test: ValueTest, params: Params): string {
   const typed = (type: string, then: string) => `(CASE WHEN jsonb_typeof(${x}) = '${type}' THEN ${then} ELSE false END)`;
   const ordered = (c: number | string, op: string) =>
-    typeof c === 'number' ? typed('number', `(${x} #>> '{}')::float8 ${op} ${params.add(c, 'float8')}`) : typed('string', `(${x} #>> '{}') COLLATE "C" ${op} (${params.add(c, 'text')} COLLATE "C")`);
+    typeof c === 'number' ? typed('number', `(${x})::float8 ${op} ${params.add(c, 'float8')}`) : typed('string', `(${x} #>> '{}') COLLATE "C" ${op} (${params.add(c, 'text')} COLLATE "C")`);
   const eq = (c: unknown) => `coalesce(${x} = ${params.add(JSON.stringify(c), 'jsonb')}, false)`;
   switch (test.op) {
     case 'exists': {
@@ -106,7 +106,7 @@ function ageTestSql(x: string, test: AgeTest, now: number, params: Params): stri
 
 /** The behavioural measures of a batch of definitions: one aggregate column each, shared when equal. */
 class Aggregates {
-  private readonly columns = new Map<string, { alias: string; sql: string }>();
+  private readonly columns = new Map<string, { alias: string; sql: string; since: number | null }>();
   readonly events = new Set<string>();
 
   constructor(
@@ -122,8 +122,13 @@ class Aggregates {
   column(condition: BehaviourCondition): string {
     const measure = condition.sum ? 'sum' : condition.first ? 'min' : condition.last ? 'max' : 'count';
     const key = JSON.stringify([measure, condition.event, condition.where ?? [], condition.within ?? null, condition.sum?.property ?? null]);
+    const since = this.earliestRelevant(condition);
     const existing = this.columns.get(key);
-    if (existing) return existing.alias;
+    if (existing) {
+      // Shared by conditions that need different history: keep what the widest needs.
+      existing.since = existing.since === null || since === null ? null : Math.min(existing.since, since);
+      return existing.alias;
+    }
     this.events.add(condition.event);
     const filters = [`f.name = ${this.params.add(condition.event, 'text')}`];
     if (condition.within) filters.push(`f.occurred_at >= ${this.params.add(new Date(subtractDuration(this.now, durationOf(condition.within))).toISOString(), 'timestamptz')}`);
@@ -133,23 +138,46 @@ class Aggregates {
     if (measure === 'sum') {
       const v = jsonPath('f.props', (condition.sum as { property: string }).property, this.params);
       // In millionths, rounded like microUnits(): exact, whatever the order of the rows.
-      sql = `sum(CASE WHEN jsonb_typeof(${v}) = 'number' THEN round((${v} #>> '{}')::numeric * 1000000) END) FILTER (WHERE ${where})`;
+      sql = `sum(CASE WHEN jsonb_typeof(${v}) = 'number' THEN round((${v})::numeric * 1000000) END) FILTER (WHERE ${where})`;
     } else if (measure === 'count') {
       sql = `count(*) FILTER (WHERE ${where})`;
     } else {
       sql = `${measure}(f.occurred_at) FILTER (WHERE ${where})`;
     }
     const alias = `b${this.columns.size}`;
-    this.columns.set(key, { alias, sql });
+    this.columns.set(key, { alias, sql, since });
     return alias;
   }
 
-  /** `WITH agg AS (...)`, or nothing when no definition reads behaviour. */
+  /**
+   * The oldest fact that can change this condition's outcome (epoch ms), or null when any can:
+   * the start of its window, or for "last occurrence at most D ago" now − D (an older fact
+   * cannot make the latest one recent). Facts older than that are not even read.
+   */
+  private earliestRelevant(condition: BehaviourCondition): number | null {
+    if (condition.within) return subtractDuration(this.now, durationOf(condition.within));
+    if (condition.last && (condition.last.op === 'lte' || condition.last.op === 'lt')) return subtractDuration(this.now, durationOf(condition.last.value));
+    return null;
+  }
+
+  /**
+   * `WITH agg AS (...)`, or nothing when no definition reads behaviour. Each event name is read
+   * only as far back as its conditions need, so the one pass over facts skips old history that
+   * only windowed rules would have filtered out anyway.
+   */
   cte(facts: string): string {
     if (this.columns.size === 0) return '';
     const columns = [...this.columns.values()].map((c) => `${c.sql} AS ${c.alias}`).join(', ');
-    const names = this.params.add(JSON.stringify([...this.events]), 'jsonb');
-    return `WITH agg AS (SELECT f.profile_id, ${columns} FROM ${facts} f WHERE f.name = ANY (ARRAY(SELECT jsonb_array_elements_text(${names}))) GROUP BY f.profile_id) `;
+    const since = new Map<string, number | null>();
+    for (const [key, column] of this.columns) {
+      const event = (JSON.parse(key) as [string, string])[1];
+      const known = since.get(event);
+      since.set(event, known === undefined ? column.since : known === null || column.since === null ? null : Math.min(known, column.since));
+    }
+    const unbounded = [...since].filter(([, t]) => t === null).map(([e]) => e);
+    const ranges = [...since].filter(([, t]) => t !== null).map(([e, t]) => `(f.name = ${this.params.add(e, 'text')} AND f.occurred_at >= ${this.params.add(new Date(t as number).toISOString(), 'timestamptz')})`);
+    if (unbounded.length > 0) ranges.push(`f.name = ANY (ARRAY(SELECT jsonb_array_elements_text(${this.params.add(JSON.stringify(unbounded), 'jsonb')})))`);
+    return `WITH agg AS (SELECT f.profile_id, ${columns} FROM ${facts} f WHERE ${ranges.join(' OR ')} GROUP BY f.profile_id) `;
   }
 }
 

@@ -28,6 +28,9 @@ export interface RecordedChange extends MembershipChange {
 
 const ids = (values: Iterable<string>) => jsonParam([...values]);
 
+/** Segments evaluated per statement of a recompute: one bit each in an int8 mask. */
+export const MASK_BITS = 62;
+
 /** Memberships, their change log (also the outbox of segments.entered/exited) and profile snapshots. */
 @Injectable()
 export class MembershipRepository {
@@ -104,36 +107,47 @@ export class MembershipRepository {
   }
 
   /**
-   * One level of a full recompute, set-based: `matrix` (profile_id, s0..sN for `segments` in
-   * order) is unpivoted into who should be a member, compared with who is, and the differences are
-   * applied and appended to the log in the same statement. Only the changes come back to Node,
-   * so a recompute that changes little moves little, whatever the number of profiles.
+   * One group of a full recompute (at most 62 segments of one dependency level), set-based:
+   * `matrix` (profile_id, s0..sN for `segments` in order) becomes one bit mask per profile, which
+   * is compared with the mask of its current memberships; only profiles whose masks differ are
+   * unpacked into entered/exited changes, applied and appended to the log. Only the changes come
+   * back to Node, so a recompute that changes little moves little, whatever the number of profiles.
    */
-  async applyMatrix(tx: Tx, matrix: SQL, segments: Array<{ id: string; version: number }>, at: Date): Promise<RecordedChange[]> {
+  async applyMatrix(tx: Tx, matrix: SQL, segments: Array<{ id: string; version: number }>, at: Date, workMem: string): Promise<RecordedChange[]> {
     if (segments.length === 0) return [];
+    if (segments.length > MASK_BITS) throw new Error(`applyMatrix takes at most ${MASK_BITS} segments at once`);
     const iso = at.toISOString();
-    const unpivot = sql.join(
-      segments.map((segment, i) => sql`(${segment.id}::uuid, m.${sql.raw(`s${i}`)})`),
-      sql`, `,
+    const mask = sql.join(
+      segments.map((_, i) => sql.raw(`(CASE WHEN m.s${i} IS TRUE THEN ${2 ** i}::int8 ELSE 0::int8 END)`)),
+      sql` | `,
     );
+    // Enough memory to hash-aggregate facts and hash-join masks instead of spilling sorts to disk.
+    await tx.execute(sql`select set_config('work_mem', ${workMem}, true)`);
+    // A CREATE TABLE AS may run in parallel; a SELECT inside a statement that writes may not.
+    await tx.execute(sql`create temp table recompute_masks on commit drop as
+      select profile_id, mask from (select m.profile_id, ${mask} as mask from (${matrix}) m) x where mask <> 0`);
+    const seg = jsonParam(segments.map((s, bit) => ({ id: s.id, version: s.version, bit })));
+    // The differences first, in a table of their own: the planner then knows they are few and
+    // applies them through the primary key instead of scanning every membership again.
+    await tx.execute(sql`create temp table recompute_diff on commit drop as
+      with seg as (select * from json_to_recordset(${seg}::json) as s(id uuid, version int, bit int)),
+        old as (select m.profile_id, bit_or(1::int8 << s.bit) as mask from segmentation.memberships m join seg s on s.id = m.segment_id group by m.profile_id),
+        changed as materialized (select coalesce(n.profile_id, o.profile_id) as profile_id, coalesce(n.mask, 0) as new_mask, coalesce(o.mask, 0) as old_mask
+          from recompute_masks n full join old o on o.profile_id = n.profile_id where coalesce(n.mask, 0) <> coalesce(o.mask, 0))
+      select s.id as segment_id, c.profile_id, case when (c.new_mask >> s.bit) & 1 = 1 then 'entered' else 'exited' end as change, s.version
+      from changed c join seg s on ((c.new_mask # c.old_mask) >> s.bit) & 1 = 1`);
+    await tx.execute(sql`analyze recompute_diff`);
     const rows = await queryRows<{ seq: string | number; segment_id: string; profile_id: string; change: 'entered' | 'exited'; segment_version: number }>(
       tx,
-      sql`with m as (${matrix}),
-        seg as (select * from json_to_recordset(${jsonParam(segments)}::json) as s(id uuid, version int)),
-        wanted as materialized (select v.segment_id, m.profile_id from m cross join lateral (values ${unpivot}) as v(segment_id, member) where v.member is true),
-        entered as (select w.segment_id, w.profile_id from wanted w
-          where not exists (select 1 from segmentation.memberships x where x.segment_id = w.segment_id and x.profile_id = w.profile_id)),
-        exited as (select x.segment_id, x.profile_id from segmentation.memberships x where x.segment_id in (select id from seg)
-          and not exists (select 1 from wanted w where w.segment_id = x.segment_id and w.profile_id = x.profile_id)),
-        ins as (insert into segmentation.memberships (segment_id, profile_id, since) select segment_id, profile_id, ${iso}::timestamptz from entered),
-        del as (delete from segmentation.memberships x using exited e where x.segment_id = e.segment_id and x.profile_id = e.profile_id),
+      sql`with ins as (insert into segmentation.memberships (segment_id, profile_id, since) select segment_id, profile_id, ${iso}::timestamptz from recompute_diff where change = 'entered'),
+        del as (delete from segmentation.memberships x using recompute_diff d where d.change = 'exited' and x.segment_id = d.segment_id and x.profile_id = d.profile_id),
         logged as (insert into segmentation.membership_changes (segment_id, profile_id, change, segment_version, at)
-          select c.segment_id, c.profile_id, c.change, s.version, ${iso}::timestamptz
-          from (select segment_id, profile_id, 'entered' as change from entered union all select segment_id, profile_id, 'exited' from exited) c
-          join seg s on s.id = c.segment_id order by c.segment_id, c.change, c.profile_id
+          select segment_id, profile_id, change, version, ${iso}::timestamptz from recompute_diff order by segment_id, change, profile_id
           returning seq, segment_id, profile_id, change, segment_version)
         select seq, segment_id, profile_id, change, segment_version from logged order by seq`,
     );
+    await tx.execute(sql`drop table recompute_diff`);
+    await tx.execute(sql`drop table recompute_masks`);
     return rows.map((r) => ({ seq: Number(r.seq), segmentId: r.segment_id, profileId: r.profile_id, change: r.change, segmentVersion: r.segment_version, at: iso }));
   }
 

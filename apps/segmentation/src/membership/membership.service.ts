@@ -4,9 +4,10 @@ import { SUBJECTS, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
 import { JetStreamClient, createEnvelope } from '@segmenta/messaging';
 import { compiledSql, queryRows, withTransaction } from '@segmenta/persistence';
 import { compileMembershipMatrix, type SqlContext } from '@segmenta/segment-rules';
+import { SegmentationConfig } from '../config';
 import { SegmentCatalog, type Catalog, type CompiledSegment } from '../segments/segment-catalog.service';
 import { Clock } from './clock';
-import { MembershipRepository, type MembershipChange, type RecordedChange, type Tx } from './membership.repository';
+import { MASK_BITS, MembershipRepository, type MembershipChange, type RecordedChange, type Tx } from './membership.repository';
 
 /** What an update changed for one profile: only segments reading one of these are re-evaluated. */
 export interface ProfileTouch {
@@ -56,15 +57,18 @@ export class MembershipService implements BeforeApplicationShutdown {
     private readonly catalog: SegmentCatalog,
     private readonly clock: Clock,
     private readonly client: JetStreamClient,
+    private readonly config: SegmentationConfig,
   ) {}
 
-  /** Re-evaluates the touched profiles (locked by the caller) and records the differences. */
-  /** `catalog` is loaded before the transaction: on PGlite (one connection) a read outside it would wait for it forever. */
   /** The active segments, compiled; load before a transaction that evaluates. */
   catalogNow(): Promise<Catalog> {
     return this.catalog.current();
   }
 
+  /**
+   * Re-evaluates the touched profiles (locked by the caller) and records the differences.
+   * `catalog` is loaded before the transaction: on PGlite (one connection) a read outside it would wait for it forever.
+   */
   async evaluateProfiles(tx: Tx, touched: Map<string, ProfileTouch>, catalog: Catalog): Promise<RecordedChange[]> {
     if (touched.size === 0) return [];
     const now = this.clock.now();
@@ -116,15 +120,20 @@ export class MembershipService implements BeforeApplicationShutdown {
     await withTransaction(this.repository.database.db, async (tx) => {
       published.length = 0;
       Object.assign(summary, { segments: 0, profiles: await this.repository.profileCount(tx), entered: 0, exited: 0 });
+      const context: SqlContext = { tables: READ_MODEL_TABLES, now, segmentId: (key) => catalog.idByKey.get(key) };
+      // Levels in order (inSegment reads what the level before wrote), each in groups of one mask.
       for (const level of levels) {
-        const context: SqlContext = { tables: READ_MODEL_TABLES, now, segmentId: (key) => catalog.idByKey.get(key) };
-        const query = compileMembershipMatrix(
-          level.map((s) => s.definition),
-          context,
-        );
-        published.push(...(await this.repository.applyMatrix(tx, compiledSql(query.text, query.values), level.map((s) => ({ id: s.id, version: s.version })), new Date(now))));
-        await this.repository.markEvaluated(tx, level.map((s) => s.id), new Date(now));
-        summary.segments += level.length;
+        for (let i = 0; i < level.length; i += MASK_BITS) {
+          const group = level.slice(i, i + MASK_BITS);
+          const query = compileMembershipMatrix(
+            group.map((s) => s.definition),
+            context,
+          );
+          const changes = await this.repository.applyMatrix(tx, compiledSql(query.text, query.values), group.map((s) => ({ id: s.id, version: s.version })), new Date(now), this.config.SEGMENTS_RECOMPUTE_WORK_MEM);
+          published.push(...changes);
+          await this.repository.markEvaluated(tx, group.map((s) => s.id), new Date(now));
+          summary.segments += group.length;
+        }
       }
     });
     summary.entered = published.filter((c) => c.change === 'entered').length;
