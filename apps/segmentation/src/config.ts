@@ -20,5 +20,5 @@ export class SegmentationConfig extends BaseServiceConfig {
 
   /** PostgreSQL work_mem for a recompute's statements (hash aggregation and joins in memory). */
   @Matches(/^\d+\s*(kB|MB|GB)$/, { message: 'must be a PostgreSQL memory size such as "256MB"' })
-  SEGMENTS_RECOMPUTE_WORK_MEM = '256MB';
+  SEGMENTS_RECOMPUTE_WORK_MEM = '512MB';
 }

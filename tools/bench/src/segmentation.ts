@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { JSONCodec, connect } from 'nats';
 import { Client } from 'pg';
 import { startServiceProcess, type ServiceProcess } from '@segmenta/infra';
@@ -229,7 +231,8 @@ async function benchRealtime(options: SegmentationBenchOptions): Promise<void> {
   const namespace = createTestNamespace(options.natsUrl, 'bench-rt');
   const databases = await Promise.all([0, 1, 2].map(() => createTestDatabase({ serverUrl: options.postgresUrl })));
   const adminKey = randomBytes(24).toString('base64url');
-  const env = (i: number) => ({ NATS_URL: options.natsUrl, NATS_PREFIX: namespace.prefix, DATABASE_URL: databases[i].url, DATA_DIR: 'memory://', LOG_LEVEL: 'warn', ADMIN_API_KEY: adminKey });
+  // BENCH_LOG_LEVEL=debug BENCH_LOG_DIR=/tmp keeps each service's log (segmentation logs each batch's timings).
+  const env = (i: number) => ({ NATS_URL: options.natsUrl, NATS_PREFIX: namespace.prefix, DATABASE_URL: databases[i].url, DATA_DIR: 'memory://', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ADMIN_API_KEY: adminKey });
   const services: ServiceProcess[] = [];
   const nc = await connect({ servers: options.natsUrl });
   try {
@@ -325,6 +328,7 @@ async function benchRealtime(options: SegmentationBenchOptions): Promise<void> {
   } finally {
     await nc.close();
     await Promise.all(services.map((s) => s.stop()));
+    if (process.env.BENCH_LOG_DIR) for (const s of services) writeFileSync(join(process.env.BENCH_LOG_DIR, `bench-${s.name}.log`), `${s.output.join('\n')}\n`);
     await Promise.all(databases.map((d) => d.drop()));
     await namespace.cleanup();
   }

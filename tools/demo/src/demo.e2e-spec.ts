@@ -45,6 +45,15 @@ describe('the demo (npm run demo)', () => {
     expect(output).toMatch(/identities\s+.*email=demo-customer-\w+@example\.com.*\(1 profile merged in\)/);
     expect(output).toMatch(/features\s+orders 1, revenue 899\.00 EUR, AOV 899\.00, recency 0 d, lifecycle new/);
     expect(output).toMatch(/affinity\s+cameras [\d.]+, lenses [\d.]+\s+\(top category cameras\)/);
+    // Segments: the rule segments, the RFM grid and lifecycle stages with sizes; the customer placed.
+    expect(output).toMatch(/40 more shoppers sent as \d+ calls through POST \/v1\/batch/);
+    expect(output).toMatch(/camera-intent\s+[1-9]\d*\s+Camera intent\s+\(time-based/);
+    expect(output).toMatch(/dach-buyers\s+[1-9]\d*\s+DACH buyers/);
+    expect(output).toMatch(/rfm-champions\s+\d+\s+RFM: Champions/);
+    expect(output).toMatch(/lifecycle-new\s+[1-9]\d*\s+New customers/);
+    expect(output).toMatch(/the customer is in: .*camera-intent/);
+    expect(output).toMatch(/the customer is in: .*dach-buyers/);
+    expect(output).toMatch(/the customer is in: .*rfm-/);
     expect(output).toContain('Done.');
     expect(code).toBe(0);
   });

@@ -47,22 +47,22 @@ export class MembershipRepository {
   async snapshots(tx: Tx, profileIds: string[]): Promise<Map<string, StoredProfile>> {
     const result = new Map<string, StoredProfile>();
     if (profileIds.length === 0) return result;
-    const list = ids(profileIds);
-    const views = await queryRows<{ profile_id: string; traits: Record<string, unknown>; features: Record<string, unknown> }>(
+    // One round trip: each profile's view, facts and memberships together.
+    const rows = await queryRows<{ profile_id: string; traits: Record<string, unknown>; features: Record<string, unknown>; facts: Array<{ name: string; props: Record<string, unknown>; at: string }> | null; segment_ids: string[] | null }>(
       tx,
-      sql`select profile_id, traits, features from segmentation.profile_view where profile_id in (select json_array_elements_text(${list}::json)::uuid)`,
+      sql`select p.profile_id, p.traits, p.features,
+          (select json_agg(json_build_object('name', f.name, 'props', f.props, 'at', f.occurred_at)) from segmentation.behaviour_facts f where f.profile_id = p.profile_id) as facts,
+          (select json_agg(m.segment_id) from segmentation.memberships m where m.profile_id = p.profile_id) as segment_ids
+        from segmentation.profile_view p where p.profile_id in (select json_array_elements_text(${ids(profileIds)}::json)::uuid)`,
     );
-    for (const v of views) result.set(v.profile_id, { traits: v.traits, features: v.features, facts: [], segmentIds: new Set() });
-    const facts = await queryRows<{ profile_id: string; name: string; props: Record<string, unknown>; occurred_at: string | Date }>(
-      tx,
-      sql`select profile_id, name, props, occurred_at from segmentation.behaviour_facts where profile_id in (select json_array_elements_text(${list}::json)::uuid)`,
-    );
-    for (const f of facts) result.get(f.profile_id)?.facts.push({ name: f.name, props: f.props, at: new Date(f.occurred_at).getTime() });
-    const members = await queryRows<{ profile_id: string; segment_id: string }>(
-      tx,
-      sql`select profile_id, segment_id from segmentation.memberships where profile_id in (select json_array_elements_text(${list}::json)::uuid)`,
-    );
-    for (const m of members) result.get(m.profile_id)?.segmentIds.add(m.segment_id);
+    for (const r of rows) {
+      result.set(r.profile_id, {
+        traits: r.traits,
+        features: r.features,
+        facts: (r.facts ?? []).map((f) => ({ name: f.name, props: f.props, at: Date.parse(f.at) })),
+        segmentIds: new Set(r.segment_ids ?? []),
+      });
+    }
     return result;
   }
 
@@ -71,16 +71,14 @@ export class MembershipRepository {
     if (changes.length === 0) return [];
     const rows = jsonParam(changes.map((c) => ({ segment_id: c.segmentId, profile_id: c.profileId, change: c.change, segment_version: c.segmentVersion })));
     const iso = at.toISOString();
-    await tx.execute(sql`insert into segmentation.memberships (segment_id, profile_id, since)
-      select segment_id, profile_id, ${iso}::timestamptz from json_to_recordset(${rows}::json) as x(segment_id uuid, profile_id uuid, change text) where change = 'entered'
-      on conflict do nothing`);
-    await tx.execute(sql`delete from segmentation.memberships m using json_to_recordset(${rows}::json) as x(segment_id uuid, profile_id uuid, change text)
-      where x.change = 'exited' and m.segment_id = x.segment_id and m.profile_id = x.profile_id`);
+    // One round trip: each (segment, profile) appears once, so the three writes never touch the same row.
     const inserted = await queryRows<{ seq: string | number }>(
       tx,
-      sql`insert into segmentation.membership_changes (segment_id, profile_id, change, segment_version, at)
-        select segment_id, profile_id, change, segment_version, ${iso}::timestamptz from rows from (json_to_recordset(${rows}::json) as (segment_id uuid, profile_id uuid, change text, segment_version int)) with ordinality as x(segment_id, profile_id, change, segment_version, n)
-        order by n returning seq`,
+      sql`with x as (select * from rows from (json_to_recordset(${rows}::json) as (segment_id uuid, profile_id uuid, change text, segment_version int)) with ordinality as x(segment_id, profile_id, change, segment_version, n)),
+        ins as (insert into segmentation.memberships (segment_id, profile_id, since) select segment_id, profile_id, ${iso}::timestamptz from x where change = 'entered' on conflict do nothing),
+        del as (delete from segmentation.memberships m using x where x.change = 'exited' and m.segment_id = x.segment_id and m.profile_id = x.profile_id)
+        insert into segmentation.membership_changes (segment_id, profile_id, change, segment_version, at)
+        select segment_id, profile_id, change, segment_version, ${iso}::timestamptz from x order by n returning seq`,
     );
     const seqs = inserted.map((r) => Number(r.seq)).sort((a, b) => a - b);
     return changes.map((c, i) => ({ ...c, seq: seqs[i], at: iso }));

@@ -51,6 +51,9 @@ export class MembershipService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(MembershipService.name);
   private closing = false;
   private relaying = false;
+  /** Committed changes waiting to be published, in commit order, and the loop publishing them. */
+  private readonly unsent: RecordedChange[] = [];
+  private sending: Promise<void> | undefined;
 
   constructor(
     private readonly repository: MembershipRepository,
@@ -138,7 +141,7 @@ export class MembershipService implements BeforeApplicationShutdown {
     });
     summary.entered = published.filter((c) => c.change === 'entered').length;
     summary.exited = published.length - summary.entered;
-    await this.publish(published, catalog);
+    await this.publishInOrder(published);
     summary.ms = Date.now() - started;
     return summary;
   }
@@ -146,8 +149,8 @@ export class MembershipService implements BeforeApplicationShutdown {
   /** Publishes recorded changes and marks them; on failure the relay publishes them later. */
   async publish(changes: RecordedChange[], catalog?: Catalog): Promise<void> {
     if (changes.length === 0) return;
-    const keys = catalog ?? (await this.catalog.current());
     try {
+      const keys = catalog ?? (await this.catalog.current());
       for (let i = 0; i < changes.length; i += 1000) {
         const chunk = changes.slice(i, i + 1000);
         await this.client.publishMany(
@@ -162,6 +165,26 @@ export class MembershipService implements BeforeApplicationShutdown {
     } catch (error) {
       this.logger.warn(`${changes.length} membership changes not published yet (${(error as Error).message}); the relay retries`);
     }
+  }
+
+  /**
+   * Publishes after everything handed over before, without holding up the caller: the change log
+   * is the outbox, so the input can be acknowledged once the changes are committed, and what a
+   * crash leaves unpublished the relay sends.
+   */
+  publishInOrder(changes: RecordedChange[]): Promise<void> {
+    this.unsent.push(...changes);
+    this.sending ??= this.sendUnsent().finally(() => {
+      this.sending = undefined;
+      // Handed over while the loop was finishing: start again.
+      if (this.unsent.length > 0) void this.publishInOrder([]);
+    });
+    return this.sending;
+  }
+
+  /** Under load several commits' changes go out together: one publish round and one update. */
+  private async sendUnsent(): Promise<void> {
+    while (this.unsent.length > 0) await this.publish(this.unsent.splice(0, 5000));
   }
 
   /** Publishes changes whose own publish failed or whose process died. */
@@ -181,8 +204,9 @@ export class MembershipService implements BeforeApplicationShutdown {
     }
   }
 
-  beforeApplicationShutdown(): void {
+  async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
+    await this.sending;
   }
 }
 

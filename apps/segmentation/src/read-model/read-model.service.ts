@@ -60,9 +60,12 @@ export class ReadModelService {
   ) {}
 
   async apply(messages: ProfilesMessage[]): Promise<RecordedChange[]> {
+    const started = performance.now();
     const catalog = await this.memberships.catalogNow();
     const changes = await withTransaction(this.database.db, (tx) => this.applyInTransaction(tx, messages, catalog), { attempts: 8 });
-    await this.memberships.publish(changes);
+    // Published in commit order while the next batch is applied (the change log is the outbox).
+    void this.memberships.publishInOrder(changes);
+    this.logger.debug(`applied ${messages.length} messages, ${changes.length} membership changes, committed in ${(performance.now() - started).toFixed(0)} ms`);
     return changes;
   }
 
@@ -136,16 +139,16 @@ export class ReadModelService {
     }
 
     const upserts = [...dirtyViews].filter((id) => !gone.has(id) && views.has(id)).map((id) => ({ profile_id: id, ...(views.get(id) as View) }));
-    if (upserts.length > 0) {
-      await tx.execute(sql`insert into segmentation.profile_view (profile_id, traits, features, updated_at)
+    // Views and facts in one round trip.
+    const viewsSql = sql`insert into segmentation.profile_view (profile_id, traits, features, updated_at)
         select profile_id, traits, features, now() from json_to_recordset(${jsonParam(upserts)}::json) as x(profile_id uuid, traits jsonb, features jsonb)
-        on conflict (profile_id) do update set traits = excluded.traits, features = excluded.features, updated_at = now()`);
-    }
-    if (facts.length > 0) {
-      await tx.execute(sql`insert into segmentation.behaviour_facts (event_id, profile_id, name, props, occurred_at)
+        on conflict (profile_id) do update set traits = excluded.traits, features = excluded.features, updated_at = now()`;
+    const factsSql = sql`insert into segmentation.behaviour_facts (event_id, profile_id, name, props, occurred_at)
         select event_id, profile_id, name, props, occurred_at from json_to_recordset(${jsonParam(facts)}::json) as x(event_id text, profile_id uuid, name text, props jsonb, occurred_at timestamptz)
-        on conflict (event_id) do nothing`);
-    }
+        on conflict (event_id) do nothing`;
+    if (upserts.length > 0 && facts.length > 0) await tx.execute(sql`with v as (${viewsSql}) ${factsSql}`);
+    else if (upserts.length > 0) await tx.execute(viewsSql);
+    else if (facts.length > 0) await tx.execute(factsSql);
     for (const { from, into } of merges) {
       await tx.execute(sql`update segmentation.behaviour_facts set profile_id = ${into} where profile_id = ${from}`);
     }
