@@ -71,7 +71,7 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     const lost = randomUUID();
     for (const [i, id] of champions.entries()) await publish(SUBJECTS.profilesUpdated, updated(id, {}, { rfm_r: 5, rfm_f: 4 + (i % 2), lifecycle_stage: 'loyal' }));
     await publish(SUBJECTS.profilesUpdated, updated(lost, {}, { rfm_r: 1, rfm_f: 1, lifecycle_stage: 'lapsed' }));
-    await waitFor(() => changesFor(lost, 'lifecycle-lapsed').length === 1 && champions.every((id) => changesFor(id, 'rfm-champions').length === 1), { timeoutMs: 5000, what: 'grid placement' });
+    await waitFor(() => changesFor(lost, 'lifecycle-lapsed').length === 1 && champions.every((id) => changesFor(id, 'rfm-champions').length === 1), { timeoutMs: 15_000, what: 'grid placement' });
 
     expect((await http.get(`/v1/profiles/${lost}/segments`).set(auth).expect(200)).body.segments.map((s: { key: string }) => s.key).sort()).toEqual(['lifecycle-lapsed', 'rfm-lost']);
     expect((await http.get(`/v1/profiles/${champions[0]}/segments`).set(auth).expect(200)).body.segments.map((s: { key: string }) => s.key).sort()).toEqual(['lifecycle-loyal', 'rfm-champions']);
@@ -146,7 +146,7 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     service.app.get(Clock).advance(6 * DAY);
     const summary = (await http.post('/v1/segments/recompute').set(auth).expect(200)).body;
     expect(summary.exited).toBeGreaterThanOrEqual(1);
-    await waitFor(() => changesFor(ann, 'camera-intent').some((c) => c.subject === 'segments.exited'), { timeoutMs: 5000, what: 'segments.exited' });
+    await waitFor(() => changesFor(ann, 'camera-intent').some((c) => c.subject === 'segments.exited'), { timeoutMs: 15_000, what: 'segments.exited' });
     expect((await http.get('/v1/segments/camera-intent/members').set(auth).expect(200)).body.members).toEqual([]);
 
     // The change log replays both, numbered; a consumer that saw the first catches up exactly from its seq.
@@ -166,15 +166,15 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     await http.post('/v1/segments').set(auth).send({ key: 'dach-buyers', name: 'DACH buyers', definition: { all: [{ inSegment: 'dach' }, { feature: 'orders', op: 'gte', value: 1 }] } }).expect(201);
     await publish(SUBJECTS.profilesUpdated, updated(de, { country: 'DE' }, { orders: 2 }));
     await publish(SUBJECTS.profilesUpdated, updated(at, { country: 'AT' }, { orders: 0 }));
-    await waitFor(() => changesFor(de, 'dach-buyers').length === 1 && changesFor(at, 'dach').length === 1, { timeoutMs: 5000, what: 'dach and dach-buyers' });
+    await waitFor(() => changesFor(de, 'dach-buyers').length === 1 && changesFor(at, 'dach').length === 1, { timeoutMs: 15_000, what: 'dach and dach-buyers' });
     expect(changesFor(at, 'dach-buyers')).toEqual([]);
     // A changed feature: the membership that reads it follows.
     await publish(SUBJECTS.profilesUpdated, updated(at, {}, { orders: 1 }, false));
-    await waitFor(() => changesFor(at, 'dach-buyers').length === 1, { timeoutMs: 5000, what: 'AT customer enters dach-buyers' });
+    await waitFor(() => changesFor(at, 'dach-buyers').length === 1, { timeoutMs: 15_000, what: 'AT customer enters dach-buyers' });
 
     const edited = (await http.put('/v1/segments/dach').set(auth).send({ definition: { trait: 'country', op: 'eq', value: 'DE' } }).expect(200)).body;
     expect(edited).toMatchObject({ version: 2, size: 1, evaluation: { entered: 0, exited: 1 } });
-    await waitFor(() => changesFor(at, 'dach').some((c) => c.subject === 'segments.exited' && c.data.segmentVersion === 2), { timeoutMs: 5000, what: 'exit at version 2' });
+    await waitFor(() => changesFor(at, 'dach').some((c) => c.subject === 'segments.exited' && c.data.segmentVersion === 2), { timeoutMs: 15_000, what: 'exit at version 2' });
 
     const overlap = (await http.get('/v1/segments/overlap?segments=dach,dach-buyers').set(auth).expect(200)).body;
     expect(overlap.pairs[0]).toMatchObject({ a: 'dach', b: 'dach-buyers', both: 1 });
@@ -208,7 +208,7 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     const refs = (service: 'offers' | 'experiments', ownerKind: string, ownerId: string, ownerName: string, segmentKeys: string[], revision: number) => ({ service, ownerKind, ownerId, ownerName, segmentKeys, revision });
     await publish(SUBJECTS.offersSegmentReferences, refs('offers', 'offer', 'o-1', 'Summer VIP discount', ['summer-vip', 'dach'], 1));
     await publish(SUBJECTS.experimentsSegmentReferences, refs('experiments', 'experiment', 'e-1', 'checkout-copy', ['summer-vip'], 3));
-    await waitFor(async () => ((await http.get('/v1/segments/summer-vip').set(auth)).body.usedBy ?? []).length === 2, { timeoutMs: 5000, what: 'references recorded' });
+    await waitFor(async () => ((await http.get('/v1/segments/summer-vip').set(auth)).body.usedBy ?? []).length === 2, { timeoutMs: 15_000, what: 'references recorded' });
 
     const refused = await http.delete('/v1/segments/summer-vip').set(auth).expect(409);
     expect(refused.body.message).toBe('Segment "summer-vip" is targeted by experiment "checkout-copy" (experiments), offer "Summer VIP discount" (offers); remove it from them or pause the segment instead');
@@ -224,7 +224,7 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     await publish(SUBJECTS.offersSegmentReferences, refs('offers', 'offer', 'o-1', 'Summer VIP discount', ['summer-vip'], 1));
     // One consumer applies OFFERS messages in order: once this one shows, the stale one was handled.
     await publish(SUBJECTS.offersSegmentReferences, refs('offers', 'journey', 'j-1', 'Welcome journey', ['dach'], 1));
-    await waitFor(async () => ((await http.get('/v1/segments/dach').set(auth)).body.usedBy ?? []).length === 2, { timeoutMs: 5000, what: 'sentinel reference' });
+    await waitFor(async () => ((await http.get('/v1/segments/dach').set(auth)).body.usedBy ?? []).length === 2, { timeoutMs: 15_000, what: 'sentinel reference' });
     expect((await http.get('/v1/segments/summer-vip').set(auth).expect(200)).body.usedBy).toEqual([]);
     expect((await http.get('/v1/segments/dach').set(auth).expect(200)).body.usedBy).toEqual([
       { service: 'offers', ownerKind: 'journey', ownerId: 'j-1', ownerName: 'Welcome journey' },
@@ -241,10 +241,10 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     await publish(SUBJECTS.profilesUpdated, updated(device, {}, {}));
     await publish(SUBJECTS.profilesUpdated, updated(customer, { country: 'DE' }, { orders: 0 }));
     for (const [id, days] of [[device, 1], [device, 2], [customer, 3]] as const) await publish(SUBJECTS.profilesActivity, viewed(id, 'cameras', now - days * DAY));
-    await waitFor(() => changesFor(customer, 'dach').length === 1, { timeoutMs: 5000, what: 'customer in dach' });
+    await waitFor(() => changesFor(customer, 'dach').length === 1, { timeoutMs: 15_000, what: 'customer in dach' });
     expect(changesFor(customer, 'camera-intent')).toEqual([]);
     await publish(SUBJECTS.profilesMerged, { fromProfileId: device, intoProfileId: customer, reason: 'identify', identifier: 'userId:u-1', mergedAt: new Date(now).toISOString() });
-    await waitFor(() => changesFor(customer, 'camera-intent').length === 1, { timeoutMs: 5000, what: 'merged views count for the customer' });
+    await waitFor(() => changesFor(customer, 'camera-intent').length === 1, { timeoutMs: 15_000, what: 'merged views count for the customer' });
     expect(changesFor(customer, 'camera-intent')[0].subject).toBe('segments.entered');
     expect((await http.get(`/v1/profiles/${device}/segments`).set(auth).expect(200)).body.segments).toEqual([]);
   });
@@ -252,9 +252,9 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
   it('takes an erased profile out of every segment', async () => {
     const gone = randomUUID();
     await publish(SUBJECTS.profilesUpdated, updated(gone, { country: 'DE' }, { orders: 3 }));
-    await waitFor(() => changesFor(gone, 'dach').length === 1, { timeoutMs: 5000, what: 'enters dach' });
+    await waitFor(() => changesFor(gone, 'dach').length === 1, { timeoutMs: 15_000, what: 'enters dach' });
     await publish(SUBJECTS.profilesErased, { profileId: gone, mergedProfileIds: [], erasedAt: new Date().toISOString() });
-    await waitFor(() => changesFor(gone, 'dach').some((c) => c.subject === 'segments.exited') && changesFor(gone, 'dach-buyers').some((c) => c.subject === 'segments.exited'), { timeoutMs: 5000, what: 'exits on erasure' });
+    await waitFor(() => changesFor(gone, 'dach').some((c) => c.subject === 'segments.exited') && changesFor(gone, 'dach-buyers').some((c) => c.subject === 'segments.exited'), { timeoutMs: 15_000, what: 'exits on erasure' });
     expect((await http.get(`/v1/profiles/${gone}/segments`).set(auth).expect(200)).body.segments).toEqual([]);
   });
 });
