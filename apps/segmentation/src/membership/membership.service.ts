@@ -54,6 +54,10 @@ export class MembershipService implements BeforeApplicationShutdown {
   /** Committed changes waiting to be published, in commit order, and the loop publishing them. */
   private readonly unsent: RecordedChange[] = [];
   private sending: Promise<void> | undefined;
+  /** Changes handed over and handled so far, and callers waiting for theirs. */
+  private handedOver = 0;
+  private handled = 0;
+  private readonly waiting: Array<{ upTo: number; resolve: () => void }> = [];
 
   constructor(
     private readonly repository: MembershipRepository,
@@ -174,17 +178,29 @@ export class MembershipService implements BeforeApplicationShutdown {
    */
   publishInOrder(changes: RecordedChange[]): Promise<void> {
     this.unsent.push(...changes);
+    this.handedOver += changes.length;
+    const upTo = this.handedOver;
+    // Resolves once these changes were handled (published, or left to the relay), however
+    // many arrive after them: a recompute under steady traffic does not wait for the traffic.
+    const mine = upTo <= this.handled ? Promise.resolve() : new Promise<void>((resolve) => this.waiting.push({ upTo, resolve }));
     this.sending ??= this.sendUnsent().finally(() => {
       this.sending = undefined;
       // Handed over while the loop was finishing: start again.
       if (this.unsent.length > 0) void this.publishInOrder([]);
     });
-    return this.sending;
+    return mine;
   }
 
   /** Under load several commits' changes go out together: one publish round and one update. */
   private async sendUnsent(): Promise<void> {
-    while (this.unsent.length > 0) await this.publish(this.unsent.splice(0, 5000));
+    while (this.unsent.length > 0) {
+      const batch = this.unsent.splice(0, 5000);
+      await this.publish(batch);
+      this.handled += batch.length;
+      for (let i = this.waiting.length - 1; i >= 0; i -= 1) {
+        if (this.waiting[i].upTo <= this.handled) this.waiting.splice(i, 1)[0].resolve();
+      }
+    }
   }
 
   /** Publishes changes whose own publish failed or whose process died. */
