@@ -7,6 +7,7 @@ import { availableTestDrivers } from '@segmenta/persistence';
 import { waitFor } from '@segmenta/infra';
 import { createEnvelope } from '@segmenta/messaging';
 import { Clock } from '../src/membership/clock';
+import { MembershipRepository } from '../src/membership/membership.repository';
 import { startSegmentation } from '../src/start';
 
 /** Segmentation against real NATS and PostgreSQL, fed PROFILES messages as profiles publishes them. */
@@ -178,6 +179,19 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
 
     const overlap = (await http.get('/v1/segments/overlap?segments=dach,dach-buyers').set(auth).expect(200)).body;
     expect(overlap.pairs[0]).toMatchObject({ a: 'dach', b: 'dach-buyers', both: 1 });
+
+    // A change someone else (a recompute racing a batch) already applied is neither applied nor logged again.
+    const repository = service.app.get(MembershipRepository);
+    const dach = (await http.get('/v1/segments/dach').set(auth).expect(200)).body as { id: string; version: number };
+    const before = (await http.get('/v1/segments/dach/changes').set(auth).expect(200)).body.changes.length;
+    const again = await repository.database.db.transaction((tx) =>
+      repository.record(tx, [
+        { segmentId: dach.id, profileId: de, change: 'entered', segmentVersion: dach.version },
+        { segmentId: dach.id, profileId: at, change: 'exited', segmentVersion: dach.version },
+      ], new Date()),
+    );
+    expect(again).toEqual([]);
+    expect((await http.get('/v1/segments/dach/changes').set(auth).expect(200)).body.changes).toHaveLength(before);
   });
 
   it('previews a definition without saving it', async () => {

@@ -71,17 +71,21 @@ export class MembershipRepository {
     if (changes.length === 0) return [];
     const rows = jsonParam(changes.map((c) => ({ segment_id: c.segmentId, profile_id: c.profileId, change: c.change, segment_version: c.segmentVersion })));
     const iso = at.toISOString();
-    // One round trip: each (segment, profile) appears once, so the three writes never touch the same row.
-    const inserted = await queryRows<{ seq: string | number }>(
+    // One round trip: each (segment, profile) appears once, so the writes never touch the same row.
+    // Only what was applied is logged: a change a concurrent recompute already made is not logged twice.
+    const logged = await queryRows<{ seq: string | number; segment_id: string; profile_id: string; change: 'entered' | 'exited'; segment_version: number }>(
       tx,
       sql`with x as (select * from rows from (json_to_recordset(${rows}::json) as (segment_id uuid, profile_id uuid, change text, segment_version int)) with ordinality as x(segment_id, profile_id, change, segment_version, n)),
-        ins as (insert into segmentation.memberships (segment_id, profile_id, since) select segment_id, profile_id, ${iso}::timestamptz from x where change = 'entered' on conflict do nothing),
-        del as (delete from segmentation.memberships m using x where x.change = 'exited' and m.segment_id = x.segment_id and m.profile_id = x.profile_id)
+        ins as (insert into segmentation.memberships (segment_id, profile_id, since) select segment_id, profile_id, ${iso}::timestamptz from x where change = 'entered' on conflict do nothing returning segment_id, profile_id),
+        del as (delete from segmentation.memberships m using x where x.change = 'exited' and m.segment_id = x.segment_id and m.profile_id = x.profile_id returning m.segment_id, m.profile_id),
+        applied as (select segment_id, profile_id from ins union all select segment_id, profile_id from del)
         insert into segmentation.membership_changes (segment_id, profile_id, change, segment_version, at)
-        select segment_id, profile_id, change, segment_version, ${iso}::timestamptz from x order by n returning seq`,
+        select x.segment_id, x.profile_id, x.change, x.segment_version, ${iso}::timestamptz from x join applied a using (segment_id, profile_id) order by x.n
+        returning seq, segment_id, profile_id, change, segment_version`,
     );
-    const seqs = inserted.map((r) => Number(r.seq)).sort((a, b) => a - b);
-    return changes.map((c, i) => ({ ...c, seq: seqs[i], at: iso }));
+    return logged
+      .map((r) => ({ seq: Number(r.seq), segmentId: r.segment_id, profileId: r.profile_id, change: r.change, segmentVersion: r.segment_version, at: iso }))
+      .sort((a, b) => a.seq - b.seq);
   }
 
   async markPublished(seqs: number[]): Promise<void> {
@@ -137,10 +141,13 @@ export class MembershipRepository {
     await tx.execute(sql`analyze recompute_diff`);
     const rows = await queryRows<{ seq: string | number; segment_id: string; profile_id: string; change: 'entered' | 'exited'; segment_version: number }>(
       tx,
-      sql`with ins as (insert into segmentation.memberships (segment_id, profile_id, since) select segment_id, profile_id, ${iso}::timestamptz from recompute_diff where change = 'entered'),
-        del as (delete from segmentation.memberships x using recompute_diff d where d.change = 'exited' and x.segment_id = d.segment_id and x.profile_id = d.profile_id),
+      // Real-time batches may have applied some of these meanwhile: only what this statement applies is logged.
+      sql`with ins as (insert into segmentation.memberships (segment_id, profile_id, since) select segment_id, profile_id, ${iso}::timestamptz from recompute_diff where change = 'entered'
+          on conflict do nothing returning segment_id, profile_id),
+        del as (delete from segmentation.memberships x using recompute_diff d where d.change = 'exited' and x.segment_id = d.segment_id and x.profile_id = d.profile_id returning x.segment_id, x.profile_id),
+        applied as (select segment_id, profile_id from ins union all select segment_id, profile_id from del),
         logged as (insert into segmentation.membership_changes (segment_id, profile_id, change, segment_version, at)
-          select segment_id, profile_id, change, version, ${iso}::timestamptz from recompute_diff order by segment_id, change, profile_id
+          select d.segment_id, d.profile_id, d.change, d.version, ${iso}::timestamptz from recompute_diff d join applied a using (segment_id, profile_id) order by d.segment_id, d.change, d.profile_id
           returning seq, segment_id, profile_id, change, segment_version)
         select seq, segment_id, profile_id, change, segment_version from logged order by seq`,
     );
