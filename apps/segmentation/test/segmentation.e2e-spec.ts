@@ -8,6 +8,7 @@ import { waitFor } from '@segmenta/infra';
 import { createEnvelope } from '@segmenta/messaging';
 import { Clock } from '../src/membership/clock';
 import { MembershipRepository } from '../src/membership/membership.repository';
+import { SegmentsLifecycle } from '../src/segments/segments-lifecycle.service';
 import { startSegmentation } from '../src/start';
 
 /** Segmentation against real NATS and PostgreSQL, fed PROFILES messages as profiles publishes them. */
@@ -99,18 +100,23 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     expect(received.length).toBe(before);
   });
 
-  // A second process on the same database: PGlite is embedded in one process, so PostgreSQL only.
-  (driver === 'pglite' ? it.skip : it)('keeps a deleted built-in segment deleted when the service starts again', async () => {
+  it('keeps a deleted built-in segment deleted when the service starts again', async () => {
     await http.delete('/v1/segments/rfm-about-to-sleep').set(auth).expect(200);
+    const builtins = async (server: Parameters<typeof request>[0]) => ((await request(server).get('/v1/segments').set(auth).expect(200)).body as Array<{ key: string }>).map((s) => s.key).filter((k) => k.startsWith('rfm-'));
+    // What every start does, in this process (on either driver)…
+    expect(await service.app.get(SegmentsLifecycle).seedBuiltins()).toBe(0);
+    expect(await builtins(service.app.getHttpServer())).toHaveLength(10);
+    // …and a second process on the same database, where there is one to share (PGlite lives inside its process).
+    if (driver === 'pglite') return;
     const again = await startSegmentation(
       { PORT: '0', NATS_URL: service.natsUrl, NATS_PREFIX: service.prefix, DATABASE_URL: service.database.url, DATA_DIR: 'memory://', LOG_LEVEL: 'fatal', ADMIN_API_KEY: ADMIN },
       () => undefined,
     );
     try {
-      const keys = ((await request(again.getHttpServer()).get('/v1/segments').set(auth).expect(200)).body as Array<{ key: string }>).map((s) => s.key);
+      const keys = await builtins(again.getHttpServer());
       expect(keys).toContain('rfm-champions');
       expect(keys).not.toContain('rfm-about-to-sleep');
-      expect(keys.filter((k) => k.startsWith('rfm-'))).toHaveLength(10);
+      expect(keys).toHaveLength(10);
     } finally {
       await again.close();
     }

@@ -7,3 +7,4 @@ export * from './platform-modules';
 export * from './testing/service-under-test';
 export * from './admin.guard';
 export * from './compiled-validation';
+export * from './cursor-page-query';

@@ -8,6 +8,7 @@ import { JetStreamClient, createTestNamespace } from '@segmenta/messaging';
 import { createTestDatabase } from '@segmenta/persistence';
 import { Client } from 'pg';
 import { batchTemplate, sampleTrackCall } from './sample-events';
+import { fmt, median, print } from './report';
 import { benchSegmentation } from './segmentation';
 
 /**
@@ -24,14 +25,6 @@ const SECONDS = Number(args.get('seconds') ?? 10);
 const CONNECTIONS = Number(args.get('connections') ?? 8);
 const BATCH = 100;
 const RAW_MESSAGES = Number(args.get('raw-messages') ?? 40000);
-const print = (line: string) => process.stdout.write(`${line}\n`);
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** What ingestion publishes for a sample call: the same bytes the raw baseline publishes. */
 function envelopeBody(index: number, runId: string): Uint8Array {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { CursorPageQuery } from '@segmenta/chassis';
 import { EventResponseDto } from '../events/events.dto';
 
 export class IdentityDto {
@@ -26,21 +27,7 @@ export class ProfileLookupQueryDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(64) phone?: string;
 }
 
-export class EventsPageQueryDto {
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-}
+export class EventsPageQueryDto extends CursorPageQuery({ defaultLimit: 50, maxLimit: 500 }) {}
 
 export class EventsPageDto {
   @ApiProperty({ type: [EventResponseDto] }) items!: EventResponseDto[];

@@ -151,10 +151,10 @@ export class MembershipService implements BeforeApplicationShutdown {
   }
 
   /** Publishes recorded changes and marks them; on failure the relay publishes them later. */
-  async publish(changes: RecordedChange[], catalog?: Catalog): Promise<void> {
+  async publish(changes: RecordedChange[]): Promise<void> {
     if (changes.length === 0) return;
     try {
-      const keys = catalog ?? (await this.catalog.current());
+      const keys = await this.catalog.current();
       for (let i = 0; i < changes.length; i += 1000) {
         const chunk = changes.slice(i, i + 1000);
         await this.client.publishMany(

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { eq } from 'drizzle-orm';
 import type { SegmentKind } from '@segmenta/contracts';
 import { DATABASE, type Database } from '@segmenta/persistence';
 import { compilePredicate, evaluationOrder, extractDependencies, type RuleDependencies, type SegmentDefinition, type SegmentPredicate } from '@segmenta/segment-rules';
@@ -35,23 +34,32 @@ const CATALOG_TTL_MS = 2000;
 @Injectable()
 export class SegmentCatalog {
   private cached: { at: number; catalog: Catalog } | undefined;
-  private loading: Promise<Catalog> | undefined;
+  /** A load in flight and the edit generation it started in: one started before an edit is not reused. */
+  private loading: { generation: number; catalog: Promise<Catalog> } | undefined;
+  private generation = 0;
 
   constructor(@Inject(DATABASE) private readonly database: Database<typeof tables>) {}
 
   invalidate(): void {
+    this.generation += 1;
     this.cached = undefined;
   }
 
   async current(): Promise<Catalog> {
     if (this.cached && Date.now() - this.cached.at < CATALOG_TTL_MS) return this.cached.catalog;
-    this.loading ??= this.load().finally(() => (this.loading = undefined));
-    return this.loading;
+    if (this.loading?.generation !== this.generation) {
+      const generation = this.generation;
+      const catalog = this.load(generation).finally(() => {
+        if (this.loading?.generation === generation) this.loading = undefined;
+      });
+      this.loading = { generation, catalog };
+    }
+    return this.loading.catalog;
   }
 
-  private async load(): Promise<Catalog> {
-    const all = await this.database.db.select({ id: tables.segments.id, key: tables.segments.key }).from(tables.segments);
-    const rows = await this.database.db.select().from(tables.segments).where(eq(tables.segments.status, 'active'));
+  private async load(generation: number): Promise<Catalog> {
+    const all = await this.database.db.select().from(tables.segments);
+    const rows = all.filter((row) => row.status === 'active');
     const compiled = new Map(
       rows.map((row) => {
         const definition = row.definition as SegmentDefinition;
@@ -64,7 +72,7 @@ export class SegmentCatalog {
     const order = evaluationOrder(new Map([...compiled.values()].map((s) => [s.key, s.dependencies.segments])));
     const active = order.map((key) => compiled.get(key)).filter((s): s is CompiledSegment => s !== undefined);
     const catalog = { active, keyById: new Map(all.map((r) => [r.id, r.key])), idByKey: new Map(all.map((r) => [r.key, r.id])) };
-    this.cached = { at: Date.now(), catalog };
+    if (generation === this.generation) this.cached = { at: Date.now(), catalog };
     return catalog;
   }
 }

@@ -26,6 +26,17 @@ export class SegmentsLifecycle implements OnApplicationBootstrap, BeforeApplicat
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.seedBuiltins();
+    const job = CronJob.from({
+      cronTime: this.config.SEGMENTS_RECOMPUTE_CRON,
+      onTick: () => void this.scheduledRecompute(),
+      start: true,
+    });
+    this.scheduler.addCronJob('segments-recompute', job);
+  }
+
+  /** Creates the built-in segments never created before (what every start does); returns how many. */
+  async seedBuiltins(): Promise<number> {
     const created = await this.repository.seedBuiltins(
       BUILTIN_SEGMENTS.map((b) => ({ id: randomUUID(), key: b.key, name: b.name, description: b.description, kind: b.kind, definition: b.definition, version: 1 })),
     );
@@ -33,12 +44,7 @@ export class SegmentsLifecycle implements OnApplicationBootstrap, BeforeApplicat
       this.catalog.invalidate();
       this.logger.log(`created ${created} built-in segments (RFM grid, lifecycle stages)`);
     }
-    const job = CronJob.from({
-      cronTime: this.config.SEGMENTS_RECOMPUTE_CRON,
-      onTick: () => void this.scheduledRecompute(),
-      start: true,
-    });
-    this.scheduler.addCronJob('segments-recompute', job);
+    return created;
   }
 
   private async scheduledRecompute(): Promise<void> {

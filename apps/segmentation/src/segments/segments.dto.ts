@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { CursorPageQuery } from '@segmenta/chassis';
 import { SEGMENT_KINDS, type SegmentKind } from '@segmenta/contracts';
 
 const DEFINITION_EXAMPLE = {
@@ -76,21 +77,7 @@ export class PreviewSegmentDto {
   sample?: number;
 }
 
-export class PageQueryDto {
-  @ApiPropertyOptional({ default: 100, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-}
+export class PageQueryDto extends CursorPageQuery({ defaultLimit: 100, maxLimit: 1000 }) {}
 
 export class ChangesQueryDto {
   @ApiPropertyOptional({ default: 0, description: 'Changes with a sequence number above this one' })

@@ -66,6 +66,12 @@ export class SegmentsRepository {
     return new Map(rows.map((r) => [r.segment_id, r.n]));
   }
 
+  /** One segment's size: an index range of the primary key, not a count of every membership. */
+  async size(segmentId: string): Promise<number> {
+    const [row] = await queryRows<{ n: number }>(this.database.db, sql`select count(*)::int as n from segmentation.memberships where segment_id = ${segmentId}`);
+    return row.n;
+  }
+
   /** Members in profile id order after `after`. */
   members(segmentId: string, after: string | undefined, limit: number): Promise<Array<{ profile_id: string; since: string | Date }>> {
     return queryRows(

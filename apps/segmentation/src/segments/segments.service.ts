@@ -34,8 +34,8 @@ export class SegmentsService {
 
   async get(idOrKey: string): Promise<SegmentResponse> {
     const row = await this.find(idOrKey);
-    const [sizes, usedBy] = await Promise.all([this.repository.sizes(), this.references.usersOf(row.key)]);
-    return { ...this.toResponse(row, sizes.get(row.id) ?? 0), usedBy };
+    const [size, usedBy] = await Promise.all([this.repository.size(row.id), this.references.usersOf(row.key)]);
+    return { ...this.toResponse(row, size), usedBy };
   }
 
   async find(idOrKey: string): Promise<SegmentRow> {
