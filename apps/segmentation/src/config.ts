@@ -21,4 +21,11 @@ export class SegmentationConfig extends BaseServiceConfig {
   /** PostgreSQL work_mem for a recompute's statements (hash aggregation and joins in memory). */
   @Matches(/^\d+\s*(kB|MB|GB)$/, { message: 'must be a PostgreSQL memory size such as "256MB"' })
   SEGMENTS_RECOMPUTE_WORK_MEM = '512MB';
+
+  /** Connections a full recompute uses at once, one partition of the profiles each (PGlite: always 1). */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1, { message: 'must be at least 1' })
+  @Max(8, { message: 'must be at most 8 (the number of partitions)' })
+  SEGMENTS_RECOMPUTE_CONCURRENCY = 2;
 }

@@ -3,11 +3,13 @@ import { JSONCodec, connect, type NatsConnection, type Subscription } from 'nats
 import request from 'supertest';
 import { SUBJECTS, type Envelope, type ProfileActivityV1, type ProfileUpdatedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
 import { startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
-import { availableTestDrivers } from '@segmenta/persistence';
+import { sql } from 'drizzle-orm';
+import { availableTestDrivers, queryRows } from '@segmenta/persistence';
 import { waitFor } from '@segmenta/infra';
 import { createEnvelope } from '@segmenta/messaging';
 import { Clock } from '../src/membership/clock';
 import { MembershipRepository } from '../src/membership/membership.repository';
+import { MembershipService, emptyTouch } from '../src/membership/membership.service';
 import { SegmentsLifecycle } from '../src/segments/segments-lifecycle.service';
 import { startSegmentation } from '../src/start';
 
@@ -276,5 +278,33 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     await publish(SUBJECTS.profilesErased, { profileId: gone, mergedProfileIds: [], erasedAt: new Date().toISOString() });
     await waitFor(() => changesFor(gone, 'dach').some((c) => c.subject === 'segments.exited') && changesFor(gone, 'dach-buyers').some((c) => c.subject === 'segments.exited'), { timeoutMs: 15_000, what: 'exits on erasure' });
     expect((await http.get(`/v1/profiles/${gone}/segments`).set(auth).expect(200)).body.segments).toEqual([]);
+  });
+
+  // Needs two connections at once: on node-postgres only (PGlite has one).
+  const itWithTwoConnections = driver === 'node-postgres' ? it : () => undefined;
+  itWithTwoConnections('leaves alone a profile that a real-time batch decided while a recompute was running', async () => {
+    await http.post('/v1/segments').set(auth).send({ key: 'gold-tier', name: 'Gold tier', definition: { trait: 'tier', op: 'eq', value: 'gold' } }).expect(201);
+    const ida = randomUUID();
+    await publish(SUBJECTS.profilesUpdated, updated(ida, { tier: 'silver' }, {}));
+    const repository = service.app.get(MembershipRepository);
+    const memberships = service.app.get(MembershipService);
+    const db = repository.database.db;
+    await waitFor(async () => (await queryRows(db, sql`select 1 from segmentation.profile_view where profile_id = ${ida}`)).length === 1, { timeoutMs: 15_000, what: 'profile in the view' });
+    const catalog = await memberships.catalogNow();
+    let recompute: Promise<unknown> | undefined;
+    // A real-time batch holds the profile while the recompute reads every profile (Ida still silver)…
+    await db.transaction(async (tx) => {
+      await repository.lockProfiles(tx, [ida]);
+      recompute = memberships.recompute();
+      await waitFor(async () => (await queryRows(db, sql`select 1 from pg_locks where locktype = 'advisory' and classid = ${0x5e6} and not granted`)).length > 0, { timeoutMs: 15_000, what: 'recompute waiting for the partition' });
+      // …then makes her gold and commits before the recompute applies what it read.
+      await tx.execute(sql`update segmentation.profile_view set traits = '{"tier":"gold"}' where profile_id = ${ida}`);
+      const decided = await memberships.evaluateProfiles(tx, new Map([[ida, { ...emptyTouch(), traits: new Set(['tier']) }]]), catalog);
+      expect(decided.map((c) => c.change)).toEqual(['entered']);
+    });
+    await recompute;
+    const logged = await queryRows<{ change: string }>(db, sql`select c.change from segmentation.membership_changes c join segmentation.segments s on s.id = c.segment_id where s.key = 'gold-tier' and c.profile_id = ${ida} order by c.seq`);
+    expect(logged.map((c) => c.change)).toEqual(['entered']);
+    expect((await http.get(`/v1/profiles/${ida}/segments`).set(auth).expect(200)).body.segments.map((s: { key: string }) => s.key)).toContain('gold-tier');
   });
 });

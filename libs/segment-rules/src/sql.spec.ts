@@ -41,6 +41,12 @@ describe('compile to SQL', () => {
     expect(text.match(/FROM seg\.behaviour_facts f/g)).toHaveLength(1);
   });
 
+  it('adds the view row version to a matrix only when asked', () => {
+    const country: SegmentDefinition = { trait: 'country', op: 'eq', value: 'DE' };
+    expect(compileMembershipMatrix([country], context).text).not.toContain('xmin');
+    expect(compileMembershipMatrix([country], context, { rowVersion: true }).text).toMatch(/^SELECT pv\.profile_id, pv\.xmin AS row_version, .* AS s0 FROM seg\.profile_view pv$/);
+  });
+
   it('needs no facts scan for definitions without behaviour', () => {
     const { text } = compileMembersQuery({ any: [{ trait: 'country', op: 'eq', value: 'DE' }, { inSegment: 'vip' }] }, context);
     expect(text).not.toContain('behaviour_facts');

@@ -229,15 +229,18 @@ function predicateSql(definition: SegmentDefinition, params: Params, aggregates:
 
 /**
  * Evaluates several definitions in one statement: one row per profile of `profile_view`, with
- * `profile_id` and a boolean column `s<i>` per definition (in the order given).
+ * `profile_id` and a boolean column `s<i>` per definition (in the order given); with `rowVersion`,
+ * also `row_version`, the view row's `xmin`.
  */
-export function compileMembershipMatrix(definitions: readonly SegmentDefinition[], context: SqlContext): CompiledQuery {
+export function compileMembershipMatrix(definitions: readonly SegmentDefinition[], context: SqlContext, options: { rowVersion?: boolean } = {}): CompiledQuery {
   const params = new Params();
   const aggregates = new Aggregates(params, context.now);
   const predicates = definitions.map((d, i) => `${predicateSql(d, params, aggregates, context)} AS s${i}`);
   const join = aggregates.size > 0 ? ' LEFT JOIN agg a ON a.profile_id = pv.profile_id' : '';
   const cte = aggregates.cte(context.tables.behaviourFacts);
-  return { text: `${cte}SELECT pv.profile_id${predicates.map((p) => `, ${p}`).join('')} FROM ${context.tables.profileView} pv${join}`, values: params.values };
+  // The view row's version (the transaction that wrote it): a caller applying the result later can skip profiles changed since.
+  const version = options.rowVersion ? ', pv.xmin AS row_version' : '';
+  return { text: `${cte}SELECT pv.profile_id${version}${predicates.map((p) => `, ${p}`).join('')} FROM ${context.tables.profileView} pv${join}`, values: params.values };
 }
 
 /** The profile ids in one definition's segment: `SELECT profile_id FROM … WHERE <predicate>`. */

@@ -136,7 +136,7 @@ async function benchRecompute(options: SegmentationBenchOptions): Promise<void> 
       app: 'segmentation',
       mode: 'dist',
       // The schedule is pushed out of the way: only the measured recomputes run.
-      env: { NATS_URL: options.natsUrl, NATS_PREFIX: namespace.prefix, DATABASE_URL: database.url, DATA_DIR: 'memory://', LOG_LEVEL: 'warn', ADMIN_API_KEY: adminKey, SEGMENTS_RECOMPUTE_CRON: '0 0 1 1 *' },
+      env: { NATS_URL: options.natsUrl, NATS_PREFIX: namespace.prefix, DATABASE_URL: database.url, DATA_DIR: 'memory://', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ADMIN_API_KEY: adminKey, SEGMENTS_RECOMPUTE_CRON: '0 0 1 1 *' },
     });
     const builtins = (await api(service, adminKey, 'GET', '/v1/segments')) as Array<{ key: string }>;
     for (const b of builtins) await api(service, adminKey, 'DELETE', `/v1/segments/${b.key}`);
@@ -150,7 +150,7 @@ async function benchRecompute(options: SegmentationBenchOptions): Promise<void> 
     print('');
     print(`segmentation: seeding ${fmt(options.profiles)} profiles × ${options.factsPerProfile} behaviour facts (${fmt(options.profiles * options.factsPerProfile)} facts)…`);
     const seedStarted = performance.now();
-    const indexes = (await client.query(`select indexname, indexdef from pg_indexes where schemaname = 'segmentation' and tablename = 'behaviour_facts' and indexname not like '%pkey'`)).rows as Array<{ indexname: string; indexdef: string }>;
+    const indexes = (await client.query(`select indexname, indexdef from pg_indexes where schemaname = 'segmentation' and tablename = 'behaviour_facts' and indexname not in (select conname from pg_constraint)`)).rows as Array<{ indexname: string; indexdef: string }>;
     for (const index of indexes) await client.query(`drop index segmentation.${index.indexname}`);
     for (const statement of seedStatements(options.profiles, options.factsPerProfile)) await client.query(statement);
     for (const index of indexes) await client.query(index.indexdef);
@@ -198,7 +198,10 @@ async function benchRecompute(options: SegmentationBenchOptions): Promise<void> 
   } finally {
     await client.end().catch(() => undefined);
     await service?.stop();
-    await database.drop();
+    if (process.env.BENCH_LOG_DIR && service) writeFileSync(join(process.env.BENCH_LOG_DIR, 'bench-segmentation-recompute.log'), `${service.output.join('\n')}\n`);
+    // BENCH_KEEP_DATABASE=1 keeps the seeded database for experiments (drop it by hand).
+    if (process.env.BENCH_KEEP_DATABASE === '1') print(`  kept database ${database.url}`);
+    else await database.drop();
     await namespace.cleanup();
   }
 }

@@ -35,13 +35,13 @@ export const profileView = segmentationSchema.table('profile_view', {
 export const behaviourFacts = segmentationSchema.table(
   'behaviour_facts',
   {
-    eventId: text('event_id').primaryKey(),
+    eventId: text('event_id').notNull(),
     profileId: uuid('profile_id').notNull(),
     name: text('name').notNull(),
     props: jsonb('props').$type<Record<string, unknown>>().notNull().default({}),
     occurredAt: tz('occurred_at').notNull(),
   },
-  (table) => [index('behaviour_facts_profile_idx').on(table.profileId, table.occurredAt), index('behaviour_facts_name_idx').on(table.name, table.occurredAt)],
+  (table) => [primaryKey({ columns: [table.profileId, table.eventId] }), index('behaviour_facts_profile_idx').on(table.profileId, table.occurredAt), index('behaviour_facts_name_idx').on(table.name, table.occurredAt)],
 );
 
 /** Current members of each segment. */

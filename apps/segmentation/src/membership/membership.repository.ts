@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type SQL } from 'drizzle-orm';
 import { DATABASE, jsonParam, queryRows, type Database, type Db } from '@segmenta/persistence';
-import type { BehaviourFact } from '@segmenta/segment-rules';
+import type { BehaviourFact, SqlContext } from '@segmenta/segment-rules';
 import type * as tables from '../db/schema';
 
 export type Tx = Pick<Db, 'execute'>;
@@ -31,29 +31,57 @@ const ids = (values: Iterable<string>) => jsonParam([...values]);
 /** Segments evaluated per statement of a recompute: one bit each in an int8 mask. */
 export const MASK_BITS = 62;
 
+/** profile_view, behaviour_facts and memberships are hash-partitioned by profile id into this many partitions (migration 0004). */
+export const PROFILE_PARTITIONS = 8;
+
+/** Advisory lock class (with the partition number) of a partition: real-time batches hold it shared, a recompute applying to it exclusively. */
+const PARTITION_LOCK_CLASS = 0x5e6;
+
+/** The parent tables, which route to the partitions. */
+export const READ_MODEL_TABLES: SqlContext['tables'] = {
+  profileView: 'segmentation.profile_view',
+  behaviourFacts: 'segmentation.behaviour_facts',
+  memberships: 'segmentation.memberships',
+};
+
+/** One partition's tables: the profiles whose id hashes to `partition`, their facts and memberships. */
+export function partitionTables(partition: number): SqlContext['tables'] {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= PROFILE_PARTITIONS) throw new Error(`no partition ${partition}`);
+  return { profileView: `segmentation.profile_view_p${partition}`, behaviourFacts: `segmentation.behaviour_facts_p${partition}`, memberships: `segmentation.memberships_p${partition}` };
+}
+
 /** Memberships, their change log (also the outbox of segments.entered/exited) and profile snapshots. */
 @Injectable()
 export class MembershipRepository {
   constructor(@Inject(DATABASE) readonly database: Database<typeof tables>) {}
 
-  /** Serialises work on the same profiles across batches and replicas (fixed order: no deadlock). */
+  /**
+   * Serialises work on the same profiles across batches and replicas (fixed order: no deadlock),
+   * after holding their partitions shared: a recompute applying to a partition holds it exclusively.
+   */
   async lockProfiles(tx: Tx, profileIds: Iterable<string>): Promise<void> {
     const keys = [...new Set(profileIds)];
     if (keys.length === 0) return;
-    await tx.execute(sql`select count(pg_advisory_xact_lock(k)) from (select distinct hashtextextended(v, 11) as k from json_array_elements_text(${jsonParam(keys)}::json) v order by 1) s`);
+    const list = jsonParam(keys);
+    // The uncorrelated subquery runs once, before the first profile lock is taken.
+    await tx.execute(sql`select count(pg_advisory_xact_lock(k)) from (select distinct hashtextextended(v, 11) as k from json_array_elements_text(${list}::json) v order by 1) s
+      where (select count(pg_advisory_xact_lock_shared(${PARTITION_LOCK_CLASS}::int, p)) from (select distinct p from json_array_elements_text(${list}::json) v, generate_series(0, ${PROFILE_PARTITIONS - 1}::int) p
+        where satisfies_hash_partition('segmentation.profile_view'::regclass, ${PROFILE_PARTITIONS}::int, p, v::uuid) order by 1) x) >= 0`);
   }
 
-  /** What the in-memory evaluator needs of each profile: view, facts and current memberships. */
+  /** What the in-memory evaluator needs of each (locked) profile: view, facts and current memberships. */
   async snapshots(tx: Tx, profileIds: string[]): Promise<Map<string, StoredProfile>> {
     const result = new Map<string, StoredProfile>();
     if (profileIds.length === 0) return result;
     // One round trip: each profile's view, facts and memberships together.
     const rows = await queryRows<{ profile_id: string; traits: Record<string, unknown>; features: Record<string, unknown>; facts: Array<{ name: string; props: Record<string, unknown>; at: string }> | null; segment_ids: string[] | null }>(
       tx,
-      sql`select p.profile_id, p.traits, p.features,
+      // Touching the view rows gives them a new version: a recompute that evaluated them earlier leaves them alone (applyMatrix).
+      sql`with p as (update segmentation.profile_view set updated_at = updated_at where profile_id in (select json_array_elements_text(${ids(profileIds)}::json)::uuid) returning profile_id, traits, features)
+        select p.profile_id, p.traits, p.features,
           (select json_agg(json_build_object('name', f.name, 'props', f.props, 'at', f.occurred_at)) from segmentation.behaviour_facts f where f.profile_id = p.profile_id) as facts,
           (select json_agg(m.segment_id) from segmentation.memberships m where m.profile_id = p.profile_id) as segment_ids
-        from segmentation.profile_view p where p.profile_id in (select json_array_elements_text(${ids(profileIds)}::json)::uuid)`,
+        from p`,
     );
     for (const r of rows) {
       result.set(r.profile_id, {
@@ -109,15 +137,18 @@ export class MembershipRepository {
   }
 
   /**
-   * One group of a full recompute (at most 62 segments of one dependency level), set-based:
-   * `matrix` (profile_id, s0..sN for `segments` in order) becomes one bit mask per profile, which
-   * is compared with the mask of its current memberships; only profiles whose masks differ are
-   * unpacked into entered/exited changes, applied and appended to the log. Only the changes come
-   * back to Node, so a recompute that changes little moves little, whatever the number of profiles.
+   * One group of a full recompute (at most 62 segments of one dependency level) over one
+   * partition, set-based. `matrix` (profile_id, row_version, s0..sN for `segments` in order) becomes
+   * one bit mask per profile. Then, holding the partition exclusively, masks are compared with the
+   * current memberships; only profiles whose masks differ are unpacked into entered/exited changes,
+   * applied and appended to the log. A profile a real-time batch evaluated since the matrix was
+   * read (its view row has a newer version) is left alone: that batch's decision is newer. Only
+   * the changes come back to Node, so a recompute that changes little moves little.
    */
-  async applyMatrix(tx: Tx, matrix: SQL, segments: Array<{ id: string; version: number }>, at: Date, workMem: string): Promise<RecordedChange[]> {
+  async applyMatrix(tx: Tx, partition: number, matrix: SQL, segments: Array<{ id: string; version: number }>, at: Date, workMem: string): Promise<RecordedChange[]> {
     if (segments.length === 0) return [];
     if (segments.length > MASK_BITS) throw new Error(`applyMatrix takes at most ${MASK_BITS} segments at once`);
+    const tables = partitionTables(partition);
     const iso = at.toISOString();
     const mask = sql.join(
       segments.map((_, i) => sql.raw(`(CASE WHEN m.s${i} IS TRUE THEN ${2 ** i}::int8 ELSE 0::int8 END)`)),
@@ -126,25 +157,26 @@ export class MembershipRepository {
     // Enough memory to hash-aggregate facts and hash-join masks instead of spilling sorts to disk.
     await tx.execute(sql`select set_config('work_mem', ${workMem}, true)`);
     // A CREATE TABLE AS may run in parallel; a SELECT inside a statement that writes may not.
-    await tx.execute(sql`create temp table recompute_masks on commit drop as
-      select profile_id, mask from (select m.profile_id, ${mask} as mask from (${matrix}) m) x where mask <> 0`);
+    await tx.execute(sql`create temp table recompute_masks on commit drop as select m.profile_id, m.row_version, ${mask} as mask from (${matrix}) m`);
+    // Real-time batches on this partition finish first, and wait until this commits.
+    await tx.execute(sql`select pg_advisory_xact_lock(${PARTITION_LOCK_CLASS}::int, ${partition}::int)`);
     const seg = jsonParam(segments.map((s, bit) => ({ id: s.id, version: s.version, bit })));
     // The differences first, in a table of their own: the planner then knows they are few and
     // applies them through the primary key instead of scanning every membership again.
     await tx.execute(sql`create temp table recompute_diff on commit drop as
       with seg as (select * from json_to_recordset(${seg}::json) as s(id uuid, version int, bit int)),
-        old as (select m.profile_id, bit_or(1::int8 << s.bit) as mask from segmentation.memberships m join seg s on s.id = m.segment_id group by m.profile_id),
-        changed as materialized (select coalesce(n.profile_id, o.profile_id) as profile_id, coalesce(n.mask, 0) as new_mask, coalesce(o.mask, 0) as old_mask
-          from recompute_masks n full join old o on o.profile_id = n.profile_id where coalesce(n.mask, 0) <> coalesce(o.mask, 0))
+        old as (select m.profile_id, bit_or(1::int8 << s.bit) as mask from ${sql.raw(tables.memberships)} m join seg s on s.id = m.segment_id group by m.profile_id),
+        changed as materialized (select n.profile_id, n.mask as new_mask, coalesce(o.mask, 0) as old_mask
+          from recompute_masks n join ${sql.raw(tables.profileView)} p on p.profile_id = n.profile_id and p.xmin = n.row_version
+          left join old o on o.profile_id = n.profile_id where n.mask <> coalesce(o.mask, 0))
       select s.id as segment_id, c.profile_id, case when (c.new_mask >> s.bit) & 1 = 1 then 'entered' else 'exited' end as change, s.version
       from changed c join seg s on ((c.new_mask # c.old_mask) >> s.bit) & 1 = 1`);
     await tx.execute(sql`analyze recompute_diff`);
     const rows = await queryRows<{ seq: string | number; segment_id: string; profile_id: string; change: 'entered' | 'exited'; segment_version: number }>(
       tx,
-      // Real-time batches may have applied some of these meanwhile: only what this statement applies is logged.
-      sql`with ins as (insert into segmentation.memberships (segment_id, profile_id, since) select segment_id, profile_id, ${iso}::timestamptz from recompute_diff where change = 'entered'
+      sql`with ins as (insert into ${sql.raw(tables.memberships)} (segment_id, profile_id, since) select segment_id, profile_id, ${iso}::timestamptz from recompute_diff where change = 'entered'
           on conflict do nothing returning segment_id, profile_id),
-        del as (delete from segmentation.memberships x using recompute_diff d where d.change = 'exited' and x.segment_id = d.segment_id and x.profile_id = d.profile_id returning x.segment_id, x.profile_id),
+        del as (delete from ${sql.raw(tables.memberships)} x using recompute_diff d where d.change = 'exited' and x.segment_id = d.segment_id and x.profile_id = d.profile_id returning x.segment_id, x.profile_id),
         applied as (select segment_id, profile_id from ins union all select segment_id, profile_id from del),
         logged as (insert into segmentation.membership_changes (segment_id, profile_id, change, segment_version, at)
           select d.segment_id, d.profile_id, d.change, d.version, ${iso}::timestamptz from recompute_diff d join applied a using (segment_id, profile_id) order by d.segment_id, d.change, d.profile_id

@@ -2,12 +2,14 @@ import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/comm
 import { Interval } from '@nestjs/schedule';
 import { SUBJECTS, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
 import { JetStreamClient, createEnvelope } from '@segmenta/messaging';
-import { compiledSql, queryRows, withTransaction } from '@segmenta/persistence';
+import { compiledSql, withTransaction } from '@segmenta/persistence';
 import { compileMembershipMatrix, type SqlContext } from '@segmenta/segment-rules';
 import { SegmentationConfig } from '../config';
 import { SegmentCatalog, type Catalog, type CompiledSegment } from '../segments/segment-catalog.service';
 import { Clock } from './clock';
-import { MASK_BITS, MembershipRepository, type MembershipChange, type RecordedChange, type Tx } from './membership.repository';
+import { MASK_BITS, MembershipRepository, PROFILE_PARTITIONS, READ_MODEL_TABLES, partitionTables, type MembershipChange, type RecordedChange, type Tx } from './membership.repository';
+
+export { READ_MODEL_TABLES };
 
 /** What an update changed for one profile: only segments reading one of these are re-evaluated. */
 export interface ProfileTouch {
@@ -19,12 +21,6 @@ export interface ProfileTouch {
 }
 
 export const emptyTouch = (): ProfileTouch => ({ traits: new Set(), features: new Set(), events: new Set(), all: false });
-
-export const READ_MODEL_TABLES: SqlContext['tables'] = {
-  profileView: 'segmentation.profile_view',
-  behaviourFacts: 'segmentation.behaviour_facts',
-  memberships: 'segmentation.memberships',
-};
 
 export interface RecomputeSummary {
   segments: number;
@@ -113,41 +109,50 @@ export class MembershipService implements BeforeApplicationShutdown {
 
   /**
    * Evaluates segments over every profile with SQL and records the differences from the stored
-   * memberships. Segments that read others (`inSegment`) run after them, level by level, so they
-   * see the memberships just computed.
+   * memberships, partition by partition on SEGMENTS_RECOMPUTE_CONCURRENCY connections, each
+   * partition's groups in transactions of their own. Segments that read others (`inSegment`) run
+   * after them, level by level, so they see the memberships just computed; a profile's memberships
+   * live in its own partition, so partitions need not wait for each other.
    */
   async recompute(segmentIds?: string[]): Promise<RecomputeSummary> {
     const started = Date.now();
     const catalog = await this.catalog.current();
     const wanted = segmentIds ? new Set(segmentIds) : undefined;
     const levels = dependencyLevels(catalog, wanted);
-    const summary: RecomputeSummary = { segments: 0, profiles: 0, entered: 0, exited: 0, ms: 0 };
-    const published: RecordedChange[] = [];
+    const groups = levels.flatMap((level) => chunk(level, MASK_BITS));
     const now = this.clock.now();
-    await withTransaction(this.repository.database.db, async (tx) => {
-      published.length = 0;
-      Object.assign(summary, { segments: 0, profiles: await this.repository.profileCount(tx), entered: 0, exited: 0 });
-      const context: SqlContext = { tables: READ_MODEL_TABLES, now, segmentId: (key) => catalog.idByKey.get(key) };
-      // Levels in order (inSegment reads what the level before wrote), each in groups of one mask.
-      for (const level of levels) {
-        for (let i = 0; i < level.length; i += MASK_BITS) {
-          const group = level.slice(i, i + MASK_BITS);
-          const query = compileMembershipMatrix(
-            group.map((s) => s.definition),
-            context,
+    const at = new Date(now);
+    const context = (partition: number): SqlContext => ({ tables: partitionTables(partition), now, segmentId: (key) => catalog.idByKey.get(key) });
+    const queries = (partition: number) => groups.map((group) => compileMembershipMatrix(group.map((s) => s.definition), context(partition), { rowVersion: true }));
+    const database = this.repository.database;
+    // PGlite is one connection: its transactions cannot overlap.
+    const concurrency = database.driver === 'pglite' ? 1 : this.config.SEGMENTS_RECOMPUTE_CONCURRENCY;
+    let entered = 0;
+    let exited = 0;
+    const publishing: Array<Promise<void>> = [];
+    await forEachConcurrently(
+      Array.from({ length: PROFILE_PARTITIONS }, (_, partition) => partition),
+      concurrency,
+      async (partition) => {
+        const compiled = queries(partition);
+        for (const [i, group] of groups.entries()) {
+          const groupStarted = performance.now();
+          const changes = await withTransaction(database.db, (tx) =>
+            this.repository.applyMatrix(tx, partition, compiledSql(compiled[i].text, compiled[i].values), group.map((s) => ({ id: s.id, version: s.version })), at, this.config.SEGMENTS_RECOMPUTE_WORK_MEM),
           );
-          const changes = await this.repository.applyMatrix(tx, compiledSql(query.text, query.values), group.map((s) => ({ id: s.id, version: s.version })), new Date(now), this.config.SEGMENTS_RECOMPUTE_WORK_MEM);
-          published.push(...changes);
-          await this.repository.markEvaluated(tx, group.map((s) => s.id), new Date(now));
-          summary.segments += group.length;
+          this.logger.debug(`recompute: partition ${partition}, ${group.length} segments: ${changes.length} changes in ${(performance.now() - groupStarted).toFixed(0)} ms`);
+          for (const c of changes) {
+            if (c.change === 'entered') entered += 1;
+            else exited += 1;
+          }
+          publishing.push(this.publishInOrder(changes));
         }
-      }
-    });
-    summary.entered = published.filter((c) => c.change === 'entered').length;
-    summary.exited = published.length - summary.entered;
-    await this.publishInOrder(published);
-    summary.ms = Date.now() - started;
-    return summary;
+      },
+    );
+    await this.repository.markEvaluated(database.db, groups.flat().map((s) => s.id), at);
+    const profiles = await this.repository.profileCount(database.db);
+    await Promise.all(publishing);
+    return { segments: groups.reduce((n, g) => n + g.length, 0), profiles, entered, exited, ms: Date.now() - started };
   }
 
   /** Publishes recorded changes and marks them; on failure the relay publishes them later. */
@@ -242,4 +247,28 @@ function dependencyLevels(catalog: Catalog, wanted?: Set<string>): CompiledSegme
     (levels[l] ??= []).push(segment);
   }
   return levels.filter((l) => l && l.length > 0);
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/** Runs `work` over `items` with at most `concurrency` at a time; the first failure stops taking new items. */
+async function forEachConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
 }

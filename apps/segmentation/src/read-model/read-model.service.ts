@@ -145,7 +145,7 @@ export class ReadModelService {
         on conflict (profile_id) do update set traits = excluded.traits, features = excluded.features, updated_at = now()`;
     const factsSql = sql`insert into segmentation.behaviour_facts (event_id, profile_id, name, props, occurred_at)
         select event_id, profile_id, name, props, occurred_at from json_to_recordset(${jsonParam(facts)}::json) as x(event_id text, profile_id uuid, name text, props jsonb, occurred_at timestamptz)
-        on conflict (event_id) do nothing`;
+        on conflict (profile_id, event_id) do nothing`;
     if (upserts.length > 0 && facts.length > 0) await tx.execute(sql`with v as (${viewsSql}) ${factsSql}`);
     else if (upserts.length > 0) await tx.execute(viewsSql);
     else if (facts.length > 0) await tx.execute(factsSql);
