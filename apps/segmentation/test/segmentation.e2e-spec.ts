@@ -282,29 +282,32 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
 
   // Needs two connections at once: on node-postgres only (PGlite has one).
   const itWithTwoConnections = driver === 'node-postgres' ? it : () => undefined;
-  itWithTwoConnections('leaves alone a profile that a real-time batch decided while a recompute was running', async () => {
-    await http.post('/v1/segments').set(auth).send({ key: 'gold-tier', name: 'Gold tier', definition: { trait: 'tier', op: 'eq', value: 'gold' } }).expect(201);
+  itWithTwoConnections('keeps the decision of a real-time batch that committed while a recompute was running', async () => {
+    await http.post('/v1/segments').set(auth).send({ key: 'viewed-today', name: 'Viewed today', definition: { event: 'Product Viewed', within: 'P1D' } }).expect(201);
+    const clock = service.app.get(Clock);
     const ida = randomUUID();
-    await publish(SUBJECTS.profilesUpdated, updated(ida, { tier: 'silver' }, {}));
+    await publish(SUBJECTS.profilesUpdated, updated(ida, {}, {}));
+    await publish(SUBJECTS.profilesActivity, viewed(ida, 'shoes', clock.now() - DAY / 2));
+    await waitFor(() => changesFor(ida, 'viewed-today').length === 1, { timeoutMs: 15_000, what: 'Ida viewed today' });
+    // A day later her view is too old: a recompute reading her now would take her out…
+    clock.advance(DAY);
     const repository = service.app.get(MembershipRepository);
     const memberships = service.app.get(MembershipService);
     const db = repository.database.db;
-    await waitFor(async () => (await queryRows(db, sql`select 1 from segmentation.profile_view where profile_id = ${ida}`)).length === 1, { timeoutMs: 15_000, what: 'profile in the view' });
     const catalog = await memberships.catalogNow();
     let recompute: Promise<unknown> | undefined;
-    // A real-time batch holds the profile while the recompute reads every profile (Ida still silver)…
     await db.transaction(async (tx) => {
+      // …but a real-time batch holds her while the recompute reads every profile…
       await repository.lockProfiles(tx, [ida]);
       recompute = memberships.recompute();
       await waitFor(async () => (await queryRows(db, sql`select 1 from pg_locks where locktype = 'advisory' and classid = ${0x5e6} and not granted`)).length > 0, { timeoutMs: 15_000, what: 'recompute waiting for the partition' });
-      // …then makes her gold and commits before the recompute applies what it read.
-      await tx.execute(sql`update segmentation.profile_view set traits = '{"tier":"gold"}' where profile_id = ${ida}`);
-      const decided = await memberships.evaluateProfiles(tx, new Map([[ida, { ...emptyTouch(), traits: new Set(['tier']) }]]), catalog);
-      expect(decided.map((c) => c.change)).toEqual(['entered']);
+      // …and records a new view, which keeps her in, before the recompute applies what it read.
+      await tx.execute(sql`insert into segmentation.behaviour_facts (event_id, profile_id, name, props, occurred_at) values (${randomUUID()}, ${ida}, 'Product Viewed', '{}', ${new Date(clock.now()).toISOString()})`);
+      expect(await memberships.evaluateProfiles(tx, new Map([[ida, { ...emptyTouch(), events: new Set(['Product Viewed']) }]]), catalog)).toEqual([]);
     });
     await recompute;
-    const logged = await queryRows<{ change: string }>(db, sql`select c.change from segmentation.membership_changes c join segmentation.segments s on s.id = c.segment_id where s.key = 'gold-tier' and c.profile_id = ${ida} order by c.seq`);
+    const logged = await queryRows<{ change: string }>(db, sql`select c.change from segmentation.membership_changes c join segmentation.segments s on s.id = c.segment_id where s.key = 'viewed-today' and c.profile_id = ${ida} order by c.seq`);
     expect(logged.map((c) => c.change)).toEqual(['entered']);
-    expect((await http.get(`/v1/profiles/${ida}/segments`).set(auth).expect(200)).body.segments.map((s: { key: string }) => s.key)).toContain('gold-tier');
+    expect((await http.get(`/v1/profiles/${ida}/segments`).set(auth).expect(200)).body.segments.map((s: { key: string }) => s.key)).toContain('viewed-today');
   });
 });

@@ -139,13 +139,14 @@ export class MembershipRepository {
   /**
    * One group of a full recompute (at most 62 segments of one dependency level) over one
    * partition, set-based. `matrix` (profile_id, row_version, s0..sN for `segments` in order) becomes
-   * one bit mask per profile. Then, holding the partition exclusively, masks are compared with the
-   * current memberships; only profiles whose masks differ are unpacked into entered/exited changes,
-   * applied and appended to the log. A profile a real-time batch evaluated since the matrix was
-   * read (its view row has a newer version) is left alone: that batch's decision is newer. Only
-   * the changes come back to Node, so a recompute that changes little moves little.
+   * one bit mask per profile, compared in the same statement with the mask of its memberships;
+   * only profiles whose masks differ are kept. Then, holding the partition exclusively, those are
+   * unpacked into entered/exited changes, applied and appended to the log. A profile a real-time
+   * batch evaluated since the matrix was read (its view row has a newer version, and only such a
+   * batch changes a profile's memberships) is left alone: that batch's decision is newer. Only the
+   * changes come back to Node, so a recompute that changes little moves little.
    */
-  async applyMatrix(tx: Tx, partition: number, matrix: SQL, segments: Array<{ id: string; version: number }>, at: Date, workMem: string): Promise<RecordedChange[]> {
+  async applyMatrix(tx: Tx, partition: number, matrix: SQL, segments: Array<{ id: string; version: number }>, at: Date, settings: { workMem: string; parallel: boolean }): Promise<RecordedChange[]> {
     if (segments.length === 0) return [];
     if (segments.length > MASK_BITS) throw new Error(`applyMatrix takes at most ${MASK_BITS} segments at once`);
     const tables = partitionTables(partition);
@@ -154,23 +155,24 @@ export class MembershipRepository {
       segments.map((_, i) => sql.raw(`(CASE WHEN m.s${i} IS TRUE THEN ${2 ** i}::int8 ELSE 0::int8 END)`)),
       sql` | `,
     );
-    // Enough memory to hash-aggregate facts and hash-join masks instead of spilling sorts to disk.
-    await tx.execute(sql`select set_config('work_mem', ${workMem}, true)`);
-    // A CREATE TABLE AS may run in parallel; a SELECT inside a statement that writes may not.
-    await tx.execute(sql`create temp table recompute_masks on commit drop as select m.profile_id, m.row_version, ${mask} as mask from (${matrix}) m`);
-    // Real-time batches on this partition finish first, and wait until this commits.
-    await tx.execute(sql`select pg_advisory_xact_lock(${PARTITION_LOCK_CLASS}::int, ${partition}::int)`);
+    // Enough memory to hash-aggregate facts and hash-join masks instead of spilling sorts to disk;
+    // no parallel plan when partitions already run side by side (their finalize step is serial anyway).
+    await tx.execute(sql`select set_config('work_mem', ${settings.workMem}, true), set_config('max_parallel_workers_per_gather', ${settings.parallel ? '2' : '0'}, true)`);
     const seg = jsonParam(segments.map((s, bit) => ({ id: s.id, version: s.version, bit })));
-    // The differences first, in a table of their own: the planner then knows they are few and
-    // applies them through the primary key instead of scanning every membership again.
-    await tx.execute(sql`create temp table recompute_diff on commit drop as
+    // A CREATE TABLE AS may run in parallel; a SELECT inside a statement that writes may not.
+    await tx.execute(sql`create temp table recompute_changed on commit drop as
       with seg as (select * from json_to_recordset(${seg}::json) as s(id uuid, version int, bit int)),
         old as (select m.profile_id, bit_or(1::int8 << s.bit) as mask from ${sql.raw(tables.memberships)} m join seg s on s.id = m.segment_id group by m.profile_id),
-        changed as materialized (select n.profile_id, n.mask as new_mask, coalesce(o.mask, 0) as old_mask
-          from recompute_masks n join ${sql.raw(tables.profileView)} p on p.profile_id = n.profile_id and p.xmin = n.row_version
-          left join old o on o.profile_id = n.profile_id where n.mask <> coalesce(o.mask, 0))
+        n as (select m.profile_id, m.row_version, ${mask} as mask from (${matrix}) m)
+      select n.profile_id, n.row_version, n.mask as new_mask, coalesce(o.mask, 0) as old_mask from n left join old o on o.profile_id = n.profile_id where n.mask <> coalesce(o.mask, 0)`);
+    await tx.execute(sql`analyze recompute_changed`);
+    // Real-time batches on this partition finish first, and wait until this commits.
+    await tx.execute(sql`select pg_advisory_xact_lock(${PARTITION_LOCK_CLASS}::int, ${partition}::int)`);
+    await tx.execute(sql`create temp table recompute_diff on commit drop as
+      with seg as (select * from json_to_recordset(${seg}::json) as s(id uuid, version int, bit int))
       select s.id as segment_id, c.profile_id, case when (c.new_mask >> s.bit) & 1 = 1 then 'entered' else 'exited' end as change, s.version
-      from changed c join seg s on ((c.new_mask # c.old_mask) >> s.bit) & 1 = 1`);
+      from recompute_changed c join ${sql.raw(tables.profileView)} p on p.profile_id = c.profile_id and p.xmin = c.row_version
+      join seg s on ((c.new_mask # c.old_mask) >> s.bit) & 1 = 1`);
     await tx.execute(sql`analyze recompute_diff`);
     const rows = await queryRows<{ seq: string | number; segment_id: string; profile_id: string; change: 'entered' | 'exited'; segment_version: number }>(
       tx,
@@ -184,7 +186,7 @@ export class MembershipRepository {
         select seq, segment_id, profile_id, change, segment_version from logged order by seq`,
     );
     await tx.execute(sql`drop table recompute_diff`);
-    await tx.execute(sql`drop table recompute_masks`);
+    await tx.execute(sql`drop table recompute_changed`);
     return rows.map((r) => ({ seq: Number(r.seq), segmentId: r.segment_id, profileId: r.profile_id, change: r.change, segmentVersion: r.segment_version, at: iso }));
   }
 

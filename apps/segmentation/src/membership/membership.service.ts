@@ -138,7 +138,7 @@ export class MembershipService implements BeforeApplicationShutdown {
         for (const [i, group] of groups.entries()) {
           const groupStarted = performance.now();
           const changes = await withTransaction(database.db, (tx) =>
-            this.repository.applyMatrix(tx, partition, compiledSql(compiled[i].text, compiled[i].values), group.map((s) => ({ id: s.id, version: s.version })), at, this.config.SEGMENTS_RECOMPUTE_WORK_MEM),
+            this.repository.applyMatrix(tx, partition, compiledSql(compiled[i].text, compiled[i].values), group.map((s) => ({ id: s.id, version: s.version })), at, { workMem: this.config.SEGMENTS_RECOMPUTE_WORK_MEM, parallel: concurrency === 1 }),
           );
           this.logger.debug(`recompute: partition ${partition}, ${group.length} segments: ${changes.length} changes in ${(performance.now() - groupStarted).toFixed(0)} ms`);
           for (const c of changes) {
