@@ -9,6 +9,7 @@ import { createTestDatabase } from '@segmenta/persistence';
 import { Client } from 'pg';
 import { batchTemplate, sampleTrackCall } from './sample-events';
 import { fmt, median, print } from './report';
+import { benchAnalytics } from './analytics';
 import { benchSegmentation } from './segmentation';
 
 /**
@@ -90,6 +91,12 @@ function runLoad(url: string, authorization: string, runId: string, paced?: { re
 }
 
 async function main(): Promise<void> {
+  const analytics = () => benchAnalytics({ runs: RUNS, customers: Number(args.get('analytics-customers') ?? 100_000) });
+  if (args.get('only') === 'analytics') {
+    print(`Segmenta benchmark · ${new Date().toISOString()} · node ${process.version} · ${RUNS} runs`);
+    analytics();
+    return;
+  }
   const nats = await ensureNats({ url: process.env.NATS_URL, log: print });
   const postgres = await ensurePostgres({ url: process.env.DATABASE_URL, log: print });
   const namespace = createTestNamespace(nats.url, 'bench');
@@ -179,7 +186,10 @@ async function main(): Promise<void> {
     await benchProfiles(nats.url, namespace.prefix, postgres.url, { url: ingestion!.url, authorization: `Basic ${Buffer.from(`${lastSource.writeKey}:`).toString('base64')}` });
     await ingestion?.stop();
     ingestion = undefined;
-    if (args.get('only') !== 'ingestion') await segmentation();
+    if (args.get('only') !== 'ingestion') {
+      await segmentation();
+      analytics();
+    }
   } finally {
     await ingestion?.stop();
     await namespace.cleanup();

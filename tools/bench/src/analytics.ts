@@ -1,0 +1,85 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WORKSPACE_ROOT } from '@segmenta/infra';
+import { beta, bgnbdTotalLogLikelihood, exponential, fitBgNbd, fitGammaGamma, gamma, seededRandom, summarizePurchases, type BgNbdParams } from '@segmenta/analytics';
+import { fmt, median, print } from './report';
+
+/** Customers simulated from BG/NBD (day-granular times, in weeks) with Gamma-Gamma spend. */
+function simulateCustomers(n: number, truth: BgNbdParams, seed: number) {
+  const random = seededRandom(seed);
+  const x = new Float64Array(n);
+  const tx = new Float64Array(n);
+  const T = new Float64Array(n);
+  const zbar = new Float64Array(n);
+  for (let i = 0; i < n; i += 1) {
+    const lambda = gamma(random, truth.r, truth.alpha);
+    const p = beta(random, truth.a, truth.b);
+    const days = 7 + Math.floor(random() * 358);
+    T[i] = days / 7;
+    const nu = gamma(random, 3.7, 15);
+    let t = 0;
+    let spent = 0;
+    for (;;) {
+      t += exponential(random, lambda);
+      if (t > T[i]) break;
+      x[i] += 1;
+      tx[i] = Math.floor(t * 7) / 7;
+      spent += gamma(random, 6, nu);
+      if (random() < p) break;
+    }
+    zbar[i] = x[i] > 0 ? spent / x[i] : 0;
+  }
+  return { x, tx, T, zbar };
+}
+
+function cdnowSummary() {
+  const candidates = [process.env.SEGMENTA_DATASETS, join(WORKSPACE_ROOT, '../shared/datasets'), '/work/shared/datasets'].filter((c): c is string => !!c);
+  const dir = candidates.find((c) => existsSync(join(c, 'cdnow', 'CDNOW_sample.txt')));
+  if (!dir) return undefined;
+  const utc = (d: string) => Date.UTC(+d.slice(0, 4), +d.slice(4, 6) - 1, +d.slice(6, 8));
+  const purchases = readFileSync(join(dir, 'cdnow', 'CDNOW_sample.txt'), 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim())
+    .map((l) => {
+      const [, id, date, , dollars] = l.trim().split(/\s+/);
+      return { customerId: id, at: utc(date), amount: Number(dollars) };
+    });
+  const rows = summarizePurchases(purchases, { calibrationEnd: utc('19970930') });
+  return { x: rows.map((r) => r.x), tx: rows.map((r) => r.tx), T: rows.map((r) => r.T), zbar: rows.map((r) => r.zbar) };
+}
+
+const time = <T>(work: () => T): { ms: number; result: T } => {
+  const started = performance.now();
+  const result = work();
+  return { ms: performance.now() - started, result };
+};
+
+/** BG/NBD + Gamma-Gamma fits (pure computation, no services). */
+export function benchAnalytics(options: { runs: number; customers: number }): void {
+  print('');
+  print(`analytics: BG/NBD + Gamma-Gamma fits, ${options.runs} runs`);
+  const truth = { r: 0.5, alpha: 6, a: 0.9, b: 3 };
+  const data = simulateCustomers(options.customers, truth, 42);
+  const cdnow = cdnowSummary();
+  const evaluation: number[] = [];
+  const fits: number[] = [];
+  const cdnowFits: number[] = [];
+  let report = '';
+  for (let run = 1; run <= options.runs; run += 1) {
+    evaluation.push(time(() => bgnbdTotalLogLikelihood(truth, data)).ms);
+    const fit = time(() => ({ bg: fitBgNbd(data), gg: fitGammaGamma(data) }));
+    fits.push(fit.ms);
+    const { bg, gg } = fit.result;
+    report = `r ${bg.params.r.toFixed(3)}, α ${bg.params.alpha.toFixed(2)}, a ${bg.params.a.toFixed(3)}, b ${bg.params.b.toFixed(3)} (true 0.5, 6, 0.9, 3); ${bg.iterations} BFGS iterations, converged ${bg.converged}; Gamma-Gamma on ${fmt(gg.customers)} repeaters, converged ${gg.converged}`;
+    if (cdnow) cdnowFits.push(time(() => ({ bg: fitBgNbd(cdnow), gg: fitGammaGamma(cdnow) })).ms);
+    print(`  run ${run}: ${fmt(options.customers)} customers fitted in ${fits[fits.length - 1].toFixed(0)} ms (one log-likelihood pass ${evaluation[evaluation.length - 1].toFixed(0)} ms)${cdnow ? `; CDNOW in ${cdnowFits[cdnowFits.length - 1].toFixed(0)} ms` : ''}`);
+  }
+  print(`  ${report}`);
+  print('');
+  print('| measure | median | target |');
+  print('|---|---|---|');
+  print(`| one BG/NBD log-likelihood pass over ${fmt(options.customers)} customers (baseline) | ${median(evaluation).toFixed(0)} ms | |`);
+  print(`| BG/NBD + Gamma-Gamma fit, ${fmt(options.customers)} customers | ${median(fits).toFixed(0)} ms (${(median(fits) / median(evaluation)).toFixed(0)} passes' worth) | < 2,000 ms |`);
+  if (cdnow) print(`| BG/NBD + Gamma-Gamma fit, CDNOW sample (2,357 customers) | ${median(cdnowFits).toFixed(0)} ms | < 200 ms |`);
+  else print('| CDNOW fit | not run: ../shared/datasets not found (set SEGMENTA_DATASETS) | < 200 ms |');
+}
