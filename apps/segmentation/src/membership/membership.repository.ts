@@ -69,19 +69,23 @@ export class MembershipRepository {
         where satisfies_hash_partition('segmentation.profile_view'::regclass, ${PROFILE_PARTITIONS}::int, p, v::uuid) order by 1) x) >= 0`);
   }
 
-  /** What the in-memory evaluator needs of each (locked) profile: view, facts and current memberships. */
-  async snapshots(tx: Tx, profileIds: string[]): Promise<Map<string, StoredProfile>> {
+  /** What the in-memory evaluator needs of each (locked) profile: view, facts and current memberships; `viewsWritten`: rows this transaction already wrote. */
+  async snapshots(tx: Tx, profileIds: string[], viewsWritten: ReadonlySet<string> = new Set()): Promise<Map<string, StoredProfile>> {
     const result = new Map<string, StoredProfile>();
     if (profileIds.length === 0) return result;
+    const list = ids(profileIds);
+    // Touching the view rows gives them a new version: a recompute that evaluated them earlier
+    // leaves them alone (applyMatrix). Rows this transaction wrote have one already.
+    // `= any(array)` lets each partition use its key.
+    const untouched = profileIds.filter((id) => !viewsWritten.has(id));
+    if (untouched.length > 0) await tx.execute(sql`update segmentation.profile_view set updated_at = updated_at where profile_id = any(array(select json_array_elements_text(${ids(untouched)}::json)::uuid))`);
     // One round trip: each profile's view, facts and memberships together.
     const rows = await queryRows<{ profile_id: string; traits: Record<string, unknown>; features: Record<string, unknown>; facts: Array<{ name: string; props: Record<string, unknown>; at: string }> | null; segment_ids: string[] | null }>(
       tx,
-      // Touching the view rows gives them a new version: a recompute that evaluated them earlier leaves them alone (applyMatrix).
-      sql`with p as (update segmentation.profile_view set updated_at = updated_at where profile_id in (select json_array_elements_text(${ids(profileIds)}::json)::uuid) returning profile_id, traits, features)
-        select p.profile_id, p.traits, p.features,
+      sql`select p.profile_id, p.traits, p.features,
           (select json_agg(json_build_object('name', f.name, 'props', f.props, 'at', f.occurred_at)) from segmentation.behaviour_facts f where f.profile_id = p.profile_id) as facts,
           (select json_agg(m.segment_id) from segmentation.memberships m where m.profile_id = p.profile_id) as segment_ids
-        from p`,
+        from segmentation.profile_view p where p.profile_id = any(array(select json_array_elements_text(${list}::json)::uuid))`,
     );
     for (const r of rows) {
       result.set(r.profile_id, {

@@ -69,13 +69,14 @@ export class MembershipService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Re-evaluates the touched profiles (locked by the caller) and records the differences.
+   * Re-evaluates the touched profiles (locked by the caller) and records the differences;
+   * `viewsWritten` names the profiles whose view rows the caller's transaction already wrote.
    * `catalog` is loaded before the transaction: on PGlite (one connection) a read outside it would wait for it forever.
    */
-  async evaluateProfiles(tx: Tx, touched: Map<string, ProfileTouch>, catalog: Catalog): Promise<RecordedChange[]> {
+  async evaluateProfiles(tx: Tx, touched: Map<string, ProfileTouch>, catalog: Catalog, viewsWritten?: ReadonlySet<string>): Promise<RecordedChange[]> {
     if (touched.size === 0) return [];
     const now = this.clock.now();
-    const stored = await this.repository.snapshots(tx, [...touched.keys()]);
+    const stored = await this.repository.snapshots(tx, [...touched.keys()], viewsWritten);
     const changes: MembershipChange[] = [];
     for (const [profileId, touch] of touched) {
       const profile = stored.get(profileId);

@@ -162,7 +162,7 @@ export class ReadModelService {
       await tx.execute(sql`delete from segmentation.behaviour_facts where profile_id in (select json_array_elements_text(${list}::json)::uuid)`);
       for (const id of goneIds) touched.delete(id);
     }
-    changes.push(...(await this.memberships.evaluateProfiles(tx, touched, catalog)));
+    changes.push(...(await this.memberships.evaluateProfiles(tx, touched, catalog, new Set(upserts.map((u) => u.profile_id)))));
     return changes;
   }
 
