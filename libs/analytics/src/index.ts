@@ -9,3 +9,5 @@ export * from './bgnbd';
 export * from './gamma-gamma';
 export * from './clv';
 export * from './repeat-buying-summary';
+export * from './kmeans';
+export * from './personas';
