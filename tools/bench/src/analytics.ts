@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKSPACE_ROOT } from '@segmenta/infra';
-import { beta, bgnbdTotalLogLikelihood, exponential, fitBgNbd, fitGammaGamma, gamma, seededRandom, summarizePurchases, type BgNbdParams } from '@segmenta/analytics';
+import { beta, bgnbdTotalLogLikelihood, exponential, fitBgNbd, fitGammaGamma, gamma, kMeans, matrix, normal, seededRandom, summarizePurchases, type BgNbdParams } from '@segmenta/analytics';
 import { fmt, median, print } from './report';
 
 /** Customers simulated from BG/NBD (day-granular times, in weeks) with Gamma-Gamma spend. */
@@ -83,3 +83,56 @@ export function benchAnalytics(options: { runs: number; customers: number }): vo
   if (cdnow) print(`| BG/NBD + Gamma-Gamma fit, CDNOW sample (2,357 customers) | ${median(cdnowFits).toFixed(0)} ms | < 200 ms |`);
   else print('| CDNOW fit | not run: ../shared/datasets not found (set SEGMENTA_DATASETS) | < 200 ms |');
 }
+
+/** k-means (k = 20) on rows × 10 standardised features with 20 planted clusters; peak RSS sampled. */
+export function benchKMeans(options: { runs: number; rows: number }): void {
+  const cols = 10;
+  const k = 20;
+  print('');
+  print(`analytics: k-means, k = ${k}, ${fmt(options.rows)} × ${cols} features, ${options.runs} runs`);
+  const random = seededRandom(5);
+  const centres = Array.from({ length: k }, () => Array.from({ length: cols }, () => (random() - 0.5) * 12));
+  const m = matrix(options.rows, cols);
+  for (let i = 0; i < options.rows; i += 1) {
+    const c = Math.floor(random() * k);
+    for (let j = 0; j < cols; j += 1) m.data[i * cols + j] = centres[c][j] + normal(random);
+  }
+  const pass: number[] = [];
+  const fits: number[] = [];
+  let peak = process.memoryUsage().rss;
+  for (let run = 1; run <= options.runs; run += 1) {
+    // Baseline: one assignment pass of every row to the k planted centres (what a Lloyd step costs).
+    const flat = Float64Array.from(centres.flat());
+    pass.push(
+      time(() => {
+        let sum = 0;
+        for (let i = 0; i < options.rows; i += 1) {
+          let best = Infinity;
+          for (let c = 0; c < k; c += 1) {
+            let d = 0;
+            for (let j = 0; j < cols; j += 1) {
+              const x = m.data[i * cols + j] - flat[c * cols + j];
+              d += x * x;
+            }
+            if (d < best) best = d;
+          }
+          sum += best;
+        }
+        return sum;
+      }).ms,
+    );
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+    const fit = time(() => kMeans(m, k, { seed: run }));
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    fits.push(fit.ms);
+    print(`  run ${run}: ${(fit.ms / 1000).toFixed(2)} s (${fit.result.miniBatch ? 'mini-batch' : 'Lloyd'}, inertia/row ${(fit.result.inertia / options.rows).toFixed(2)}); one assignment pass ${pass[pass.length - 1].toFixed(0)} ms`);
+  }
+  print('');
+  print('| measure | median | target |');
+  print('|---|---|---|');
+  print(`| one assignment pass, ${fmt(options.rows)} rows × ${k} centres (baseline) | ${median(pass).toFixed(0)} ms | |`);
+  print(`| k-means k = ${k}, ${fmt(options.rows)} × ${cols} (k-means++ seeding, 3 restarts) | ${(median(fits) / 1000).toFixed(2)} s (${(median(fits) / median(pass)).toFixed(0)} passes' worth) | < 20 s |`);
+  print(`| process peak RSS (data ${((options.rows * cols * 8) / 2 ** 20).toFixed(0)} MB) | ${(peak / 2 ** 20).toFixed(0)} MB | < 1 GB |`);
+}
+

@@ -9,7 +9,7 @@ import { createTestDatabase } from '@segmenta/persistence';
 import { Client } from 'pg';
 import { batchTemplate, sampleTrackCall } from './sample-events';
 import { fmt, median, print } from './report';
-import { benchAnalytics } from './analytics';
+import { benchAnalytics, benchKMeans } from './analytics';
 import { benchSegmentation } from './segmentation';
 
 /**
@@ -91,7 +91,10 @@ function runLoad(url: string, authorization: string, runId: string, paced?: { re
 }
 
 async function main(): Promise<void> {
-  const analytics = () => benchAnalytics({ runs: RUNS, customers: Number(args.get('analytics-customers') ?? 100_000) });
+  const analytics = () => {
+    benchAnalytics({ runs: RUNS, customers: Number(args.get('analytics-customers') ?? 100_000) });
+    benchKMeans({ runs: RUNS, rows: Number(args.get('kmeans-rows') ?? 1_000_000) });
+  };
   if (args.get('only') === 'analytics') {
     print(`Segmenta benchmark · ${new Date().toISOString()} · node ${process.version} · ${RUNS} runs`);
     analytics();
