@@ -11,3 +11,5 @@ export * from './clv';
 export * from './repeat-buying-summary';
 export * from './kmeans';
 export * from './personas';
+export * from './propensity';
+export * from './table-encoding';
