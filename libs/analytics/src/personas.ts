@@ -117,7 +117,10 @@ export function describeClusters(input: ClusterDescriptionInput): Persona[] {
     // A category names the cluster when it dominates it and is over-represented against the population.
     const lead = categories[0];
     const category = lead && lead.share >= 0.4 && lead.share >= 1.5 * (populationCategories.get(lead.key) ?? 0) ? lead.key : undefined;
-    const ranked = features.map((f) => ({ f, z: zScores[f.key] })).filter((x) => Math.abs(x.z) >= DISTINCT).sort((a, b) => Math.abs(b.z) - Math.abs(a.z));
+    const byStrength = features.map((f) => ({ f, z: zScores[f.key] })).sort((a, b) => Math.abs(b.z) - Math.abs(a.z));
+    const ranked = byStrength.filter((x) => Math.abs(x.z) >= DISTINCT);
+    // Weaker differences name a cluster only when the strong ones are already taken.
+    const weaker = byStrength.filter((x) => Math.abs(x.z) >= DISTINCT / 2);
     const z = (role: FeatureRole) => {
       const f = features.find((x) => x.role === role);
       return f ? zScores[f.key] : 0;
@@ -127,6 +130,7 @@ export function describeClusters(input: ClusterDescriptionInput): Persona[] {
     return {
       cluster,
       ranked,
+      weaker,
       category,
       persona: {
         cluster,
@@ -143,8 +147,8 @@ export function describeClusters(input: ClusterDescriptionInput): Persona[] {
     };
   });
 
-  const nameOf = (draft: (typeof drafts)[number], words: number, withCategory: boolean) => {
-    const chosen = draft.ranked.slice(0, words).sort((a, b) => WORD_ORDER.indexOf(a.f.role) - WORD_ORDER.indexOf(b.f.role));
+  const nameOf = (draft: (typeof drafts)[number], words: number, withCategory: boolean, pool = draft.ranked) => {
+    const chosen = pool.slice(0, words).sort((a, b) => WORD_ORDER.indexOf(a.f.role) - WORD_ORDER.indexOf(b.f.role));
     const text = chosen.length > 0 ? `${chosen.map((x) => word(x.f, x.z)).join(' ')} customers` : 'mainstream customers';
     const name = withCategory && draft.category ? `${text} (${draft.category})` : text;
     return name.charAt(0).toUpperCase() + name.slice(1);
@@ -154,6 +158,7 @@ export function describeClusters(input: ClusterDescriptionInput): Persona[] {
   for (const draft of [...drafts].sort((a, b) => b.persona.size - a.persona.size || a.cluster - b.cluster)) {
     const candidates: string[] = [];
     for (let words = 2; words <= Math.max(2, draft.ranked.length); words += 1) candidates.push(nameOf(draft, words, true), nameOf(draft, words, false));
+    for (let words = draft.ranked.length + 1; words <= draft.weaker.length; words += 1) candidates.push(nameOf(draft, words, true, draft.weaker), nameOf(draft, words, false, draft.weaker));
     let name = candidates.find((c) => !taken.has(c));
     for (let i = 0; !name; i += 1) {
       const candidate = `${candidates[0]} (${ORDINALS[i] ?? `${i + 2}th`} group)`;

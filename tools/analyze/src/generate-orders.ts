@@ -1,0 +1,93 @@
+import { createWriteStream } from 'node:fs';
+import { beta, exponential, gamma, seededRandom } from '@segmenta/analytics';
+import { UsageError, parseArgs, runCli } from './cli-support';
+
+/**
+ * Generates an order-line CSV in the layout of the UCI "Online Retail" export (InvoiceNo,
+ * StockCode, Description, Quantity, InvoiceDate as M/D/YYYY H:mm, UnitPrice, CustomerID, Country)
+ * plus a Category column. Customers come from a few personas, each buying as BG/NBD says (Poisson
+ * purchases while alive, dropping out after a purchase with probability p) with Gamma spend;
+ * about 2 % of orders are later cancelled (invoice "C…", negative quantities).
+ */
+interface Persona {
+  share: number;
+  /** Gamma(shape, rate) of purchases per week while alive; Beta(a, b) of dropping out. */
+  rate: [number, number];
+  dropout: [number, number];
+  /** Typical unit price and items per order. */
+  price: number;
+  items: number;
+  categories: string[];
+  countries: string[];
+}
+
+const PERSONAS: Persona[] = [
+  { share: 0.08, rate: [4, 8], dropout: [1, 30], price: 45, items: 4, categories: ['cameras', 'lenses', 'audio'], countries: ['Germany', 'United Kingdom'] },
+  { share: 0.22, rate: [2, 8], dropout: [1, 8], price: 12, items: 3, categories: ['books', 'music', 'games'], countries: ['United Kingdom', 'France'] },
+  { share: 0.3, rate: [1, 12], dropout: [1, 3], price: 8, items: 2, categories: ['home', 'kitchen', 'garden'], countries: ['United Kingdom', 'Netherlands'] },
+  { share: 0.25, rate: [0.5, 10], dropout: [2, 2], price: 25, items: 1, categories: ['fashion', 'shoes', 'accessories'], countries: ['France', 'Spain', 'Italy'] },
+  { share: 0.15, rate: [3, 10], dropout: [1, 12], price: 4, items: 8, categories: ['stationery', 'party', 'crafts'], countries: ['United Kingdom'] },
+];
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const usDate = (ms: number) => {
+  const d = new Date(ms);
+  return `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${d.getUTCHours()}:${pad(d.getUTCMinutes())}`;
+};
+
+export async function generateOrders(options: { customers: number; out: string; seed: number; days: number; end: number }): Promise<{ lines: number; orders: number }> {
+  const random = seededRandom(options.seed);
+  const out = createWriteStream(options.out);
+  const write = (text: string) => (out.write(text) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', () => resolve())));
+  await write('InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country,Category\n');
+  const start = options.end - options.days * 86_400_000;
+  let invoice = 500000;
+  let lines = 0;
+  let orders = 0;
+  const cumulative = PERSONAS.map((_, i) => PERSONAS.slice(0, i + 1).reduce((s, p) => s + p.share, 0));
+  for (let c = 0; c < options.customers; c += 1) {
+    const persona = PERSONAS[cumulative.findIndex((x) => random() < x / cumulative[cumulative.length - 1]) ?? 0] ?? PERSONAS[0];
+    const customerId = String(12346 + c);
+    const country = persona.countries[Math.floor(random() * persona.countries.length)];
+    const lambda = gamma(random, persona.rate[0], persona.rate[1]);
+    const p = beta(random, persona.dropout[0], persona.dropout[1]);
+    const spendScale = gamma(random, 4, 4);
+    let t = start + random() * (options.end - start);
+    for (let first = true; t <= options.end; first = false) {
+      invoice += 1;
+      orders += 1;
+      const items = 1 + Math.floor(random() * persona.items * 2);
+      const cancelled = !first && random() < 0.02;
+      const at = usDate(t - (t % 60_000));
+      const rows: string[] = [];
+      for (let i = 0; i < items; i += 1) {
+        const category = persona.categories[Math.floor(random() * persona.categories.length)];
+        const stock = `${category.slice(0, 3).toUpperCase()}${100 + Math.floor(random() * 50)}`;
+        const quantity = 1 + Math.floor(random() * 3);
+        const price = Math.max(0.5, persona.price * spendScale * (0.5 + random())).toFixed(2);
+        rows.push(`${invoice},${stock},${category.toUpperCase()} ITEM ${stock},${quantity},${at},${price},${customerId},${country},${category}`);
+        if (cancelled) rows.push(`C${invoice},${stock},${category.toUpperCase()} ITEM ${stock},-${quantity},${at},${price},${customerId},${country},${category}`);
+      }
+      lines += rows.length;
+      await write(`${rows.join('\n')}\n`);
+      if (!first && random() < p) break; // dropped out after this purchase
+      t += exponential(random, lambda) * 7 * 86_400_000;
+    }
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  return { lines, orders };
+}
+
+const USAGE = `Usage: node -r ./tools/scripts/register-paths.js dist/tools/analyze/src/generate-orders.js --customers <n> --out <file.csv> [--seed <n>] [--days <n>]`;
+
+if (require.main === module) {
+  runCli(USAGE, async () => {
+    const args = parseArgs(process.argv.slice(2), ['customers', 'out', 'seed', 'days']);
+    const customers = Number(args.get('customers'));
+    const out = args.get('out');
+    if (!(Number.isInteger(customers) && customers > 0)) throw new UsageError('--customers must be a whole number > 0');
+    if (!out) throw new UsageError('--out is required');
+    const { lines, orders } = await generateOrders({ customers, out, seed: Number(args.get('seed') ?? 1), days: Number(args.get('days') ?? 730), end: Date.UTC(2026, 9, 31, 18) });
+    process.stdout.write(`${orders} orders in ${lines} lines written to ${out}\n`);
+  });
+}
