@@ -6,13 +6,14 @@ const esc = (text: string | number) => String(text).replace(/[&<>"']/g, (c) => `
 const money = (v: number) => v.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: 0 });
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const FEATURE_LABELS: Record<string, string> = { revenue: 'revenue', orders: 'orders', recency_days: 'days since last order', aov: 'basket', tenure_days: 'tenure' };
 const PALETTE = ['#4063d8', '#e8833a', '#3aa675', '#c44e52', '#8172b3', '#937860', '#da8bc3', '#8c8c8c', '#ccb974', '#64b5cd'];
 
 /** Horizontal bars: one row per item, value labels at the end. */
-function bars(items: Array<{ label: string; value: number; text: string; color?: string }>, width = 520): string {
+function bars(items: Array<{ label: string; value: number; text: string; color?: string }>, width = 580): string {
   const max = Math.max(...items.map((i) => i.value), 1e-9);
   const row = 24;
-  const labelWidth = 230;
+  const labelWidth = Math.min(320, 40 + 6.6 * Math.max(...items.map((i) => i.label.length)));
   const body = items
     .map((item, i) => {
       const w = Math.max(1, ((width - labelWidth - 90) * item.value) / max);
@@ -75,7 +76,7 @@ export function renderReport(analysis: Analysis, summary: ReadSummary, source: s
   <p><b>Stands out by</b> ${Object.entries(p.zScores)
     .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
     .slice(0, 3)
-    .map(([k, z]) => `${esc(k.replace('_', ' '))} ${z >= 0 ? '+' : ''}${z.toFixed(1)} sd`)
+    .map(([k, z]) => `${esc(FEATURE_LABELS[k] ?? k)} ${z >= 0 ? '+' : ''}${z.toFixed(1)} sd`)
     .join(', ')}</p>
   ${p.topCategories.length ? `<p><b>Top categories</b> ${p.topCategories.map((c) => `${esc(c.category)} ${pct(c.share)}`).join(', ')}</p>` : ''}
   <p><b>Lifecycle</b> ${p.lifecycleMix.map((l) => `${esc(l.stage)} ${pct(l.share)}`).join(', ')}</p>
@@ -101,7 +102,7 @@ h2 { margin: 0 0 14px; font-size: 18px; }
 .chart text { font-size: 12px; fill: #1d2330; }
 .rfm { border-collapse: separate; border-spacing: 4px; } .rfm td { width: 120px; height: 58px; text-align: center; border-radius: 6px; vertical-align: middle; }
 .rfm td b { display: block; font-size: 16px; } .rfm td small { color: #1d2330; opacity: .75; } .rfm th { color: #5b6475; font-weight: 600; }
-.two { display: grid; grid-template-columns: 1fr 1fr; gap: 20px; } @media (max-width: 1000px) { .two { grid-template-columns: 1fr; } }
+.two { display: grid; grid-template-columns: 1fr 1fr; gap: 20px; } .two svg { max-width: 100%; height: auto; } @media (max-width: 1000px) { .two { grid-template-columns: 1fr; } }
 .note { color: #5b6475; font-size: 13px; }
 </style></head>
 <body>
