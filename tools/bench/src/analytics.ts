@@ -1,5 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse';
 import { WORKSPACE_ROOT } from '@segmenta/infra';
 import { beta, bgnbdTotalLogLikelihood, exponential, fitBgNbd, fitGammaGamma, gamma, kMeans, matrix, normal, seededRandom, summarizePurchases, type BgNbdParams } from '@segmenta/analytics';
 import { fmt, median, print } from './report';
@@ -134,5 +137,38 @@ export function benchKMeans(options: { runs: number; rows: number }): void {
   print(`| one assignment pass, ${fmt(options.rows)} rows × ${k} centres (baseline) | ${median(pass).toFixed(0)} ms | |`);
   print(`| k-means k = ${k}, ${fmt(options.rows)} × ${cols} (k-means++ seeding, 3 restarts) | ${(median(fits) / 1000).toFixed(2)} s (${(median(fits) / median(pass)).toFixed(0)} passes' worth) | < 20 s |`);
   print(`| process peak RSS (data ${((options.rows * cols * 8) / 2 ** 20).toFixed(0)} MB) | ${(peak / 2 ** 20).toFixed(0)} MB | < 1 GB |`);
+}
+
+/**
+ * `npm run analyze` end to end on a generated order-line file of about `orders` orders (one run:
+ * it takes tens of seconds), against the time to merely parse the same CSV in the same run.
+ */
+export async function benchAnalyzeCli(options: { orders: number }): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'segmenta-analyze-bench-'));
+  try {
+    const file = join(dir, 'orders.csv');
+    // The generator averages about 5.64 orders per customer over two years.
+    const customers = Math.round(options.orders / 5.64);
+    print('');
+    print(`analytics: npm run analyze on ~${fmt(options.orders)} orders (${fmt(customers)} customers), one run`);
+    const node = (script: string, args: string[]) => execFileSync(process.execPath, ['-r', join(WORKSPACE_ROOT, 'tools/scripts/register-paths.js'), join(WORKSPACE_ROOT, 'dist/tools/analyze/src', script), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    print(`  ${node('generate-orders.js', ['--customers', String(customers), '--out', file]).trim()} (${(statSync(file).size / 2 ** 20).toFixed(0)} MB)`);
+    const parseOnly = performance.now();
+    let rows = 0;
+    for await (const record of createReadStream(file).pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true }))) rows += (record as string[]).length > 0 ? 1 : 0;
+    const parseMs = performance.now() - parseOnly;
+    const started = performance.now();
+    const output = node('analyze-cli.js', ['--orders', file, '--date-format', 'M/D/YYYY H:mm', '--out', join(dir, 'out')]);
+    const ms = performance.now() - started;
+    const orders = /([\d,]+) orders and/.exec(output)?.[1] ?? '?';
+    print(`  parsed ${fmt(rows)} CSV rows in ${(parseMs / 1000).toFixed(1)} s; analysed ${orders} orders in ${(ms / 1000).toFixed(1)} s`);
+    print('');
+    print('| measure | value | target |');
+    print('|---|---|---|');
+    print(`| parse the CSV only (baseline, ${fmt(rows)} rows) | ${(parseMs / 1000).toFixed(1)} s | |`);
+    print(`| npm run analyze end to end, ${orders} orders (process start to report written) | ${(ms / 1000).toFixed(1)} s | < 60 s |`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 

@@ -9,7 +9,7 @@ import { createTestDatabase } from '@segmenta/persistence';
 import { Client } from 'pg';
 import { batchTemplate, sampleTrackCall } from './sample-events';
 import { fmt, median, print } from './report';
-import { benchAnalytics, benchKMeans } from './analytics';
+import { benchAnalytics, benchAnalyzeCli, benchKMeans } from './analytics';
 import { benchSegmentation } from './segmentation';
 
 /**
@@ -91,13 +91,14 @@ function runLoad(url: string, authorization: string, runId: string, paced?: { re
 }
 
 async function main(): Promise<void> {
-  const analytics = () => {
+  const analytics = async () => {
     benchAnalytics({ runs: RUNS, customers: Number(args.get('analytics-customers') ?? 100_000) });
     benchKMeans({ runs: RUNS, rows: Number(args.get('kmeans-rows') ?? 1_000_000) });
+    await benchAnalyzeCli({ orders: Number(args.get('analyze-orders') ?? 1_000_000) });
   };
   if (args.get('only') === 'analytics') {
     print(`Segmenta benchmark · ${new Date().toISOString()} · node ${process.version} · ${RUNS} runs`);
-    analytics();
+    await analytics();
     return;
   }
   const nats = await ensureNats({ url: process.env.NATS_URL, log: print });
@@ -191,7 +192,7 @@ async function main(): Promise<void> {
     ingestion = undefined;
     if (args.get('only') !== 'ingestion') {
       await segmentation();
-      analytics();
+      await analytics();
     }
   } finally {
     await ingestion?.stop();
