@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Min } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
 import { BaseServiceConfig } from '@segmenta/chassis';
 
 /** Profiles' environment: the variables every service reads (ARCHITECTURE §7) plus its own. */
@@ -35,4 +35,28 @@ export class ProfilesConfig extends BaseServiceConfig {
   /** When the time-dependent features (recency, RFM, lifecycle) are refreshed: a cron expression. */
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "0 * * * *"' })
   FEATURES_REFRESH_CRON = '0 * * * *';
+
+  /** When BG/NBD and Gamma-Gamma are refitted on every customer with orders (then P(alive), expected orders and CLV are refreshed). */
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "20 3 * * *"' })
+  CUSTOMER_MODELS_FIT_CRON = '20 3 * * *';
+
+  /** CLV horizon in months. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of months' })
+  @Min(1, { message: 'must be at least 1' })
+  CLV_MONTHS = 12;
+
+  /** Share of revenue that is profit (1: CLV in revenue). */
+  @Type(() => Number)
+  @IsNumber({}, { message: 'must be a number' })
+  @Min(0.0001, { message: 'must be more than 0' })
+  @Max(1, { message: 'must be at most 1' })
+  CLV_MARGIN = 1;
+
+  /** Discount rate per month applied to future orders in CLV. */
+  @Type(() => Number)
+  @IsNumber({}, { message: 'must be a number' })
+  @Min(0, { message: 'must be at least 0' })
+  @Max(1, { message: 'must be at most 1' })
+  CLV_MONTHLY_DISCOUNT = 0.01;
 }

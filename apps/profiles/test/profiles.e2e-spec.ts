@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import request from 'supertest';
-import { quintileCuts, scoreHigherIsBetter } from '@segmenta/analytics';
+import { beta, bgnbdConditionalExpectedPurchases, bgnbdProbabilityAlive, exponential, gamma, quintileCuts, scoreHigherIsBetter, seededRandom } from '@segmenta/analytics';
 import type { Envelope, SegmentMessageV1 } from '@segmenta/contracts';
 import { waitFor } from '@segmenta/infra';
 import { startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
@@ -268,6 +268,51 @@ describe.each(availableTestDrivers())('profiles: identity resolution, features a
       expect(profile.features.rfm_r).toBeGreaterThanOrEqual(1);
     }
     await http.post('/v1/features/recompute').set(auth).send({ mode: 'sometimes' }).expect(400);
+  });
+
+  it('fits BG/NBD and Gamma-Gamma on the customers with orders and publishes P(alive), expected orders and CLV', async () => {
+    // Too few buyers so far: refused, nothing stored.
+    expect((await http.post('/v1/models/fit').set(auth).expect(409)).body.message).toMatch(/^only \d+ customers with orders: at least 10 are needed/);
+    expect((await http.get('/v1/models').set(auth).expect(200)).body).toEqual([]);
+    const DAY = 86_400_000;
+    // Customers simulated from BG/NBD itself (r 0.8, α 4 weeks, a 1, b 4), first orders over the last year.
+    const random = seededRandom(11);
+    const histories = Array.from({ length: 60 }, (_, i) => {
+      const lambda = gamma(random, 0.8, 4);
+      const p = beta(random, 1, 4);
+      const firstDaysAgo = 30 + Math.floor(random() * 330);
+      const days = [firstDaysAgo];
+      for (let t = firstDaysAgo - 1 - Math.floor(exponential(random, lambda) * 7); t > 0 && random() >= (days.length > 1 ? p : 0); t -= 1 + Math.floor(exponential(random, lambda) * 7)) days.push(t);
+      return { userId: `btyd-${i}`, days };
+    });
+    const orders = histories.flatMap((h) => h.days.map((d, k) => call({ type: 'track', userId: h.userId, event: 'Order Completed', properties: { revenue: 20 + (k * 7 + h.days.length * 3) }, timestamp: new Date(Date.now() - d * DAY).toISOString() })));
+    await publish(...orders);
+    await waitFor(() => allStored(...orders), { what: 'btyd orders stored', timeoutMs: 30000 });
+
+    const fit = (await http.post('/v1/models/fit').set(auth).expect(200)).body;
+    const bgnbd = fit.models.find((m: { name: string }) => m.name === 'bgnbd');
+    // Every customer with orders so far (earlier tests' buyers too); convergence is reported, whatever it is on so few.
+    expect(bgnbd.customers).toBeGreaterThanOrEqual(60);
+    expect(typeof bgnbd.converged).toBe('boolean');
+    expect(bgnbd.logLikelihood).toBeLessThan(0);
+    expect(fit.models.map((m: { name: string }) => m.name)).toEqual(['bgnbd', 'gamma_gamma']);
+    expect(fit.changed).toBeGreaterThanOrEqual(60);
+    expect((await http.get('/v1/models').set(auth).expect(200)).body).toEqual(fit.models);
+
+    // One customer's values, computed here from the stored parameters and her history.
+    const h = histories.find((c) => c.days.length >= 3) as (typeof histories)[number];
+    const profile = (await lookup(`userId=${h.userId}`).expect(200)).body;
+    const first = Date.parse(profile.features.first_order_at);
+    const last = Date.parse(profile.features.last_order_at);
+    const x = h.days.length - 1; // on different days
+    const tx = (last - first) / (7 * DAY);
+    const T = (Date.parse(bgnbd.fittedAt) - first) / (7 * DAY);
+    const expected = bgnbdProbabilityAlive(bgnbd.params, x, tx, T);
+    expect(profile.features.p_alive).toBeCloseTo(expected, 3);
+    expect(profile.features.churn_risk).toBeCloseTo(1 - expected, 3);
+    expect(profile.features.expected_orders_90d).toBeCloseTo(bgnbdConditionalExpectedPurchases(bgnbd.params, 90 / 7, x, tx, T), 3);
+    expect(profile.features.clv).toBeGreaterThan(0);
+    await waitFor(async () => (await profilesMessages()).some((m) => m.subject === 'profiles.updated' && m.envelope.data.profileId === profile.id && typeof (m.envelope.data.features as Record<string, unknown>).p_alive === 'number'), { what: 'profiles.updated with p_alive' });
   });
 
   it('erases a profile: 410 afterwards, events and identifiers gone, profiles.erased published, a later call starts afresh', async () => {

@@ -184,6 +184,9 @@ export function fitBgNbd(data: RepeatBuyingSummary, options: { start?: BgNbdPara
   const toParams = (v: number[]): BgNbdParams => ({ r: Math.exp(v[0]), alpha: Math.exp(v[1]), a: Math.exp(v[2]), b: Math.exp(v[3]) });
   // Per customer, so the tolerance means the same for 2,000 customers as for 2,000,000.
   const objective = (v: number[]) => {
+    // Parameters beyond e^±25 are a degenerate direction (no dropout signal sends a and b to
+    // infinity): refused, so the search stays where the likelihood is computable.
+    if (v.some((vi) => Math.abs(vi) > 25)) return { value: NaN, gradient: v.map(() => NaN) };
     const gradient: number[] = [];
     const value = -compressedLogLikelihood(toParams(v), compressed, gradient) / customers;
     return { value, gradient: gradient.map((g) => -g / customers) };

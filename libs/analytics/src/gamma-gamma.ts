@@ -86,7 +86,8 @@ export function fitGammaGamma(data: SpendSummary, options: { start?: GammaGammaP
   };
   const objective = (v: number[]) => {
     const params = toParams(v);
-    if (!(params.p > 0 && params.q > 0 && params.gamma > 0)) return { value: NaN, gradient: [NaN, NaN, NaN] };
+    // As for BG/NBD: parameters beyond e^±25 are a degenerate direction, refused.
+    if (v.some((vi) => Math.abs(vi) > 25) || !(params.p > 0 && params.q > 0 && params.gamma > 0)) return { value: NaN, gradient: [NaN, NaN, NaN] };
     const gradient: number[] = [];
     const value = -total(params, gradient) / n;
     return { value, gradient: gradient.map((g) => -g / n) };

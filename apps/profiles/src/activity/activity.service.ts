@@ -75,7 +75,8 @@ export class ActivityService {
     const unique = [...new Map(messages.map((m) => [m.messageId, m])).values()];
     const isBlocked = await this.blocklist.predicate();
     const cuts = await this.features.rfmCuts();
-    const { outgoing, outcome, duplicates } = await withTransaction(this.store.database.db, (tx) => this.applyInTransaction(tx, unique, isBlocked, cuts), { attempts: 8 });
+    const fitted = await this.features.fittedModels();
+    const { outgoing, outcome, duplicates } = await withTransaction(this.store.database.db, (tx) => this.applyInTransaction(tx, unique, isBlocked, cuts, fitted), { attempts: 8 });
     // Batches are applied concurrently (see ActivityHandler); queued here, right after the commit,
     // their messages reach the stream in commit order, so one customer's updates stay in order.
     const published = this.publishing.then(() => this.client.publishMany(outgoing));
@@ -87,7 +88,7 @@ export class ActivityService {
     return outcome;
   }
 
-  private async applyInTransaction(tx: Tx, messages: SegmentMessageV1[], isBlocked: (i: Identifier) => boolean, cuts: Awaited<ReturnType<FeatureContext['rfmCuts']>>) {
+  private async applyInTransaction(tx: Tx, messages: SegmentMessageV1[], isBlocked: (i: Identifier) => boolean, cuts: Awaited<ReturnType<FeatureContext['rfmCuts']>>, fitted: Awaited<ReturnType<FeatureContext['fittedModels']>>) {
     const existing = await this.store.existingEventIds(tx, messages.map((m) => m.messageId));
     const fresh = messages.filter((m) => !existing.has(m.messageId));
     const outcome: BatchOutcome = { stored: 0, duplicates: messages.length - fresh.length, merges: 0, profilesUpdated: 0 };
@@ -158,7 +159,7 @@ export class ActivityService {
       accumulators.set(event.profileId, applyEvent(accumulators.get(event.profileId) ?? emptyAccumulator(), event, this.features.money));
     }
     const now = this.features.now();
-    const featureRows = [...accumulators.entries()].map(([profileId, acc]) => ({ profileId, features: deriveFeatures(acc, now, cuts, this.features.money, stored.get(profileId)?.model) }));
+    const featureRows = [...accumulators.entries()].map(([profileId, acc]) => ({ profileId, features: deriveFeatures(acc, now, cuts, this.features.money, stored.get(profileId)?.model, fitted) }));
     await this.store.upsertFeatures(tx, featureRows);
 
     // 6. PROFILES messages, written with the change and published after commit.

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, index, integer, jsonb, pgSchema, primaryKey, real, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgSchema, primaryKey, real, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** Profiles' tables; no other service reads them (ARCHITECTURE §1). */
 export const profilesSchema = pgSchema('profiles');
@@ -110,6 +110,17 @@ export const featureCuts = profilesSchema.table('feature_cuts', {
   cuts: jsonb('cuts').$type<[number, number, number, number]>().notNull(),
   population: integer('population').notNull(),
   computedAt: tz('computed_at').notNull().defaultNow(),
+});
+
+/** The customer-base models in force (BG/NBD, Gamma-Gamma): refitted on a schedule, kept with their fit's report. */
+export const customerModels = profilesSchema.table('customer_models', {
+  name: text('name', { enum: ['bgnbd', 'gamma_gamma'] }).primaryKey(),
+  params: jsonb('params').$type<Record<string, number>>().notNull(),
+  logLikelihood: doublePrecision('log_likelihood').notNull(),
+  customers: integer('customers').notNull(),
+  iterations: integer('iterations').notNull(),
+  converged: boolean('converged').notNull(),
+  fittedAt: tz('fitted_at').notNull().defaultNow(),
 });
 
 /**

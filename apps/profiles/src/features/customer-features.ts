@@ -11,6 +11,7 @@ import {
   type LifecycleStage,
   type QuintileCuts,
 } from '@segmenta/analytics';
+import { modelFeatures, type ClvSettings, type CustomerModels } from './customer-models';
 
 /** The part of an event the features read. */
 export interface FeatureEvent {
@@ -142,16 +143,19 @@ export function applyEvent(acc: FeatureAccumulator, event: FeatureEvent, money: 
 const DAY_MS = 86_400_000;
 const wholeDays = (from: Date, to: Date) => Math.max(0, Math.floor((to.getTime() - from.getTime()) / DAY_MS));
 
-/** Everything that follows from the accumulator, the clock and the population's RFM cut points. */
+/** Everything that follows from the accumulator, the clock, the population's RFM cut points and the fitted customer models. */
 export function deriveFeatures(
   acc: FeatureAccumulator,
   now: Date,
   cuts: RfmCuts | null,
   money: MoneySettings,
-  model: { pAlive?: number | null; expectedOrders90d?: number | null; clv?: number | null } = {},
+  stored: { pAlive?: number | null; expectedOrders90d?: number | null; clv?: number | null } = {},
+  fitted: { models: CustomerModels; clv: ClvSettings } | null = null,
 ): CustomerFeatures {
   const recencyDays = acc.lastOrderAt ? wholeDays(acc.lastOrderAt, now) : null;
   const top = topCategory(acc.categoryScores);
+  // With fitted models the values follow the customer's history and the clock; without, the stored ones stay.
+  const model = (fitted && modelFeatures(acc, now, fitted.models, fitted.clv)) ?? stored;
   const pAlive = model.pAlive ?? null;
   return {
     ...acc,

@@ -117,13 +117,14 @@ export class FeaturesService implements OnApplicationBootstrap, BeforeApplicatio
       if (ids.length === 0) break;
       after = ids[ids.length - 1];
       const rebuilt = rebuild ? await rebuild(ids) : null;
+      const fitted = await this.context.fittedModels();
       const outboxRows = await withTransaction(this.database.db, async (tx) => {
         const stored = await this.store.loadFeatures(tx, ids);
         const now = this.context.now();
         const updates: Array<{ profileId: string; features: ReturnType<typeof deriveFeatures> }> = [];
         const messages: Array<{ subject: string; envelope: unknown; partitionKey: string | null }> = [];
         for (const [profileId, current] of stored) {
-          const features = deriveFeatures(rebuilt?.get(profileId) ?? current.accumulator, now, cuts, this.context.money, current.model);
+          const features = deriveFeatures(rebuilt?.get(profileId) ?? current.accumulator, now, cuts, this.context.money, current.model, fitted);
           const diff = changedValues(storedPublicFeatures(current.row), publicFeatures(features));
           if (Object.keys(diff).length === 0) continue;
           updates.push({ profileId, features });

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiGoneResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiGoneResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '@segmenta/chassis';
+import { CustomerModelsService, type ModelFitSummary, type ModelReport } from '../features/customer-models.service';
 import { FeaturesService, type RecomputeSummary } from '../features/features.service';
 import { ErasureResponseDto, EventsPageDto, EventsPageQueryDto, MergeRecordDto, ProfileLookupQueryDto, ProfileResponseDto, RecomputeRequestDto } from './profiles.dto';
 import { ProfilesService } from './profiles.service';
@@ -13,6 +14,7 @@ export class ProfilesController {
   constructor(
     private readonly profiles: ProfilesService,
     private readonly features: FeaturesService,
+    private readonly models: CustomerModelsService,
   ) {}
 
   @Get('profiles')
@@ -59,5 +61,19 @@ export class ProfilesController {
   @ApiOperation({ summary: 'Recompute features now (the schedule does it on FEATURES_REFRESH_CRON)' })
   recompute(@Body() body: RecomputeRequestDto): Promise<RecomputeSummary> {
     return this.features.recompute(body.mode ?? 'refresh');
+  }
+
+  @Post('models/fit')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Refit BG/NBD and Gamma-Gamma on every customer with orders now (the schedule does it on CUSTOMER_MODELS_FIT_CRON), then refresh P(alive), expected orders, CLV and churn risk' })
+  @ApiConflictResponse({ description: 'Too few customers with orders to fit' })
+  fitModels(): Promise<ModelFitSummary> {
+    return this.models.fit();
+  }
+
+  @Get('models')
+  @ApiOperation({ summary: 'The customer models in force: parameters, log-likelihood, customers, convergence and fit date' })
+  currentModels(): Promise<ModelReport[]> {
+    return this.models.current();
   }
 }

@@ -5,6 +5,7 @@ import { ProfileStoreRepository } from '../activity/profile-store.repository';
 import { EventsModule } from '../events/events.module';
 import { FeatureContext } from '../features/feature-context.service';
 import { FeaturesService } from '../features/features.service';
+import { CustomerModelsService } from '../features/customer-models.service';
 import { BlocklistController } from '../identity/blocklist.controller';
 import { BlocklistService } from '../identity/blocklist.service';
 import { OutboxPublisher } from '../outbox/outbox.publisher';
@@ -16,6 +17,6 @@ import { ProfilesService } from './profiles.service';
 @Module({
   imports: [EventsModule],
   controllers: [ProfilesController, BlocklistController],
-  providers: [ActivityHandler, ActivityService, ProfileStoreRepository, FeatureContext, FeaturesService, BlocklistService, OutboxPublisher, ProfilesRepository, ProfilesService],
+  providers: [ActivityHandler, ActivityService, ProfileStoreRepository, FeatureContext, FeaturesService, CustomerModelsService, BlocklistService, OutboxPublisher, ProfilesRepository, ProfilesService],
 })
 export class ProfilesModule {}
