@@ -28,4 +28,8 @@ export class SegmentationConfig extends BaseServiceConfig {
   @Min(1, { message: 'must be at least 1' })
   @Max(8, { message: 'must be at most 8 (the number of partitions)' })
   SEGMENTS_RECOMPUTE_CONCURRENCY = 2;
+
+  /** When every segment's KPIs are snapshotted and published (segments.kpis). */
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "5 * * * *"' })
+  SEGMENTS_KPIS_CRON = '5 * * * *';
 }

@@ -280,6 +280,50 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     expect((await http.get(`/v1/profiles/${gone}/segments`).set(auth).expect(200)).body.segments).toEqual([]);
   });
 
+  it('snapshots segment KPIs, publishes them as segments.kpis and keeps their history', async () => {
+    await http.post('/v1/segments').set(auth).send({ key: 'kpi-cohort', name: 'KPI cohort', definition: { trait: 'cohort', op: 'eq', value: 'kpi' } }).expect(201);
+    const [a, b, c, d] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const now = service.app.get(Clock).now();
+    await publish(SUBJECTS.profilesUpdated, updated(a, { cohort: 'kpi' }, { orders: 3, revenue: 3000, aov: 1000, clv: 5000, recency_days: 10, lifecycle_stage: 'loyal' }));
+    await publish(SUBJECTS.profilesUpdated, updated(b, { cohort: 'kpi' }, { orders: 1, revenue: 500, aov: 500, clv: 800, recency_days: 90, lifecycle_stage: 'lapsed' }));
+    await publish(SUBJECTS.profilesUpdated, updated(c, { cohort: 'kpi' }, { orders: 0, revenue: 0, lifecycle_stage: 'prospect' }));
+    await publish(SUBJECTS.profilesActivity, viewed(a, 'cameras', now - DAY));
+    await waitFor(() => [a, b, c].every((id) => changesFor(id, 'kpi-cohort').length === 1), { timeoutMs: 15_000, what: 'cohort members' });
+    const db = service.app.get(MembershipRepository).database.db;
+    await waitFor(async () => (await queryRows(db, sql`select 1 from segmentation.behaviour_facts where profile_id = ${a}`)).length === 1, { what: 'fact stored' });
+    // The population, read straight from the view.
+    const [population] = await queryRows<{ customers: number; revenue: number }>(db, sql`select count(*)::int as customers, sum(greatest(coalesce((features ->> 'revenue')::float8, 0), 0)) as revenue from segmentation.profile_view`);
+
+    const first = (await http.post('/v1/segments/kpis').set(auth).expect(200)).body;
+    const kpis = first.segments.find((s: { key: string }) => s.key === 'kpi-cohort').metrics;
+    expect(kpis).toEqual({
+      size: 3,
+      customerShare: 3 / population.customers,
+      revenueShare: 3500 / Number(population.revenue),
+      growth: null,
+      conversionRate: 1 / 3,
+      aov: 750,
+      repeatPurchaseRate: 1 / 2,
+      meanClv: 2900,
+      churnRate: 1 / 3,
+      engagementRate: 1 / 3,
+      stability: null,
+    });
+    await waitFor(() => received.some((m) => m.subject === 'segments.kpis' && (m.data as unknown as { segmentKey: string }).segmentKey === 'kpi-cohort'), { what: 'segments.kpis published' });
+
+    // C leaves and D joins: same size, two of four customers in both snapshots.
+    service.app.get(Clock).advance(60_000);
+    await publish(SUBJECTS.profilesUpdated, updated(c, { cohort: 'other' }, {}, false));
+    await publish(SUBJECTS.profilesUpdated, updated(d, { cohort: 'kpi' }, { orders: 2, revenue: 100, aov: 50, lifecycle_stage: 'active' }));
+    await waitFor(() => changesFor(c, 'kpi-cohort').length === 2 && changesFor(d, 'kpi-cohort').length === 1, { timeoutMs: 15_000, what: 'cohort changes' });
+    await http.post('/v1/segments/kpis').set(auth).expect(200);
+    const history = (await http.get('/v1/segments/kpi-cohort/kpis').set(auth).expect(200)).body;
+    expect(history.snapshots).toHaveLength(2);
+    expect(history.snapshots[0].metrics).toMatchObject({ size: 3, growth: 0, stability: 2 / 4, repeatPurchaseRate: 2 / 3 });
+    expect(Date.parse(history.snapshots[0].at)).toBeGreaterThan(Date.parse(history.snapshots[1].at));
+    expect((await http.get('/v1/segments/kpi-cohort/kpis?limit=0').set(auth).expect(400)).body.details).toEqual([{ field: 'limit', problem: 'must be at least 1' }]);
+  });
+
   // Needs two connections at once: on node-postgres only (PGlite has one).
   const itWithTwoConnections = driver === 'node-postgres' ? it : () => undefined;
   itWithTwoConnections('keeps the decision of a real-time batch that committed while a recompute was running', async () => {

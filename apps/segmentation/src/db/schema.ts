@@ -99,3 +99,15 @@ export const builtinSegmentsSeeded = segmentationSchema.table('builtin_segments_
   key: text('key').primaryKey(),
   seededAt: tz('seeded_at').notNull().defaultNow(),
 });
+
+/** KPI snapshots per segment (size, shares, growth, rates, stability), on a schedule and on demand. */
+export const kpiSnapshots = segmentationSchema.table(
+  'kpi_snapshots',
+  {
+    segmentId: uuid('segment_id').notNull(),
+    at: tz('at').notNull(),
+    metrics: jsonb('metrics').$type<Record<string, number | null>>().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.segmentId, table.at] })],
+);
+

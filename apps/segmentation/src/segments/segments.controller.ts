@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '@segmenta/chassis';
+import { SegmentKpisService } from '../kpis/segment-kpis.service';
 import { MembershipService } from '../membership/membership.service';
-import { ChangesQueryDto, CreateSegmentDto, PageQueryDto, PreviewSegmentDto, UpdateSegmentDto } from './segments.dto';
+import { ChangesQueryDto, CreateSegmentDto, KpiHistoryQueryDto, PageQueryDto, PreviewSegmentDto, UpdateSegmentDto } from './segments.dto';
 import { SegmentMembersService } from './segment-members.service';
 import { SegmentsService } from './segments.service';
 
@@ -15,6 +16,7 @@ export class SegmentsController {
     private readonly segments: SegmentsService,
     private readonly members: SegmentMembersService,
     private readonly memberships: MembershipService,
+    private readonly kpis: SegmentKpisService,
   ) {}
 
   @Get('segments')
@@ -41,6 +43,19 @@ export class SegmentsController {
   @ApiOperation({ summary: 'Evaluate every active segment over every profile now and emit the differences' })
   recompute() {
     return this.memberships.recompute();
+  }
+
+  @Post('segments/kpis')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Snapshot every active segment’s KPIs now (the schedule does it on SEGMENTS_KPIS_CRON) and publish them as segments.kpis' })
+  snapshotKpis() {
+    return this.kpis.snapshot();
+  }
+
+  @Get('segments/:id/kpis')
+  @ApiOperation({ summary: 'A segment’s KPI snapshots, newest first: size, shares of customers and revenue, growth, conversion, AOV, repeat purchase, mean CLV, churn, engagement, stability' })
+  kpiHistory(@Param('id') id: string, @Query() query: KpiHistoryQueryDto) {
+    return this.kpis.history(id, query.limit ?? 30);
   }
 
   @Get('segments/overlap')

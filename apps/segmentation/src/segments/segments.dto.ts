@@ -119,3 +119,13 @@ export interface SegmentResponse {
   /** Offers, journeys and experiments that target it (single-segment reads only). */
   usedBy?: Array<{ service: string; ownerKind: string; ownerId: string; ownerName: string }>;
 }
+
+export class KpiHistoryQueryDto {
+  @ApiPropertyOptional({ default: 30, maximum: 1000, description: 'Snapshots to return, newest first' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1, { message: 'must be at least 1' })
+  @Max(1000, { message: 'must be at most 1000' })
+  limit?: number;
+}

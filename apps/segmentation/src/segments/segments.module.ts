@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { SegmentKpisRepository } from '../kpis/segment-kpis.repository';
+import { SegmentKpisService } from '../kpis/segment-kpis.service';
 import { Clock } from '../membership/clock';
 import { MembershipRepository } from '../membership/membership.repository';
 import { MembershipService } from '../membership/membership.service';
@@ -16,7 +18,7 @@ import { SegmentsService } from './segments.service';
 /** Segments: definitions, the profile read model, real-time and scheduled membership, the API. */
 @Module({
   controllers: [SegmentsController],
-  providers: [Clock, SegmentCatalog, SegmentsRepository, SegmentsService, SegmentMembersService, SegmentsLifecycle, MembershipRepository, MembershipService, ReadModelService, ReadModelHandler, SegmentReferencesRepository, SegmentReferencesHandler],
+  providers: [Clock, SegmentCatalog, SegmentsRepository, SegmentsService, SegmentMembersService, SegmentsLifecycle, MembershipRepository, MembershipService, ReadModelService, ReadModelHandler, SegmentReferencesRepository, SegmentReferencesHandler, SegmentKpisRepository, SegmentKpisService],
   exports: [Clock],
 })
 export class SegmentsModule {}

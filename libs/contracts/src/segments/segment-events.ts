@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsString, IsUUID, Length, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsObject, IsString, IsUUID, Length, Min } from 'class-validator';
 
 export const SEGMENT_KINDS = ['rule', 'rfm', 'lifecycle', 'cluster', 'predictive'] as const;
 export type SegmentKind = (typeof SEGMENT_KINDS)[number];
@@ -89,4 +89,42 @@ export class SegmentReferencesV1 {
   @IsInt()
   @Min(0)
   revision!: number;
+}
+
+/**
+ * A segment's KPIs at one snapshot. Money is in minor units of profiles' base currency; rates
+ * and shares are 0–1; `growth` and `stability` are null on a segment's first snapshot.
+ */
+export class SegmentKpiMetrics {
+  size!: number;
+  customerShare!: number;
+  revenueShare!: number;
+  growth!: number | null;
+  /** Members with an order in the last 30 days. */
+  conversionRate!: number | null;
+  aov!: number | null;
+  /** Buyers with two orders or more, of the members who bought. */
+  repeatPurchaseRate!: number | null;
+  meanClv!: number | null;
+  /** Members in the lapsed lifecycle stage. */
+  churnRate!: number | null;
+  /** Members with any tracked behaviour in the last 30 days. */
+  engagementRate!: number | null;
+  /** Jaccard index of the members now and at the previous snapshot. */
+  stability!: number | null;
+}
+
+/** `segments.kpis`: one segment's KPI snapshot. */
+export class SegmentKpisV1 {
+  @IsUUID()
+  segmentId!: string;
+
+  @IsString()
+  segmentKey!: string;
+
+  @IsISO8601()
+  at!: string;
+
+  @IsObject()
+  metrics!: SegmentKpiMetrics;
 }

@@ -1,0 +1,57 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { SUBJECTS, type SegmentKpiMetrics, type SegmentKpisV1 } from '@segmenta/contracts';
+import { JetStreamClient, createEnvelope } from '@segmenta/messaging';
+import { SegmentationConfig } from '../config';
+import { Clock } from '../membership/clock';
+import { SegmentsService } from '../segments/segments.service';
+import { SegmentKpisRepository } from './segment-kpis.repository';
+
+/**
+ * Segment KPIs (ARCHITECTURE §6): snapshotted for every active segment on SEGMENTS_KPIS_CRON and
+ * on demand, stored, and published as segments.kpis.
+ */
+@Injectable()
+export class SegmentKpisService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(SegmentKpisService.name);
+
+  constructor(
+    private readonly repository: SegmentKpisRepository,
+    private readonly segments: SegmentsService,
+    private readonly client: JetStreamClient,
+    private readonly clock: Clock,
+    private readonly config: SegmentationConfig,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const job = CronJob.from({
+      cronTime: this.config.SEGMENTS_KPIS_CRON,
+      onTick: () => void this.snapshot().catch((error) => this.logger.warn(`scheduled KPI snapshot failed: ${(error as Error).message}`)),
+      start: true,
+    });
+    this.scheduler.addCronJob('segment-kpis', job);
+  }
+
+  /** Computes, stores and publishes every active segment's KPIs now. */
+  async snapshot(): Promise<{ at: string; segments: Array<{ segmentId: string; key: string; metrics: SegmentKpiMetrics }> }> {
+    const at = new Date(this.clock.now());
+    const snapshots = await this.repository.compute(at);
+    await this.repository.store(at, snapshots);
+    const messages = snapshots.map((s) => {
+      const data: SegmentKpisV1 = { segmentId: s.segment_id, segmentKey: s.key, at: at.toISOString(), metrics: s.metrics };
+      return { subject: SUBJECTS.segmentsKpis, envelope: createEnvelope(SUBJECTS.segmentsKpis, data, { id: `segment-kpis-${s.segment_id}-${at.getTime()}`, occurredAt: at }), partitionKey: s.segment_id };
+    });
+    // Stored first: a failed publish loses no snapshot, and the next run publishes afresh.
+    for (let i = 0; i < messages.length; i += 500) await this.client.publishMany(messages.slice(i, i + 500));
+    return { at: at.toISOString(), segments: snapshots.map((s) => ({ segmentId: s.segment_id, key: s.key, metrics: s.metrics })) };
+  }
+
+  /** A segment's KPI history, newest first (`:id` is its id or key). */
+  async history(idOrKey: string, limit: number) {
+    const segment = await this.segments.find(idOrKey);
+    const snapshots = await this.repository.history(segment.id, limit);
+    return { segment: { id: segment.id, key: segment.key }, snapshots: snapshots.map((s) => ({ at: new Date(s.at).toISOString(), metrics: s.metrics })) };
+  }
+}
