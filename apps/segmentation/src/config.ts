@@ -32,4 +32,8 @@ export class SegmentationConfig extends BaseServiceConfig {
   /** When every segment's KPIs are snapshotted and published (segments.kpis). */
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "5 * * * *"' })
   SEGMENTS_KPIS_CRON = '5 * * * *';
+
+  /** When micro-segments are discovered again (k-means over the profile view; clusters keep their ids). */
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "40 4 * * *"' })
+  SEGMENTS_DISCOVER_CRON = '40 4 * * *';
 }

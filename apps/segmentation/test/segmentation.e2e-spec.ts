@@ -280,6 +280,55 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     expect((await http.get(`/v1/profiles/${gone}/segments`).set(auth).expect(200)).body.segments).toEqual([]);
   });
 
+  it('discovers micro-segments with names and persona cards, keeps them across runs and refuses to edit their rule', async () => {
+    const groups = {
+      vip: { orders: 20, revenue: 40_000, aov: 2_000, recency_days: 5, tenure_days: 700 },
+      lapsing: { orders: 12, revenue: 40_000, aov: 3_300, recency_days: 300, tenure_days: 800 },
+      newcomers: { orders: 1, revenue: 1_000, aov: 1_000, recency_days: 10, tenure_days: 12 },
+    };
+    const members = new Map<string, string[]>();
+    let n = 0;
+    for (const [group, centre] of Object.entries(groups)) {
+      const ids = Array.from({ length: 40 }, () => randomUUID());
+      members.set(group, ids);
+      for (const id of ids) {
+        n += 1;
+        const jitter = 1 + ((n * 37) % 21 - 10) / 100; // ±10 %, deterministic
+        const features = Object.fromEntries(Object.entries(centre).map(([k, v]) => [k, k === 'orders' ? v : Math.round(v * jitter)]));
+        await publish(SUBJECTS.profilesUpdated, updated(id, {}, { ...features, lifecycle_stage: group === 'newcomers' ? 'new' : group === 'vip' ? 'loyal' : 'at_risk' }));
+      }
+    }
+    const db = service.app.get(MembershipRepository).database.db;
+    const all = [...members.values()].flat();
+    await waitFor(async () => (await queryRows<{ n: number }>(db, sql`select count(*)::int as n from segmentation.profile_view where profile_id = any(array(select json_array_elements_text(${JSON.stringify(all)}::json)::uuid))`))[0].n === all.length, { timeoutMs: 20_000, what: 'planted customers in the view' });
+
+    expect((await http.post('/v1/segments/discover').set(auth).send({ kMin: 1 }).expect(400)).body.details).toEqual([{ field: 'kMin', problem: 'must be at least 2' }]);
+    const first = (await http.post('/v1/segments/discover').set(auth).send({ kMin: 2, kMax: 5, seed: 3 }).expect(200)).body;
+    const clusterOf = async (id: string) => ((await http.get(`/v1/profiles/${id}/segments`).set(auth).expect(200)).body.segments as Array<{ key: string; kind?: string }>).map((s) => s.key).filter((k) => k.startsWith('cluster-'));
+    const keyOf = new Map<string, string>();
+    for (const [group, ids] of members) {
+      const keys = new Set((await Promise.all(ids.map(clusterOf))).flat());
+      expect(keys.size).toBe(1); // a planted group stays together…
+      keyOf.set(group, [...keys][0]);
+    }
+    expect(new Set(keyOf.values()).size).toBe(3); // …and apart from the others
+    const segmentOf = (group: string) => first.segments.find((s: { key: string }) => s.key === keyOf.get(group));
+    expect(segmentOf('lapsing').name).toMatch(/lapsing/i);
+    expect(segmentOf('newcomers').name).toMatch(/^New/);
+    expect(segmentOf('lapsing').persona.treatment.kind).toBe('win-back');
+    expect(segmentOf('newcomers').persona.treatment.kind).toBe('onboarding');
+    for (const s of first.segments) expect(s.name).not.toMatch(/cluster \d/i);
+    const vip = (await http.get(`/v1/segments/${keyOf.get('vip')}`).set(auth).expect(200)).body;
+    expect(vip).toMatchObject({ kind: 'cluster', freshness: { target: 'discovery' }, persona: { name: vip.name } });
+    expect(vip.size).toBeGreaterThanOrEqual(40);
+
+    // The same data again: the same segments, nobody moves.
+    const again = (await http.post('/v1/segments/discover').set(auth).send({ kMin: 2, kMax: 5, seed: 3 }).expect(200)).body;
+    expect(again.segments.map((s: { key: string }) => s.key).sort()).toEqual(first.segments.map((s: { key: string }) => s.key).sort());
+    expect([again.entered, again.exited]).toEqual([0, 0]);
+    expect((await http.put(`/v1/segments/${keyOf.get('vip')}`).set(auth).send({ definition: { trait: 'x', op: 'exists' } }).expect(400)).body.details).toEqual([{ field: 'definition', problem: 'not editable on a discovered cluster' }]);
+  });
+
   it('snapshots segment KPIs, publishes them as segments.kpis and keeps their history', async () => {
     await http.post('/v1/segments').set(auth).send({ key: 'kpi-cohort', name: 'KPI cohort', definition: { trait: 'cohort', op: 'eq', value: 'kpi' } }).expect(201);
     const [a, b, c, d] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];

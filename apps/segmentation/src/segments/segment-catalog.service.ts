@@ -3,6 +3,7 @@ import type { SegmentKind } from '@segmenta/contracts';
 import { DATABASE, type Database } from '@segmenta/persistence';
 import { compilePredicate, evaluationOrder, extractDependencies, type RuleDependencies, type SegmentDefinition, type SegmentPredicate } from '@segmenta/segment-rules';
 import * as tables from '../db/schema';
+import { isRuleSegment } from './segment-kinds';
 
 /** An active segment, compiled once for the evaluators. */
 export interface CompiledSegment {
@@ -17,7 +18,7 @@ export interface CompiledSegment {
 }
 
 export interface Catalog {
-  /** Active segments in evaluation order. */
+  /** Active rule segments in evaluation order (discovered clusters are assigned, not evaluated). */
   active: CompiledSegment[];
   /** Every segment, paused ones too (memberships and inSegment refer to them). */
   keyById: Map<string, string>;
@@ -59,7 +60,7 @@ export class SegmentCatalog {
 
   private async load(generation: number): Promise<Catalog> {
     const all = await this.database.db.select().from(tables.segments);
-    const rows = all.filter((row) => row.status === 'active');
+    const rows = all.filter((row) => row.status === 'active' && isRuleSegment(row));
     const compiled = new Map(
       rows.map((row) => {
         const definition = row.definition as SegmentDefinition;

@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '@segmenta/chassis';
+import { SegmentDiscoveryService } from '../discovery/segment-discovery.service';
 import { SegmentKpisService } from '../kpis/segment-kpis.service';
 import { MembershipService } from '../membership/membership.service';
-import { ChangesQueryDto, CreateSegmentDto, KpiHistoryQueryDto, PageQueryDto, PreviewSegmentDto, UpdateSegmentDto } from './segments.dto';
+import { ChangesQueryDto, CreateSegmentDto, DiscoverSegmentsDto, KpiHistoryQueryDto, PageQueryDto, PreviewSegmentDto, UpdateSegmentDto } from './segments.dto';
 import { SegmentMembersService } from './segment-members.service';
 import { SegmentsService } from './segments.service';
 
@@ -17,6 +18,7 @@ export class SegmentsController {
     private readonly members: SegmentMembersService,
     private readonly memberships: MembershipService,
     private readonly kpis: SegmentKpisService,
+    private readonly discovery: SegmentDiscoveryService,
   ) {}
 
   @Get('segments')
@@ -43,6 +45,13 @@ export class SegmentsController {
   @ApiOperation({ summary: 'Evaluate every active segment over every profile now and emit the differences' })
   recompute() {
     return this.memberships.recompute();
+  }
+
+  @Post('segments/discover')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Discover micro-segments now (also on SEGMENTS_DISCOVER_CRON): k-means++ over customers with orders, k by silhouette, stored as cluster segments with names and persona cards; clusters keep their segment across runs' })
+  discover(@Body() body: DiscoverSegmentsDto) {
+    return this.discovery.discover(body);
   }
 
   @Post('segments/kpis')

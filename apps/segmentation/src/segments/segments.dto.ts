@@ -105,13 +105,15 @@ export interface SegmentResponse {
   status: 'active' | 'paused';
   version: number;
   definition: unknown;
+  /** A discovered cluster's persona card. */
+  persona?: unknown;
   size: number;
   freshness: {
     /** Last full evaluation over every profile. */
     evaluatedAt: string | null;
     secondsSinceEvaluation: number | null;
-    /** real-time: every update re-evaluates it; scheduled: time alone changes it, so the schedule bounds its staleness. */
-    target: 'real-time' | 'scheduled';
+    /** real-time: every update re-evaluates it; scheduled: time alone changes it, so the schedule bounds its staleness; discovery: a discovered cluster, reassigned by each discovery run. */
+    target: 'real-time' | 'scheduled' | 'discovery';
     schedule: string;
   };
   createdAt: string;
@@ -128,4 +130,25 @@ export class KpiHistoryQueryDto {
   @Min(1, { message: 'must be at least 1' })
   @Max(1000, { message: 'must be at most 1000' })
   limit?: number;
+}
+
+export class DiscoverSegmentsDto {
+  @ApiPropertyOptional({ default: 8, minimum: 2, description: 'Fewest segments to consider' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number' })
+  @Min(2, { message: 'must be at least 2' })
+  @Max(100, { message: 'must be at most 100' })
+  kMin?: number;
+
+  @ApiPropertyOptional({ default: 30, maximum: 100, description: 'Most segments to consider (also at most one per 20 customers)' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number' })
+  @Min(2, { message: 'must be at least 2' })
+  @Max(100, { message: 'must be at most 100' })
+  kMax?: number;
+
+  @ApiPropertyOptional({ default: 1, description: 'Seed: the same data and seed give the same segments' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number' })
+  seed?: number;
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SegmentDiscoveryService } from '../discovery/segment-discovery.service';
 import { SegmentKpisRepository } from '../kpis/segment-kpis.repository';
 import { SegmentKpisService } from '../kpis/segment-kpis.service';
 import { Clock } from '../membership/clock';
@@ -18,7 +19,7 @@ import { SegmentsService } from './segments.service';
 /** Segments: definitions, the profile read model, real-time and scheduled membership, the API. */
 @Module({
   controllers: [SegmentsController],
-  providers: [Clock, SegmentCatalog, SegmentsRepository, SegmentsService, SegmentMembersService, SegmentsLifecycle, MembershipRepository, MembershipService, ReadModelService, ReadModelHandler, SegmentReferencesRepository, SegmentReferencesHandler, SegmentKpisRepository, SegmentKpisService],
+  providers: [Clock, SegmentCatalog, SegmentsRepository, SegmentsService, SegmentMembersService, SegmentsLifecycle, MembershipRepository, MembershipService, ReadModelService, ReadModelHandler, SegmentReferencesRepository, SegmentReferencesHandler, SegmentKpisRepository, SegmentKpisService, SegmentDiscoveryService],
   exports: [Clock],
 })
 export class SegmentsModule {}

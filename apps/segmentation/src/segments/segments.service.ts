@@ -8,6 +8,7 @@ import { SegmentationConfig } from '../config';
 import { Clock } from '../membership/clock';
 import { MembershipService, READ_MODEL_TABLES, type RecomputeSummary } from '../membership/membership.service';
 import type { CreateSegmentDto, SegmentResponse, UpdateSegmentDto } from './segments.dto';
+import { dependenciesOf, isRuleSegment } from './segment-kinds';
 import { SegmentCatalog } from './segment-catalog.service';
 import { SegmentsRepository, type SegmentRow } from './segments.repository';
 import { SegmentReferencesRepository } from '../references/segment-references.repository';
@@ -56,7 +57,7 @@ export class SegmentsService {
     const missing = refs.filter((k) => !known.has(k) && k !== ownKey);
     if (missing.length > 0) throw badRequest(`Invalid definition: inSegment refers to unknown segment ${missing.map((k) => `"${k}"`).join(', ')}`, missing.map((k) => ({ field: 'definition', problem: `inSegment "${k}" does not exist` })));
     if (ownKey) {
-      const graph = new Map(rows.map((r) => [r.key, extractDependencies(r.definition as SegmentDefinition).segments]));
+      const graph = new Map(rows.map((r) => [r.key, dependenciesOf(r).segments]));
       graph.set(ownKey, refs);
       const cycle = findMembershipCycle(graph);
       if (cycle) throw badRequest(`Invalid definition: segments would depend on themselves: ${cycle.join(' → ')}`, [{ field: 'definition', problem: `inSegment cycle ${cycle.join(' → ')}` }]);
@@ -76,6 +77,7 @@ export class SegmentsService {
 
   async update(idOrKey: string, body: UpdateSegmentDto): Promise<SegmentResponse & { evaluation?: RecomputeSummary }> {
     const row = await this.find(idOrKey);
+    if (!isRuleSegment(row) && body.definition !== undefined) throw badRequest(`Segment "${row.key}" is a discovered cluster: discovery sets its members, it has no rule to edit`, [{ field: 'definition', problem: 'not editable on a discovered cluster' }]);
     const definition = body.definition !== undefined ? await this.checkedDefinition(body.definition, row.key) : undefined;
     const changedDefinition = definition !== undefined && JSON.stringify(definition) !== JSON.stringify(row.definition);
     const updated = await this.repository.update(row.id, {
@@ -93,7 +95,7 @@ export class SegmentsService {
 
   async delete(idOrKey: string): Promise<{ deleted: true; key: string }> {
     const row = await this.find(idOrKey);
-    const dependents = (await this.repository.all()).filter((r) => r.id !== row.id && extractDependencies(r.definition as SegmentDefinition).segments.includes(row.key));
+    const dependents = (await this.repository.all()).filter((r) => r.id !== row.id && dependenciesOf(r).segments.includes(row.key));
     if (dependents.length > 0) {
       throw new ConflictException({
         statusCode: 409,
@@ -130,13 +132,14 @@ export class SegmentsService {
     return { count: counted.n, sample: rows.map((r) => r.profile_id), totalProfiles: total.n };
   }
 
-  private async announce(row: SegmentRow, status: SegmentChangedV1['status']): Promise<void> {
+  /** segments.changed for other services (offers, experiments). */
+  async announce(row: SegmentRow, status: SegmentChangedV1['status']): Promise<void> {
     const data: SegmentChangedV1 = { segmentId: row.id, key: row.key, name: row.name, kind: row.kind, version: row.version, status, at: new Date().toISOString() };
     await this.client.publish(SUBJECTS.segmentsChanged, createEnvelope(SUBJECTS.segmentsChanged, data, { id: `segment-${row.id}-v${row.version}-${status}-${row.updatedAt.getTime()}` }));
   }
 
   toResponse(row: SegmentRow, size: number): SegmentResponse {
-    const timeBased = extractDependencies(row.definition as SegmentDefinition).timeDependent;
+    const timeBased = dependenciesOf(row).timeDependent;
     const evaluatedAt = row.evaluatedAt ? row.evaluatedAt.toISOString() : null;
     return {
       id: row.id,
@@ -147,12 +150,13 @@ export class SegmentsService {
       status: row.status,
       version: row.version,
       definition: row.definition,
+      ...(row.persona ? { persona: row.persona } : {}),
       size,
       freshness: {
         evaluatedAt,
         secondsSinceEvaluation: row.evaluatedAt ? Math.max(0, Math.round((this.clock.now() - row.evaluatedAt.getTime()) / 1000)) : null,
-        target: timeBased ? 'scheduled' : 'real-time',
-        schedule: this.config.SEGMENTS_RECOMPUTE_CRON,
+        target: !isRuleSegment(row) ? 'discovery' : timeBased ? 'scheduled' : 'real-time',
+        schedule: isRuleSegment(row) ? this.config.SEGMENTS_RECOMPUTE_CRON : this.config.SEGMENTS_DISCOVER_CRON,
       },
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),

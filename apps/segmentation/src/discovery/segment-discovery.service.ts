@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictException, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { sql } from 'drizzle-orm';
+import { chooseK, describeClusters, kMeans, matchClusterIds, matrix, standardize, type ClusterFeature, type Persona } from '@segmenta/analytics';
+import { queryRows, withTransaction } from '@segmenta/persistence';
+import { SegmentationConfig } from '../config';
+import { Clock } from '../membership/clock';
+import { MembershipRepository, type MembershipChange, type RecordedChange } from '../membership/membership.repository';
+import { MembershipService } from '../membership/membership.service';
+import { SegmentCatalog } from '../segments/segment-catalog.service';
+import { SegmentsRepository, type SegmentRow } from '../segments/segments.repository';
+import { SegmentsService } from '../segments/segments.service';
+
+/** The features clusters are built on (from profiles' computed features), with the roles their names come from. */
+const FEATURES: Array<ClusterFeature & { feature: string }> = [
+  { key: 'revenue', feature: 'revenue', role: 'value' },
+  { key: 'orders', feature: 'orders', role: 'frequency' },
+  { key: 'recency_days', feature: 'recency_days', role: 'recency' },
+  { key: 'aov', feature: 'aov', role: 'basket' },
+  { key: 'tenure_days', feature: 'tenure_days', role: 'tenure' },
+];
+
+/** What a discovered cluster stores as its definition: where its centre lies (log1p of each feature). */
+interface ClusterDefinition {
+  cluster: { features: string[]; centroid: number[]; discoveredAt: string };
+}
+
+export interface DiscoveryOptions {
+  kMin?: number;
+  kMax?: number;
+  seed?: number;
+}
+
+/** Fewer customers with orders than this: nothing worth clustering. */
+const MIN_CUSTOMERS = 50;
+
+const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+
+/**
+ * Discovered micro-segments (ARCHITECTURE §6): k-means++ over every customer with orders (log-scaled,
+ * standardised value, frequency, recency, basket and tenure), k chosen by silhouette, stored as
+ * segments of kind `cluster` with a descriptive name and a persona card. A re-run keeps a cluster's
+ * segment (id and key) when a new centre lies nearest to it, and emits only membership differences.
+ */
+@Injectable()
+export class SegmentDiscoveryService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(SegmentDiscoveryService.name);
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly segments: SegmentsRepository,
+    private readonly segmentsService: SegmentsService,
+    private readonly memberships: MembershipRepository,
+    private readonly membershipService: MembershipService,
+    private readonly catalog: SegmentCatalog,
+    private readonly clock: Clock,
+    private readonly config: SegmentationConfig,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const job = CronJob.from({
+      cronTime: this.config.SEGMENTS_DISCOVER_CRON,
+      onTick: () => void this.discover().catch((error) => this.logger.warn(`scheduled segment discovery failed: ${(error as Error).message}`)),
+      start: true,
+    });
+    this.scheduler.addCronJob('segment-discovery', job);
+  }
+
+  /** One run at a time: a call while one runs waits for it. */
+  discover(options: DiscoveryOptions = {}) {
+    const run = (this.running ??= this.run(options).finally(() => (this.running = undefined)));
+    return run as ReturnType<SegmentDiscoveryService['run']>;
+  }
+
+  private async run(options: DiscoveryOptions) {
+    const started = Date.now();
+    const db = this.segments.database.db;
+    const profiles = await queryRows<{ profile_id: string; features: Record<string, unknown> }>(
+      db,
+      sql`select profile_id, features from segmentation.profile_view where jsonb_typeof(features -> 'orders') = 'number' and (features ->> 'orders')::float8 >= 1 order by profile_id`,
+    );
+    if (profiles.length < MIN_CUSTOMERS) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `only ${profiles.length} customers with orders: at least ${MIN_CUSTOMERS} are needed to discover segments`, details: [] });
+    const value = (f: Record<string, unknown>, key: string) => (typeof f[key] === 'number' ? (f[key] as number) : 0);
+    const raw = matrix(profiles.length, FEATURES.length);
+    profiles.forEach((p, i) => FEATURES.forEach((f, j) => (raw.data[i * FEATURES.length + j] = value(p.features, f.feature))));
+    const logged = matrix(raw.rows, raw.cols);
+    for (let i = 0; i < raw.data.length; i += 1) logged.data[i] = Math.log1p(Math.max(0, raw.data[i]));
+    const { z, mean, sd } = standardize(logged);
+    const seed = options.seed ?? 1;
+    const kMax = Math.max(2, Math.min(options.kMax ?? 30, Math.floor(profiles.length / 20)));
+    const kMin = Math.max(2, Math.min(options.kMin ?? 8, kMax));
+    const choice = chooseK(z, { min: kMin, max: kMax, seed, sampleSize: 2000 });
+    const fit = kMeans(z, choice.k, { seed });
+    const personas = describeClusters({
+      features: FEATURES,
+      values: raw,
+      labels: fit.labels,
+      k: choice.k,
+      revenue: profiles.map((p) => Math.max(0, value(p.features, 'revenue'))),
+      topCategory: profiles.map((p) => (typeof p.features.top_category === 'string' ? p.features.top_category : null)),
+      lifecycleStage: profiles.map((p) => (typeof p.features.lifecycle_stage === 'string' ? p.features.lifecycle_stage : null)),
+    });
+
+    // Earlier clusters, their centres standardised as today's data is: the nearest keeps its segment.
+    const all = await this.segments.all();
+    const earlier = all.filter((s) => s.kind === 'cluster');
+    const cols = FEATURES.length;
+    const previous = earlier.flatMap((s) => {
+      const centroid = (s.definition as ClusterDefinition).cluster?.centroid;
+      return Array.isArray(centroid) && centroid.length === cols ? [{ id: s.id, centroid: centroid.map((c, j) => (c - mean[j]) / sd[j]) }] : [];
+    });
+    let fresh = 0;
+    const ids = matchClusterIds(previous, fit.centroids, cols, () => `new-${(fresh += 1)}`);
+    const discoveredAt = new Date(this.clock.now()).toISOString();
+    const keys = new Set(all.map((s) => s.key));
+    const rows: SegmentRow[] = [];
+    for (let c = 0; c < choice.k; c += 1) {
+      const persona = personas[c] as Persona;
+      const definition: ClusterDefinition = { cluster: { features: FEATURES.map((f) => f.feature), centroid: Array.from({ length: cols }, (_, j) => fit.centroids[c * cols + j] * sd[j] + mean[j]), discoveredAt } };
+      const description = `${persona.treatment.text} (${persona.size} customers, ${(persona.revenueShare * 100).toFixed(1)} % of revenue)`;
+      const existing = earlier.find((s) => s.id === ids[c]);
+      if (existing) {
+        rows.push(await this.segments.update(existing.id, { name: persona.name, description, persona, definition, status: 'active', version: existing.version + 1 }));
+        continue;
+      }
+      let key = `cluster-${slug(persona.name)}`;
+      for (let n = 2; keys.has(key); n += 1) key = `cluster-${slug(persona.name)}-${n}`;
+      keys.add(key);
+      const row = await this.segments.insert({ id: randomUUID(), key, name: persona.name, description, kind: 'cluster', definition, persona, version: 1 });
+      if (!row) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `segment key ${key} was taken meanwhile; run discovery again`, details: [] });
+      rows.push(row);
+    }
+    // Clusters no centre matched are paused: their members leave, their history stays.
+    const retired = earlier.filter((s) => !ids.includes(s.id) && s.status === 'active');
+    for (const s of retired) rows.push(await this.segments.update(s.id, { status: 'paused' }));
+    this.catalog.invalidate();
+
+    // Members: each customer in its cluster's segment, out of every other cluster segment.
+    const target = new Map(profiles.map((p, i) => [`${rows[fit.labels[i]].id}|${p.profile_id}`, rows[fit.labels[i]]]));
+    const clusterIds = [...new Set([...earlier.map((s) => s.id), ...rows.map((r) => r.id)])];
+    const current = await queryRows<{ segment_id: string; profile_id: string }>(db, sql`select segment_id, profile_id from segmentation.memberships where segment_id = any(array(select json_array_elements_text(${JSON.stringify(clusterIds)}::json)::uuid))`);
+    const have = new Set(current.map((m) => `${m.segment_id}|${m.profile_id}`));
+    const version = new Map(rows.map((r) => [r.id, r.version]));
+    const changes: MembershipChange[] = [];
+    for (const m of current) if (!target.has(`${m.segment_id}|${m.profile_id}`)) changes.push({ segmentId: m.segment_id, profileId: m.profile_id, change: 'exited', segmentVersion: version.get(m.segment_id) ?? 1 });
+    for (const [pair, row] of target) if (!have.has(pair)) changes.push({ segmentId: row.id, profileId: pair.slice(pair.indexOf('|') + 1), change: 'entered', segmentVersion: row.version });
+    const recorded: RecordedChange[] = [];
+    for (let i = 0; i < changes.length; i += 5000) {
+      const chunk = changes.slice(i, i + 5000);
+      recorded.push(...(await withTransaction(db, (tx) => this.memberships.record(tx, chunk, new Date(discoveredAt)))));
+    }
+    await this.memberships.markEvaluated(db, rows.map((r) => r.id), new Date(discoveredAt));
+    await this.membershipService.publishInOrder(recorded);
+    for (const row of rows) await this.segmentsService.announce(row, row.status);
+    const summary = {
+      k: choice.k,
+      silhouette: choice.scores,
+      customers: profiles.length,
+      segments: rows.filter((r) => r.status === 'active').map((r) => ({ id: r.id, key: r.key, name: r.name, size: (r.persona as Persona).size, persona: r.persona as Persona })),
+      retired: retired.map((s) => s.key),
+      entered: recorded.filter((c) => c.change === 'entered').length,
+      exited: recorded.filter((c) => c.change === 'exited').length,
+      tookMs: Date.now() - started,
+    };
+    this.logger.log(`discovered ${summary.k} segments over ${summary.customers} customers: ${summary.entered} entered, ${summary.exited} exited, ${summary.tookMs} ms`);
+    return summary;
+  }
+}
