@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { beta, exponential, gamma, seededRandom } from '@segmenta/analytics';
 import { waitFor, type ServiceProcess } from '@segmenta/infra';
 
 /** Two rule segments a loyalty team would start with, next to the built-in RFM grid and lifecycle stages. */
@@ -17,31 +18,51 @@ export const DEMO_SEGMENTS = [
   },
 ];
 
-const CATEGORIES = ['cameras', 'lenses', 'audio', 'books', 'garden'];
+/** Enough shoppers with orders for the customer models and for discovering segments (at least 50 buyers). */
+const CROWD = 120;
+
 const COUNTRIES = ['DE', 'AT', 'FR', 'NL', 'US'];
 
-/** A small seeded crowd of shoppers, so segments have sizes worth reading: Segment-spec calls. */
+/**
+ * Who the crowd is made of: buying as BG/NBD says (a weekly purchase rate while active, dropping out
+ * after a purchase with some probability), with their own baskets and categories.
+ */
+const PERSONAS = [
+  { share: 0.15, rate: [6, 12], dropout: [1, 25], price: [200, 900], categories: ['cameras', 'lenses'] },
+  { share: 0.35, rate: [3, 14], dropout: [1, 5], price: [30, 200], categories: ['books', 'audio'] },
+  { share: 0.3, rate: [0, 1], dropout: [1, 1], price: [20, 150], categories: ['garden', 'books', 'audio'] },
+  { share: 0.2, rate: null, dropout: [1, 1], price: [0, 0], categories: ['cameras', 'audio', 'garden'] },
+] as const;
+
+/** A seeded crowd of shoppers over the last year, so segments and models have something to read: Segment-spec calls. */
 export function crowdCalls(customers: number, seed: number, now = Date.now()): Array<Record<string, unknown>> {
-  let state = seed;
-  const rnd = () => ((state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
-  const pick = <T>(values: T[]) => values[Math.floor(rnd() * values.length)];
+  const random = seededRandom(seed);
+  const pick = <T>(values: readonly T[]) => values[Math.floor(random() * values.length)];
   const calls: Array<Record<string, unknown>> = [];
   const run = randomUUID().slice(0, 6);
+  const DAY = 86_400_000;
+  const at = (ms: number) => new Date(Math.min(now - 60_000, ms)).toISOString();
   for (let c = 0; c < customers; c += 1) {
     const userId = `demo-shopper-${run}-${c}`;
-    const favourite = pick(CATEGORIES);
-    const daysAgo = () => Math.floor(rnd() * 90);
-    const at = (days: number) => new Date(now - days * 86_400_000 - Math.floor(rnd() * 3_600_000)).toISOString();
-    calls.push({ type: 'identify', messageId: randomUUID(), userId, traits: { email: `${userId}@example.com`, country: pick(COUNTRIES) }, timestamp: at(90) });
-    const views = 1 + Math.floor(rnd() * 4);
-    const recent = rnd() < 0.5;
-    for (let v = 0; v < views; v += 1) {
-      calls.push({ type: 'track', messageId: randomUUID(), userId, event: 'Product Viewed', properties: { category: favourite, price: 20 + Math.floor(rnd() * 800) }, timestamp: at(recent ? Math.floor(rnd() * 6) : daysAgo()) });
+    let r = random();
+    const persona = PERSONAS.find((p) => (r -= p.share) < 0) ?? PERSONAS[PERSONAS.length - 1];
+    const favourite = pick(persona.categories);
+    const firstSeen = now - (10 + Math.floor(random() * 355)) * DAY;
+    calls.push({ type: 'identify', messageId: randomUUID(), userId, traits: { email: `${userId}@example.com`, country: pick(COUNTRIES) }, timestamp: at(firstSeen) });
+    // Product views: half of the crowd browsed this week.
+    const recent = random() < 0.5;
+    for (let v = 1 + Math.floor(random() * 4); v > 0; v -= 1) {
+      const when = recent ? now - Math.floor(random() * 6 * DAY) : firstSeen + random() * (now - firstSeen);
+      calls.push({ type: 'track', messageId: randomUUID(), userId, event: 'Product Viewed', properties: { category: favourite, price: 20 + Math.floor(random() * 800) }, timestamp: at(when) });
     }
-    const orders = rnd() < 0.6 ? 1 + Math.floor(rnd() * 4) : 0;
-    for (let o = 0; o < orders; o += 1) {
-      const price = 20 + Math.floor(rnd() * 600);
-      calls.push({ type: 'track', messageId: randomUUID(), userId, event: 'Order Completed', properties: { order_id: randomUUID(), revenue: price, currency: 'EUR', products: [{ category: favourite, price, quantity: 1 }] }, timestamp: at(daysAgo()) });
+    if (!persona.rate) continue; // browsers only
+    const weekly = persona.rate[0] > 0 ? gamma(random, persona.rate[0], persona.rate[1]) : 0;
+    const dropout = beta(random, persona.dropout[0], persona.dropout[1]);
+    for (let t = firstSeen, first = true; t < now; first = false) {
+      const price = persona.price[0] + Math.floor(random() * (persona.price[1] - persona.price[0]));
+      calls.push({ type: 'track', messageId: randomUUID(), userId, event: 'Order Completed', properties: { order_id: randomUUID(), revenue: price, currency: 'EUR', products: [{ category: favourite, price, quantity: 1 }] }, timestamp: at(t) });
+      if (weekly === 0 || (!first && random() < dropout)) break;
+      t += exponential(random, weekly) * 7 * DAY;
     }
   }
   return calls;
@@ -74,7 +95,7 @@ export async function showSegments(options: {
     const response = await fetch(`${segmentation.url}/v1/segments`, { method: 'POST', headers: admin, body: JSON.stringify(segment) });
     if (response.status !== 201 && response.status !== 409) throw new Error(`creating segment ${segment.key} failed with ${response.status}: ${await response.text()}`);
   }
-  const crowd = crowdCalls(40, 7);
+  const crowd = crowdCalls(CROWD, 7);
   for (let i = 0; i < crowd.length; i += 100) {
     const response = await fetch(`${ingestion.url}/v1/batch`, {
       method: 'POST',
@@ -83,7 +104,7 @@ export async function showSegments(options: {
     });
     if (response.status !== 200) throw new Error(`sending the crowd failed with ${response.status}: ${await response.text()}`);
   }
-  print(`  40 more shoppers sent as ${crowd.length} calls through POST /v1/batch`);
+  print(`  ${CROWD} more shoppers sent as ${crowd.length} calls through POST /v1/batch`);
   const lastCall = crowd[crowd.length - 1].messageId as string;
   await waitFor(async () => (await fetch(`${profiles.url}/v1/events/${lastCall}`, { headers: admin })).status === 200, { timeoutMs: 30000, what: 'the crowd in profiles' });
   // RFM scores are population quintiles: refresh them now rather than at the next scheduled run.
@@ -119,4 +140,52 @@ export async function showSegments(options: {
   }
   print(`  the customer is in: ${mine.join(', ')}`);
   return { segments: segments.map((s) => ({ key: s.key, size: s.size })), customerSegments: mine };
+}
+
+interface KpiSnapshot {
+  key: string;
+  metrics: { size: number; revenueShare: number; conversionRate: number | null; aov: number | null; repeatPurchaseRate: number | null; meanClv: number | null; churnRate: number | null };
+}
+
+/**
+ * Fits the customer models in profiles (P(alive), expected orders, CLV), discovers micro-segments
+ * with persona cards in segmentation, and prints segment KPIs.
+ */
+export async function showAnalytics(options: { segmentation: ServiceProcess; profiles: ServiceProcess; adminKey: string; print: (line: string) => void }): Promise<{ clusters: string[]; kpis: KpiSnapshot[] }> {
+  const { segmentation, profiles, adminKey, print } = options;
+  const admin = { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` };
+  const post = async <T>(url: string, body: unknown = {}): Promise<T> => {
+    const response = await fetch(url, { method: 'POST', headers: admin, body: JSON.stringify(body) });
+    if (response.status !== 200) throw new Error(`POST ${url} failed with ${response.status}: ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const fit = await post<{ models: Array<{ name: string; params: Record<string, number>; customers: number; logLikelihood: number }>; changed: number }>(`${profiles.url}/v1/models/fit`);
+  const bgnbd = fit.models.find((m) => m.name === 'bgnbd');
+  if (bgnbd) print(`  BG/NBD fitted on ${bgnbd.customers} customers (r ${bgnbd.params.r.toFixed(2)}, α ${bgnbd.params.alpha.toFixed(2)}, a ${bgnbd.params.a.toFixed(2)}, b ${bgnbd.params.b.toFixed(2)}): P(alive), expected orders and CLV refreshed for ${fit.changed} profiles  (POST ${profiles.url}/v1/models/fit)`);
+
+  const discovery = await post<{ k: number; customers: number; segments: Array<{ key: string; name: string; size: number; persona: { revenueShare: number; treatment: { text: string } } }> }>(`${segmentation.url}/v1/segments/discover`, { kMin: 3, kMax: 6 });
+  print(`  discovered ${discovery.k} micro-segments among ${discovery.customers} customers with orders (POST ${segmentation.url}/v1/segments/discover):`);
+  for (const s of [...discovery.segments].sort((a, b) => b.size - a.size)) {
+    print(`    ${s.name.padEnd(46)} ${String(s.size).padStart(4)} customers, ${(s.persona.revenueShare * 100).toFixed(0).padStart(3)} % of revenue → ${s.persona.treatment.text}`);
+  }
+
+  // CLV reaches segmentation's read model through profiles.updated: snapshot once it has.
+  let snapshot: { segments: KpiSnapshot[] } = { segments: [] };
+  await waitFor(
+    async () => {
+      snapshot = await post<{ segments: KpiSnapshot[] }>(`${segmentation.url}/v1/segments/kpis`);
+      return snapshot.segments.some((s) => s.metrics.meanClv !== null);
+    },
+    { timeoutMs: 30000, intervalMs: 1000, what: 'CLV in the segment KPIs' },
+  );
+  const shown = snapshot.segments.filter((s) => s.metrics.size > 0 && (s.key.startsWith('cluster-') || DEMO_SEGMENTS.some((d) => d.key === s.key)));
+  const pct = (v: number | null) => (v === null ? '   –' : `${(v * 100).toFixed(0).padStart(3)}%`);
+  const money = (v: number | null) => (v === null ? '      –' : (v / 100).toFixed(2).padStart(7));
+  print(`  segment KPIs (POST ${segmentation.url}/v1/segments/kpis, history at GET /v1/segments/:key/kpis):`);
+  print(`    ${'segment'.padEnd(50)}  size revenue convert    AOV repeat mean CLV churn`);
+  for (const s of shown) {
+    const m = s.metrics;
+    print(`    ${s.key.padEnd(50)} ${String(m.size).padStart(5)}    ${pct(m.revenueShare)}    ${pct(m.conversionRate)} ${money(m.aov)}   ${pct(m.repeatPurchaseRate)}  ${money(m.meanClv)}  ${pct(m.churnRate)}`);
+  }
+  return { clusters: discovery.segments.map((s) => s.key), kpis: shown };
 }

@@ -46,7 +46,7 @@ describe('the demo (npm run demo)', () => {
     expect(output).toMatch(/features\s+orders 1, revenue 899\.00 EUR, AOV 899\.00, recency 0 d, lifecycle new/);
     expect(output).toMatch(/affinity\s+cameras [\d.]+, lenses [\d.]+\s+\(top category cameras\)/);
     // Segments: the rule segments, the RFM grid and lifecycle stages with sizes; the customer placed.
-    expect(output).toMatch(/40 more shoppers sent as \d+ calls through POST \/v1\/batch/);
+    expect(output).toMatch(/120 more shoppers sent as \d+ calls through POST \/v1\/batch/);
     expect(output).toMatch(/camera-intent\s+[1-9]\d*\s+Camera intent\s+\(time-based/);
     expect(output).toMatch(/dach-buyers\s+[1-9]\d*\s+DACH buyers/);
     expect(output).toMatch(/rfm-champions\s+\d+\s+RFM: Champions/);
@@ -54,6 +54,11 @@ describe('the demo (npm run demo)', () => {
     expect(output).toMatch(/the customer is in: .*camera-intent/);
     expect(output).toMatch(/the customer is in: .*dach-buyers/);
     expect(output).toMatch(/the customer is in: .*rfm-/);
+    expect(output).toMatch(/BG\/NBD fitted on \d+ customers .*: P\(alive\), expected orders and CLV refreshed for \d+ profiles/);
+    expect(output).toMatch(/discovered [3-6] micro-segments among \d+ customers with orders/);
+    expect(output).toMatch(/customers, +\d+ % of revenue → (Win-back|Onboarding|Reactivation|VIP|Cross-sell|Premium|Nurture):/);
+    expect(output).toMatch(/segment KPIs \(POST/);
+    expect(output).toMatch(/cluster-[a-z0-9-]+ +[1-9]\d* +\d+%/);
     expect(output).toContain('Done.');
     expect(code).toBe(0);
   });

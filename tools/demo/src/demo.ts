@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Analytics } from '@segment/analytics-node';
-import { showSegments } from './demo-segments';
+import { showAnalytics, showSegments } from './demo-segments';
 import { SERVICE_NAMES, SERVICE_PORTS, type ServiceName } from '@segmenta/contracts';
 import {
   WORKSPACE_ROOT,
@@ -34,6 +34,7 @@ export interface DemoResult {
   events: { sent: number; stored: number; medianMs: number; maxMs: number };
   profile: { id: string; identities: string[]; features: Record<string, unknown> };
   segments: { segments: Array<{ key: string; size: number }>; customerSegments: string[] };
+  analytics: Awaited<ReturnType<typeof showAnalytics>>;
 }
 
 const SCENARIO = [
@@ -67,13 +68,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
   const { print } = options;
   const log = (line: string) => print(`  · ${line}`);
   print('Segmenta demo');
-  print('1/5 Infrastructure');
+  print('1/6 Infrastructure');
   const nats: NatsEndpoint = await ensureNats({ url: process.env.NATS_URL, log });
   print(`  NATS JetStream   ${nats.url} (${nats.source})`);
   const postgres = options.embedded ? { url: undefined, source: 'embedded' as const } : await ensurePostgres({ url: process.env.DATABASE_URL, log });
   print(`  Database         ${postgres.url ? `PostgreSQL ${postgres.url.replace(/\/\/[^@]*@/, '//')}` : `embedded PGlite under ${options.dataDir}`} (${postgres.source})`);
 
-  print('2/5 Services');
+  print('2/6 Services');
   // The admin key the services accept: ADMIN_API_KEY when set, else one made for this run.
   const adminKey = process.env.ADMIN_API_KEY ?? randomBytes(24).toString('base64url');
   const services: ServiceProcess[] = [];
@@ -114,7 +115,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     if (failure) throw failure.reason;
     services.sort((a, b) => SERVICE_NAMES.indexOf(a.name as ServiceName) - SERVICE_NAMES.indexOf(b.name as ServiceName));
 
-    print('3/5 Health');
+    print('3/6 Health');
     const health: DemoResult['services'] = [];
     for (const service of services) {
       const response = await fetch(`${service.url}/ready`);
@@ -124,7 +125,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
       print(`  ${service.name.padEnd(13)} ${response.status === 200 ? 'ready' : `NOT READY (${response.status})`}   database ${database}, nats ${body.details?.nats?.status ?? '?'}`);
     }
 
-    print('4/5 A customer journey, sent with @segment/analytics-node: ingestion → JetStream → profiles');
+    print('4/6 A customer journey, sent with @segment/analytics-node: ingestion → JetStream → profiles');
     const ingestion = services.find((s) => s.name === 'ingestion') as ServiceProcess;
     const profiles = services.find((s) => s.name === 'profiles') as ServiceProcess;
     const sourceResponse = await fetch(`${ingestion.url}/v1/sources`, {
@@ -195,14 +196,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     print(`    features     orders ${String(f.orders)}, revenue ${(Number(f.revenue) / 100).toFixed(2)} ${String(f.currency)}, AOV ${(Number(f.aov) / 100).toFixed(2)}, recency ${String(f.recency_days)} d, lifecycle ${String(f.lifecycle_stage)}`);
     const affinity = Object.entries((f.category_affinity ?? {}) as Record<string, number>).sort((a, b) => b[1] - a[1]);
     print(`    affinity     ${affinity.map(([category, score]) => `${category} ${score.toFixed(2)}`).join(', ')}  (top category ${String(f.top_category)})`);
-    print('5/5 Segments: rules, the RFM grid and lifecycle stages (segmentation, fed by PROFILES)');
+    print('5/6 Segments: rules, the RFM grid and lifecycle stages (segmentation, fed by PROFILES)');
     const segmentation = services.find((s) => s.name === 'segmentation') as ServiceProcess;
     const segments = await showSegments({ segmentation, ingestion, profiles, adminKey, writeKey, customerProfileId: profile.id, print });
+    print('6/6 Customer analytics: BG/NBD and Gamma-Gamma in profiles, discovered micro-segments and segment KPIs in segmentation');
+    const insights = await showAnalytics({ segmentation, profiles, adminKey, print });
     print('Offers and experiment results join this demo as those services gain their features.');
     return {
       services: health,
       events,
       segments,
+      analytics: insights,
       profile: { id: profile.id, identities: profile.identities.map((i) => `${i.kind}=${i.value}`), features: f },
       stop,
     };
