@@ -8,3 +8,4 @@ export * from './testing/service-under-test';
 export * from './admin.guard';
 export * from './compiled-validation';
 export * from './cursor-page-query';
+export * from './scheduled-job';

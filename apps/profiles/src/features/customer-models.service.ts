@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
+import { scheduleJob } from '@segmenta/chassis';
 import { sql } from 'drizzle-orm';
 import { fitBgNbd, fitGammaGamma, type GammaGammaFit } from '@segmenta/analytics';
 import { DATABASE, jsonParam, queryRows, withTransaction, type Database } from '@segmenta/persistence';
@@ -50,12 +50,7 @@ export class CustomerModelsService implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    const job = CronJob.from({
-      cronTime: this.config.CUSTOMER_MODELS_FIT_CRON,
-      onTick: () => void this.fit().catch((error) => this.logger.warn(`scheduled customer-model fit failed: ${(error as Error).message}`)),
-      start: true,
-    });
-    this.scheduler.addCronJob('profiles-customer-models-fit', job);
+    scheduleJob({ scheduler: this.scheduler, name: 'profiles-customer-models-fit', cronTime: this.config.CUSTOMER_MODELS_FIT_CRON, what: 'customer-model fit', work: () => this.fit(), logger: this.logger });
   }
 
   /** One fit at a time: a second call while one runs waits for it. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
+import { scheduleJob } from '@segmenta/chassis';
 import { sql } from 'drizzle-orm';
 import { SUBJECTS, type ProfileUpdatedV1 } from '@segmenta/contracts';
 import { createEnvelope } from '@segmenta/messaging';
@@ -48,12 +48,7 @@ export class FeaturesService implements OnApplicationBootstrap, BeforeApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
-    const job = CronJob.from({
-      cronTime: this.config.FEATURES_REFRESH_CRON,
-      onTick: () => void this.recompute('refresh').catch((error) => this.logger.error(`scheduled feature refresh failed: ${(error as Error).message}`)),
-      start: true,
-    });
-    this.scheduler.addCronJob('profiles-features-refresh', job);
+    scheduleJob({ scheduler: this.scheduler, name: 'profiles-features-refresh', cronTime: this.config.FEATURES_REFRESH_CRON, what: 'feature refresh', work: () => this.recompute('refresh'), logger: this.logger });
   }
 
   beforeApplicationShutdown(): void {

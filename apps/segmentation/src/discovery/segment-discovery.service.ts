@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictException, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
+import { scheduleJob } from '@segmenta/chassis';
 import { sql } from 'drizzle-orm';
 import { chooseK, describeClusters, kMeans, matchClusterIds, matrix, standardize, type ClusterFeature, type Persona } from '@segmenta/analytics';
 import { queryRows, withTransaction } from '@segmenta/persistence';
@@ -61,12 +61,7 @@ export class SegmentDiscoveryService implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    const job = CronJob.from({
-      cronTime: this.config.SEGMENTS_DISCOVER_CRON,
-      onTick: () => void this.discover().catch((error) => this.logger.warn(`scheduled segment discovery failed: ${(error as Error).message}`)),
-      start: true,
-    });
-    this.scheduler.addCronJob('segment-discovery', job);
+    scheduleJob({ scheduler: this.scheduler, name: 'segment-discovery', cronTime: this.config.SEGMENTS_DISCOVER_CRON, what: 'segment discovery', work: () => this.discover(), logger: this.logger });
   }
 
   /** One run at a time: a call while one runs waits for it. */

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
+import { scheduleJob } from '@segmenta/chassis';
 import { SUBJECTS, type SegmentKpiMetrics, type SegmentKpisV1 } from '@segmenta/contracts';
 import { JetStreamClient, createEnvelope } from '@segmenta/messaging';
 import { SegmentationConfig } from '../config';
@@ -26,12 +26,7 @@ export class SegmentKpisService implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    const job = CronJob.from({
-      cronTime: this.config.SEGMENTS_KPIS_CRON,
-      onTick: () => void this.snapshot().catch((error) => this.logger.warn(`scheduled KPI snapshot failed: ${(error as Error).message}`)),
-      start: true,
-    });
-    this.scheduler.addCronJob('segment-kpis', job);
+    scheduleJob({ scheduler: this.scheduler, name: 'segment-kpis', cronTime: this.config.SEGMENTS_KPIS_CRON, what: 'KPI snapshot', work: () => this.snapshot(), logger: this.logger });
   }
 
   /** Computes, stores and publishes every active segment's KPIs now. */

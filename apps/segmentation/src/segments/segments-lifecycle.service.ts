@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
+import { scheduleJob } from '@segmenta/chassis';
 import { SegmentationConfig } from '../config';
 import { MembershipService } from '../membership/membership.service';
 import { BUILTIN_SEGMENTS } from './builtin-segments';
@@ -27,12 +27,7 @@ export class SegmentsLifecycle implements OnApplicationBootstrap, BeforeApplicat
 
   async onApplicationBootstrap(): Promise<void> {
     await this.seedBuiltins();
-    const job = CronJob.from({
-      cronTime: this.config.SEGMENTS_RECOMPUTE_CRON,
-      onTick: () => void this.scheduledRecompute(),
-      start: true,
-    });
-    this.scheduler.addCronJob('segments-recompute', job);
+    scheduleJob({ scheduler: this.scheduler, name: 'segments-recompute', cronTime: this.config.SEGMENTS_RECOMPUTE_CRON, what: 'recompute', work: () => this.scheduledRecompute(), logger: this.logger });
   }
 
   /** Creates the built-in segments never created before (what every start does); returns how many. */
