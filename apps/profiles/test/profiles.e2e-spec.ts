@@ -315,6 +315,30 @@ describe.each(availableTestDrivers())('profiles: identity resolution, features a
     await waitFor(async () => (await profilesMessages()).some((m) => m.subject === 'profiles.updated' && m.envelope.data.profileId === profile.id && typeof (m.envelope.data.features as Record<string, unknown>).p_alive === 'number'), { what: 'profiles.updated with p_alive' });
   });
 
+  it('trains a propensity model for a yes/no trait and publishes its scores as propensity_<name>', async () => {
+    // The customers of the previous test, labelled as a loyalty team would: churned when their last order is over 120 days old.
+    const customers = await Promise.all(Array.from({ length: 60 }, async (_, i) => (await lookup(`userId=btyd-${i}`).expect(200)).body as { id: string; features: Record<string, number> }));
+    const labels = customers.map((c, i) => call({ type: 'identify', userId: `btyd-${i}`, traits: { churned: c.features.recency_days > 120 ? 'yes' : 'no' } }));
+    await publish(...labels);
+    await waitFor(() => allStored(...labels), { what: 'labels stored', timeoutMs: 20000 });
+
+    expect((await http.post('/v1/models/propensity').set(auth).send({ name: 'Churn!', label: { trait: 'churned' } }).expect(400)).body.details).toEqual([{ field: 'name', problem: 'must be lower-case letters, digits and _ (the feature is propensity_<name>)' }]);
+    expect((await http.post('/v1/models/propensity').set(auth).send({ name: 'upsell', label: { trait: 'bought_premium' } }).expect(409)).body.message).toMatch(/^only 0 profiles have trait "bought_premium" as yes\/no/);
+    const report = (await http.post('/v1/models/propensity').set(auth).send({ name: 'churn', label: { trait: 'churned' } }).expect(200)).body;
+    expect(report).toMatchObject({ name: 'churn', feature: 'propensity_churn', label: { trait: 'churned' } });
+    expect(report.trainRows + report.testRows).toBe(60);
+    expect(report.auc).toBeGreaterThan(0.8);
+    expect(report.strongest[0].feature).toMatch(/recency_days|p_alive|churn|expected_orders/);
+    expect((await http.get('/v1/models/propensity').set(auth).expect(200)).body).toEqual([report]);
+
+    const churned = customers.find((c) => c.features.recency_days > 200) as { id: string };
+    const active = customers.find((c) => c.features.recency_days < 20) as { id: string };
+    const score = async (id: string) => ((await http.get(`/v1/profiles/${id}`).set(auth).expect(200)).body.features.propensity_churn as number);
+    expect(await score(churned.id)).toBeGreaterThan(await score(active.id));
+    expect(await score(churned.id)).toBeLessThanOrEqual(1);
+    await waitFor(async () => (await profilesMessages()).some((m) => m.subject === 'profiles.updated' && m.envelope.data.profileId === churned.id && typeof (m.envelope.data.features as Record<string, unknown>).propensity_churn === 'number'), { what: 'profiles.updated with propensity_churn' });
+  });
+
   it('erases a profile: 410 afterwards, events and identifiers gone, profiles.erased published, a later call starts afresh', async () => {
     const ann = (await lookup('userId=ann').expect(200)).body;
     const erased = (await http.delete(`/v1/profiles/${ann.id}`).set(auth).expect(200)).body;

@@ -9,7 +9,7 @@ import { BlocklistService } from '../identity/blocklist.service';
 import { extractIdentifiers, identifierKey, type Identifier } from '../identity/identifiers';
 import { IdentityGraphBatch, type ProfileIdentityStats } from '../identity/identity-graph-batch';
 import { DEFAULT_IDENTITY_RULES, parseKindLimits, type IdentityRules } from '../identity/identity-rules';
-import { ProfileStoreRepository, storedPublicFeatures, type MergeHistoryRow, type NewEventRow, type Tx } from './profile-store.repository';
+import { ProfileStoreRepository, propensityFeatures, storedPublicFeatures, type MergeHistoryRow, type NewEventRow, type Tx } from './profile-store.repository';
 
 /** Thrown when another transaction took an identifier or event between our look-up and insert: the batch runs again. */
 class ConcurrentWriteError extends Error {
@@ -177,7 +177,8 @@ export class ActivityService {
       const traitState = traitStates.get(profileId);
       const full = rebuilt.has(profileId) || (traitState?.full ?? false);
       const after = publicFeatures(features);
-      const changedFeatures = full ? after : changedValues(stored.has(profileId) ? storedPublicFeatures(stored.get(profileId)!.row) : null, after);
+      // A full update replaces the subscriber's copy: keep the propensity scores in it.
+      const changedFeatures = full ? { ...after, ...(stored.has(profileId) ? propensityFeatures(stored.get(profileId)!.row) : {}) } : changedValues(stored.has(profileId) ? storedPublicFeatures(stored.get(profileId)!.row) : null, after);
       const changedTraits = full ? (traitState?.traits ?? {}) : (traitState?.changed ?? {});
       // last_seen and event_count move with every event, which profiles.activity already announces.
       if (!full && Object.keys(changedTraits).length === 0 && Object.keys(changedFeatures).every((key) => ACTIVITY_ONLY_FEATURES.has(key))) continue;

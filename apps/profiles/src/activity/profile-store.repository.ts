@@ -315,7 +315,14 @@ export function storedPublicFeatures(row: Record<string, unknown>): Record<strin
     category_affinity: row.category_affinity,
     top_category: row.top_category,
     top_category_share: num(row.top_category_share),
+    ...propensityFeatures(row),
   };
+}
+
+/** Propensity scores as the features rules read: `propensity_<model name>`. */
+export function propensityFeatures(row: Record<string, unknown>): Record<string, number> {
+  const scores = (row.propensities ?? {}) as Record<string, number>;
+  return Object.fromEntries(Object.entries(scores).map(([name, score]) => [`propensity_${name}`, score]));
 }
 
 function toFeatureRow(profileId: string, f: CustomerFeatures): FeatureRowJson {

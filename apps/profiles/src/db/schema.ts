@@ -101,7 +101,17 @@ export const profileFeatures = profilesSchema.table('profile_features', {
   categoryAffinity: jsonb('category_affinity').$type<Record<string, number>>().notNull().default({}),
   topCategory: text('top_category'),
   topCategoryShare: real('top_category_share'),
+  /** Propensity scores by model name (published as `propensity_<name>` features); written by training runs only. */
+  propensities: jsonb('propensities').$type<Record<string, number>>().notNull().default({}),
   updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
+/** Propensity models: what they predict, how well (held-out AUC, Brier score, calibration) and their weights. */
+export const propensityModels = profilesSchema.table('propensity_models', {
+  name: text('name').primaryKey(),
+  label: jsonb('label').$type<Record<string, unknown>>().notNull(),
+  report: jsonb('report').$type<Record<string, unknown>>().notNull(),
+  trainedAt: tz('trained_at').notNull().defaultNow(),
 });
 
 /** Population cut points (RFM quintiles) from the last scheduled run, used to score in between. */

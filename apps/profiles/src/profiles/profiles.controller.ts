@@ -3,7 +3,8 @@ import { ApiBearerAuth, ApiConflictResponse, ApiGoneResponse, ApiNotFoundRespons
 import { AdminGuard } from '@segmenta/chassis';
 import { CustomerModelsService, type ModelFitSummary, type ModelReport } from '../features/customer-models.service';
 import { FeaturesService, type RecomputeSummary } from '../features/features.service';
-import { ErasureResponseDto, EventsPageDto, EventsPageQueryDto, MergeRecordDto, ProfileLookupQueryDto, ProfileResponseDto, RecomputeRequestDto } from './profiles.dto';
+import { PropensityService, type PropensityReportDto } from '../features/propensity.service';
+import { ErasureResponseDto, EventsPageDto, EventsPageQueryDto, MergeRecordDto, ProfileLookupQueryDto, ProfileResponseDto, RecomputeRequestDto, TrainPropensityDto } from './profiles.dto';
 import { ProfilesService } from './profiles.service';
 
 @ApiTags('profiles')
@@ -15,6 +16,7 @@ export class ProfilesController {
     private readonly profiles: ProfilesService,
     private readonly features: FeaturesService,
     private readonly models: CustomerModelsService,
+    private readonly propensity: PropensityService,
   ) {}
 
   @Get('profiles')
@@ -75,5 +77,19 @@ export class ProfilesController {
   @ApiOperation({ summary: 'The customer models in force: parameters, log-likelihood, customers, convergence and fit date' })
   currentModels(): Promise<ModelReport[]> {
     return this.models.current();
+  }
+
+  @Post('models/propensity')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Train a propensity model for a yes/no trait on every profile’s features (held-out AUC, Brier score, calibration) and write its scores as the feature propensity_<name>' })
+  @ApiConflictResponse({ description: 'Too few profiles with the trait answered yes or no' })
+  trainPropensity(@Body() body: TrainPropensityDto): Promise<PropensityReportDto> {
+    return this.propensity.train(body.name, { trait: body.label.trait }, body.l2 ?? 1);
+  }
+
+  @Get('models/propensity')
+  @ApiOperation({ summary: 'The propensity models trained so far, with their reports' })
+  propensityModels(): Promise<PropensityReportDto[]> {
+    return this.propensity.list();
   }
 }

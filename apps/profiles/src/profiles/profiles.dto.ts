@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { CursorPageQuery } from '@segmenta/chassis';
 import { EventResponseDto } from '../events/events.dto';
 
@@ -80,3 +80,29 @@ export class BlockedIdentifierDto {
   @MaxLength(500)
   reason?: string;
 }
+
+export class PropensityLabelDto {
+  @ApiProperty({ example: 'churned', description: 'A trait holding yes/no (1/0, true/false): profiles with it train and test the model' })
+  @IsString({ message: 'must be a trait name' })
+  @Length(1, 100, { message: 'must be 1 to 100 characters' })
+  trait!: string;
+}
+
+export class TrainPropensityDto {
+  @ApiProperty({ example: 'churn', description: 'Model name; the scores become the feature propensity_<name>' })
+  @Matches(/^[a-z][a-z0-9_]{0,39}$/, { message: 'must be lower-case letters, digits and _ (the feature is propensity_<name>)' })
+  name!: string;
+
+  @ApiProperty({ type: PropensityLabelDto })
+  @IsObject({ message: 'must be an object such as {"trait": "churned"}' })
+  @ValidateNested()
+  @Type(() => PropensityLabelDto)
+  label!: PropensityLabelDto;
+
+  @ApiPropertyOptional({ default: 1, description: 'L2 penalty on the standardised weights' })
+  @IsOptional()
+  @IsNumber({}, { message: 'must be a number' })
+  @Min(0, { message: 'must be at least 0' })
+  l2?: number;
+}
+

@@ -6,6 +6,7 @@ import { EventsModule } from '../events/events.module';
 import { FeatureContext } from '../features/feature-context.service';
 import { FeaturesService } from '../features/features.service';
 import { CustomerModelsService } from '../features/customer-models.service';
+import { PropensityService } from '../features/propensity.service';
 import { BlocklistController } from '../identity/blocklist.controller';
 import { BlocklistService } from '../identity/blocklist.service';
 import { OutboxPublisher } from '../outbox/outbox.publisher';
@@ -17,6 +18,6 @@ import { ProfilesService } from './profiles.service';
 @Module({
   imports: [EventsModule],
   controllers: [ProfilesController, BlocklistController],
-  providers: [ActivityHandler, ActivityService, ProfileStoreRepository, FeatureContext, FeaturesService, CustomerModelsService, BlocklistService, OutboxPublisher, ProfilesRepository, ProfilesService],
+  providers: [ActivityHandler, ActivityService, ProfileStoreRepository, FeatureContext, FeaturesService, CustomerModelsService, PropensityService, BlocklistService, OutboxPublisher, ProfilesRepository, ProfilesService],
 })
 export class ProfilesModule {}

@@ -1,0 +1,123 @@
+import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
+import { sql } from 'drizzle-orm';
+import { SUBJECTS, type ProfileUpdatedV1 } from '@segmenta/contracts';
+import { binaryLabels, encodeTable, matrix, predictProbabilities, trainPropensity, type CalibrationBin } from '@segmenta/analytics';
+import { createEnvelope } from '@segmenta/messaging';
+import { DATABASE, jsonParam, queryRows, withTransaction, type Database } from '@segmenta/persistence';
+import { ProfileStoreRepository } from '../activity/profile-store.repository';
+import type * as tables from '../db/schema';
+import { OutboxPublisher } from '../outbox/outbox.publisher';
+import { FeatureContext } from './feature-context.service';
+
+/** The features a propensity model learns from (profile_features columns). */
+const NUMERIC = ['orders', 'revenue', 'aov', 'recency_days', 'tenure_days', 'event_count', 'rfm_r', 'rfm_f', 'rfm_m', 'p_alive', 'expected_orders_90d', 'clv'] as const;
+const CATEGORICAL = ['lifecycle_stage', 'top_category'] as const;
+
+export interface PropensityReportDto {
+  name: string;
+  label: { trait: string };
+  feature: string;
+  trainRows: number;
+  testRows: number;
+  scored: number;
+  auc: number;
+  brier: number;
+  calibration: CalibrationBin[];
+  strongest: Array<{ feature: string; weight: number }>;
+  trainedAt: string;
+}
+
+/** Fewer labelled customers than this: a held-out AUC would mean little. */
+const MIN_LABELLED = 40;
+
+/**
+ * Propensity models (ARCHITECTURE §6): an L2 logistic regression per named label, trained on the
+ * profiles' features with a held-out split, reported (AUC, Brier score, calibration) and applied to
+ * every profile; scores are stored and published as the feature `propensity_<name>`, which segment
+ * rules can read.
+ */
+@Injectable()
+export class PropensityService {
+  private readonly logger = new Logger(PropensityService.name);
+
+  constructor(
+    private readonly store: ProfileStoreRepository,
+    private readonly outbox: OutboxPublisher,
+    private readonly context: FeatureContext,
+    @Inject(DATABASE) private readonly database: Database<typeof tables>,
+  ) {}
+
+  async train(name: string, label: { trait: string }, l2 = 1): Promise<PropensityReportDto> {
+    const db = this.database.db;
+    const rows = await queryRows<Record<string, unknown> & { profile_id: string; label: unknown }>(
+      db,
+      sql`select f.profile_id, ${sql.raw([...NUMERIC, ...CATEGORICAL].map((c) => `f.${c}`).join(', '))}, p.traits -> ${label.trait} as label
+        from profiles.profile_features f join profiles.profiles p on p.id = f.profile_id where p.merged_into is null order by f.profile_id`,
+    );
+    const text = rows.map((r) => Object.fromEntries([...NUMERIC, ...CATEGORICAL].map((c) => [c, r[c] === null || r[c] === undefined ? '' : String(r[c])])));
+    const encoded = encodeTable(text, [...NUMERIC, ...CATEGORICAL]);
+    // Customers whose trait says yes or no train and test the model; everyone is scored.
+    const labelled: number[] = [];
+    const y: number[] = [];
+    rows.forEach((r, i) => {
+      const raw = typeof r.label === 'boolean' ? String(r.label) : typeof r.label === 'number' || typeof r.label === 'string' ? String(r.label) : '';
+      try {
+        y.push(binaryLabels([{ v: raw }], 'v')[0]);
+        labelled.push(i);
+      } catch {
+        // no usable label: scored, not trained on
+      }
+    });
+    if (labelled.length < MIN_LABELLED || !y.includes(0) || !y.includes(1)) {
+      throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `only ${labelled.length} profiles have trait "${label.trait}" as yes/no (${y.filter((v) => v === 1).length} yes): at least ${MIN_LABELLED} with both answers are needed`, details: [{ field: 'label.trait', problem: 'too few labelled profiles' }] });
+    }
+    const x = matrix(labelled.length, encoded.x.cols);
+    labelled.forEach((row, i) => x.data.set(encoded.x.data.subarray(row * encoded.x.cols, (row + 1) * encoded.x.cols), i * encoded.x.cols));
+    const report = trainPropensity(x, y, { featureNames: encoded.featureNames, l2, seed: 1 });
+    const scores = predictProbabilities(report.model, encoded.x);
+    const trainedAt = this.context.now();
+    const result: PropensityReportDto = {
+      name,
+      label,
+      feature: `propensity_${name}`,
+      trainRows: report.trainRows,
+      testRows: report.testRows,
+      scored: rows.length,
+      auc: report.auc,
+      brier: report.brier,
+      calibration: report.calibration,
+      strongest: encoded.featureNames.map((feature, j) => ({ feature, weight: report.model.weights[j] })).sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight)).slice(0, 8),
+      trainedAt: trainedAt.toISOString(),
+    };
+    await db.execute(sql`insert into profiles.propensity_models (name, label, report, trained_at) values (${name}, ${jsonParam(label)}::jsonb, ${jsonParam(result)}::jsonb, ${trainedAt.toISOString()}::timestamptz)
+      on conflict (name) do update set label = excluded.label, report = excluded.report, trained_at = excluded.trained_at`);
+    // Scores in chunks, each written with its profiles.updated messages (only changed ones).
+    let changed = 0;
+    for (let start = 0; start < rows.length; start += 2000) {
+      const chunk = rows.slice(start, start + 2000).map((r, i) => ({ profileId: r.profile_id, score: Math.round(scores[start + i] * 1e6) / 1e6 }));
+      const published = await withTransaction(db, async (tx) => {
+        const updated = await queryRows<{ profile_id: string }>(
+          tx,
+          sql`update profiles.profile_features f set propensities = f.propensities || jsonb_build_object(${name}::text, x.score), updated_at = now()
+            from json_to_recordset(${jsonParam(chunk.map((c) => ({ profile_id: c.profileId, score: c.score })))}::json) as x(profile_id uuid, score float8)
+            where f.profile_id = x.profile_id and (f.propensities -> ${name}::text) is distinct from to_jsonb(x.score) returning f.profile_id`,
+        );
+        const byId = new Map(chunk.map((c) => [c.profileId, c.score]));
+        const messages = updated.map(({ profile_id }) => {
+          const data: ProfileUpdatedV1 = { profileId: profile_id, traits: {}, features: { [`propensity_${name}`]: byId.get(profile_id) }, full: false, updatedAt: trainedAt.toISOString() };
+          return { subject: SUBJECTS.profilesUpdated, envelope: createEnvelope(SUBJECTS.profilesUpdated, data, { occurredAt: trainedAt }), partitionKey: profile_id };
+        });
+        return this.store.insertOutbox(tx, messages);
+      });
+      await this.outbox.publish(published);
+      changed += published.length;
+    }
+    this.logger.log(`propensity model ${name} trained on ${report.trainRows} profiles (held-out AUC ${report.auc.toFixed(3)}), ${changed} scores changed`);
+    return result;
+  }
+
+  async list(): Promise<PropensityReportDto[]> {
+    const rows = await queryRows<{ report: PropensityReportDto }>(this.database.db, sql`select report from profiles.propensity_models order by name`);
+    return rows.map((r) => r.report);
+  }
+}
