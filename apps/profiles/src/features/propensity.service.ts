@@ -7,15 +7,20 @@ import { DATABASE, jsonParam, queryRows, withTransaction, type Database } from '
 import { ProfileStoreRepository } from '../activity/profile-store.repository';
 import type * as tables from '../db/schema';
 import { OutboxPublisher } from '../outbox/outbox.publisher';
+import { ECOMMERCE_EVENTS, applyEvent, deriveFeatures, emptyAccumulator, publicFeatures, type FeatureAccumulator } from './customer-features';
 import { FeatureContext } from './feature-context.service';
 
 /** The features a propensity model learns from (profile_features columns). */
-const NUMERIC = ['orders', 'revenue', 'aov', 'recency_days', 'tenure_days', 'event_count', 'rfm_r', 'rfm_f', 'rfm_m', 'p_alive', 'expected_orders_90d', 'clv'] as const;
-const CATEGORICAL = ['lifecycle_stage', 'top_category'] as const;
+const COLUMNS = ['orders', 'revenue', 'aov', 'recency_days', 'tenure_days', 'event_count', 'rfm_r', 'rfm_f', 'rfm_m', 'p_alive', 'expected_orders_90d', 'clv', 'lifecycle_stage', 'top_category'] as const;
+
+/** What a model predicts: a yes/no trait, or whether a customer orders within the next N days. */
+export type PropensityLabel = { trait: string } | { ordersWithinDays: number };
 
 export interface PropensityReportDto {
   name: string;
-  label: { trait: string };
+  label: PropensityLabel;
+  /** Labelled profiles that answered yes. */
+  positives: number;
   feature: string;
   trainRows: number;
   testRows: number;
@@ -47,38 +52,34 @@ export class PropensityService {
     @Inject(DATABASE) private readonly database: Database<typeof tables>,
   ) {}
 
-  async train(name: string, label: { trait: string }, l2 = 1): Promise<PropensityReportDto> {
+  async train(name: string, label: PropensityLabel, l2 = 1): Promise<PropensityReportDto> {
     const db = this.database.db;
     const rows = await queryRows<Record<string, unknown> & { profile_id: string; label: unknown }>(
       db,
-      sql`select f.profile_id, ${sql.raw([...NUMERIC, ...CATEGORICAL].map((c) => `f.${c}`).join(', '))}, p.traits -> ${label.trait} as label
+      sql`select f.profile_id, ${sql.raw(COLUMNS.map((c) => `f.${c}`).join(', '))}, ${'trait' in label ? sql`p.traits -> ${label.trait}` : sql`null`} as label
         from profiles.profile_features f join profiles.profiles p on p.id = f.profile_id where p.merged_into is null order by f.profile_id`,
     );
-    const text = rows.map((r) => Object.fromEntries([...NUMERIC, ...CATEGORICAL].map((c) => [c, r[c] === null || r[c] === undefined ? '' : String(r[c])])));
-    const encoded = encodeTable(text, [...NUMERIC, ...CATEGORICAL]);
-    // Customers whose trait says yes or no train and test the model; everyone is scored.
-    const labelled: number[] = [];
-    const y: number[] = [];
-    rows.forEach((r, i) => {
-      const raw = typeof r.label === 'boolean' ? String(r.label) : typeof r.label === 'number' || typeof r.label === 'string' ? String(r.label) : '';
-      try {
-        y.push(binaryLabels([{ v: raw }], 'v')[0]);
-        labelled.push(i);
-      } catch {
-        // no usable label: scored, not trained on
-      }
-    });
-    if (labelled.length < MIN_LABELLED || !y.includes(0) || !y.includes(1)) {
-      throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `only ${labelled.length} profiles have trait "${label.trait}" as yes/no (${y.filter((v) => v === 1).length} yes): at least ${MIN_LABELLED} with both answers are needed`, details: [{ field: 'label.trait', problem: 'too few labelled profiles' }] });
+    // Training rows: today's features with a yes/no trait, or the features as of N days ago with whether an order followed.
+    const training = 'trait' in label ? this.traitLabelled(rows) : await this.futureOrdersLabelled(rows.map((r) => r.profile_id), label.ordersWithinDays);
+    const y = training.map((t) => t.y);
+    if (training.length < MIN_LABELLED || !y.includes(0) || !y.includes(1)) {
+      const what = 'trait' in label ? `have trait "${label.trait}" as yes/no` : `existed ${label.ordersWithinDays} days ago`;
+      throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `only ${training.length} profiles ${what} (${y.filter((v) => v === 1).length} yes): at least ${MIN_LABELLED} with both answers are needed`, details: [{ field: 'label', problem: 'too few labelled profiles' }] });
     }
-    const x = matrix(labelled.length, encoded.x.cols);
-    labelled.forEach((row, i) => x.data.set(encoded.x.data.subarray(row * encoded.x.cols, (row + 1) * encoded.x.cols), i * encoded.x.cols));
+    // One encoding for training and scoring rows, so a column means the same in both.
+    const text = [...training.map((t) => t.features), ...rows].map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c] === null || r[c] === undefined ? '' : String(r[c])])));
+    const all = encodeTable(text, [...COLUMNS]);
+    const encoded = { featureNames: all.featureNames, x: matrix(rows.length, all.x.cols) };
+    encoded.x.data.set(all.x.data.subarray(training.length * all.x.cols));
+    const x = matrix(training.length, all.x.cols);
+    x.data.set(all.x.data.subarray(0, training.length * all.x.cols));
     const report = trainPropensity(x, y, { featureNames: encoded.featureNames, l2, seed: 1 });
     const scores = predictProbabilities(report.model, encoded.x);
     const trainedAt = this.context.now();
     const result: PropensityReportDto = {
       name,
       label,
+      positives: y.filter((v) => v === 1).length,
       feature: `propensity_${name}`,
       trainRows: report.trainRows,
       testRows: report.testRows,
@@ -114,6 +115,42 @@ export class PropensityService {
     }
     this.logger.log(`propensity model ${name} trained on ${report.trainRows} profiles (held-out AUC ${report.auc.toFixed(3)}), ${changed} scores changed`);
     return result;
+  }
+
+  /** Profiles whose label trait reads yes or no, with today's features. */
+  private traitLabelled(rows: Array<Record<string, unknown> & { label: unknown }>): Array<{ features: Record<string, unknown>; y: number }> {
+    return rows.flatMap((r) => {
+      const raw = typeof r.label === 'boolean' || typeof r.label === 'number' || typeof r.label === 'string' ? String(r.label) : '';
+      try {
+        return [{ features: r, y: binaryLabels([{ v: raw }], 'v')[0] }];
+      } catch {
+        return []; // no usable answer: scored, not trained on
+      }
+    });
+  }
+
+  /**
+   * "Orders within N days": each profile's features rebuilt from its events as of N days ago
+   * (the same fold and models as today's), labelled with whether an order came after. Profiles
+   * without events before then did not exist yet and are left out.
+   */
+  private async futureOrdersLabelled(profileIds: string[], days: number): Promise<Array<{ features: Record<string, unknown>; y: number }>> {
+    const now = this.context.now();
+    const cutoff = new Date(now.getTime() - days * 86_400_000);
+    const cuts = await this.context.rfmCuts();
+    const fitted = await this.context.fittedModels();
+    const out: Array<{ features: Record<string, unknown>; y: number }> = [];
+    for (let start = 0; start < profileIds.length; start += 2000) {
+      const events = await this.store.loadFeatureEvents(this.database.db, profileIds.slice(start, start + 2000));
+      const before = new Map<string, FeatureAccumulator>();
+      const ordered = new Set<string>();
+      for (const e of events) {
+        if (e.occurredAt < cutoff) before.set(e.profileId, applyEvent(before.get(e.profileId) ?? emptyAccumulator(), e, this.context.money));
+        else if (e.name === ECOMMERCE_EVENTS.orderCompleted && e.occurredAt <= now) ordered.add(e.profileId);
+      }
+      for (const [profileId, acc] of before) out.push({ features: publicFeatures(deriveFeatures(acc, cutoff, cuts, this.context.money, {}, fitted)), y: ordered.has(profileId) ? 1 : 0 });
+    }
+    return out;
   }
 
   async list(): Promise<PropensityReportDto[]> {

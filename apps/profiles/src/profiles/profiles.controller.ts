@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiGoneResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '@segmenta/chassis';
 import { CustomerModelsService, type ModelFitSummary, type ModelReport } from '../features/customer-models.service';
@@ -81,10 +81,14 @@ export class ProfilesController {
 
   @Post('models/propensity')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Train a propensity model for a yes/no trait on every profile’s features (held-out AUC, Brier score, calibration) and write its scores as the feature propensity_<name>' })
+  @ApiOperation({ summary: 'Train a propensity model for a yes/no trait, or for ordering within N days, on every profile’s features (held-out AUC, Brier score, calibration) and write its scores as the feature propensity_<name>' })
   @ApiConflictResponse({ description: 'Too few profiles with the trait answered yes or no' })
   trainPropensity(@Body() body: TrainPropensityDto): Promise<PropensityReportDto> {
-    return this.propensity.train(body.name, { trait: body.label.trait }, body.l2 ?? 1);
+    const { trait, ordersWithinDays } = body.label;
+    if ((trait === undefined) === (ordersWithinDays === undefined)) {
+      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'label needs exactly one of trait or ordersWithinDays', details: [{ field: 'label', problem: 'give exactly one of trait, ordersWithinDays' }] });
+    }
+    return this.propensity.train(body.name, trait !== undefined ? { trait } : { ordersWithinDays: ordersWithinDays as number }, body.l2 ?? 1);
   }
 
   @Get('models/propensity')

@@ -82,10 +82,18 @@ export class BlockedIdentifierDto {
 }
 
 export class PropensityLabelDto {
-  @ApiProperty({ example: 'churned', description: 'A trait holding yes/no (1/0, true/false): profiles with it train and test the model' })
+  @ApiPropertyOptional({ example: 'churned', description: 'A trait holding yes/no (1/0, true/false): profiles with it train and test the model' })
+  @IsOptional()
   @IsString({ message: 'must be a trait name' })
   @Length(1, 100, { message: 'must be 1 to 100 characters' })
-  trait!: string;
+  trait?: string;
+
+  @ApiPropertyOptional({ example: 30, description: 'Instead of a trait: whether the customer orders within this many days (trained on features as of that many days ago)' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number of days' })
+  @Min(1, { message: 'must be at least 1' })
+  @Max(365, { message: 'must be at most 365' })
+  ordersWithinDays?: number;
 }
 
 export class TrainPropensityDto {
