@@ -52,8 +52,11 @@ export class SourcesService {
     }
     const hash = hashWriteKey(writeKey);
     const cached = this.byKeyHash.get(hash);
-    const source = cached && cached.expiresAt > Date.now() ? cached.source : await this.repository.findByKeyHash(hash);
-    if (source && !cached) this.byKeyHash.set(hash, { source, expiresAt: Date.now() + KEY_CACHE_TTL_MS });
+    const fresh = cached !== undefined && cached.expiresAt > Date.now();
+    const source = fresh ? cached.source : await this.repository.findByKeyHash(hash);
+    // An expired entry is renewed too: otherwise every request after the first TTL would ask the database.
+    if (source && !fresh) this.byKeyHash.set(hash, { source, expiresAt: Date.now() + KEY_CACHE_TTL_MS });
+    if (!source && cached) this.byKeyHash.delete(hash);
     if (!source || !source.enabled) {
       throw new UnauthorizedException({
         statusCode: 401,
