@@ -1,4 +1,4 @@
-import { minimizeBfgs } from './optimize';
+import { maximizeLogLikelihood, type LikelihoodFit } from './optimize';
 import { digamma, hyp2f1, logAddExp, logBeta, logGamma } from './special';
 
 /**
@@ -25,16 +25,7 @@ export interface RepeatBuyingSummary {
   T: ArrayLike<number>;
 }
 
-export interface BgNbdFit {
-  params: BgNbdParams;
-  logLikelihood: number;
-  customers: number;
-  /** The optimiser's report: converged when the gradient (per customer, in log-parameters) vanished. */
-  iterations: number;
-  evaluations: number;
-  gradientNorm: number;
-  converged: boolean;
-}
+export type BgNbdFit = LikelihoodFit<BgNbdParams>;
 
 /** Customers with the same (x, tx, T) contribute the same likelihood: each distinct triple once, weighted. */
 interface Compressed {
@@ -179,22 +170,14 @@ export function bgnbdTotalLogLikelihood(params: BgNbdParams, data: RepeatBuyingS
  */
 export function fitBgNbd(data: RepeatBuyingSummary, options: { start?: BgNbdParams; maxIterations?: number } = {}): BgNbdFit {
   const compressed = compress(data);
-  const customers = data.x.length;
-  if (customers === 0) throw new RangeError('fitBgNbd needs at least one customer');
-  const toParams = (v: number[]): BgNbdParams => ({ r: Math.exp(v[0]), alpha: Math.exp(v[1]), a: Math.exp(v[2]), b: Math.exp(v[3]) });
-  // Per customer, so the tolerance means the same for 2,000 customers as for 2,000,000.
-  const objective = (v: number[]) => {
-    // Parameters beyond e^±25 are a degenerate direction (no dropout signal sends a and b to
-    // infinity): refused, so the search stays where the likelihood is computable.
-    if (v.some((vi) => Math.abs(vi) > 25)) return { value: NaN, gradient: v.map(() => NaN) };
-    const gradient: number[] = [];
-    const value = -compressedLogLikelihood(toParams(v), compressed, gradient) / customers;
-    return { value, gradient: gradient.map((g) => -g / customers) };
-  };
-  const start = options.start ?? { r: 1, alpha: 1, a: 1, b: 1 };
-  const result = minimizeBfgs(objective, [start.r, start.alpha, start.a, start.b].map(Math.log), { gradientTolerance: 1e-6, maxIterations: options.maxIterations ?? 1000 });
-  const params = toParams(result.x);
-  return { params, logLikelihood: compressedLogLikelihood(params, compressed), customers, iterations: result.iterations, evaluations: result.evaluations, gradientNorm: result.gradientNorm, converged: result.converged };
+  if (data.x.length === 0) throw new RangeError('fitBgNbd needs at least one customer');
+  return maximizeLogLikelihood<BgNbdParams>({
+    names: ['r', 'alpha', 'a', 'b'],
+    start: options.start ?? { r: 1, alpha: 1, a: 1, b: 1 },
+    observations: data.x.length,
+    logLikelihood: (params, gradient) => compressedLogLikelihood(params, compressed, gradient),
+    maxIterations: options.maxIterations,
+  });
 }
 
 /** E[X(t)]: expected purchases of a new customer in a period of length t. */

@@ -1,4 +1,4 @@
-import { minimizeBfgs } from './optimize';
+import { maximizeLogLikelihood, type LikelihoodFit } from './optimize';
 import { digamma, logGamma } from './special';
 
 /**
@@ -17,15 +17,7 @@ export interface SpendSummary {
   zbar: ArrayLike<number>;
 }
 
-export interface GammaGammaFit {
-  params: GammaGammaParams;
-  logLikelihood: number;
-  customers: number;
-  iterations: number;
-  evaluations: number;
-  gradientNorm: number;
-  converged: boolean;
-}
+export type GammaGammaFit = LikelihoodFit<GammaGammaParams>;
 
 /** Log density of a customer's mean repeat value zbar given x repeat transactions. */
 export function gammaGammaLogLikelihood({ p, q, gamma }: GammaGammaParams, x: number, zbar: number): number {
@@ -61,7 +53,6 @@ export function fitGammaGamma(data: SpendSummary, options: { start?: GammaGammaP
   if (n === 0) throw new RangeError('fitGammaGamma needs at least one customer with repeat transactions of positive value');
   const logZ = zbar.map(Math.log);
   const logX = x.map(Math.log);
-  const toParams = (v: number[]): GammaGammaParams => ({ p: Math.exp(v[0]), q: Math.exp(v[1]), gamma: Math.exp(v[2]) });
   const total = ({ p, q, gamma }: GammaGammaParams, gradient?: number[]) => {
     const lgQ = logGamma(q);
     const psiQ = digamma(q);
@@ -84,18 +75,7 @@ export function fitGammaGamma(data: SpendSummary, options: { start?: GammaGammaP
     if (gradient) gradient.splice(0, gradient.length, p * dP, q * dQ, gamma * dGamma);
     return sum;
   };
-  const objective = (v: number[]) => {
-    const params = toParams(v);
-    // As for BG/NBD: parameters beyond e^±25 are a degenerate direction, refused.
-    if (v.some((vi) => Math.abs(vi) > 25) || !(params.p > 0 && params.q > 0 && params.gamma > 0)) return { value: NaN, gradient: [NaN, NaN, NaN] };
-    const gradient: number[] = [];
-    const value = -total(params, gradient) / n;
-    return { value, gradient: gradient.map((g) => -g / n) };
-  };
-  const start = options.start ?? { p: 1, q: 1, gamma: 1 };
-  const result = minimizeBfgs(objective, [start.p, start.q, start.gamma].map(Math.log), { gradientTolerance: 1e-6 });
-  const params = toParams(result.x);
-  return { params, logLikelihood: total(params), customers: n, iterations: result.iterations, evaluations: result.evaluations, gradientNorm: result.gradientNorm, converged: result.converged };
+  return maximizeLogLikelihood<GammaGammaParams>({ names: ['p', 'q', 'gamma'], start: options.start ?? { p: 1, q: 1, gamma: 1 }, observations: n, logLikelihood: total });
 }
 
 /**

@@ -82,3 +82,43 @@ export function minimizeBfgs(f: ObjectiveWithGradient, start: number[], options:
 function identity(n: number): number[][] {
   return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
 }
+
+/** A maximum-likelihood fit and the optimiser's report. */
+export interface LikelihoodFit<P> {
+  params: P;
+  logLikelihood: number;
+  /** Observations (customers) the likelihood sums over. */
+  customers: number;
+  /** Converged when the gradient (per observation, in log-parameters) vanished. */
+  iterations: number;
+  evaluations: number;
+  gradientNorm: number;
+  converged: boolean;
+}
+
+/**
+ * Maximum likelihood over positive parameters: BFGS on their logarithms (so they stay positive),
+ * the objective taken per observation so a tolerance means the same for 2,000 as for 2,000,000.
+ * `logLikelihood` fills `gradient`, when given, with the derivatives by the logarithms. Parameters
+ * beyond e^±25 are a degenerate direction (data with no dropout signal sends BG/NBD's a and b to
+ * infinity) and are refused, so the search stays where the likelihood is computable.
+ */
+export function maximizeLogLikelihood<P extends { [K in keyof P]: number }>(options: {
+  names: Array<keyof P & string>;
+  start: P;
+  observations: number;
+  logLikelihood: (params: P, gradient?: number[]) => number;
+  maxIterations?: number;
+}): LikelihoodFit<P> {
+  const { names, observations: n } = options;
+  const toParams = (v: number[]) => Object.fromEntries(names.map((name, i) => [name, Math.exp(v[i])])) as P;
+  const objective = (v: number[]) => {
+    if (v.some((vi) => !(Math.abs(vi) <= 25))) return { value: NaN, gradient: v.map(() => NaN) };
+    const gradient: number[] = [];
+    const value = -options.logLikelihood(toParams(v), gradient) / n;
+    return { value, gradient: gradient.map((g) => -g / n) };
+  };
+  const result = minimizeBfgs(objective, names.map((name) => Math.log(options.start[name])), { gradientTolerance: 1e-6, maxIterations: options.maxIterations ?? 1000 });
+  const params = toParams(result.x);
+  return { params, logLikelihood: options.logLikelihood(params), customers: n, iterations: result.iterations, evaluations: result.evaluations, gradientNorm: result.gradientNorm, converged: result.converged };
+}
