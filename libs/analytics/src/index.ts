@@ -13,3 +13,4 @@ export * from './kmeans';
 export * from './personas';
 export * from './propensity';
 export * from './table-encoding';
+export * from './cluster-discovery';

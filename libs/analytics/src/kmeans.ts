@@ -11,6 +11,11 @@ export function matrix(rows: number, cols: number): Matrix {
   return { data: new Float64Array(rows * cols), rows, cols };
 }
 
+/** Rows [start, end) of a matrix, sharing its storage (no copy). */
+export function sliceRows(m: Matrix, start: number, end: number): Matrix {
+  return { data: m.data.subarray(start * m.cols, end * m.cols), rows: end - start, cols: m.cols };
+}
+
 /** Column means and standard deviations (population), and the z-scored copy of the data. */
 export function standardize(m: Matrix): { z: Matrix; mean: Float64Array; sd: Float64Array } {
   const { rows, cols, data } = m;

@@ -9,3 +9,4 @@ export * from './admin.guard';
 export * from './compiled-validation';
 export * from './cursor-page-query';
 export * from './scheduled-job';
+export * from './single-flight';

@@ -1,22 +1,19 @@
 import {
   bgnbdConditionalExpectedPurchases,
   bgnbdProbabilityAlive,
-  chooseK,
   customerLifetimeValue,
-  describeClusters,
+  CUSTOMER_CLUSTER_FEATURES,
+  discoverClusters,
   fitBgNbd,
   fitGammaGamma,
-  kMeans,
   lifecycleStage,
   matrix,
   quintileCuts,
   rfmGridSegment,
   scoreHigherIsBetter,
   scoreLowerIsBetter,
-  standardize,
   summarizePurchases,
   type BgNbdFit,
-  type ClusterFeature,
   type GammaGammaFit,
   type KChoice,
   type LifecycleStage,
@@ -66,15 +63,6 @@ export interface Analysis {
   kChoice: KChoice;
   personas: Persona[];
 }
-
-/** Features the clusters are built on, with the roles their names are made of. */
-export const CLUSTER_FEATURES: ClusterFeature[] = [
-  { key: 'revenue', role: 'value' },
-  { key: 'orders', role: 'frequency' },
-  { key: 'recency_days', role: 'recency' },
-  { key: 'aov', role: 'basket' },
-  { key: 'tenure_days', role: 'tenure' },
-];
 
 /**
  * The whole analysis of an order history as of its last order: per customer the purchase summary,
@@ -165,27 +153,21 @@ export function analyzeOrders(orders: Order[], options: AnalysisOptions): Analys
     r.rfm = { r: rs, f: fs, m: ms, segment: cell.key, segmentName: cell.name };
   }
 
-  // Clusters on log-scaled behaviour (money and counts are heavy-tailed), standardised.
-  const raw = matrix(rows.length, CLUSTER_FEATURES.length);
-  rows.forEach((r, i) => raw.data.set([r.revenue, r.orders, r.recencyDays, r.aov, r.tenureDays], i * CLUSTER_FEATURES.length));
-  const logged = matrix(raw.rows, raw.cols);
-  for (let i = 0; i < raw.data.length; i += 1) logged.data[i] = Math.log1p(Math.max(0, raw.data[i]));
-  const { z } = standardize(logged);
-  const kMax = Math.max(options.kMin, Math.min(options.kMax, Math.floor(rows.length / 20)));
-  const kMin = Math.min(options.kMin, kMax);
-  step(`choosing the number of clusters (${kMin}–${kMax}) by silhouette`);
-  const kChoice = chooseK(z, { min: Math.max(2, kMin), max: Math.max(2, kMax), seed: options.seed, sampleSize: 2000, onProgress: (k) => step(`choosing the number of clusters: k = ${k}`, (k - kMin + 1) / (kMax - kMin + 1)) });
-  step(`clustering ${rows.length} customers into ${kChoice.k} segments`);
-  const fit = kMeans(z, kChoice.k, { seed: options.seed });
-  rows.forEach((r, i) => (r.cluster = fit.labels[i]));
-  const personas = describeClusters({
-    features: CLUSTER_FEATURES,
+  // In the order of CUSTOMER_CLUSTER_FEATURES.
+  const raw = matrix(rows.length, CUSTOMER_CLUSTER_FEATURES.length);
+  rows.forEach((r, i) => raw.data.set([r.revenue, r.orders, r.recencyDays, r.aov, r.tenureDays], i * CUSTOMER_CLUSTER_FEATURES.length));
+  step(`choosing the number of clusters (${options.kMin}–${options.kMax}) by silhouette`);
+  const { choice: kChoice, fit, personas } = discoverClusters({
+    features: CUSTOMER_CLUSTER_FEATURES,
     values: raw,
-    labels: fit.labels,
-    k: kChoice.k,
     revenue: rows.map((r) => Math.max(0, r.revenue)),
     topCategory: rows.map((r) => r.topCategory),
     lifecycleStage: rows.map((r) => r.lifecycle),
+    kMin: options.kMin,
+    kMax: options.kMax,
+    seed: options.seed,
+    onProgress: (k, share) => step(`choosing the number of clusters: k = ${k}`, share),
   });
+  rows.forEach((r, i) => (r.cluster = fit.labels[i]));
   return { asOf, customers: rows, bgnbd, gammaGamma, kChoice, personas };
 }

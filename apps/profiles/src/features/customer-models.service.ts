@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { scheduleJob } from '@segmenta/chassis';
+import { SingleFlight, scheduleJob } from '@segmenta/chassis';
 import { sql } from 'drizzle-orm';
 import { fitBgNbd, fitGammaGamma, type GammaGammaFit } from '@segmenta/analytics';
 import { DATABASE, jsonParam, queryRows, withTransaction, type Database } from '@segmenta/persistence';
@@ -39,7 +39,7 @@ const MIN_CUSTOMERS = 10;
 @Injectable()
 export class CustomerModelsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(CustomerModelsService.name);
-  private running: Promise<ModelFitSummary> | undefined;
+  private readonly running = new SingleFlight<ModelFitSummary>();
 
   constructor(
     private readonly config: ProfilesConfig,
@@ -55,8 +55,7 @@ export class CustomerModelsService implements OnApplicationBootstrap {
 
   /** One fit at a time: a second call while one runs waits for it. */
   fit(): Promise<ModelFitSummary> {
-    this.running ??= this.run().finally(() => (this.running = undefined));
-    return this.running;
+    return this.running.run(() => this.run());
   }
 
   async current(): Promise<ModelReport[]> {

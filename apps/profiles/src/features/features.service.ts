@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { scheduleJob } from '@segmenta/chassis';
+import { SingleFlight, scheduleJob } from '@segmenta/chassis';
 import { sql } from 'drizzle-orm';
 import { SUBJECTS, type ProfileUpdatedV1 } from '@segmenta/contracts';
 import { createEnvelope } from '@segmenta/messaging';
@@ -35,7 +35,7 @@ const CHUNK = 2000;
 @Injectable()
 export class FeaturesService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FeaturesService.name);
-  private running: Promise<RecomputeSummary> | undefined;
+  private readonly running = new SingleFlight<RecomputeSummary>();
   private closing = false;
 
   constructor(
@@ -57,8 +57,7 @@ export class FeaturesService implements OnApplicationBootstrap, BeforeApplicatio
 
   /** Runs a recompute; a second call while one runs waits for it instead of starting another. */
   recompute(mode: RecomputeMode): Promise<RecomputeSummary> {
-    this.running ??= this.run(mode).finally(() => (this.running = undefined));
-    return this.running;
+    return this.running.run(() => this.run(mode));
   }
 
   private async run(mode: RecomputeMode): Promise<RecomputeSummary> {

@@ -1,7 +1,7 @@
 import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
 import { sql } from 'drizzle-orm';
 import { SUBJECTS, type ProfileUpdatedV1 } from '@segmenta/contracts';
-import { binaryLabels, encodeTable, matrix, predictProbabilities, trainPropensity, type CalibrationBin } from '@segmenta/analytics';
+import { binaryLabels, encodeTable, predictProbabilities, sliceRows, trainPropensity, type CalibrationBin } from '@segmenta/analytics';
 import { createEnvelope } from '@segmenta/messaging';
 import { DATABASE, jsonParam, queryRows, withTransaction, type Database } from '@segmenta/persistence';
 import { ProfileStoreRepository } from '../activity/profile-store.repository';
@@ -68,13 +68,9 @@ export class PropensityService {
     }
     // One encoding for training and scoring rows, so a column means the same in both.
     const text = [...training.map((t) => t.features), ...rows].map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c] === null || r[c] === undefined ? '' : String(r[c])])));
-    const all = encodeTable(text, [...COLUMNS]);
-    const encoded = { featureNames: all.featureNames, x: matrix(rows.length, all.x.cols) };
-    encoded.x.data.set(all.x.data.subarray(training.length * all.x.cols));
-    const x = matrix(training.length, all.x.cols);
-    x.data.set(all.x.data.subarray(0, training.length * all.x.cols));
-    const report = trainPropensity(x, y, { featureNames: encoded.featureNames, l2, seed: 1 });
-    const scores = predictProbabilities(report.model, encoded.x);
+    const encoded = encodeTable(text, [...COLUMNS]);
+    const report = trainPropensity(sliceRows(encoded.x, 0, training.length), y, { featureNames: encoded.featureNames, l2, seed: 1 });
+    const scores = predictProbabilities(report.model, sliceRows(encoded.x, training.length, text.length));
     const trainedAt = this.context.now();
     const result: PropensityReportDto = {
       name,

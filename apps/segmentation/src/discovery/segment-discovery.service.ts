@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictException, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { scheduleJob } from '@segmenta/chassis';
+import { SingleFlight, scheduleJob } from '@segmenta/chassis';
 import { sql } from 'drizzle-orm';
-import { chooseK, describeClusters, kMeans, matchClusterIds, matrix, standardize, type ClusterFeature, type Persona } from '@segmenta/analytics';
-import { queryRows, withTransaction } from '@segmenta/persistence';
+import { CUSTOMER_CLUSTER_FEATURES, discoverClusters, matchClusterIds, matrix, type KChoice, type Persona } from '@segmenta/analytics';
+import { jsonParam, queryRows, withTransaction } from '@segmenta/persistence';
 import { SegmentationConfig } from '../config';
 import { Clock } from '../membership/clock';
 import { MembershipRepository, type MembershipChange, type RecordedChange } from '../membership/membership.repository';
@@ -12,15 +12,6 @@ import { MembershipService } from '../membership/membership.service';
 import { SegmentCatalog } from '../segments/segment-catalog.service';
 import { SegmentsRepository, type SegmentRow } from '../segments/segments.repository';
 import { SegmentsService } from '../segments/segments.service';
-
-/** The features clusters are built on (from profiles' computed features), with the roles their names come from. */
-const FEATURES: Array<ClusterFeature & { feature: string }> = [
-  { key: 'revenue', feature: 'revenue', role: 'value' },
-  { key: 'orders', feature: 'orders', role: 'frequency' },
-  { key: 'recency_days', feature: 'recency_days', role: 'recency' },
-  { key: 'aov', feature: 'aov', role: 'basket' },
-  { key: 'tenure_days', feature: 'tenure_days', role: 'tenure' },
-];
 
 /** What a discovered cluster stores as its definition: where its centre lies (log1p of each feature). */
 interface ClusterDefinition {
@@ -31,6 +22,18 @@ export interface DiscoveryOptions {
   kMin?: number;
   kMax?: number;
   seed?: number;
+}
+
+export interface DiscoverySummary {
+  k: number;
+  silhouette: KChoice['scores'];
+  customers: number;
+  segments: Array<{ id: string; key: string; name: string; size: number; persona: Persona }>;
+  /** Keys of earlier clusters no new centre matched: paused. */
+  retired: string[];
+  entered: number;
+  exited: number;
+  tookMs: number;
 }
 
 /** Fewer customers with orders than this: nothing worth clustering. */
@@ -47,7 +50,7 @@ const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').re
 @Injectable()
 export class SegmentDiscoveryService implements OnApplicationBootstrap {
   private readonly logger = new Logger(SegmentDiscoveryService.name);
-  private running: Promise<unknown> | undefined;
+  private readonly running = new SingleFlight<DiscoverySummary>();
 
   constructor(
     private readonly segments: SegmentsRepository,
@@ -65,12 +68,11 @@ export class SegmentDiscoveryService implements OnApplicationBootstrap {
   }
 
   /** One run at a time: a call while one runs waits for it. */
-  discover(options: DiscoveryOptions = {}) {
-    const run = (this.running ??= this.run(options).finally(() => (this.running = undefined)));
-    return run as ReturnType<SegmentDiscoveryService['run']>;
+  discover(options: DiscoveryOptions = {}): Promise<DiscoverySummary> {
+    return this.running.run(() => this.run(options));
   }
 
-  private async run(options: DiscoveryOptions) {
+  private async run(options: DiscoveryOptions): Promise<DiscoverySummary> {
     const started = Date.now();
     const db = this.segments.database.db;
     const profiles = await queryRows<{ profile_id: string; features: Record<string, unknown> }>(
@@ -79,30 +81,24 @@ export class SegmentDiscoveryService implements OnApplicationBootstrap {
     );
     if (profiles.length < MIN_CUSTOMERS) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `only ${profiles.length} customers with orders: at least ${MIN_CUSTOMERS} are needed to discover segments`, details: [] });
     const value = (f: Record<string, unknown>, key: string) => (typeof f[key] === 'number' ? (f[key] as number) : 0);
-    const raw = matrix(profiles.length, FEATURES.length);
-    profiles.forEach((p, i) => FEATURES.forEach((f, j) => (raw.data[i * FEATURES.length + j] = value(p.features, f.feature))));
-    const logged = matrix(raw.rows, raw.cols);
-    for (let i = 0; i < raw.data.length; i += 1) logged.data[i] = Math.log1p(Math.max(0, raw.data[i]));
-    const { z, mean, sd } = standardize(logged);
-    const seed = options.seed ?? 1;
-    const kMax = Math.max(2, Math.min(options.kMax ?? 30, Math.floor(profiles.length / 20)));
-    const kMin = Math.max(2, Math.min(options.kMin ?? 8, kMax));
-    const choice = chooseK(z, { min: kMin, max: kMax, seed, sampleSize: 2000 });
-    const fit = kMeans(z, choice.k, { seed });
-    const personas = describeClusters({
-      features: FEATURES,
+    const features = CUSTOMER_CLUSTER_FEATURES;
+    const raw = matrix(profiles.length, features.length);
+    profiles.forEach((p, i) => features.forEach((f, j) => (raw.data[i * features.length + j] = value(p.features, f.key))));
+    const { choice, fit, personas, mean, sd } = discoverClusters({
+      features,
       values: raw,
-      labels: fit.labels,
-      k: choice.k,
       revenue: profiles.map((p) => Math.max(0, value(p.features, 'revenue'))),
       topCategory: profiles.map((p) => (typeof p.features.top_category === 'string' ? p.features.top_category : null)),
       lifecycleStage: profiles.map((p) => (typeof p.features.lifecycle_stage === 'string' ? p.features.lifecycle_stage : null)),
+      kMin: options.kMin ?? 8,
+      kMax: options.kMax ?? 30,
+      seed: options.seed ?? 1,
     });
 
     // Earlier clusters, their centres standardised as today's data is: the nearest keeps its segment.
     const all = await this.segments.all();
     const earlier = all.filter((s) => s.kind === 'cluster');
-    const cols = FEATURES.length;
+    const cols = features.length;
     const previous = earlier.flatMap((s) => {
       const centroid = (s.definition as ClusterDefinition).cluster?.centroid;
       return Array.isArray(centroid) && centroid.length === cols ? [{ id: s.id, centroid: centroid.map((c, j) => (c - mean[j]) / sd[j]) }] : [];
@@ -114,7 +110,7 @@ export class SegmentDiscoveryService implements OnApplicationBootstrap {
     const rows: SegmentRow[] = [];
     for (let c = 0; c < choice.k; c += 1) {
       const persona = personas[c] as Persona;
-      const definition: ClusterDefinition = { cluster: { features: FEATURES.map((f) => f.feature), centroid: Array.from({ length: cols }, (_, j) => fit.centroids[c * cols + j] * sd[j] + mean[j]), discoveredAt } };
+      const definition: ClusterDefinition = { cluster: { features: features.map((f) => f.key), centroid: Array.from({ length: cols }, (_, j) => fit.centroids[c * cols + j] * sd[j] + mean[j]), discoveredAt } };
       const description = `${persona.treatment.text} (${persona.size} customers, ${(persona.revenueShare * 100).toFixed(1)} % of revenue)`;
       const existing = earlier.find((s) => s.id === ids[c]);
       if (existing) {
@@ -136,7 +132,7 @@ export class SegmentDiscoveryService implements OnApplicationBootstrap {
     // Members: each customer in its cluster's segment, out of every other cluster segment.
     const target = new Map(profiles.map((p, i) => [`${rows[fit.labels[i]].id}|${p.profile_id}`, rows[fit.labels[i]]]));
     const clusterIds = [...new Set([...earlier.map((s) => s.id), ...rows.map((r) => r.id)])];
-    const current = await queryRows<{ segment_id: string; profile_id: string }>(db, sql`select segment_id, profile_id from segmentation.memberships where segment_id = any(array(select json_array_elements_text(${JSON.stringify(clusterIds)}::json)::uuid))`);
+    const current = await queryRows<{ segment_id: string; profile_id: string }>(db, sql`select segment_id, profile_id from segmentation.memberships where segment_id = any(array(select json_array_elements_text(${jsonParam(clusterIds)}::json)::uuid))`);
     const have = new Set(current.map((m) => `${m.segment_id}|${m.profile_id}`));
     const version = new Map(rows.map((r) => [r.id, r.version]));
     const changes: MembershipChange[] = [];
