@@ -14,6 +14,18 @@ export async function queryRows<T>(db: Pick<Db, 'execute'>, query: SQL): Promise
 export const jsonParam = (rows: unknown) => JSON.stringify(rows);
 
 /**
+ * `column = ${anyOf(ids, 'uuid')}`: the column is one of the values, passed as one JSON parameter.
+ * Written as `= any(array(…))` so that the planner looks the values up through the column's index
+ * (and each partition's): `column in (select json_array_elements_text(…))` is planned for the 100
+ * rows the planner assumes a set-returning function yields, which makes it a hash semi-join over a
+ * sequential scan of the whole table once the table holds a few thousand rows (3.5 ms a call at
+ * 25,000 profiles, growing with the table, against 0.1 ms through the index).
+ */
+export function anyOf(values: readonly (string | number)[], type: 'uuid' | 'text' | 'bigint'): SQL {
+  return sql`any(array(select json_array_elements_text(${jsonParam(values)}::json)::${sql.raw(type)}))`;
+}
+
+/**
  * A statement compiled elsewhere as text with `$1…$n` placeholders and its values (the segment
  * rule compiler's output), as a Drizzle `SQL` that runs on either driver and inside transactions.
  * Placeholders are renumbered by Drizzle in order of appearance; the text is trusted, the values

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'drizzle-orm';
-import { DATABASE, type Database, type Db, jsonParam, queryRows } from '@segmenta/persistence';
+import { DATABASE, type Database, type Db, anyOf, jsonParam, queryRows } from '@segmenta/persistence';
 import type * as tables from '../db/schema';
 import type { FeatureAccumulator, CustomerFeatures } from '../features/customer-features';
 
@@ -96,7 +96,7 @@ export class ProfileStoreRepository {
   constructor(@Inject(DATABASE) readonly database: Database<typeof tables>) {}
 
   async existingEventIds(tx: Tx, ids: string[]): Promise<Set<string>> {
-    const rows = await queryRows<{ id: string }>(tx, sql`select id from profiles.events where id in (select json_array_elements_text(${jsonParam(ids)}::json))`);
+    const rows = await queryRows<{ id: string }>(tx, sql`select id from profiles.events where id = ${anyOf(ids, 'text')}`);
     return new Set(rows.map((r) => r.id));
   }
 
@@ -113,8 +113,11 @@ export class ProfileStoreRepository {
     if (identifiers.length === 0) return new Map();
     const rows = await queryRows<{ kind: string; value: string; profile_id: string }>(
       tx,
-      sql`select i.kind, i.value, i.profile_id from profiles.identities i
-          join json_to_recordset(${jsonParam(identifiers)}::json) as x(kind text, value text) on i.kind = x.kind and i.value = x.value`,
+      // One index look-up per identifier: as a plain join the planner, assuming 100 identifiers,
+      // hashes them and scans the whole table once it holds a few thousand rows. OFFSET 0 keeps
+      // the lateral subquery from being flattened back into that join.
+      sql`select i.kind, i.value, i.profile_id from json_to_recordset(${jsonParam(identifiers)}::json) as x(kind text, value text)
+          cross join lateral (select * from profiles.identities i where i.kind = x.kind and i.value = x.value offset 0) i`,
     );
     return new Map(rows.map((r) => [`${r.kind}:${r.value}`, r.profile_id]));
   }
@@ -125,7 +128,7 @@ export class ProfileStoreRepository {
     const rows = await queryRows<{ id: string; traits: Record<string, unknown>; trait_times: Record<string, string>; merge_count: number; merged_into: string | null; erased_at: string | null }>(
       tx,
       sql`select id, traits, trait_times, merge_count, merged_into, erased_at from profiles.profiles
-          where id in (select json_array_elements_text(${jsonParam(ids)}::json)::uuid) order by id for update`,
+          where id = ${anyOf(ids, 'uuid')} order by id for update`,
     );
     return rows.map((r) => ({ id: r.id, traits: r.traits, traitTimes: r.trait_times, mergeCount: r.merge_count, mergedInto: r.merged_into, erasedAt: date(r.erased_at) }));
   }
@@ -136,7 +139,7 @@ export class ProfileStoreRepository {
     const rows = await queryRows<{ profile_id: string; kind: string; n: number }>(
       tx,
       sql`select profile_id, kind, count(*)::int as n from profiles.identities
-          where profile_id in (select json_array_elements_text(${jsonParam(profileIds)}::json)::uuid) group by 1, 2`,
+          where profile_id = ${anyOf(profileIds, 'uuid')} group by 1, 2`,
     );
     for (const row of rows) counts.set(row.profile_id, { ...(counts.get(row.profile_id) ?? {}), [row.kind]: row.n });
     return counts;
@@ -192,7 +195,7 @@ export class ProfileStoreRepository {
     await tx.execute(sql`update profiles.profiles p set traits = x.traits, trait_times = x.trait_times, merge_count = x.merge_count, updated_at = now()
       from json_to_recordset(${jsonParam(rows.map((r) => ({ id: r.id, traits: r.traits, trait_times: r.traitTimes, merge_count: r.mergeCount })))}::json)
         as x(id uuid, traits jsonb, trait_times jsonb, merge_count int)
-      where p.id = x.id`);
+      where p.id = x.id and p.id = ${anyOf(rows.map((r) => r.id), 'uuid')}`);
   }
 
   async loadFeatures(tx: Tx, profileIds: string[]): Promise<Map<string, StoredFeatures>> {
@@ -200,7 +203,7 @@ export class ProfileStoreRepository {
     if (profileIds.length === 0) return result;
     const rows = await queryRows<FeatureRowJson>(
       tx,
-      sql`select * from profiles.profile_features where profile_id in (select json_array_elements_text(${jsonParam(profileIds)}::json)::uuid)`,
+      sql`select * from profiles.profile_features where profile_id = ${anyOf(profileIds, 'uuid')}`,
     );
     for (const row of rows) result.set(row.profile_id, toStoredFeatures(row));
     return result;
@@ -212,7 +215,7 @@ export class ProfileStoreRepository {
     const rows = await queryRows<{ profile_id: string; type: string; name: string | null; properties: Record<string, unknown>; occurred_at: string }>(
       tx,
       sql`select profile_id, type, name, properties, occurred_at from profiles.events
-          where profile_id in (select json_array_elements_text(${jsonParam(profileIds)}::json)::uuid) order by profile_id, occurred_at`,
+          where profile_id = ${anyOf(profileIds, 'uuid')} order by profile_id, occurred_at`,
     );
     return rows.map((r) => ({ profileId: r.profile_id, type: r.type, name: r.name, properties: r.properties, occurredAt: new Date(r.occurred_at) }));
   }
@@ -233,22 +236,21 @@ export class ProfileStoreRepository {
     profiles: Array<{ id: string; traits: Record<string, unknown>; features: Record<string, unknown> | null }>;
   }> {
     const db = this.database.db;
-    const ids = jsonParam(eventIds);
     const events = await queryRows<NewEventRow & { occurred_at: string | Date; received_at: string | Date }>(
       db,
       sql`select id, profile_id, type, name, user_id, anonymous_id, source_id, properties, traits, context, occurred_at, received_at
-          from profiles.events where id in (select json_array_elements_text(${ids}::json)) order by occurred_at`,
+          from profiles.events where id = ${anyOf(eventIds, 'text')} order by occurred_at`,
     );
     const merges = await queryRows<{ from_profile_id: string; into_profile_id: string; reason: string; identifier: string; at: string | Date }>(
       db,
       sql`select from_profile_id, into_profile_id, reason, identifier, at from profiles.merges
-          where status = 'merged' and event_id in (select json_array_elements_text(${ids}::json)) order by id`,
+          where status = 'merged' and event_id = ${anyOf(eventIds, 'text')} order by id`,
     );
     const profileIds = [...new Set(events.map((e) => e.profile_id).filter((id): id is string => id !== null))];
     const profiles = await queryRows<{ id: string; traits: Record<string, unknown>; features: Record<string, unknown> | null }>(
       db,
       sql`select p.id, p.traits, to_jsonb(f) as features from profiles.profiles p left join profiles.profile_features f on f.profile_id = p.id
-          where p.id in (select json_array_elements_text(${jsonParam(profileIds)}::json)::uuid) and p.merged_into is null and p.erased_at is null`,
+          where p.id = ${anyOf(profileIds, 'uuid')} and p.merged_into is null and p.erased_at is null`,
     );
     return {
       events: events.map((e) => ({ ...e, occurred_at: new Date(e.occurred_at).toISOString(), received_at: new Date(e.received_at).toISOString() })),

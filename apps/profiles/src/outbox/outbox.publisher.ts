@@ -3,7 +3,7 @@ import { Interval } from '@nestjs/schedule';
 import { sql } from 'drizzle-orm';
 import type { Envelope } from '@segmenta/contracts';
 import { JetStreamClient } from '@segmenta/messaging';
-import { DATABASE, type Database, jsonParam, queryRows } from '@segmenta/persistence';
+import { DATABASE, type Database, anyOf, queryRows } from '@segmenta/persistence';
 import type * as tables from '../db/schema';
 import type { OutboxRow } from '../activity/profile-store.repository';
 
@@ -32,7 +32,7 @@ export class OutboxPublisher implements BeforeApplicationShutdown {
       this.logger.warn(`${rows.length} PROFILES messages not published yet (${(error as Error).message}); the relay retries`);
       return false;
     }
-    await this.database.db.execute(sql`delete from profiles.outbox where id in (select json_array_elements_text(${jsonParam(rows.map((r) => r.id))}::json)::bigint)`);
+    await this.database.db.execute(sql`delete from profiles.outbox where id = ${anyOf(rows.map((r) => r.id), 'bigint')}`);
     return true;
   }
 

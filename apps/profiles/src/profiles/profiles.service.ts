@@ -2,7 +2,7 @@ import { BadRequestException, GoneException, Injectable, NotFoundException } fro
 import { sql } from 'drizzle-orm';
 import { SUBJECTS, type ProfileErasedV1 } from '@segmenta/contracts';
 import { createEnvelope } from '@segmenta/messaging';
-import { withTransaction, queryRows } from '@segmenta/persistence';
+import { anyOf, withTransaction, queryRows } from '@segmenta/persistence';
 import { ProfileStoreRepository, storedPublicFeatures } from '../activity/profile-store.repository';
 import { EventResponseDto } from '../events/events.dto';
 import { EventsService } from '../events/events.service';
@@ -106,12 +106,11 @@ export class ProfilesService {
       if (!locked || locked.erasedAt || locked.mergedInto) throw notFound('id', `Profile "${id}" changed while being erased; retry`);
       const merged = (await queryRows<{ id: string }>(tx, sql`select id from profiles.profiles where merged_into = ${profile.id} order by id`)).map((r) => r.id);
       const all = [profile.id, ...merged];
-      const allJson = JSON.stringify(all);
       const eventsDeleted = (await queryRows<{ id: string }>(tx, sql`delete from profiles.events where profile_id = ${profile.id} returning id`)).length;
       const identitiesDeleted = (await queryRows<{ kind: string }>(tx, sql`delete from profiles.identities where profile_id = ${profile.id} returning kind`)).length;
       await tx.execute(sql`delete from profiles.profile_features where profile_id = ${profile.id}`);
-      await tx.execute(sql`delete from profiles.merges where from_profile_id in (select json_array_elements_text(${allJson}::json)::uuid) or into_profile_id in (select json_array_elements_text(${allJson}::json)::uuid)`);
-      await tx.execute(sql`update profiles.profiles set traits = '{}', trait_times = '{}', erased_at = ${erasedAt.toISOString()}, updated_at = now() where id in (select json_array_elements_text(${allJson}::json)::uuid)`);
+      await tx.execute(sql`delete from profiles.merges where from_profile_id = ${anyOf(all, 'uuid')} or into_profile_id = ${anyOf(all, 'uuid')}`);
+      await tx.execute(sql`update profiles.profiles set traits = '{}', trait_times = '{}', erased_at = ${erasedAt.toISOString()}, updated_at = now() where id = ${anyOf(all, 'uuid')}`);
       const data: ProfileErasedV1 = { profileId: profile.id, mergedProfileIds: merged, erasedAt: erasedAt.toISOString() };
       const rows = await this.store.insertOutbox(tx, [{ subject: SUBJECTS.profilesErased, envelope: createEnvelope(SUBJECTS.profilesErased, data, { id: `erased:${profile.id}`, occurredAt: erasedAt }), partitionKey: profile.id }]);
       return { result: { profileId: profile.id, mergedProfileIds: merged, eventsDeleted, identitiesDeleted, erasedAt: erasedAt.toISOString() }, outboxRows: rows };

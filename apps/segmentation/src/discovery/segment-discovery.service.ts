@@ -4,7 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { SingleFlight, scheduleJob } from '@segmenta/chassis';
 import { sql } from 'drizzle-orm';
 import { CUSTOMER_CLUSTER_FEATURES, discoverClusters, matchClusterIds, matrix, type KChoice, type Persona } from '@segmenta/analytics';
-import { jsonParam, queryRows, withTransaction } from '@segmenta/persistence';
+import { anyOf, queryRows, withTransaction } from '@segmenta/persistence';
 import { SegmentationConfig } from '../config';
 import { Clock } from '../membership/clock';
 import { MembershipRepository, type MembershipChange, type RecordedChange } from '../membership/membership.repository';
@@ -132,7 +132,7 @@ export class SegmentDiscoveryService implements OnApplicationBootstrap {
     // Members: each customer in its cluster's segment, out of every other cluster segment.
     const target = new Map(profiles.map((p, i) => [`${rows[fit.labels[i]].id}|${p.profile_id}`, rows[fit.labels[i]]]));
     const clusterIds = [...new Set([...earlier.map((s) => s.id), ...rows.map((r) => r.id)])];
-    const current = await queryRows<{ segment_id: string; profile_id: string }>(db, sql`select segment_id, profile_id from segmentation.memberships where segment_id = any(array(select json_array_elements_text(${jsonParam(clusterIds)}::json)::uuid))`);
+    const current = await queryRows<{ segment_id: string; profile_id: string }>(db, sql`select segment_id, profile_id from segmentation.memberships where segment_id = ${anyOf(clusterIds, 'uuid')}`);
     const have = new Set(current.map((m) => `${m.segment_id}|${m.profile_id}`));
     const version = new Map(rows.map((r) => [r.id, r.version]));
     const changes: MembershipChange[] = [];

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type SQL } from 'drizzle-orm';
-import { DATABASE, jsonParam, queryRows, type Database, type Db } from '@segmenta/persistence';
+import { DATABASE, anyOf, jsonParam, queryRows, type Database, type Db } from '@segmenta/persistence';
 import type { BehaviourFact, SqlContext } from '@segmenta/segment-rules';
 import type * as tables from '../db/schema';
 
@@ -26,7 +26,6 @@ export interface RecordedChange extends MembershipChange {
   at: string;
 }
 
-const ids = (values: Iterable<string>) => jsonParam([...values]);
 
 /** Segments evaluated per statement of a recompute: one bit each in an int8 mask. */
 export const MASK_BITS = 62;
@@ -73,19 +72,17 @@ export class MembershipRepository {
   async snapshots(tx: Tx, profileIds: string[], viewsWritten: ReadonlySet<string> = new Set()): Promise<Map<string, StoredProfile>> {
     const result = new Map<string, StoredProfile>();
     if (profileIds.length === 0) return result;
-    const list = ids(profileIds);
     // Touching the view rows gives them a new version: a recompute that evaluated them earlier
     // leaves them alone (applyMatrix). Rows this transaction wrote have one already.
-    // `= any(array)` lets each partition use its key.
     const untouched = profileIds.filter((id) => !viewsWritten.has(id));
-    if (untouched.length > 0) await tx.execute(sql`update segmentation.profile_view set updated_at = updated_at where profile_id = any(array(select json_array_elements_text(${ids(untouched)}::json)::uuid))`);
+    if (untouched.length > 0) await tx.execute(sql`update segmentation.profile_view set updated_at = updated_at where profile_id = ${anyOf(untouched, 'uuid')}`);
     // One round trip: each profile's view, facts and memberships together.
     const rows = await queryRows<{ profile_id: string; traits: Record<string, unknown>; features: Record<string, unknown>; facts: Array<{ name: string; props: Record<string, unknown>; at: string }> | null; segment_ids: string[] | null }>(
       tx,
       sql`select p.profile_id, p.traits, p.features,
           (select json_agg(json_build_object('name', f.name, 'props', f.props, 'at', f.occurred_at)) from segmentation.behaviour_facts f where f.profile_id = p.profile_id) as facts,
           (select json_agg(m.segment_id) from segmentation.memberships m where m.profile_id = p.profile_id) as segment_ids
-        from segmentation.profile_view p where p.profile_id = any(array(select json_array_elements_text(${list}::json)::uuid))`,
+        from segmentation.profile_view p where p.profile_id = ${anyOf(profileIds, 'uuid')}`,
     );
     for (const r of rows) {
       result.set(r.profile_id, {
@@ -109,7 +106,8 @@ export class MembershipRepository {
       tx,
       sql`with x as (select * from rows from (json_to_recordset(${rows}::json) as (segment_id uuid, profile_id uuid, change text, segment_version int)) with ordinality as x(segment_id, profile_id, change, segment_version, n)),
         ins as (insert into segmentation.memberships (segment_id, profile_id, since) select segment_id, profile_id, ${iso}::timestamptz from x where change = 'entered' on conflict do nothing returning segment_id, profile_id),
-        del as (delete from segmentation.memberships m using x where x.change = 'exited' and m.segment_id = x.segment_id and m.profile_id = x.profile_id returning m.segment_id, m.profile_id),
+        del as (delete from segmentation.memberships m using x where x.change = 'exited' and m.segment_id = x.segment_id and m.profile_id = x.profile_id
+          and m.profile_id = ${anyOf([...new Set(changes.filter((c) => c.change === 'exited').map((c) => c.profileId))], 'uuid')} returning m.segment_id, m.profile_id),
         applied as (select segment_id, profile_id from ins union all select segment_id, profile_id from del)
         insert into segmentation.membership_changes (segment_id, profile_id, change, segment_version, at)
         select x.segment_id, x.profile_id, x.change, x.segment_version, ${iso}::timestamptz from x join applied a using (segment_id, profile_id) order by x.n
@@ -122,7 +120,7 @@ export class MembershipRepository {
 
   async markPublished(seqs: number[]): Promise<void> {
     if (seqs.length === 0) return;
-    await this.database.db.execute(sql`update segmentation.membership_changes set published_at = now() where seq in (select json_array_elements_text(${jsonParam(seqs)}::json)::bigint)`);
+    await this.database.db.execute(sql`update segmentation.membership_changes set published_at = now() where seq = ${anyOf(seqs, 'bigint')}`);
   }
 
   /** Changes a crash or an unreachable NATS left unpublished, oldest first. */
@@ -199,12 +197,12 @@ export class MembershipRepository {
     return queryRows(
       tx,
       sql`select m.segment_id, m.profile_id, s.version from segmentation.memberships m join segmentation.segments s on s.id = m.segment_id
-        where m.profile_id in (select json_array_elements_text(${ids(profileIds)}::json)::uuid)`,
+        where m.profile_id = ${anyOf([...profileIds], 'uuid')}`,
     );
   }
 
   async markEvaluated(tx: Tx, segmentIds: string[], at: Date): Promise<void> {
     if (segmentIds.length === 0) return;
-    await tx.execute(sql`update segmentation.segments set evaluated_at = ${at.toISOString()}::timestamptz where id in (select json_array_elements_text(${ids(segmentIds)}::json)::uuid)`);
+    await tx.execute(sql`update segmentation.segments set evaluated_at = ${at.toISOString()}::timestamptz where id = ${anyOf([...segmentIds], 'uuid')}`);
   }
 }

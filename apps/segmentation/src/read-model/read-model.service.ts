@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { sql } from 'drizzle-orm';
 import { SUBJECTS, type ProfileActivityV1, type ProfileErasedV1, type ProfileMergedV1, type ProfileUpdatedV1 } from '@segmenta/contracts';
-import { DATABASE, jsonParam, queryRows, withTransaction, type Database } from '@segmenta/persistence';
+import { DATABASE, anyOf, jsonParam, queryRows, withTransaction, type Database } from '@segmenta/persistence';
 import { SegmentationConfig } from '../config';
 import type * as tables from '../db/schema';
 import { Clock } from '../membership/clock';
@@ -83,7 +83,7 @@ export class ReadModelService {
     if (updatedIds.length > 0) {
       const rows = await queryRows<{ profile_id: string; traits: Record<string, unknown>; features: Record<string, unknown> }>(
         tx,
-        sql`select profile_id, traits, features from segmentation.profile_view where profile_id in (select json_array_elements_text(${jsonParam(updatedIds)}::json)::uuid)`,
+        sql`select profile_id, traits, features from segmentation.profile_view where profile_id = ${anyOf(updatedIds, 'uuid')}`,
       );
       for (const r of rows) views.set(r.profile_id, { traits: r.traits, features: r.features });
     }
@@ -156,10 +156,9 @@ export class ReadModelService {
     if (gone.size > 0) {
       const goneIds = [...gone];
       changes.push(...(await this.memberships.exitAll(tx, goneIds)));
-      const list = jsonParam(goneIds);
-      await tx.execute(sql`delete from segmentation.profile_view where profile_id in (select json_array_elements_text(${list}::json)::uuid)`);
+      await tx.execute(sql`delete from segmentation.profile_view where profile_id = ${anyOf(goneIds, 'uuid')}`);
       // Merged-away profiles' facts were moved above; what is left belongs to erased profiles.
-      await tx.execute(sql`delete from segmentation.behaviour_facts where profile_id in (select json_array_elements_text(${list}::json)::uuid)`);
+      await tx.execute(sql`delete from segmentation.behaviour_facts where profile_id = ${anyOf(goneIds, 'uuid')}`);
       for (const id of goneIds) touched.delete(id);
     }
     changes.push(...(await this.memberships.evaluateProfiles(tx, touched, catalog, new Set(upserts.map((u) => u.profile_id)))));
