@@ -6,7 +6,6 @@ export * from './run-service';
 export * from './platform-modules';
 export * from './testing/service-under-test';
 export * from './admin.guard';
-export * from './compiled-validation';
 export * from './cursor-page-query';
 export * from './scheduled-job';
 export * from './single-flight';

@@ -5,3 +5,4 @@ export * from './platform/api-error';
 export * from './ingestion/segment-message';
 export * from './profiles/profile-events';
 export * from './segments/segment-events';
+export * from './platform/compiled-validation';

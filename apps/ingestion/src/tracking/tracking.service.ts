@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, HttpStatus, Injectable, Logger, PayloadTooLargeException, ServiceUnavailableException } from '@nestjs/common';
 import { validateSync } from 'class-validator';
-import { compileValidityCheck, validationDetails } from '@segmenta/chassis';
+import { validationDetails } from '@segmenta/chassis';
 import {
   SEGMENT_EVENT_TYPES,
+  compileValidityCheck,
   SUBJECTS,
   type ApiErrorDetail,
   type SegmentAcceptedResponse,

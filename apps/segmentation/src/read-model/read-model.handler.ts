@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ProfileActivityV1, ProfileErasedV1, ProfileMergedV1, ProfileUpdatedV1, SUBJECTS } from '@segmenta/contracts';
-import { JetStreamBatchConsumer, NonRetryableMessageError, parseMessageData, type BatchMessage } from '@segmenta/messaging';
+import { JetStreamBatchConsumer, NonRetryableMessageError, assertMessageData, type BatchMessage } from '@segmenta/messaging';
 import { ReadModelService, type ProfilesMessage } from './read-model.service';
 
 const CLASS_BY_TYPE: Record<string, new () => object> = {
@@ -22,7 +22,7 @@ export class ReadModelHandler {
       const cls = CLASS_BY_TYPE[type];
       if (!cls) throw new NonRetryableMessageError(`unexpected PROFILES message type ${type}`);
       // Invalid data is not retryable: the batch is then retried one by one and only that message is dead-lettered.
-      parseMessageData(cls, envelope.data);
+      assertMessageData(cls, envelope.data);
       return { type, data: envelope.data } as ProfilesMessage;
     });
     await this.readModel.apply(parsed);
