@@ -40,6 +40,17 @@ export class BaseServiceConfig {
   @Min(500, { message: 'must be at least 500 ms' })
   NATS_ACK_WAIT_MS = 30000;
 
+  /**
+   * Under load, a batch consumer starts its next batch no sooner than this after its previous one
+   * (an idle consumer takes a message at once): fewer, larger transactions. 0 takes whatever is
+   * waiting as soon as the last batch is done. See BENCHMARKS.md (real time) for the trade.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'must be an integer number of milliseconds' })
+  @Min(0, { message: 'must be at least 0' })
+  @Max(1000, { message: 'must be at most 1000 ms' })
+  NATS_BATCH_INTERVAL_MS = 40;
+
   /** How long a publish waits for JetStream's acknowledgement before the caller gets an error (503). */
   @Type(() => Number)
   @IsInt({ message: 'must be an integer number of milliseconds' })

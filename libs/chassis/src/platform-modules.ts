@@ -35,7 +35,7 @@ export function platformModules(options: PlatformOptions): DynamicModule[] {
       prefix: config.NATS_PREFIX,
       service,
       replicas: config.NATS_STREAM_REPLICAS,
-      consumerDefaults: { ackWaitMs: config.NATS_ACK_WAIT_MS },
+      consumerDefaults: { ackWaitMs: config.NATS_ACK_WAIT_MS, minBatchIntervalMs: config.NATS_BATCH_INTERVAL_MS },
       publishTimeoutMs: config.NATS_PUBLISH_TIMEOUT_MS,
     }),
     HealthModule.forService(service),

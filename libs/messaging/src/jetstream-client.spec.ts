@@ -285,6 +285,45 @@ describe('consumeBatch', () => {
     await consumer.stop();
   });
 
+  it('with minBatchIntervalMs takes a message at once when idle, then starts batches no closer than the interval unless a full one waits', async () => {
+    const starts: number[] = [];
+    const sizes: number[] = [];
+    const seen: number[] = [];
+    const interval = 400;
+    const consumer = await client.consumeBatch<{ n: number }>(
+      { stream: 'OFFERS', durable: 'batch-interval', filterSubjects: ['loyalty.points-changed'], maxBatch: 10, minBatchIntervalMs: interval, ackWaitMs: 60000 },
+      async (messages) => {
+        starts.push(performance.now());
+        sizes.push(messages.length);
+        seen.push(...messages.map((m) => m.envelope.data.n));
+      },
+    );
+    const publish = (n: number) => client.publish('loyalty.points-changed', createEnvelope('loyalty.points-changed', { n }, { id: `interval-${n}` }));
+    const sent = performance.now();
+    await publish(0);
+    await eventually(() => seen.length === 1, 'the first message');
+    expect(starts[0] - sent).toBeLessThan(interval);
+    // A trickle: one message every 40 ms for 1.2 s lands in a few batches, each started at least the interval after the one before.
+    for (let n = 1; n <= 30; n += 1) {
+      await publish(n);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+    await eventually(() => seen.length === 31, 'the trickle');
+    for (let i = 1; i < starts.length; i += 1) expect(starts[i] - starts[i - 1]).toBeGreaterThanOrEqual(interval - 5); // timers round to whole milliseconds
+    expect(starts.length).toBeLessThanOrEqual(6);
+    // A full batch is not held back.
+    const burstFrom = starts.length;
+    await new Promise((resolve) => setTimeout(resolve, interval));
+    await client.publishMany(Array.from({ length: 30 }, (_, i) => ({ subject: 'loyalty.points-changed', envelope: createEnvelope('loyalty.points-changed', { n: 31 + i }, { id: `interval-${31 + i}` }) })));
+    await eventually(() => seen.length === 61, 'the burst');
+    const burst = starts.slice(burstFrom);
+    expect(sizes.slice(burstFrom).filter((size) => size === 10).length).toBeGreaterThanOrEqual(2);
+    expect(burst[burst.length - 1] - burst[0]).toBeLessThan(interval * 2);
+    expect(seen).toEqual(Array.from({ length: 61 }, (_, i) => i));
+    await eventually(async () => (await (await raw.jetstreamManager()).consumers.info(client.streamName('OFFERS'), 'batch-interval')).num_ack_pending === 0, 'acks');
+    await consumer.stop();
+  });
+
   it('retries the messages of a failed batch one by one, so only the bad one reaches the DLQ', async () => {
     const applied = new Set<string>();
     const consumer = await client.consumeBatch<{ poison?: boolean }>(

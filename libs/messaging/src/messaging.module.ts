@@ -23,7 +23,7 @@ export interface MessagingModuleOptions {
   /** How long a publish waits for the stream's acknowledgement. */
   publishTimeoutMs?: number;
   /** Defaults applied to every @JetStreamConsumer of the app (e.g. ackWaitMs from config). */
-  consumerDefaults?: Partial<Pick<ConsumerOptions, 'ackWaitMs' | 'maxDeliver' | 'backoffMs' | 'batchSize'>>;
+  consumerDefaults?: Partial<Pick<BatchConsumerOptions, 'ackWaitMs' | 'maxDeliver' | 'backoffMs' | 'batchSize' | 'minBatchIntervalMs'>>;
 }
 
 const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
