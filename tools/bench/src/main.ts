@@ -116,6 +116,7 @@ async function main(): Promise<void> {
       factsPerProfile: Number(args.get('facts-per-profile') ?? 10),
       realtimeRate: Number(args.get('realtime-rate') ?? 1000),
       realtimeSeconds: Number(args.get('realtime-seconds') ?? 20),
+      realtimeWarmupSeconds: Number(args.get('realtime-warmup') ?? 5),
       runs: RUNS,
     });
   if (args.get('only') === 'segmentation') {

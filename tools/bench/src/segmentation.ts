@@ -20,6 +20,8 @@ export interface SegmentationBenchOptions {
   factsPerProfile: number;
   realtimeRate: number;
   realtimeSeconds: number;
+  /** Seconds of the same load before the measured ones: services fresh from start-up compile their code, open pool connections and fill caches. */
+  realtimeWarmupSeconds: number;
   runs: number;
 }
 
@@ -222,6 +224,8 @@ async function benchRealtime(options: SegmentationBenchOptions): Promise<void> {
   // BENCH_LOG_LEVEL=debug BENCH_LOG_DIR=/tmp keeps each service's log (segmentation logs each batch's timings).
   const env = (i: number) => ({ NATS_URL: options.natsUrl, NATS_PREFIX: namespace.prefix, DATABASE_URL: databases[i].url, DATA_DIR: 'memory://', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ADMIN_API_KEY: adminKey });
   const services: ServiceProcess[] = [];
+  // BENCH_LOG_DIR also keeps each visitor's latencies by send time, to see when the slow ones happen.
+  const timeline: string[] = ['sent_ms,entered_ms,activity_ms'];
   const nc = await connect({ servers: options.natsUrl });
   try {
     const [ingestion, profiles, segmentation] = await Promise.all([
@@ -238,10 +242,14 @@ async function benchRealtime(options: SegmentationBenchOptions): Promise<void> {
     const sentAt = new Map<string, number>();
     const profileToEvent = new Map<string, string>();
     const latencies: number[] = [];
+    // Sent before this (the warm-up), kept apart.
+    let measuredFrom = Infinity;
+    const warmup: number[] = [];
     // The same path split at profiles.activity: ingestion → profiles, then profiles → segmentation.
     const toProfiles: number[] = [];
     const toSegments: number[] = [];
     const activitySeenAt = new Map<string, number>();
+    let started = performance.now();
     const activity = nc.subscribe(`${namespace.prefix}.profiles.activity`);
     const entered = nc.subscribe(`${namespace.prefix}.segments.entered`);
     const pendingEntered = new Map<string, number>();
@@ -253,6 +261,11 @@ async function benchRealtime(options: SegmentationBenchOptions): Promise<void> {
         return;
       }
       pendingEntered.delete(profileId);
+      timeline.push(`${(sent - started).toFixed(0)},${(at - sent).toFixed(1)},${((activitySeenAt.get(profileId) ?? at) - sent).toFixed(1)}`);
+      if (sent < measuredFrom) {
+        warmup.push(at - sent);
+        return;
+      }
       latencies.push(at - sent);
       toSegments.push(at - (activitySeenAt.get(profileId) ?? at));
     };
@@ -264,7 +277,7 @@ async function benchRealtime(options: SegmentationBenchOptions): Promise<void> {
         profileToEvent.set(data.profileId, data.eventId);
         activitySeenAt.set(data.profileId, seenAt);
         const sent = sentAt.get(data.eventId);
-        if (sent !== undefined) toProfiles.push(seenAt - sent);
+        if (sent !== undefined && sent >= measuredFrom) toProfiles.push(seenAt - sent);
         const seen = pendingEntered.get(data.profileId);
         if (seen !== undefined) record(data.profileId, seen);
       }
@@ -280,13 +293,15 @@ async function benchRealtime(options: SegmentationBenchOptions): Promise<void> {
     // Batches of 10 every 10 ms make 1,000 events/s: what SDKs flushing small batches send.
     const batchSize = 10;
     const interval = (1000 * batchSize) / options.realtimeRate;
-    const total = Math.round(options.realtimeRate * options.realtimeSeconds);
+    const total = Math.round(options.realtimeRate * (options.realtimeWarmupSeconds + options.realtimeSeconds));
+    const measured = Math.round(options.realtimeRate * options.realtimeSeconds);
     print('');
-    print(`segmentation real time: ${fmt(options.realtimeRate)} events/s for ${options.realtimeSeconds} s through ingestion → profiles → segmentation (each a new visitor's product view)`);
+    print(`segmentation real time: ${fmt(options.realtimeRate)} events/s for ${options.realtimeWarmupSeconds} s of warm-up, then ${options.realtimeSeconds} s measured, through ingestion → profiles → segmentation (each a new visitor's product view)`);
     // Kept-alive sockets through node:http: the load generator shares the two cores with what it
     // measures, and fetch (undici) cost it about twice the CPU for the same requests.
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-    const started = performance.now();
+    started = performance.now();
+    measuredFrom = started + options.realtimeWarmupSeconds * 1000;
     const requests: Array<Promise<void>> = [];
     for (let sent = 0; sent < total; sent += batchSize) {
       const due = started + (sent / batchSize) * interval;
@@ -301,21 +316,23 @@ async function benchRealtime(options: SegmentationBenchOptions): Promise<void> {
     agent.destroy();
     const offered = total / ((performance.now() - started) / 1000);
     const deadline = Date.now() + 60_000;
-    while (latencies.length < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    while (latencies.length + warmup.length < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
     activity.unsubscribe();
     entered.unsubscribe();
     print('');
     print('| measure | value | target |');
     print('|---|---|---|');
     print(`| offered | ${fmt(offered)} events/s, ${fmt(total)} events | 1,000 events/s |`);
-    print(`| visitors seen entering the segment | ${fmt(latencies.length)} of ${fmt(total)} | all |`);
+    print(`| visitors seen entering the segment | ${fmt(latencies.length)} of ${fmt(measured)} measured, ${fmt(warmup.length)} of ${fmt(total - measured)} in the warm-up | all |`);
     const spread = (values: number[]) => `${percentile(values, 50).toFixed(0)} / ${percentile(values, 95).toFixed(0)} / ${percentile(values, 99).toFixed(0)} / ${Math.max(...values).toFixed(0)} ms`;
     print(`| request sent → segments.entered: p50 / p95 / p99 / max | ${spread(latencies)} | p99 < 250 ms |`);
     print(`| of which request sent → profiles.activity | ${spread(toProfiles)} | |`);
     print(`| of which profiles.activity → segments.entered | ${spread(toSegments)} | |`);
+    if (warmup.length > 0) print(`| warm-up (the first ${options.realtimeWarmupSeconds} s after start-up, not in the figures above): p50 / p95 / p99 / max | ${spread(warmup)} | |`);
   } finally {
     await nc.close();
     await Promise.all(services.map((s) => s.stop()));
+    if (process.env.BENCH_LOG_DIR) writeFileSync(join(process.env.BENCH_LOG_DIR, 'bench-realtime-latencies.csv'), `${timeline.join('\n')}\n`);
     if (process.env.BENCH_LOG_DIR) for (const s of services) writeFileSync(join(process.env.BENCH_LOG_DIR, `bench-${s.name}.log`), `${s.output.join('\n')}\n`);
     await Promise.all(databases.map((d) => d.drop()));
     await namespace.cleanup();
