@@ -158,8 +158,9 @@ export class MembershipRepository {
       sql` | `,
     );
     // Enough memory to hash-aggregate facts and hash-join masks instead of spilling sorts to disk;
-    // no parallel plan when partitions already run side by side (their finalize step is serial anyway).
-    await tx.execute(sql`select set_config('work_mem', ${settings.workMem}, true), set_config('max_parallel_workers_per_gather', ${settings.parallel ? '2' : '0'}, true)`);
+    // no parallel plan when partitions already run side by side (their finalize step is serial anyway);
+    // the server's JIT, which the services' connections turn off for their short statements.
+    await tx.execute(sql`select set_config('work_mem', ${settings.workMem}, true), set_config('max_parallel_workers_per_gather', ${settings.parallel ? '2' : '0'}, true), set_config('jit', 'on', true)`);
     const seg = jsonParam(segments.map((s, bit) => ({ id: s.id, version: s.version, bit })));
     // A CREATE TABLE AS may run in parallel; a SELECT inside a statement that writes may not.
     await tx.execute(sql`create temp table recompute_changed on commit drop as
