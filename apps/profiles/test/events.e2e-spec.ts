@@ -45,7 +45,8 @@ describe.each(availableTestDrivers())('profiles consuming EVENTS (%s)', (driver)
   const stored = async (id: string) => (await http.get(`/v1/events/${encodeURIComponent(id)}`)).status === 200;
 
   beforeAll(async () => {
-    service = await startServiceUnderTest(startProfiles, { label: 'prof', driver, env: { ADMIN_API_KEY: ADMIN } });
+    // Batches at most every 250 ms: messages published together land in one batch (see the duplicate test).
+    service = await startServiceUnderTest(startProfiles, { label: 'prof', driver, env: { ADMIN_API_KEY: ADMIN, NATS_BATCH_INTERVAL_MS: '250' } });
     http = request.agent(service.app.getHttpServer()).set('authorization', `Bearer ${ADMIN}`) as unknown as ReturnType<typeof request>;
     nc = await connect({ servers: natsUrl });
   });
@@ -83,7 +84,9 @@ describe.each(availableTestDrivers())('profiles consuming EVENTS (%s)', (driver)
     expect((await http.get('/v1/events/pg-1')).body).toMatchObject({ type: 'page', name: 'Cameras', properties: { path: '/cameras' } });
   });
 
-  it('stores an event delivered twice (past JetStream dedupe) once, keeping the first copy', async () => {
+  it('stores an event delivered twice (past JetStream dedupe) once, keeping the first copy, also when both copies are in one batch', async () => {
+    // The primer starts a batch; the copies arrive within the batch interval after it and are handed over together.
+    await publish(trackEvent('ev-dup-primer'), 'ev-dup-primer');
     await publish(trackEvent('ev-dup', { properties: { copy: 1 } }), 'ev-dup-a');
     await publish(trackEvent('ev-dup', { properties: { copy: 2 } }), 'ev-dup-b');
     await publish(trackEvent('ev-after-dup'), 'ev-after-dup');

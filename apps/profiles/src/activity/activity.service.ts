@@ -72,7 +72,9 @@ export class ActivityService {
   }
 
   async apply(messages: SegmentMessageV1[]): Promise<BatchOutcome> {
-    const unique = [...new Map(messages.map((m) => [m.messageId, m])).values()];
+    // The first copy of a messageId wins, in a batch as across batches (a Map built from the list would keep the last).
+    const seen = new Set<string>();
+    const unique = messages.filter((m) => !seen.has(m.messageId) && seen.add(m.messageId));
     const isBlocked = await this.blocklist.predicate();
     const cuts = await this.features.rfmCuts();
     const fitted = await this.features.fittedModels();
