@@ -316,9 +316,9 @@ describe('consumeBatch', () => {
     await new Promise((resolve) => setTimeout(resolve, interval));
     await client.publishMany(Array.from({ length: 30 }, (_, i) => ({ subject: 'loyalty.points-changed', envelope: createEnvelope('loyalty.points-changed', { n: 31 + i }, { id: `interval-${31 + i}` }) })));
     await eventually(() => seen.length === 61, 'the burst');
-    const burst = starts.slice(burstFrom);
-    expect(sizes.slice(burstFrom).filter((size) => size === 10).length).toBeGreaterThanOrEqual(2);
-    expect(burst[burst.length - 1] - burst[0]).toBeLessThan(interval * 2);
+    // The burst's tail (less than a batch) may wait its turn, but a full batch waiting goes at once.
+    const fullWithoutWaiting = starts.slice(burstFrom).filter((at, i) => sizes[burstFrom + i] === 10 && i > 0 && at - starts[burstFrom + i - 1] < interval / 2);
+    expect(fullWithoutWaiting.length).toBeGreaterThanOrEqual(1);
     expect(seen).toEqual(Array.from({ length: 61 }, (_, i) => i));
     await eventually(async () => (await (await raw.jetstreamManager()).consumers.info(client.streamName('OFFERS'), 'batch-interval')).num_ack_pending === 0, 'acks');
     await consumer.stop();

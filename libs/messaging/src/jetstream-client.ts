@@ -68,9 +68,9 @@ export interface BatchConsumerOptions extends ConsumerOptions {
    */
   concurrency?: number;
   /**
-   * Under load, a worker starts its next batch no sooner than this many milliseconds after it
-   * started the previous one (unless a full batch is waiting): fewer, larger transactions for the
-   * same messages. An idle consumer takes a new message at once. Default 0.
+   * Under load, the consumer starts a batch no sooner than this many milliseconds after it started
+   * the previous one (unless a full batch is waiting): fewer, larger transactions for the same
+   * messages. An idle consumer takes a new message at once. Default 0.
    */
   minBatchIntervalMs?: number;
 }

@@ -192,6 +192,7 @@ export class ProfileStoreRepository {
 
   async updateProfiles(tx: Tx, rows: Array<{ id: string; traits: Record<string, unknown>; traitTimes: Record<string, string>; mergeCount: number }>): Promise<void> {
     if (rows.length === 0) return;
+    // The anyOf on p.id makes the planner probe the primary key rather than hash-join the record set with every profile.
     await tx.execute(sql`update profiles.profiles p set traits = x.traits, trait_times = x.trait_times, merge_count = x.merge_count, updated_at = now()
       from json_to_recordset(${jsonParam(rows.map((r) => ({ id: r.id, traits: r.traits, trait_times: r.traitTimes, merge_count: r.mergeCount })))}::json)
         as x(id uuid, traits jsonb, trait_times jsonb, merge_count int)

@@ -26,7 +26,6 @@ export interface RecordedChange extends MembershipChange {
   at: string;
 }
 
-
 /** Segments evaluated per statement of a recompute: one bit each in an int8 mask. */
 export const MASK_BITS = 62;
 
@@ -102,12 +101,14 @@ export class MembershipRepository {
     const iso = at.toISOString();
     // One round trip: each (segment, profile) appears once, so the writes never touch the same row.
     // Only what was applied is logged: a change a concurrent recompute already made is not logged twice.
+    // The exits also name their profiles through anyOf, so the delete probes the index instead of
+    // hash-joining the whole memberships table with the (unestimated) record set.
     const logged = await queryRows<{ seq: string | number; segment_id: string; profile_id: string; change: 'entered' | 'exited'; segment_version: number }>(
       tx,
       sql`with x as (select * from rows from (json_to_recordset(${rows}::json) as (segment_id uuid, profile_id uuid, change text, segment_version int)) with ordinality as x(segment_id, profile_id, change, segment_version, n)),
         ins as (insert into segmentation.memberships (segment_id, profile_id, since) select segment_id, profile_id, ${iso}::timestamptz from x where change = 'entered' on conflict do nothing returning segment_id, profile_id),
         del as (delete from segmentation.memberships m using x where x.change = 'exited' and m.segment_id = x.segment_id and m.profile_id = x.profile_id
-          and m.profile_id = ${anyOf([...new Set(changes.filter((c) => c.change === 'exited').map((c) => c.profileId))], 'uuid')} returning m.segment_id, m.profile_id),
+          and m.profile_id = ${anyOf(new Set(changes.filter((c) => c.change === 'exited').map((c) => c.profileId)), 'uuid')} returning m.segment_id, m.profile_id),
         applied as (select segment_id, profile_id from ins union all select segment_id, profile_id from del)
         insert into segmentation.membership_changes (segment_id, profile_id, change, segment_version, at)
         select x.segment_id, x.profile_id, x.change, x.segment_version, ${iso}::timestamptz from x join applied a using (segment_id, profile_id) order by x.n
@@ -198,12 +199,12 @@ export class MembershipRepository {
     return queryRows(
       tx,
       sql`select m.segment_id, m.profile_id, s.version from segmentation.memberships m join segmentation.segments s on s.id = m.segment_id
-        where m.profile_id = ${anyOf([...profileIds], 'uuid')}`,
+        where m.profile_id = ${anyOf(profileIds, 'uuid')}`,
     );
   }
 
   async markEvaluated(tx: Tx, segmentIds: string[], at: Date): Promise<void> {
     if (segmentIds.length === 0) return;
-    await tx.execute(sql`update segmentation.segments set evaluated_at = ${at.toISOString()}::timestamptz where id = ${anyOf([...segmentIds], 'uuid')}`);
+    await tx.execute(sql`update segmentation.segments set evaluated_at = ${at.toISOString()}::timestamptz where id = ${anyOf(segmentIds, 'uuid')}`);
   }
 }
