@@ -35,8 +35,18 @@ export default [
   },
   {
     files: ['**/*.ts'],
+    languageOptions: {
+      // Type information for the promise rules. The project service reads each project's own
+      // tsconfig.json (tsconfig.base.json narrowed to the project's files), so a project's lint builds
+      // a program of that project and what it imports, not of the whole workspace.
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
+      // An unawaited promise loses its rejection (unhandled, or the process dies) and its ordering.
+      '@typescript-eslint/no-floating-promises': 'error',
+      // An async callback where a void one is expected (event emitters, Express handlers) drops its rejection.
+      '@typescript-eslint/no-misused-promises': 'error',
     },
   },
   {
@@ -45,7 +55,14 @@ export default [
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@nestjs/*', 'pg', 'nats', '@nats-io/*', '@opentelemetry/*', 'drizzle-orm', 'drizzle-orm/*'], message: 'contracts and pure domain libs may not import Nest, pg, nats, Drizzle or OpenTelemetry' }] },
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*', 'pg', 'nats', '@nats-io/*', '@opentelemetry/*', 'drizzle-orm', 'drizzle-orm/*'],
+              message: 'contracts and pure domain libs may not import Nest, pg, nats, Drizzle or OpenTelemetry',
+            },
+          ],
+        },
       ],
     },
   },

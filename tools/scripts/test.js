@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The test command (`npm test`, and what .ci/run calls): type check, lint with the module
-// boundaries, then every project's Jest tests against real NATS and PostgreSQL (found or started
+// The test command (`npm test`, and what .ci/run calls): type check, formatting (Prettier), lint
+// with the module boundaries, then every project's Jest tests against real NATS and PostgreSQL (found or started
 // by libs/infra's Jest global setup). Ends with one summary line: "N passed, N failed".
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -27,6 +27,7 @@ function step(title, command, args, extraEnv = {}) {
 
 const started = Date.now();
 if (!step('type check', bin('tsc'), ['-p', 'tsconfig.base.json', '--noEmit'])) process.exit(1);
+if (!step('format (prettier --check; `npm run format` fixes)', bin('prettier'), ['--check', '--log-level=warn', '.'])) process.exit(1);
 if (!step('lint (module boundaries)', bin('nx'), ['run-many', '-t', 'lint', '--outputStyle=static'])) process.exit(1);
 
 const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'segmenta-jest-')), 'report.json');

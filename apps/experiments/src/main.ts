@@ -4,4 +4,5 @@ import { startTelemetry } from '@segmenta/telemetry';
 // itself (Nest, express, pg) is loaded only afterwards.
 const telemetry = startTelemetry({ serviceName: 'experiments', otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT });
 
+// void: a failed start rejects unhandled, so Node prints the error and exits non-zero.
 void import('./start').then(({ main }) => main(telemetry));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { platformModules } from '@segmenta/chassis';
+import { ApiKeysAdminModule, platformModules } from '@segmenta/chassis';
 import { IngestionConfig } from './config';
 import * as tables from './db/schema';
 import { TrackingModule } from './tracking/tracking.module';
@@ -11,7 +11,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [...platformModules({ service: 'ingestion', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables }), TrackingModule],
+      imports: [...platformModules({ service: 'ingestion', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables }), TrackingModule, ApiKeysAdminModule],
       providers: [{ provide: IngestionConfig, useValue: config }],
       exports: [IngestionConfig],
     };

@@ -17,8 +17,14 @@ export function startIngestion(env: Record<string, string | undefined>, logSink?
     // Segment accepts batches up to 500 KB (one message: 32 KB, checked per message).
     bodyLimit: '500kb',
     logSink,
+    // The Segment calls are machine traffic at thousands a second: errors are logged, requests not.
+    unloggedRoutes: TRACKING_ROUTES,
+    // SDKs label their JSON loosely (RudderStack's: gzip as x-www-form-urlencoded); the tracking API reads JSON whatever the label.
+    jsonWhateverContentTypeRoutes: TRACKING_ROUTES,
   });
 }
+
+const TRACKING_ROUTES = ['v1/batch', 'v1/identify', 'v1/track', 'v1/page', 'v1/screen', 'v1/group', 'v1/alias'];
 
 /** The process entry point (main.ts): start from the process environment, exit 1 on bad config. */
 export function main(telemetry: Telemetry): Promise<void> {

@@ -117,4 +117,14 @@ describe('npm run import', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--kind must be customers or orders');
   });
+
+  it('answers --help with the usage and exit code 0, and refuses an unknown option with one line and exit code 2', async () => {
+    const help = await runImport(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: npm run import -- --kind customers\|orders --file/);
+    expect(help.stdout).toContain('--dry-run');
+    const unknown = await runImport(['--kind', 'orders', '--fil', 'orders.csv']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("Unknown option '--fil' (--help for usage)\n");
+  });
 });

@@ -97,18 +97,23 @@ describe('write-key auth', () => {
 describe('the Segment calls', () => {
   it.each([
     ['identify', { userId: 'u-9', traits: { email: 'ada@example.com', plan: 'gold' } }, { traits: { email: 'ada@example.com', plan: 'gold' } }],
-    ['track', { anonymousId: 'a-9', event: 'Order Completed', properties: { revenue: 49.9, currency: 'EUR', products: [{ category: 'cameras', price: 49.9, quantity: 1 }] } }, { event: 'Order Completed', properties: { revenue: 49.9, currency: 'EUR', products: [{ category: 'cameras', price: 49.9, quantity: 1 }] } }],
+    [
+      'track',
+      { anonymousId: 'a-9', event: 'Order Completed', properties: { revenue: 49.9, currency: 'EUR', products: [{ category: 'cameras', price: 49.9, quantity: 1 }] } },
+      { event: 'Order Completed', properties: { revenue: 49.9, currency: 'EUR', products: [{ category: 'cameras', price: 49.9, quantity: 1 }] } },
+    ],
     ['page', { userId: 'u-9', name: 'Cameras', category: 'Shop', properties: { path: '/cameras' } }, { name: 'Cameras', category: 'Shop', properties: { path: '/cameras' } }],
     ['screen', { userId: 'u-9', name: 'Basket', properties: { items: 2 } }, { name: 'Basket', properties: { items: 2 } }],
     ['group', { userId: 'u-9', groupId: 'acme', traits: { employees: 40 } }, { groupId: 'acme', traits: { employees: 40 } }],
     ['alias', { userId: 'u-9', previousId: 'a-9' }, { previousId: 'a-9' }],
-  ])('%s is stored on events.%s with its fields, keyed by messageId', async (type, body, expected) => {
+  ])('%s is stored on events.%s with its fields, keyed by source and messageId', async (type, body, expected) => {
     const messageId = `${type}-${Date.now()}`;
     const response = await post(`/v1/${type}`, { messageId, ...body, context: { ip: '203.0.113.9' } }).expect(200);
     expect(response.body).toEqual({ success: true, accepted: 1, rejected: [] });
     const { msgId, envelope } = await lastStored(type);
-    expect(msgId).toBe(messageId);
-    expect(envelope).toMatchObject({ id: messageId, type });
+    // De-duplication is per source (ADR 15).
+    expect(msgId).toBe(`${sourceId}:${messageId}`);
+    expect(envelope).toMatchObject({ id: `${sourceId}:${messageId}`, type });
     expect(envelope.data).toMatchObject({ messageId, type, sourceId, context: { ip: '203.0.113.9' }, ...expected });
   });
 
@@ -201,7 +206,7 @@ describe('POST /v1/batch', () => {
     const response = await post('/v1/batch', { batch: [{ type: 'track', userId: 'u' }, { type: 'identify' }] }).expect(400);
     expect(response.body.details.map((d: { field: string }) => d.field)).toEqual(['batch[0].event', 'batch[1].userId', 'batch[1].anonymousId']);
     expect(await streamCount()).toBe(before);
-    expect((await post('/v1/batch', { batch: [] }).expect(400)).body.details).toEqual([{ field: 'batch', problem: 'batch should not be empty' }]);
+    expect((await post('/v1/batch', { batch: [] }).expect(400)).body.details).toEqual([{ field: 'batch', problem: 'batch must not be empty' }]);
     expect((await post('/v1/batch', { batch: 'nope' }).expect(400)).body.details).toEqual([{ field: 'batch', problem: 'batch must be an array' }]);
     expect((await post('/v1/batch', { batch: [{ type: 'track', userId: 'u', event: 'E' }], sentAt: 'later' }).expect(400)).body.details).toEqual([
       { field: 'sentAt', problem: 'sentAt must be an ISO-8601 date-time' },
@@ -266,8 +271,10 @@ describe('when NATS is down', () => {
       await privateNats.stop();
       const response = await api.post('/v1/track').set('authorization', auth).send({ messageId: 'during-outage', userId: 'u', event: 'During' }).expect(503);
       expect(response.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/Retry the request with the same messageIds/) });
-      const ready = await api.get('/ready').expect(503);
+      expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+      const ready = await api.get('/ready').set('authorization', `Bearer ${ADMIN_KEY}`).expect(503);
       expect(ready.body.details.nats.status).toBe('down');
+      expect((await api.get('/ready').expect(503)).body).toEqual({ status: 'error' });
     } finally {
       await privateNats.stop();
       await isolated.close();

@@ -49,9 +49,7 @@ async function start(app: string, extra: Record<string, string> = {}): Promise<S
 }
 
 async function storedEvents(): Promise<{ total: number; distinct: number }> {
-  const result = await db.query<{ total: string; distinct: string }>(
-    'select count(*) as total, count(distinct id) as distinct from profiles.events',
-  );
+  const result = await db.query<{ total: string; distinct: string }>('select count(*) as total, count(distinct id) as distinct from profiles.events');
   return { total: Number(result.rows[0].total), distinct: Number(result.rows[0].distinct) };
 }
 
@@ -105,7 +103,11 @@ describe('track → profiles, across processes', () => {
     for (let i = 0; i < ids.length; i += 50) {
       await Promise.all(
         ids.slice(i, i + 50).map((messageId, j) =>
-          request(ingestion.url).post('/v1/track').set('authorization', auth).send({ messageId, anonymousId: `anon-${(i + j) % 97}`, event: 'Product Viewed' }).expect(200),
+          request(ingestion.url)
+            .post('/v1/track')
+            .set('authorization', auth)
+            .send({ messageId, anonymousId: `anon-${(i + j) % 97}`, event: 'Product Viewed' })
+            .expect(200),
         ),
       );
     }
@@ -190,9 +192,12 @@ describe('tracing across processes', () => {
         .set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`)
         .send({ messageId, userId: 'traced-user', event: 'Product Added' })
         .expect(200);
-      await waitFor(() => receiver.spans.some((s) => s.service === 'profiles' && s.traceId === traceId && s.name === 'process events.track'), {
+      // Each process exports on its own schedule: ingestion's publish span may arrive after profiles' consumer span.
+      const exported = (service: string, name: string) => receiver.spans.some((s) => s.service === service && s.traceId === traceId && s.name === name);
+      const httpSpan = () => receiver.spans.some((s) => s.service === 'ingestion' && s.traceId === traceId && /POST/.test(s.name));
+      await waitFor(() => exported('profiles', 'process events.track') && exported('ingestion', 'publish events.track') && httpSpan(), {
         timeoutMs: 15000,
-        what: "profiles' consumer span in the caller's trace",
+        what: "profiles' consumer span and ingestion's publish and HTTP spans in the caller's trace",
       });
       const inTrace = receiver.spans.filter((s) => s.traceId === traceId);
       const publish = inTrace.find((s) => s.service === 'ingestion' && s.name === 'publish events.track');

@@ -96,6 +96,18 @@ describe.each(availableTestDrivers())('profiles consuming EVENTS (%s)', (driver)
     expect(response.body.properties).toEqual({ copy: 1 });
   });
 
+  it('stores the same messageId from two sources as two events (de-duplication is per source, ADR 15)', async () => {
+    await publish(trackEvent('ev-shared', { sourceId: 'source-a', properties: { from: 'a' } }), 'source-a:ev-shared');
+    await publish(trackEvent('ev-shared', { sourceId: 'source-b', properties: { from: 'b' } }), 'source-b:ev-shared');
+    // A redelivery of source a's copy past JetStream's dedupe is still dropped.
+    await publish(trackEvent('ev-shared', { sourceId: 'source-a', properties: { from: 'a again' } }), 'source-a:ev-shared-again');
+    await publish(trackEvent('ev-after-shared'), 'ev-after-shared');
+    await waitFor(() => stored('ev-after-shared'), { what: 'ev-after-shared stored' });
+    expect((await http.get('/v1/events/ev-shared?sourceId=source-a').expect(200)).body).toMatchObject({ sourceId: 'source-a', properties: { from: 'a' } });
+    expect((await http.get('/v1/events/ev-shared?sourceId=source-b').expect(200)).body).toMatchObject({ sourceId: 'source-b', properties: { from: 'b' } });
+    await http.get('/v1/events/ev-shared?sourceId=source-c').expect(404);
+  });
+
   it('dead-letters an event whose data is invalid and keeps consuming', async () => {
     const jsm = await nc.jetstreamManager();
     const dlq = `${service.prefix}_DLQ`;
@@ -107,12 +119,41 @@ describe.each(availableTestDrivers())('profiles consuming EVENTS (%s)', (driver)
     expect(await stored('ev-bad')).toBe(false);
   });
 
+  it('lists the dead letter through the admin API and /metrics, replays it (failing again, it stays) and discards it', async () => {
+    await waitFor(async () => (await http.get('/v1/admin/dead-letters')).body.items?.some((l: { envelopeId: string }) => l.envelopeId === 'ev-bad'), { what: 'ev-bad listed' });
+    const page = (await http.get('/v1/admin/dead-letters').expect(200)).body;
+    const letter = page.items.find((l: { envelopeId: string }) => l.envelopeId === 'ev-bad');
+    expect(letter).toMatchObject({ stream: 'EVENTS', consumer: 'profiles-events', subject: `${service.prefix}.events.track`, deliveries: 1 });
+    expect(letter.error).toMatch(/timestamp/);
+    expect(page.counts).toContainEqual({ stream: 'EVENTS', consumer: 'profiles-events', count: page.items.length });
+    const metrics = await request(service.app.getHttpServer()).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/^segmenta_dead_letters_up 1$/m);
+    expect(metrics.text).toContain(`segmenta_dead_letters{stream="EVENTS",consumer="profiles-events"} ${page.items.length}`);
+    await request(service.app.getHttpServer()).get('/v1/admin/dead-letters').expect(401);
+    const replay = await http.post(`/v1/admin/dead-letters/${letter.seq}/replay`).expect(200);
+    expect(replay.body).toMatchObject({ seq: letter.seq, replayed: false });
+    expect(replay.body.error).toMatch(/timestamp/);
+    await http.delete(`/v1/admin/dead-letters/${letter.seq}`).expect(204);
+    await http.delete(`/v1/admin/dead-letters/${letter.seq}`).expect(404);
+    expect((await http.get('/v1/admin/dead-letters').expect(200)).body.items.some((l: { seq: number }) => l.seq === letter.seq)).toBe(false);
+  });
+
   it('answers an unknown id with 404 in the API error shape', async () => {
     const response = await http.get('/v1/events/nope').expect(404);
     expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'No event with id "nope"', details: [{ field: 'id', problem: 'not found' }] });
   });
 
-  it('reports database and NATS in /ready', async () => {
+  it('tells an anonymous caller (or a key that is not admin) of /ready only the status, and no response names the framework', async () => {
+    const anonymous = request(service.app.getHttpServer());
+    for (const response of [await anonymous.get('/ready').expect(200), await anonymous.get('/ready').set('authorization', 'Bearer not-a-key').expect(200)]) {
+      expect(response.body).toEqual({ status: 'ok' });
+      expect(response.headers['x-powered-by']).toBeUndefined();
+    }
+    expect((await anonymous.get('/health').expect(200)).headers['x-powered-by']).toBeUndefined();
+    expect((await http.get('/v1/events/nope').expect(404)).headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('reports database and NATS in /ready to an admin', async () => {
     const response = await http.get('/ready').expect(200);
     expect(response.body.details).toEqual({
       database: { status: 'up', driver },

@@ -4,6 +4,11 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { platformModules } from '@segmenta/chassis';
 import { SegmentationConfig } from './config';
 import * as tables from './db/schema';
+import { SegmentDiscoveryModule } from './discovery/segment-discovery.module';
+import { SegmentKpisModule } from './kpis/segment-kpis.module';
+import { MembershipModule } from './membership/membership.module';
+import { ReadModelModule } from './read-model/read-model.module';
+import { SegmentReferencesModule } from './references/segment-references.module';
 import { SegmentsModule } from './segments/segments.module';
 
 @Module({})
@@ -12,7 +17,16 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [...platformModules({ service: 'segmentation', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables }), ScheduleModule.forRoot(), SegmentsModule],
+      imports: [
+        ...platformModules({ service: 'segmentation', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }),
+        ScheduleModule.forRoot(),
+        MembershipModule,
+        SegmentReferencesModule,
+        SegmentsModule,
+        ReadModelModule,
+        SegmentKpisModule,
+        SegmentDiscoveryModule,
+      ],
       providers: [{ provide: SegmentationConfig, useValue: config }],
       exports: [SegmentationConfig],
     };

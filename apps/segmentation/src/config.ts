@@ -36,4 +36,17 @@ export class SegmentationConfig extends BaseServiceConfig {
   /** When micro-segments are discovered again (k-means over the profile view; clusters keep their ids). */
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "40 4 * * *"' })
   SEGMENTS_DISCOVER_CRON = '40 4 * * *';
+
+  /** Range for the number of discovered segments on the scheduled run (a request body may set its own); the smallest k within noise of the best silhouette is taken. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(2, { message: 'must be at least 2' })
+  @Max(100, { message: 'must be at most 100' })
+  SEGMENTS_DISCOVER_K_MIN = 8;
+
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(2, { message: 'must be at least 2' })
+  @Max(100, { message: 'must be at most 100' })
+  SEGMENTS_DISCOVER_K_MAX = 30;
 }

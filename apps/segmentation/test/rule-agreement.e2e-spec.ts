@@ -40,7 +40,11 @@ const PROPS = ['category', 'revenue', 'price', 'shipping.country'];
 const TEXTS = ['DE', 'AT', 'cameras', 'lenses', 'Cam', '', 'ünïcode', '😀', '～', "'; drop table segmentation.memberships; --", '$1', '\\'];
 
 const text = fc.constantFrom(...TEXTS);
-const number = fc.oneof(fc.integer({ min: -5, max: 500 }), fc.integer({ min: -50000, max: 50000 }).map((n) => n / 100), fc.constantFrom(0, 0.1, 0.2, 0.3, 1e-7, 2.5));
+const number = fc.oneof(
+  fc.integer({ min: -5, max: 500 }),
+  fc.integer({ min: -50000, max: 50000 }).map((n) => n / 100),
+  fc.constantFrom(0, 0.1, 0.2, 0.3, 1e-7, 2.5),
+);
 const scalar = fc.oneof(text, number, fc.boolean());
 const jsonValue = fc.oneof({ weight: 4, arbitrary: scalar }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.array(scalar, { maxLength: 3 }) });
 
@@ -69,7 +73,10 @@ const behaviour = fc
   .record(
     {
       event: fc.constantFrom(...EVENTS),
-      where: fc.array(fc.tuple(fc.constantFrom(...PROPS), valueTest).map(([property, test]) => ({ property, ...test })), { maxLength: 2 }),
+      where: fc.array(
+        fc.tuple(fc.constantFrom(...PROPS), valueTest).map(([property, test]) => ({ property, ...test })),
+        { maxLength: 2 },
+      ),
       within: duration,
       measure: fc.oneof(
         fc.constant({}),
@@ -99,19 +106,19 @@ const definition: fc.Arbitrary<SegmentDefinition> = fc.letrec<{ node: SegmentDef
   ),
 })).node;
 
-const traits = fc.dictionary(fc.constantFrom(...KEYS), jsonValue, { maxKeys: 5 }).chain((bag) =>
-  fc.option(fc.dictionary(fc.constantFrom('city', 'zip'), jsonValue, { maxKeys: 2 }), { nil: undefined }).map((address) => (address === undefined ? bag : { ...bag, address })),
-);
+const traits = fc
+  .dictionary(fc.constantFrom(...KEYS), jsonValue, { maxKeys: 5 })
+  .chain((bag) => fc.option(fc.dictionary(fc.constantFrom('city', 'zip'), jsonValue, { maxKeys: 2 }), { nil: undefined }).map((address) => (address === undefined ? bag : { ...bag, address })));
 const features = fc.dictionary(fc.constantFrom('orders', 'revenue', 'recency_days', 'top_category', 'lifecycle_stage'), jsonValue, { maxKeys: 5 });
-const props = fc.record(
-  { category: jsonValue, revenue: jsonValue, price: number, shipping: fc.oneof(fc.record({ country: jsonValue }), text) },
-  { requiredKeys: [] },
-);
+const props = fc.record({ category: jsonValue, revenue: jsonValue, price: number, shipping: fc.oneof(fc.record({ country: jsonValue }), text) }, { requiredKeys: [] });
 const fact = fc.record({
   name: fc.constantFrom(...EVENTS),
   props,
   // Some on the exact window edges (P1D, P7D, P30D back from NOW), the rest anywhere in 45 days.
-  at: fc.oneof(fc.integer({ min: 0, max: 45 * DAY }).map((ago) => NOW - ago), fc.constantFrom(NOW - DAY, NOW - 7 * DAY, NOW - 30 * DAY, NOW - 36 * 3_600_000)),
+  at: fc.oneof(
+    fc.integer({ min: 0, max: 45 * DAY }).map((ago) => NOW - ago),
+    fc.constantFrom(NOW - DAY, NOW - 7 * DAY, NOW - 30 * DAY, NOW - 36 * 3_600_000),
+  ),
 });
 const profileArb = fc.record({ traits, features, facts: fc.array(fact, { maxLength: 6 }), segments: fc.subarray(['vip', 'churned']) });
 
@@ -126,7 +133,11 @@ interface GeneratedProfile {
 const EDGE_CASES: Array<[SegmentDefinition[], GeneratedProfile[]]> = [
   // Code point order: U+1F600 sorts after U+FF5E in UTF-8 bytes ("C" collation), before it in UTF-16 units.
   [
-    [{ trait: 'name', op: 'gt', value: '～' }, { trait: 'name', op: 'between', value: ['～', '😀'] }, { trait: 'name', op: 'lt', value: '😀' }],
+    [
+      { trait: 'name', op: 'gt', value: '～' },
+      { trait: 'name', op: 'between', value: ['～', '😀'] },
+      { trait: 'name', op: 'lt', value: '😀' },
+    ],
     [
       { traits: { name: '😀' }, features: {}, facts: [], segments: [] },
       { traits: { name: '～' }, features: {}, facts: [], segments: [] },
@@ -135,10 +146,29 @@ const EDGE_CASES: Array<[SegmentDefinition[], GeneratedProfile[]]> = [
   ],
   // Sums: 0.1 + 0.2 is 0.3 exactly, in both; a tie at the sixth decimal rounds away from zero.
   [
-    [{ event: 'Order Completed', sum: { property: 'revenue', op: 'eq', value: 0.3 } }, { event: 'Order Completed', sum: { property: 'revenue', op: 'lte', value: 0.3 } }],
     [
-      { traits: {}, features: {}, facts: [{ name: 'Order Completed', props: { revenue: 0.1 }, at: NOW - DAY }, { name: 'Order Completed', props: { revenue: 0.2 }, at: NOW - 2 * DAY }], segments: [] },
-      { traits: {}, features: {}, facts: [{ name: 'Order Completed', props: { revenue: 0.1000005 }, at: NOW - DAY }, { name: 'Order Completed', props: { revenue: 0.2 }, at: NOW - DAY }], segments: [] },
+      { event: 'Order Completed', sum: { property: 'revenue', op: 'eq', value: 0.3 } },
+      { event: 'Order Completed', sum: { property: 'revenue', op: 'lte', value: 0.3 } },
+    ],
+    [
+      {
+        traits: {},
+        features: {},
+        facts: [
+          { name: 'Order Completed', props: { revenue: 0.1 }, at: NOW - DAY },
+          { name: 'Order Completed', props: { revenue: 0.2 }, at: NOW - 2 * DAY },
+        ],
+        segments: [],
+      },
+      {
+        traits: {},
+        features: {},
+        facts: [
+          { name: 'Order Completed', props: { revenue: 0.1000005 }, at: NOW - DAY },
+          { name: 'Order Completed', props: { revenue: 0.2 }, at: NOW - DAY },
+        ],
+        segments: [],
+      },
     ],
   ],
   // Window and age edges: a fact exactly P7D / P1M back is inside; ages compared at the instant.
@@ -151,7 +181,15 @@ const EDGE_CASES: Array<[SegmentDefinition[], GeneratedProfile[]]> = [
     ],
     [
       { traits: {}, features: {}, facts: [{ name: 'Product Viewed', props: {}, at: NOW - 7 * DAY }], segments: [] },
-      { traits: {}, features: {}, facts: [{ name: 'Product Viewed', props: {}, at: Date.parse('2026-10-23T12:00:00Z') }, { name: 'Product Viewed', props: {}, at: NOW - 7 * DAY - 1 }], segments: [] },
+      {
+        traits: {},
+        features: {},
+        facts: [
+          { name: 'Product Viewed', props: {}, at: Date.parse('2026-10-23T12:00:00Z') },
+          { name: 'Product Viewed', props: {}, at: NOW - 7 * DAY - 1 },
+        ],
+        segments: [],
+      },
     ],
   ],
   // Absent, null, wrong types and arrays under neq/nin/contains/exists.

@@ -31,7 +31,13 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
   const publish = async (subject: string, data: unknown) => {
     await nc.jetstream().publish(`${service.prefix}.${subject}`, codec.encode(createEnvelope(subject, data)));
   };
-  const updated = (profileId: string, traits: Record<string, unknown>, features: Record<string, unknown>, full = true): ProfileUpdatedV1 => ({ profileId, traits, features, full, updatedAt: new Date().toISOString() });
+  const updated = (profileId: string, traits: Record<string, unknown>, features: Record<string, unknown>, full = true): ProfileUpdatedV1 => ({
+    profileId,
+    traits,
+    features,
+    full,
+    updatedAt: new Date().toISOString(),
+  });
   const viewed = (profileId: string, category: string, at: number): ProfileActivityV1 => ({
     profileId,
     eventId: randomUUID(),
@@ -84,7 +90,13 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page: { members: Array<{ profileId: string }>; nextCursor: string | null } = (await http.get('/v1/segments/rfm-champions/members').query({ limit: 2, ...(cursor ? { cursor } : {}) }).set(auth).expect(200)).body;
+      const page: { members: Array<{ profileId: string }>; nextCursor: string | null } = (
+        await http
+          .get('/v1/segments/rfm-champions/members')
+          .query({ limit: 2, ...(cursor ? { cursor } : {}) })
+          .set(auth)
+          .expect(200)
+      ).body;
       expect(page.members.length).toBeLessThanOrEqual(2);
       seen.push(...page.members.map((m) => m.profileId));
       cursor = page.nextCursor;
@@ -104,7 +116,8 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
 
   it('keeps a deleted built-in segment deleted when the service starts again', async () => {
     await http.delete('/v1/segments/rfm-about-to-sleep').set(auth).expect(200);
-    const builtins = async (server: Parameters<typeof request>[0]) => ((await request(server).get('/v1/segments').set(auth).expect(200)).body as Array<{ key: string }>).map((s) => s.key).filter((k) => k.startsWith('rfm-'));
+    const builtins = async (server: Parameters<typeof request>[0]) =>
+      ((await request(server).get('/v1/segments').set(auth).expect(200)).body as Array<{ key: string }>).map((s) => s.key).filter((k) => k.startsWith('rfm-'));
     // What every start does, in this process (on either driver)…
     expect(await service.app.get(SegmentsLifecycle).seedBuiltins()).toBe(0);
     expect(await builtins(service.app.getHttpServer())).toHaveLength(10);
@@ -128,7 +141,11 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     const created = await http
       .post('/v1/segments')
       .set(auth)
-      .send({ key: 'camera-intent', name: 'Camera intent', definition: { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'cameras' }], count: { op: 'gte', value: 3 }, within: 'P7D' } })
+      .send({
+        key: 'camera-intent',
+        name: 'Camera intent',
+        definition: { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'cameras' }], count: { op: 'gte', value: 3 }, within: 'P7D' },
+      })
       .expect(201);
     expect(created.body).toMatchObject({ key: 'camera-intent', version: 1, size: 0, freshness: { target: 'scheduled' } });
 
@@ -171,8 +188,16 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
 
   it('re-evaluates only what an update can affect, and an edit raises the version and emits the differences', async () => {
     const [de, at] = [randomUUID(), randomUUID()];
-    await http.post('/v1/segments').set(auth).send({ key: 'dach', name: 'DACH', definition: { trait: 'country', op: 'in', value: ['DE', 'AT', 'CH'] } }).expect(201);
-    await http.post('/v1/segments').set(auth).send({ key: 'dach-buyers', name: 'DACH buyers', definition: { all: [{ inSegment: 'dach' }, { feature: 'orders', op: 'gte', value: 1 }] } }).expect(201);
+    await http
+      .post('/v1/segments')
+      .set(auth)
+      .send({ key: 'dach', name: 'DACH', definition: { trait: 'country', op: 'in', value: ['DE', 'AT', 'CH'] } })
+      .expect(201);
+    await http
+      .post('/v1/segments')
+      .set(auth)
+      .send({ key: 'dach-buyers', name: 'DACH buyers', definition: { all: [{ inSegment: 'dach' }, { feature: 'orders', op: 'gte', value: 1 }] } })
+      .expect(201);
     await publish(SUBJECTS.profilesUpdated, updated(de, { country: 'DE' }, { orders: 2 }));
     await publish(SUBJECTS.profilesUpdated, updated(at, { country: 'AT' }, { orders: 0 }));
     await waitFor(() => changesFor(de, 'dach-buyers').length === 1 && changesFor(at, 'dach').length === 1, { timeoutMs: 15_000, what: 'dach and dach-buyers' });
@@ -181,7 +206,13 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     await publish(SUBJECTS.profilesUpdated, updated(at, {}, { orders: 1 }, false));
     await waitFor(() => changesFor(at, 'dach-buyers').length === 1, { timeoutMs: 15_000, what: 'AT customer enters dach-buyers' });
 
-    const edited = (await http.put('/v1/segments/dach').set(auth).send({ definition: { trait: 'country', op: 'eq', value: 'DE' } }).expect(200)).body;
+    const edited = (
+      await http
+        .put('/v1/segments/dach')
+        .set(auth)
+        .send({ definition: { trait: 'country', op: 'eq', value: 'DE' } })
+        .expect(200)
+    ).body;
     expect(edited).toMatchObject({ version: 2, size: 1, evaluation: { entered: 0, exited: 1 } });
     await waitFor(() => changesFor(at, 'dach').some((c) => c.subject === 'segments.exited' && c.data.segmentVersion === 2), { timeoutMs: 15_000, what: 'exit at version 2' });
 
@@ -193,17 +224,62 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     const dach = (await http.get('/v1/segments/dach').set(auth).expect(200)).body as { id: string; version: number };
     const before = (await http.get('/v1/segments/dach/changes').set(auth).expect(200)).body.changes.length;
     const again = await repository.database.db.transaction((tx) =>
-      repository.record(tx, [
-        { segmentId: dach.id, profileId: de, change: 'entered', segmentVersion: dach.version },
-        { segmentId: dach.id, profileId: at, change: 'exited', segmentVersion: dach.version },
-      ], new Date()),
+      repository.record(
+        tx,
+        [
+          { segmentId: dach.id, profileId: de, change: 'entered', segmentVersion: dach.version },
+          { segmentId: dach.id, profileId: at, change: 'exited', segmentVersion: dach.version },
+        ],
+        new Date(),
+      ),
     );
     expect(again).toEqual([]);
     expect((await http.get('/v1/segments/dach/changes').set(auth).expect(200)).body.changes).toHaveLength(before);
   });
 
+  it('lists members and previews with the identifiers a marketer knows customers by, kept across partial updates', async () => {
+    const ida = randomUUID();
+    const bo = randomUUID();
+    await http
+      .post('/v1/segments')
+      .set(auth)
+      .send({ key: 'norway', name: 'Norway', definition: { trait: 'country', op: 'eq', value: 'NO' } })
+      .expect(201);
+    await publish(SUBJECTS.profilesUpdated, { ...updated(ida, { country: 'NO' }, {}), identifiers: { userId: 'ida-1', email: 'ida@example.no' } });
+    await publish(SUBJECTS.profilesUpdated, { ...updated(bo, { country: 'NO' }, {}), identifiers: { userId: 'bo-2' } });
+    await waitFor(() => changesFor(ida, 'norway').length === 1 && changesFor(bo, 'norway').length === 1, { timeoutMs: 15_000, what: 'Norway members' });
+    // A partial update without identifiers keeps them; one that brings an e-mail adds it (no orders: discovery below counts buyers).
+    await publish(SUBJECTS.profilesUpdated, updated(ida, {}, { loyalty_points: 10 }, false));
+    await publish(SUBJECTS.profilesUpdated, { ...updated(bo, {}, { loyalty_points: 20 }, false), identifiers: { email: 'bo@example.no' } });
+    const expected = [
+      { profileId: ida, userId: 'ida-1', email: 'ida@example.no' },
+      { profileId: bo, userId: 'bo-2', email: 'bo@example.no' },
+    ].sort((a, b) => a.profileId.localeCompare(b.profileId));
+    await waitFor(
+      async () => {
+        const members = (await http.get('/v1/segments/norway/members').set(auth).expect(200)).body.members as Array<Record<string, unknown>>;
+        return JSON.stringify(members.map(({ profileId, userId, email }) => ({ profileId, userId, email }))) === JSON.stringify(expected);
+      },
+      { timeoutMs: 15_000, what: 'members with their identifiers' },
+    );
+    const preview = (
+      await http
+        .post('/v1/segments/preview')
+        .set(auth)
+        .send({ definition: { trait: 'country', op: 'eq', value: 'NO' }, sample: 5 })
+        .expect(200)
+    ).body;
+    expect(preview.sample).toEqual(expected);
+  });
+
   it('previews a definition without saving it', async () => {
-    const preview = (await http.post('/v1/segments/preview').set(auth).send({ definition: { trait: 'country', op: 'exists' }, sample: 5 }).expect(200)).body;
+    const preview = (
+      await http
+        .post('/v1/segments/preview')
+        .set(auth)
+        .send({ definition: { trait: 'country', op: 'exists' }, sample: 5 })
+        .expect(200)
+    ).body;
     expect(preview.count).toBeGreaterThanOrEqual(2);
     expect(preview.sample.length).toBe(Math.min(5, preview.count));
     expect((await http.get('/v1/segments').set(auth).expect(200)).body.some((s: { key: string }) => s.key.startsWith('preview'))).toBe(false);
@@ -213,27 +289,74 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     const bad = await http
       .post('/v1/segments')
       .set(auth)
-      .send({ key: 'bad', name: 'Bad', definition: { all: [{ trait: 'a', op: 'eq', value: 1 }, { trait: 'b', op: 'eq', value: 2 }, { event: 'E', where: [{ property: 'p', op: 'equals', value: 1 }] }] } })
+      .send({
+        key: 'bad',
+        name: 'Bad',
+        definition: {
+          all: [
+            { trait: 'a', op: 'eq', value: 1 },
+            { trait: 'b', op: 'eq', value: 2 },
+            { event: 'E', where: [{ property: 'p', op: 'equals', value: 1 }] },
+          ],
+        },
+      })
       .expect(400);
     expect(bad.body.details).toEqual([{ field: 'definition.all[2].where[0].op', problem: 'unknown operator "equals"' }]);
     expect(bad.body.message).toContain('all[2].where[0].op: unknown operator "equals"');
-    expect((await http.post('/v1/segments').set(auth).send({ key: 'x', name: 'X', definition: { inSegment: 'nope' } }).expect(400)).body.message).toContain('unknown segment "nope"');
-    expect((await http.post('/v1/segments').set(auth).send({ key: 'dach', name: 'Again', definition: { trait: 'a', op: 'exists' } }).expect(409)).body.details).toEqual([{ field: 'key', problem: 'already exists' }]);
-    expect((await http.put('/v1/segments/dach').set(auth).send({ definition: { inSegment: 'dach-buyers' } }).expect(400)).body.message).toContain('dach → dach-buyers → dach');
+    expect(
+      (
+        await http
+          .post('/v1/segments')
+          .set(auth)
+          .send({ key: 'x', name: 'X', definition: { inSegment: 'nope' } })
+          .expect(400)
+      ).body.message,
+    ).toContain('unknown segment "nope"');
+    expect(
+      (
+        await http
+          .post('/v1/segments')
+          .set(auth)
+          .send({ key: 'dach', name: 'Again', definition: { trait: 'a', op: 'exists' } })
+          .expect(409)
+      ).body.details,
+    ).toEqual([{ field: 'key', problem: 'already exists' }]);
+    expect(
+      (
+        await http
+          .put('/v1/segments/dach')
+          .set(auth)
+          .send({ definition: { inSegment: 'dach-buyers' } })
+          .expect(400)
+      ).body.message,
+    ).toContain('dach → dach-buyers → dach');
     expect((await http.delete('/v1/segments/dach').set(auth).expect(409)).body.message).toBe('Segment "dach" is used by segment "dach-buyers"; change or delete it first');
     expect((await http.get('/v1/segments').expect(401)).status).toBe(401);
     expect((await http.get('/v1/segments').set(auth).expect(200)).body.some((s: { key: string }) => s.key === 'bad')).toBe(false);
   });
 
   it('refuses to delete a segment an offer or an experiment targets, until they let go of it', async () => {
-    await http.post('/v1/segments').set(auth).send({ key: 'summer-vip', name: 'Summer VIP', definition: { feature: 'orders', op: 'gte', value: 10 } }).expect(201);
-    const refs = (service: 'offers' | 'experiments', ownerKind: string, ownerId: string, ownerName: string, segmentKeys: string[], revision: number) => ({ service, ownerKind, ownerId, ownerName, segmentKeys, revision });
+    await http
+      .post('/v1/segments')
+      .set(auth)
+      .send({ key: 'summer-vip', name: 'Summer VIP', definition: { feature: 'orders', op: 'gte', value: 10 } })
+      .expect(201);
+    const refs = (service: 'offers' | 'experiments', ownerKind: string, ownerId: string, ownerName: string, segmentKeys: string[], revision: number) => ({
+      service,
+      ownerKind,
+      ownerId,
+      ownerName,
+      segmentKeys,
+      revision,
+    });
     await publish(SUBJECTS.offersSegmentReferences, refs('offers', 'offer', 'o-1', 'Summer VIP discount', ['summer-vip', 'dach'], 1));
     await publish(SUBJECTS.experimentsSegmentReferences, refs('experiments', 'experiment', 'e-1', 'checkout-copy', ['summer-vip'], 3));
     await waitFor(async () => ((await http.get('/v1/segments/summer-vip').set(auth)).body.usedBy ?? []).length === 2, { timeoutMs: 15_000, what: 'references recorded' });
 
     const refused = await http.delete('/v1/segments/summer-vip').set(auth).expect(409);
-    expect(refused.body.message).toBe('Segment "summer-vip" is targeted by experiment "checkout-copy" (experiments), offer "Summer VIP discount" (offers); remove it from them or pause the segment instead');
+    expect(refused.body.message).toBe(
+      'Segment "summer-vip" is targeted by experiment "checkout-copy" (experiments), offer "Summer VIP discount" (offers); remove it from them or pause the segment instead',
+    );
     expect(refused.body.details).toEqual([
       { field: 'id', problem: 'used by experiments experiment e-1' },
       { field: 'id', problem: 'used by offers offer o-1' },
@@ -262,7 +385,12 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     const now = service.app.get(Clock).now();
     await publish(SUBJECTS.profilesUpdated, updated(device, {}, {}));
     await publish(SUBJECTS.profilesUpdated, updated(customer, { country: 'DE' }, { orders: 0 }));
-    for (const [id, days] of [[device, 1], [device, 2], [customer, 3]] as const) await publish(SUBJECTS.profilesActivity, viewed(id, 'cameras', now - days * DAY));
+    for (const [id, days] of [
+      [device, 1],
+      [device, 2],
+      [customer, 3],
+    ] as const)
+      await publish(SUBJECTS.profilesActivity, viewed(id, 'cameras', now - days * DAY));
     await waitFor(() => changesFor(customer, 'dach').length === 1, { timeoutMs: 15_000, what: 'customer in dach' });
     expect(changesFor(customer, 'camera-intent')).toEqual([]);
     await publish(SUBJECTS.profilesMerged, { fromProfileId: device, intoProfileId: customer, reason: 'identify', identifier: 'userId:u-1', mergedAt: new Date(now).toISOString() });
@@ -276,7 +404,10 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     await publish(SUBJECTS.profilesUpdated, updated(gone, { country: 'DE' }, { orders: 3 }));
     await waitFor(() => changesFor(gone, 'dach').length === 1, { timeoutMs: 15_000, what: 'enters dach' });
     await publish(SUBJECTS.profilesErased, { profileId: gone, mergedProfileIds: [], erasedAt: new Date().toISOString() });
-    await waitFor(() => changesFor(gone, 'dach').some((c) => c.subject === 'segments.exited') && changesFor(gone, 'dach-buyers').some((c) => c.subject === 'segments.exited'), { timeoutMs: 15_000, what: 'exits on erasure' });
+    await waitFor(() => changesFor(gone, 'dach').some((c) => c.subject === 'segments.exited') && changesFor(gone, 'dach-buyers').some((c) => c.subject === 'segments.exited'), {
+      timeoutMs: 15_000,
+      what: 'exits on erasure',
+    });
     expect((await http.get(`/v1/profiles/${gone}/segments`).set(auth).expect(200)).body.segments).toEqual([]);
   });
 
@@ -293,18 +424,28 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
       members.set(group, ids);
       for (const id of ids) {
         n += 1;
-        const jitter = 1 + ((n * 37) % 21 - 10) / 100; // ±10 %, deterministic
+        const jitter = 1 + (((n * 37) % 21) - 10) / 100; // ±10 %, deterministic
         const features = Object.fromEntries(Object.entries(centre).map(([k, v]) => [k, k === 'orders' ? v : Math.round(v * jitter)]));
         await publish(SUBJECTS.profilesUpdated, updated(id, {}, { ...features, lifecycle_stage: group === 'newcomers' ? 'new' : group === 'vip' ? 'loyal' : 'at_risk' }));
       }
     }
     const db = service.app.get(MembershipRepository).database.db;
     const all = [...members.values()].flat();
-    await waitFor(async () => (await queryRows<{ n: number }>(db, sql`select count(*)::int as n from segmentation.profile_view where profile_id = any(array(select json_array_elements_text(${JSON.stringify(all)}::json)::uuid))`))[0].n === all.length, { timeoutMs: 20_000, what: 'planted customers in the view' });
+    await waitFor(
+      async () =>
+        (
+          await queryRows<{ n: number }>(
+            db,
+            sql`select count(*)::int as n from segmentation.profile_view where profile_id = any(array(select json_array_elements_text(${JSON.stringify(all)}::json)::uuid))`,
+          )
+        )[0].n === all.length,
+      { timeoutMs: 20_000, what: 'planted customers in the view' },
+    );
 
     expect((await http.post('/v1/segments/discover').set(auth).send({ kMin: 1 }).expect(400)).body.details).toEqual([{ field: 'kMin', problem: 'must be at least 2' }]);
     const first = (await http.post('/v1/segments/discover').set(auth).send({ kMin: 2, kMax: 5, seed: 3 }).expect(200)).body;
-    const clusterOf = async (id: string) => ((await http.get(`/v1/profiles/${id}/segments`).set(auth).expect(200)).body.segments as Array<{ key: string; kind?: string }>).map((s) => s.key).filter((k) => k.startsWith('cluster-'));
+    const clusterOf = async (id: string) =>
+      ((await http.get(`/v1/profiles/${id}/segments`).set(auth).expect(200)).body.segments as Array<{ key: string; kind?: string }>).map((s) => s.key).filter((k) => k.startsWith('cluster-'));
     const keyOf = new Map<string, string>();
     for (const [group, ids] of members) {
       const keys = new Set((await Promise.all(ids.map(clusterOf))).flat());
@@ -318,7 +459,12 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     expect(segmentOf('lapsing').persona.treatment.kind).toBe('win-back');
     expect(segmentOf('newcomers').persona.treatment.kind).toBe('onboarding');
     for (const s of first.segments) expect(s.name).not.toMatch(/cluster \d/i);
-    const vip = (await http.get(`/v1/segments/${keyOf.get('vip')}`).set(auth).expect(200)).body;
+    const vip = (
+      await http
+        .get(`/v1/segments/${keyOf.get('vip')}`)
+        .set(auth)
+        .expect(200)
+    ).body;
     expect(vip).toMatchObject({ kind: 'cluster', freshness: { target: 'discovery' }, persona: { name: vip.name } });
     expect(vip.size).toBeGreaterThanOrEqual(40);
 
@@ -326,11 +472,23 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     const again = (await http.post('/v1/segments/discover').set(auth).send({ kMin: 2, kMax: 5, seed: 3 }).expect(200)).body;
     expect(again.segments.map((s: { key: string }) => s.key).sort()).toEqual(first.segments.map((s: { key: string }) => s.key).sort());
     expect([again.entered, again.exited]).toEqual([0, 0]);
-    expect((await http.put(`/v1/segments/${keyOf.get('vip')}`).set(auth).send({ definition: { trait: 'x', op: 'exists' } }).expect(400)).body.details).toEqual([{ field: 'definition', problem: 'not editable on a discovered cluster' }]);
+    expect(
+      (
+        await http
+          .put(`/v1/segments/${keyOf.get('vip')}`)
+          .set(auth)
+          .send({ definition: { trait: 'x', op: 'exists' } })
+          .expect(400)
+      ).body.details,
+    ).toEqual([{ field: 'definition', problem: 'not editable on a discovered cluster' }]);
   });
 
   it('snapshots segment KPIs, publishes them as segments.kpis and keeps their history', async () => {
-    await http.post('/v1/segments').set(auth).send({ key: 'kpi-cohort', name: 'KPI cohort', definition: { trait: 'cohort', op: 'eq', value: 'kpi' } }).expect(201);
+    await http
+      .post('/v1/segments')
+      .set(auth)
+      .send({ key: 'kpi-cohort', name: 'KPI cohort', definition: { trait: 'cohort', op: 'eq', value: 'kpi' } })
+      .expect(201);
     const [a, b, c, d] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
     const now = service.app.get(Clock).now();
     await publish(SUBJECTS.profilesUpdated, updated(a, { cohort: 'kpi' }, { orders: 3, revenue: 3000, aov: 1000, clv: 5000, recency_days: 10, lifecycle_stage: 'loyal' }));
@@ -341,7 +499,10 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     const db = service.app.get(MembershipRepository).database.db;
     await waitFor(async () => (await queryRows(db, sql`select 1 from segmentation.behaviour_facts where profile_id = ${a}`)).length === 1, { what: 'fact stored' });
     // The population, read straight from the view.
-    const [population] = await queryRows<{ customers: number; revenue: number }>(db, sql`select count(*)::int as customers, sum(greatest(coalesce((features ->> 'revenue')::float8, 0), 0)) as revenue from segmentation.profile_view`);
+    const [population] = await queryRows<{ customers: number; revenue: number }>(
+      db,
+      sql`select count(*)::int as customers, sum(greatest(coalesce((features ->> 'revenue')::float8, 0), 0)) as revenue from segmentation.profile_view`,
+    );
 
     const first = (await http.post('/v1/segments/kpis').set(auth).expect(200)).body;
     const kpis = first.segments.find((s: { key: string }) => s.key === 'kpi-cohort').metrics;
@@ -376,7 +537,11 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
   // Needs two connections at once: on node-postgres only (PGlite has one).
   const itWithTwoConnections = driver === 'node-postgres' ? it : () => undefined;
   itWithTwoConnections('keeps the decision of a real-time batch that committed while a recompute was running', async () => {
-    await http.post('/v1/segments').set(auth).send({ key: 'viewed-today', name: 'Viewed today', definition: { event: 'Product Viewed', within: 'P1D' } }).expect(201);
+    await http
+      .post('/v1/segments')
+      .set(auth)
+      .send({ key: 'viewed-today', name: 'Viewed today', definition: { event: 'Product Viewed', within: 'P1D' } })
+      .expect(201);
     const clock = service.app.get(Clock);
     const ida = randomUUID();
     await publish(SUBJECTS.profilesUpdated, updated(ida, {}, {}));
@@ -393,13 +558,21 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
       // …but a real-time batch holds her while the recompute reads every profile…
       await repository.lockProfiles(tx, [ida]);
       recompute = memberships.recompute();
-      await waitFor(async () => (await queryRows(db, sql`select 1 from pg_locks where locktype = 'advisory' and classid = ${0x5e6} and not granted`)).length > 0, { timeoutMs: 15_000, what: 'recompute waiting for the partition' });
+      await waitFor(async () => (await queryRows(db, sql`select 1 from pg_locks where locktype = 'advisory' and classid = ${0x5e6} and not granted`)).length > 0, {
+        timeoutMs: 15_000,
+        what: 'recompute waiting for the partition',
+      });
       // …and records a new view, which keeps her in, before the recompute applies what it read.
-      await tx.execute(sql`insert into segmentation.behaviour_facts (event_id, profile_id, name, props, occurred_at) values (${randomUUID()}, ${ida}, 'Product Viewed', '{}', ${new Date(clock.now()).toISOString()})`);
+      await tx.execute(
+        sql`insert into segmentation.behaviour_facts (event_id, profile_id, name, props, occurred_at) values (${randomUUID()}, ${ida}, 'Product Viewed', '{}', ${new Date(clock.now()).toISOString()})`,
+      );
       expect(await memberships.evaluateProfiles(tx, new Map([[ida, { ...emptyTouch(), events: new Set(['Product Viewed']) }]]), catalog)).toEqual([]);
     });
     await recompute;
-    const logged = await queryRows<{ change: string }>(db, sql`select c.change from segmentation.membership_changes c join segmentation.segments s on s.id = c.segment_id where s.key = 'viewed-today' and c.profile_id = ${ida} order by c.seq`);
+    const logged = await queryRows<{ change: string }>(
+      db,
+      sql`select c.change from segmentation.membership_changes c join segmentation.segments s on s.id = c.segment_id where s.key = 'viewed-today' and c.profile_id = ${ida} order by c.seq`,
+    );
     expect(logged.map((c) => c.change)).toEqual(['entered']);
     expect((await http.get(`/v1/profiles/${ida}/segments`).set(auth).expect(200)).body.segments.map((s: { key: string }) => s.key)).toContain('viewed-today');
   });

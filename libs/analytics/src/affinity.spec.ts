@@ -20,7 +20,11 @@ describe('category affinity', () => {
 
   it('does not depend on the order interactions arrive in', () => {
     const events: Array<[string, 'view' | 'cart' | 'purchase', number]> = [
-      ['cameras', 'view', 3], ['books', 'purchase', 40], ['cameras', 'cart', 12], ['garden', 'view', 55], ['books', 'view', 1],
+      ['cameras', 'view', 3],
+      ['books', 'purchase', 40],
+      ['cameras', 'cart', 12],
+      ['garden', 'view', 55],
+      ['books', 'view', 1],
     ];
     const fold = (list: typeof events) => list.reduce((s, [c, i, d]) => addAffinity(s, c, i, day(d)), emptyAffinity());
     const forward = fold(events);

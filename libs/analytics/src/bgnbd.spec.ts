@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { bgnbdConditionalExpectedPurchases, bgnbdExpectedPurchases, bgnbdLogLikelihood, bgnbdProbabilityAlive, bgnbdProbabilityOfPurchases, fitBgNbd, type BgNbdParams } from './bgnbd';
+import { bgnbdConditionalExpectedPurchases, bgnbdDropout, bgnbdExpectedPurchases, bgnbdLogLikelihood, bgnbdProbabilityAlive, bgnbdProbabilityOfPurchases, fitBgNbd, type BgNbdParams } from './bgnbd';
 import { fitGammaGamma, gammaGammaExpectedSpend } from './gamma-gamma';
 import { beta, exponential, gamma, seededRandom } from './random';
 import { summarizePurchases, type CustomerSummary } from './repeat-buying-summary';
@@ -57,7 +57,10 @@ describe('CDNOW summary from the raw transactions', () => {
   });
 
   it('agrees with the published per-customer summary (2 decimals)', () => {
-    const published = readFileSync(join(datasetsDir(), 'cdnow', 'cdnow_customers_summary_with_transactions.csv'), 'utf8').trim().split(/\r?\n/).slice(1);
+    const published = readFileSync(join(datasetsDir(), 'cdnow', 'cdnow_customers_summary_with_transactions.csv'), 'utf8')
+      .trim()
+      .split(/\r?\n/)
+      .slice(1);
     const ours = new Map(summary.map((c) => [c.customerId, c]));
     expect(ours.size).toBe(published.length);
     const off: string[] = [];
@@ -148,6 +151,31 @@ describe('BG/NBD', () => {
     const fit = fitBgNbd({ x, tx, T });
     expect(fit.converged).toBe(true);
     for (const key of ['r', 'alpha', 'a', 'b'] as const) expect(relativeError(fit.params[key], truth[key])).toBeLessThan(0.1);
+  });
+
+  it('says when the data cannot identify dropout: customers simulated without it send E[p] to 0, CDNOW does not', () => {
+    const random = seededRandom(3);
+    const n = 3000;
+    const x = new Float64Array(n);
+    const tx = new Float64Array(n);
+    const T = new Float64Array(n);
+    for (let i = 0; i < n; i += 1) {
+      // Poisson buying at a Gamma-distributed rate, and nobody ever drops out.
+      const lambda = gamma(random, 1, 4);
+      T[i] = 10 + random() * 90;
+      for (let t = exponential(random, lambda); t <= T[i]; t += exponential(random, lambda)) {
+        x[i] += 1;
+        tx[i] = t;
+      }
+    }
+    const fit = fitBgNbd({ x, tx, T });
+    const boundary = bgnbdDropout(fit.params);
+    expect(boundary.identified).toBe(false);
+    expect(boundary.meanDropout).toBeLessThan(1e-3);
+    expect(boundary.text).toMatch(/cannot identify dropout/);
+    // The published CDNOW estimates: E[p] = 0.793 / (0.793 + 2.426) ≈ 0.25 per purchase.
+    expect(bgnbdDropout(PAPER)).toMatchObject({ identified: true });
+    expect(bgnbdDropout(PAPER).meanDropout).toBeCloseTo(0.793 / 3.219, 6);
   });
 
   it('rejects a summary it cannot fit, naming the customer', () => {

@@ -216,3 +216,29 @@ export function bgnbdProbabilityOfPurchases(params: BgNbdParams, n: number, t: n
   for (let j = 0; j < n; j += 1) partial += Math.exp(logGamma(r + j) - logGamma(r) - logGamma(j + 1) + j * logQ);
   return first + Math.exp(logBeta(a + 1, b + n - 1) - logBab) * (1 - Math.exp(r * logP) * partial);
 }
+
+/** Below this mean dropout probability per purchase the fit has found no dropout in the data. */
+export const MIN_IDENTIFIED_DROPOUT = 1e-3;
+
+export interface DropoutIdentification {
+  /** False when the fit ends at the boundary where nobody drops out: P(alive) is then ~1 for everyone and says nothing. */
+  identified: boolean;
+  /** E[p] = a / (a + b): the mean chance of dropping out after a purchase. */
+  meanDropout: number;
+  /** One plain sentence for reports and APIs. */
+  text: string;
+}
+
+/**
+ * Whether the fitted BG/NBD identifies dropout. When the data carry no dropout signal the
+ * likelihood rises towards a → 0 or b → ∞ (E[p] → 0): the fit says "nobody leaves", P(alive) is
+ * about 1 for everyone, and whether a customer has lapsed must come from recency rules instead.
+ */
+export function bgnbdDropout({ a, b }: BgNbdParams): DropoutIdentification {
+  const meanDropout = a / (a + b);
+  const identified = meanDropout >= MIN_IDENTIFIED_DROPOUT;
+  const text = identified
+    ? `a customer drops out after a purchase with probability ${(meanDropout * 100).toFixed(1)} % on average`
+    : `the data cannot identify dropout: the BG/NBD fit ends at its boundary (a ${a.toPrecision(3)}, b ${b.toPrecision(3)}, mean dropout per purchase ${meanDropout.toExponential(1)}), so P(alive) is about 1 for everyone and is not used; lifecycle stages rest on recency rules`;
+  return { identified, meanDropout, text };
+}

@@ -17,6 +17,7 @@ export interface ClusterDiscoveryInput {
   revenue: ArrayLike<number>;
   topCategory?: ArrayLike<string | null | undefined>;
   lifecycleStage?: ArrayLike<string | null | undefined>;
+  country?: ArrayLike<string | null | undefined>;
   kMin: number;
   kMax: number;
   seed: number;
@@ -46,6 +47,15 @@ export function discoverClusters(input: ClusterDiscoveryInput): ClusterDiscovery
   const kMin = Math.max(2, Math.min(input.kMin, kMax));
   const choice = chooseK(z, { min: kMin, max: kMax, seed: input.seed, sampleSize: 2000, onProgress: (k) => input.onProgress?.(k, (k - kMin + 1) / (kMax - kMin + 1)) });
   const fit = kMeans(z, choice.k, { seed: input.seed });
-  const personas = describeClusters({ features: input.features, values, labels: fit.labels, k: choice.k, revenue: input.revenue, topCategory: input.topCategory, lifecycleStage: input.lifecycleStage });
+  const personas = describeClusters({
+    features: input.features,
+    values,
+    labels: fit.labels,
+    k: choice.k,
+    revenue: input.revenue,
+    topCategory: input.topCategory,
+    lifecycleStage: input.lifecycleStage,
+    country: input.country,
+  });
   return { choice, fit, personas, mean, sd };
 }

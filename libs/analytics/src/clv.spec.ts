@@ -20,7 +20,9 @@ describe('customer lifetime value', () => {
     const spend = gammaGammaExpectedSpend(GG, customer.x, customer.zbar);
     let expected = 0;
     for (let m = 1; m <= 24; m += 1) {
-      const increment = bgnbdConditionalExpectedPurchases(BG, m * weeksPerMonth, customer.x, customer.tx, customer.T) - bgnbdConditionalExpectedPurchases(BG, (m - 1) * weeksPerMonth, customer.x, customer.tx, customer.T);
+      const increment =
+        bgnbdConditionalExpectedPurchases(BG, m * weeksPerMonth, customer.x, customer.tx, customer.T) -
+        bgnbdConditionalExpectedPurchases(BG, (m - 1) * weeksPerMonth, customer.x, customer.tx, customer.T);
       expected += (increment * spend) / 1.01 ** m;
     }
     const clv = customerLifetimeValue(BG, GG, customer, options);

@@ -14,3 +14,4 @@ export * from './personas';
 export * from './propensity';
 export * from './table-encoding';
 export * from './cluster-discovery';
+export * from './order-reconciliation';

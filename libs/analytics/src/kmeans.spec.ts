@@ -57,6 +57,27 @@ describe('k-means', () => {
     const choice = chooseK(m, { min: 3, max: 10, sampleSize: 1200, seed: 4 });
     expect(choice.k).toBe(6);
     expect(choice.scores.map((s) => s.k)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(choice.noise).toBe(choice.scores[3].se); // clear structure: only the resampling noise
+  });
+
+  it('prefers the smallest k within noise of the best (one standard error over resamples, at least 0.02 when the structure is weak) on a flat silhouette curve', () => {
+    // Uniform noise in 5 dimensions: no k is better than another, whatever k-means makes of it.
+    const random = seededRandom(9);
+    const m = matrix(3000, 5);
+    for (let i = 0; i < m.data.length; i += 1) m.data[i] = random();
+    const choice = chooseK(m, { min: 8, max: 14, sampleSize: 1200, seed: 2 });
+    const best = choice.scores.reduce((p, q) => (q.silhouette > p.silhouette ? q : p));
+    const chosen = choice.scores.find((s) => s.k === choice.k)!;
+    expect(choice.scores.every((s) => s.se > 0)).toBe(true);
+    expect(best.silhouette).toBeLessThan(0.5); // no structure to speak of
+    const noise = Math.max(best.se, 0.02);
+    expect(choice.noise).toBe(noise);
+    expect(chosen.silhouette).toBeGreaterThanOrEqual(best.silhouette - noise);
+    expect(choice.scores.filter((s) => s.k < choice.k).every((s) => s.silhouette < best.silhouette - noise)).toBe(true);
+    // The whole curve lies within 0.02 of its top: the smallest k it was allowed.
+    expect(Math.max(...choice.scores.map((s) => s.silhouette)) - Math.min(...choice.scores.map((s) => s.silhouette))).toBeLessThan(0.02);
+    expect(choice.k).toBe(8);
+    expect(choice.bestK).toBe(best.k);
   });
 
   it('scores a clean two-blob split by silhouette as an independent formula does', () => {
@@ -74,7 +95,12 @@ describe('k-means', () => {
     let next = 0;
     const firstIds = matchClusterIds([], first.centroids, 3, () => `c${(next += 1)}`);
     const second = kMeans(m, 5, { seed: 99 }); // other seed: other label numbers
-    const secondIds = matchClusterIds(firstIds.map((id, c) => ({ id, centroid: first.centroids.subarray(c * 3, c * 3 + 3) })), second.centroids, 3, () => `c${(next += 1)}`);
+    const secondIds = matchClusterIds(
+      firstIds.map((id, c) => ({ id, centroid: first.centroids.subarray(c * 3, c * 3 + 3) })),
+      second.centroids,
+      3,
+      () => `c${(next += 1)}`,
+    );
     // The same customers end up under the same ids.
     const idOf = (ids: string[], labels: Int32Array) => Array.from(labels, (l) => ids[l]);
     const a = idOf(firstIds, first.labels);
@@ -140,6 +166,73 @@ describe('personas', () => {
     expect(byGroup(0).revenueShare).toBeGreaterThan(0.4);
     expect(byGroup(2).medians.orders).toBeCloseTo(1, 0);
     expect(byGroup(2).lifecycleMix).toEqual([{ stage: 'active', share: 1 }]);
+  });
+
+  it('tells look-alike clusters apart by what distinguishes each (category, basket, country, tenure), never by an ordinal', () => {
+    // Five clusters of new, recently active one-order customers beside long-standing and lapsing ones.
+    const looks = [
+      { centre: [60, 1, 10, 60, 10], category: 'books', country: 'United Kingdom' },
+      { centre: [60, 1, 10, 60, 10], category: 'garden', country: 'United Kingdom' },
+      { centre: [60, 1, 10, 60, 10], category: 'books', country: 'France' },
+      { centre: [150, 1, 10, 150, 10], category: 'books', country: 'United Kingdom' },
+      { centre: [60, 1, 10, 60, 25], category: 'books', country: 'United Kingdom' },
+    ];
+    const others = [
+      { centre: groups.vip, category: 'books', country: 'United Kingdom' },
+      { centre: groups.lapsing, category: 'books', country: 'United Kingdom' },
+    ];
+    const all = [...looks, ...others];
+    const random = seededRandom(4);
+    const per = 60;
+    const values = matrix(all.length * per, 5);
+    const labels: number[] = [];
+    const categories: string[] = [];
+    const countries: string[] = [];
+    for (let i = 0; i < values.rows; i += 1) {
+      const g = Math.floor(i / per);
+      labels.push(g);
+      for (let j = 0; j < 5; j += 1) values.data[i * 5 + j] = all[g].centre[j] * (1 + 0.05 * normal(random));
+      categories.push(all[g].category);
+      countries.push(all[g].country);
+    }
+    const personas = describeClusters({ features, values, labels, k: all.length, revenue: labels.map(() => 1), topCategory: categories, country: countries });
+    const names = personas.map((p) => p.name);
+    expect(new Set(names).size).toBe(all.length);
+    for (const name of names) expect(name).not.toMatch(/\b(second|third|fourth|fifth|sixth|group|\d+th)\b/i);
+    expect(names[1]).toMatch(/garden/);
+    expect(names[2]).toMatch(/France/);
+    expect(names[3]).toMatch(/big(ger)?[- ]basket/);
+    expect(names[4]).toMatch(/longer tenure/);
+    // The look-alikes share their first words: the distinction is added, not swapped in.
+    const stem = names[0].split(',')[0];
+    for (const name of [names[1], names[2], names[4]]) expect(name.startsWith(stem)).toBe(true);
+  });
+
+  it('suggests a treatment that fits the lifecycle mix: a segment mostly lapsed is won back, not nurtured', () => {
+    // Long-standing frequent customers (by their features), 63 % of whom have lapsed.
+    const centres = [
+      [900, 14, 25, 64, 900],
+      [60, 1, 10, 60, 20],
+      [300, 3, 30, 100, 300],
+    ];
+    const values = matrix(300, 5);
+    const labels: number[] = [];
+    const stages: string[] = [];
+    const random = seededRandom(6);
+    for (let i = 0; i < 300; i += 1) {
+      const g = Math.floor(i / 100);
+      labels.push(g);
+      for (let j = 0; j < 5; j += 1) values.data[i * 5 + j] = centres[g][j] * (1 + 0.05 * normal(random));
+      stages.push(g === 0 ? (i % 100 < 63 ? 'lapsed' : 'loyal') : g === 1 ? 'new' : 'active');
+    }
+    const personas = describeClusters({ features, values, labels, k: 3, revenue: labels.map(() => 1), lifecycleStage: stages });
+    expect(personas[0].lifecycleMix[0]).toEqual({ stage: 'lapsed', share: 0.63 });
+    expect(personas[0].treatment.kind).toBe('win-back');
+    expect(personas[0].treatment.text).toMatch(/63 % .*lapsed/);
+    // Without the lifecycle mix the same features would be nurtured or rewarded, never won back.
+    const blind = describeClusters({ features, values, labels, k: 3, revenue: labels.map(() => 1) });
+    expect(blind[0].treatment.kind).not.toBe('win-back');
+    expect(personas[1].treatment.kind).toBe('onboarding');
   });
 
   it('keeps names unique when two clusters look alike', () => {

@@ -239,25 +239,57 @@ export function silhouette(m: Matrix, labels: ArrayLike<number>, k: number): num
 
 export interface KChoice {
   k: number;
-  /** Mean silhouette on the sample for each k tried. */
-  scores: Array<{ k: number; silhouette: number }>;
+  /** The k with the highest mean silhouette (k is the smallest within one standard error of it). */
+  bestK: number;
+  /** Mean silhouette over the resamples for each k tried, with its standard error. */
+  scores: Array<{ k: number; silhouette: number; se: number }>;
+  resamples: number;
+  /** How far below the best a k may score and still count as as good: the standard error of the best (at least the tolerance when the structure is weak). */
+  noise: number;
 }
 
-/** The k in [min, max] with the best silhouette, each k fitted and scored on the same sample. */
-export function chooseK(m: Matrix, options: { min?: number; max?: number; sampleSize?: number; seed?: number; onProgress?: (k: number) => void } = {}): KChoice {
+/**
+ * When the structure is weak (best silhouette at most WEAK_STRUCTURE, Kaufman & Rousseeuw's "weak,
+ * could be artificial" and below), silhouette differences smaller than SILHOUETTE_TOLERANCE are
+ * treated as noise too: they do not show that more segments exist, and each extra segment costs a
+ * marketer a campaign. With clear structure only the resampling noise counts (two well-separated
+ * clusters merged can cost less than 0.01 of silhouette).
+ */
+export const SILHOUETTE_TOLERANCE = 0.02;
+export const WEAK_STRUCTURE = 0.5;
+
+/**
+ * The number of clusters: for each k in [min, max], k-means and the silhouette on `resamples`
+ * samples of half of `sampleSize` rows each (different rows, different seedings), then the smallest
+ * k whose mean silhouette is within noise of the best: one standard error over the resamples, or,
+ * when the structure is weak, `tolerance` if that is larger. On a flat curve more clusters are not
+ * more structure.
+ */
+export function chooseK(
+  m: Matrix,
+  options: { min?: number; max?: number; sampleSize?: number; resamples?: number; tolerance?: number; seed?: number; onProgress?: (k: number) => void } = {},
+): KChoice {
   const min = options.min ?? 8;
   const max = options.max ?? 30;
   if (!(min >= 2 && max >= min)) throw new RangeError(`k range must satisfy 2 ≤ min ≤ max, got ${min}…${max}`);
-  const { sample } = sampleRows(m, options.sampleSize ?? 3000, options.seed ?? 1);
+  const seed = options.seed ?? 1;
+  const resamples = Math.max(2, options.resamples ?? 5);
+  const size = Math.ceil((options.sampleSize ?? 2000) / 2);
+  const samples = Array.from({ length: resamples }, (_, b) => sampleRows(m, size, seed + 7919 * b).sample);
+  const top = Math.min(max, samples[0].rows - 1);
   const scores: KChoice['scores'] = [];
-  for (let k = min; k <= Math.min(max, sample.rows - 1); k += 1) {
+  for (let k = min; k <= top; k += 1) {
     options.onProgress?.(k);
-    const fit = kMeans(sample, k, { seed: options.seed });
-    scores.push({ k, silhouette: silhouette(sample, fit.labels, k) });
+    const values = samples.map((sample, b) => silhouette(sample, kMeans(sample, k, { seed: seed + b, restarts: 4 }).labels, k));
+    const mean = values.reduce((a, v) => a + v, 0) / resamples;
+    const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (resamples - 1);
+    scores.push({ k, silhouette: mean, se: Math.sqrt(variance / resamples) });
   }
   if (scores.length === 0) throw new RangeError(`too few rows (${m.rows}) for k ≥ ${min}`);
   const best = scores.reduce((p, q) => (q.silhouette > p.silhouette ? q : p));
-  return { k: best.k, scores };
+  const noise = best.silhouette <= WEAK_STRUCTURE ? Math.max(best.se, options.tolerance ?? SILHOUETTE_TOLERANCE) : best.se;
+  const chosen = scores.find((s) => s.silhouette >= best.silhouette - noise) ?? best;
+  return { k: chosen.k, bestK: best.k, scores, resamples, noise };
 }
 
 /**

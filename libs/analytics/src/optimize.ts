@@ -118,7 +118,19 @@ export function maximizeLogLikelihood<P extends { [K in keyof P]: number }>(opti
     const value = -options.logLikelihood(toParams(v), gradient) / n;
     return { value, gradient: gradient.map((g) => -g / n) };
   };
-  const result = minimizeBfgs(objective, names.map((name) => Math.log(options.start[name])), { gradientTolerance: 1e-6, maxIterations: options.maxIterations ?? 1000 });
+  const result = minimizeBfgs(
+    objective,
+    names.map((name) => Math.log(options.start[name])),
+    { gradientTolerance: 1e-6, maxIterations: options.maxIterations ?? 1000 },
+  );
   const params = toParams(result.x);
-  return { params, logLikelihood: options.logLikelihood(params), customers: n, iterations: result.iterations, evaluations: result.evaluations, gradientNorm: result.gradientNorm, converged: result.converged };
+  return {
+    params,
+    logLikelihood: options.logLikelihood(params),
+    customers: n,
+    iterations: result.iterations,
+    evaluations: result.evaluations,
+    gradientNorm: result.gradientNorm,
+    converged: result.converged,
+  };
 }

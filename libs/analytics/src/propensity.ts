@@ -83,7 +83,7 @@ export function areaUnderRoc(scores: ArrayLike<number>, labels: ArrayLike<number
   const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   let rankSum = 0;
   let positives = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j += 1;
     const averageRank = (i + j) / 2 + 1;

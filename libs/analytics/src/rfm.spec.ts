@@ -41,7 +41,17 @@ describe('RFM grid', () => {
     }
     expect(seen.size).toBe(25);
     expect(RFM_GRID.map((s) => s.name)).toEqual([
-      'Champions', 'Loyal', 'Potential Loyalist', 'New', 'Promising', 'Need Attention', 'About to Sleep', 'At Risk', "Can't Lose Them", 'Hibernating', 'Lost',
+      'Champions',
+      'Loyal',
+      'Potential Loyalist',
+      'New',
+      'Promising',
+      'Need Attention',
+      'About to Sleep',
+      'At Risk',
+      "Can't Lose Them",
+      'Hibernating',
+      'Lost',
     ]);
   });
 

@@ -2,7 +2,19 @@ import { BadRequestException, HttpException, NotFoundException } from '@nestjs/c
 import { Type } from 'class-transformer';
 import { plainToInstance } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsString, IsUrl, ValidateNested, validateSync } from 'class-validator';
-import { toApiError, validationDetails } from './api-errors';
+import { retryAfterSeconds, toApiError, validationDetails } from './api-errors';
+import {
+  ConflictError,
+  ForbiddenError,
+  GoneError,
+  InvalidStateError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthenticatedError,
+  UnavailableError,
+  ValidationFailedError,
+  type DomainError,
+} from './domain-errors';
 
 class Page {
   @IsUrl() url!: string;
@@ -56,6 +68,51 @@ describe('toApiError', () => {
       details: [],
     });
     expect(toApiError(new BadRequestException('Unexpected end of JSON input')).message).toBe('Malformed JSON in request body: Unexpected end of JSON input');
+  });
+
+  it.each<[string, DomainError, number, string]>([
+    ['ValidationFailedError', new ValidationFailedError('cursor is not a cursor', [{ field: 'cursor', problem: 'invalid' }]), 400, 'Bad Request'],
+    ['UnauthenticatedError', new UnauthenticatedError('Unknown write key', [{ field: 'writeKey', problem: 'unknown' }]), 401, 'Unauthorized'],
+    ['ForbiddenError', new ForbiddenError('This key lacks the admin scope', [{ field: 'authorization', problem: 'missing scope admin' }]), 403, 'Forbidden'],
+    ['NotFoundError', new NotFoundError('No segment "vip"', [{ field: 'id', problem: 'not found' }]), 404, 'Not Found'],
+    ['ConflictError', new ConflictError('A segment with key "vip" exists', [{ field: 'key', problem: 'already exists' }]), 409, 'Conflict'],
+    ['InvalidStateError', new InvalidStateError('only 3 customers with orders', [{ field: 'label', problem: 'too few labelled profiles' }]), 409, 'Conflict'],
+    ['GoneError', new GoneError('Profile "p" was erased', [{ field: 'id', problem: 'erased' }]), 410, 'Gone'],
+    ['PayloadTooLargeError', new PayloadTooLargeError('A message may be at most 32768 bytes', [{ field: 'body', problem: 'larger than 32 KB' }]), 413, 'Payload Too Large'],
+    ['UnavailableError', new UnavailableError('JetStream did not answer', []), 503, 'Service Unavailable'],
+  ])('maps a %s to %i with its message and details', (_name, error, statusCode, reason) => {
+    expect(toApiError(error)).toEqual({ statusCode, error: reason, message: error.message, details: error.details });
+  });
+
+  it('gives a domain error without details an empty details list', () => {
+    expect(toApiError(new NotFoundError('No source with id "s1"'))).toEqual({ statusCode: 404, error: 'Not Found', message: 'No source with id "s1"', details: [] });
+  });
+
+  it('builds the message of a validation failure from its details', () => {
+    const error = ValidationFailedError.of([
+      { field: 'userId', problem: 'userId or anonymousId is required' },
+      { field: 'event', problem: 'must be a string' },
+    ]);
+    expect(toApiError(error)).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'Validation failed: userId or anonymousId is required; event must be a string',
+      details: [
+        { field: 'userId', problem: 'userId or anonymousId is required' },
+        { field: 'event', problem: 'must be a string' },
+      ],
+    });
+  });
+
+  it('answers a database outage (refused, terminated, restarting) with a 503 that leaks nothing, and says when to retry', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
+    const terminated = Object.assign(new Error('Failed query: select ...'), { cause: Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }) });
+    for (const error of [refused, terminated]) {
+      expect(toApiError(error)).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'The database is not reachable; retry later', details: [] });
+      expect(retryAfterSeconds(error)).toBeGreaterThan(0);
+    }
+    expect(retryAfterSeconds(new UnavailableError('JetStream did not answer', [], { retryAfterSeconds: 7 }))).toBe(7);
+    expect(retryAfterSeconds(new NotFoundError('No source'))).toBeUndefined();
   });
 
   it('answers anything else with a generic 500 that leaks nothing', () => {

@@ -1,8 +1,7 @@
 import { IsOptional, IsString } from 'class-validator';
 import { BaseServiceConfig, ConfigError, loadConfig } from './config';
 
-const load = (env: Record<string, string | undefined>, defaults: Record<string, unknown> = { PORT: 3002 }) =>
-  loadConfig(BaseServiceConfig, env, defaults);
+const load = (env: Record<string, string | undefined>, defaults: Record<string, unknown> = { PORT: 3002 }) => loadConfig(BaseServiceConfig, env, defaults);
 
 function errorOf(env: Record<string, string | undefined>, defaults?: Record<string, unknown>): ConfigError {
   try {
@@ -34,7 +33,7 @@ describe('loadConfig', () => {
       NATS_URL: 'nats://127.0.0.1:4222',
       NATS_PREFIX: 'segmenta',
       NATS_STREAM_REPLICAS: 1,
-      NATS_ACK_WAIT_MS: 30000,
+      NATS_ACK_WAIT_MS: 3000,
       LOG_LEVEL: 'log',
     });
     expect(config.DATABASE_URL).toBeUndefined();

@@ -1,12 +1,17 @@
-import type { DynamicModule, INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
+import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DOCS_PATH } from '@segmenta/contracts';
 import { PrefixedNatsServer } from '@segmenta/messaging';
-import { JsonLogger, type LogSink } from '@segmenta/telemetry';
+import { createLogger, createNestLogger, httpLoggingModule, type LogSink } from '@segmenta/telemetry';
 import { ApiExceptionFilter, createValidationPipe } from './api-errors';
+import { API_KEY_SECURITY } from './auth/require-scope';
+import { StorableTextPipe, useJsonBodyParser } from './body-parsing';
 import { loadConfig, type BaseServiceConfig } from './config';
+import { startHealthListener } from './health-listener';
+import { TrafficControl } from './traffic/traffic-control';
 
 export interface ServiceDefinition {
   name: string;
@@ -16,31 +21,63 @@ export interface ServiceDefinition {
   config: BaseServiceConfig;
   /** JSON body limit (Segment batches are up to 500 KB). */
   bodyLimit?: string;
-  /** Where log lines go (tests capture them). */
+  /** Where log lines go (tests capture them); stdout by default. */
   logSink?: LogSink;
+  /**
+   * Routes (Nest paths, e.g. 'v1/track') without a request log line: high-volume machine traffic.
+   * The request logger costs ingestion about a tenth of its throughput (BENCHMARKS, issue 14).
+   */
+  unloggedRoutes?: string[];
+  /**
+   * Routes whose bodies are read as JSON whatever their Content-Type says (RudderStack's Node SDK
+   * sends gzip-compressed JSON labelled application/x-www-form-urlencoded, as its own gateway accepts).
+   */
+  jsonWhateverContentTypeRoutes?: string[];
 }
 
+/** The root of every service: request logging around the service's own module. */
+@Module({})
+class ServiceRootModule {}
+
 /**
- * Builds a service the same way in production and in tests: JSON logs, the global validation
+ * Builds a service the same way in production and in tests: JSON logs (pino, redacted), the global validation
  * pipe and error filter, OpenAPI at /docs, the NATS request/reply transport. `app.close()` drains
  * the JetStream consumers, then closes the database (runService wires it to SIGTERM/SIGINT).
  * It listens on config.PORT (0 picks a free port); read the port back with `app.getUrl()`.
  */
 export async function createService(definition: ServiceDefinition): Promise<INestApplication> {
   const { config } = definition;
-  const logger = new JsonLogger(definition.name, config.LOG_LEVEL, definition.logSink);
-  const app = await NestFactory.create<NestExpressApplication>(definition.module, {
+  const pino = createLogger({ service: definition.name, level: config.LOG_LEVEL, sink: definition.logSink });
+  // Nest's own logs, `new Logger(context)` in the services, the NATS transport and the JetStream
+  // client (messaging.module) all write through this one.
+  const logger = createNestLogger(pino);
+  const root: DynamicModule = { module: ServiceRootModule, imports: [httpLoggingModule(pino, definition.unloggedRoutes ?? []), definition.module] };
+  const app = await NestFactory.create<NestExpressApplication>(root, {
     logger,
     bodyParser: false,
     abortOnError: false,
   });
-  app.useBodyParser('json', { limit: definition.bodyLimit ?? '100kb' });
-  app.useGlobalPipes(createValidationPipe());
+  // No response names the framework (issue 15, privacy).
+  app.disable('x-powered-by');
+  if (config.TRUST_PROXY) app.set('trust proxy', trustProxy(config.TRUST_PROXY));
+  // Before the body parser: a shed or rate-limited request costs no body parsing.
+  app.use(app.get(TrafficControl, { strict: false }).middleware());
+  useJsonBodyParser(app, { limit: definition.bodyLimit ?? '100kb', maxDepth: config.HTTP_MAX_JSON_DEPTH, anyContentTypeRoutes: definition.jsonWhateverContentTypeRoutes });
+  // Unstorable text first: class-transformer would otherwise copy it into the DTO before anyone looks.
+  app.useGlobalPipes(new StorableTextPipe(), createValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter(logger));
 
   const document = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder().setTitle(definition.title).setDescription(definition.description).setVersion('0.1.0').build(),
+    new DocumentBuilder()
+      .setTitle(definition.title)
+      .setDescription(definition.description)
+      .setVersion('0.1.0')
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', description: 'An API key (ADMIN_API_KEY or one from POST /v1/api-keys on ingestion); each operation lists the scopes that pass it.' },
+        API_KEY_SECURITY,
+      )
+      .build(),
   );
   SwaggerModule.setup(DOCS_PATH.slice(1), app, document, { jsonDocumentUrl: `${DOCS_PATH}/openapi.json` });
 
@@ -53,8 +90,18 @@ export async function createService(definition: ServiceDefinition): Promise<INes
   });
   await app.startAllMicroservices();
   await app.listen(config.PORT);
+  if (config.HEALTH_PORT !== undefined) {
+    const health = await startHealthListener({ port: config.HEALTH_PORT, service: definition.name });
+    (app.getHttpServer() as Server).once('close', () => health.close());
+  }
   logger.log({ msg: `${definition.name} listening`, url: await app.getUrl(), nats: config.NATS_URL, database: config.DATABASE_URL ? 'postgresql' : 'pglite' }, 'Bootstrap');
   return app;
+}
+
+/** TRUST_PROXY as Express reads it: true/false, a hop count, or addresses and CIDRs. */
+function trustProxy(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
 
 /**
@@ -71,6 +118,8 @@ export async function bootService<C extends BaseServiceConfig>(options: {
   module: (config: C) => DynamicModule;
   bodyLimit?: string;
   logSink?: LogSink;
+  unloggedRoutes?: string[];
+  jsonWhateverContentTypeRoutes?: string[];
 }): Promise<INestApplication> {
   const config = loadConfig(options.configType, options.env, { PORT: options.defaultPort } as Partial<Record<keyof C, unknown>>);
   return createService({
@@ -81,5 +130,7 @@ export async function bootService<C extends BaseServiceConfig>(options: {
     config,
     bodyLimit: options.bodyLimit,
     logSink: options.logSink,
+    unloggedRoutes: options.unloggedRoutes,
+    jsonWhateverContentTypeRoutes: options.jsonWhateverContentTypeRoutes,
   });
 }

@@ -16,16 +16,12 @@ export async function runService(start: () => Promise<INestApplication>, telemet
   try {
     app = await start();
   } catch (error) {
-    process.stderr.write(
-      error instanceof ConfigError
-        ? `${error.message}\n`
-        : `Start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `Start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     await telemetry?.shutdown();
     process.exit(1);
   }
   let stopping = false;
-  const shutdown = async (signal: NodeJS.Signals) => {
+  const shutdown = async (signal: NodeJS.Signals | 'parent exit') => {
     if (stopping) return;
     stopping = true;
     const timer = setTimeout(() => {
@@ -44,4 +40,25 @@ export async function runService(start: () => Promise<INestApplication>, telemet
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGHUP', () => void shutdown('SIGHUP'));
+  watchParent(() => void shutdown('parent exit'));
+}
+
+/**
+ * SEGMENTA_EXIT_WITH_PARENT=<pid> (set by whatever starts services as child processes: the demo,
+ * tests): stop when that process is gone. A demo killed with SIGKILL, or whose npm wrapper was
+ * killed, otherwise left five services running under PID 1, holding their ports.
+ */
+export function watchParent(onExit: () => void, env: NodeJS.ProcessEnv = process.env, intervalMs = 1000): NodeJS.Timeout | undefined {
+  const parent = Number(env.SEGMENTA_EXIT_WITH_PARENT);
+  if (!Number.isInteger(parent) || parent <= 1) return undefined;
+  const timer = setInterval(() => {
+    // Re-parented (to init or a subreaper) once the parent died.
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onExit();
+    }
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }

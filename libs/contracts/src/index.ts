@@ -6,3 +6,5 @@ export * from './ingestion/segment-message';
 export * from './profiles/profile-events';
 export * from './segments/segment-events';
 export * from './platform/compiled-validation';
+export * from './platform/validation-messages';
+export * from './platform/storable-text';

@@ -1,11 +1,17 @@
+import { parseCommandLine, runCli } from '@segmenta/cli';
 import { ensureNats } from './nats';
 import { ensurePostgres } from './postgres';
+
+const USAGE = `Usage: npm run infra
+Finds NATS (NATS_URL, else 127.0.0.1:4222, else a private nats-server) and PostgreSQL (DATABASE_URL,
+else 127.0.0.1:5432) and prints the environment for the services (export lines on stdout).`;
 
 /**
  * `npm run infra`: finds or starts what the services need and prints the environment to use.
  * A private nats-server it started keeps running until Ctrl-C.
  */
 async function main(): Promise<void> {
+  parseCommandLine(process.argv.slice(2), {});
   const log = (line: string) => process.stderr.write(`[infra] ${line}\n`);
   const nats = await ensureNats({ url: process.env.NATS_URL, log });
   const postgres = await ensurePostgres({ url: process.env.DATABASE_URL, log });
@@ -22,7 +28,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runCli(USAGE, main);

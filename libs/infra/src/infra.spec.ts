@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'nats';
-import { ensureNats, isJetStreamReachable } from './nats';
-import { ensurePostgres } from './postgres';
+import { Client } from 'pg';
+import { ensureNats, isJetStreamReachable, startPrivateNats } from './nats';
+import { ensurePostgres, findPostgresBinaries, isPostgresReachable, startPrivatePostgres } from './postgres';
 import { findExecutable, freePort, waitFor } from './process-utils';
 
 jest.setTimeout(30_000);
@@ -44,6 +45,47 @@ describe('ensureNats', () => {
   it('fails with one line naming the install command when nats-server cannot be found', async () => {
     const attempt = ensureNats({ url: await deadNats(), defaultUrl: await deadNats(), searchPath: '/nonexistent' });
     await expect(attempt).rejects.toThrow(/^[^\n]*apt-get install nats-server[^\n]*$/);
+  });
+});
+
+describe('servers for fault tests', () => {
+  it('restarts a private nats-server on the same port and store: streams and messages survive', async () => {
+    const nats = await startPrivateNats();
+    try {
+      const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.add({ name: 'PROBE', subjects: ['probe.>'] });
+      await nc.jetstream().publish('probe.one', new Uint8Array([1]));
+      await nats.stopServer();
+      expect(await isJetStreamReachable(nats.url, 500)).toBe(false);
+      await nats.startServer();
+      await waitFor(async () => (await jsm.streams.info('PROBE').catch(() => undefined))?.state.messages === 1, { timeoutMs: 10000, what: 'the stream after the restart' });
+      await nc.close();
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('finds initdb and pg_ctl (PATH, then /usr/lib/postgresql/*/bin) and runs a private cluster that keeps its data across a restart', async () => {
+    expect(findPostgresBinaries()).toBeDefined();
+    const postgres = await startPrivatePostgres();
+    try {
+      expect(postgres.url).not.toMatch(/:5432\//);
+      const client = new Client({ connectionString: postgres.url });
+      await client.connect();
+      await client.query('create table kept (n int); insert into kept values (1)');
+      await client.end();
+      await postgres.stopServer();
+      expect(await isPostgresReachable(postgres.url, 500)).toBe(false);
+      await postgres.startServer();
+      const again = new Client({ connectionString: postgres.url });
+      await again.connect();
+      expect((await again.query('select n from kept')).rows).toEqual([{ n: 1 }]);
+      await again.end();
+    } finally {
+      await postgres.stop();
+    }
+    expect(await isPostgresReachable(postgres.url, 500)).toBe(false);
   });
 });
 

@@ -32,10 +32,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it returns true, with a bound; never a fixed sleep. */
-export async function waitFor(
-  check: () => Promise<boolean> | boolean,
-  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<void> {
+export async function waitFor(check: () => Promise<boolean> | boolean, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 10000;
   const intervalMs = options.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;

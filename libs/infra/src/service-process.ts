@@ -55,7 +55,8 @@ export async function startServiceProcess(options: StartServiceOptions): Promise
   const profile = process.env.SEGMENTA_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SEGMENTA_CPU_PROF}`, `--cpu-prof-name=${options.app}-${Date.now()}.cpuprofile`] : [];
   const child: ChildProcess = spawn(process.execPath, [...profile, ...args], {
     cwd: WORKSPACE_ROOT,
-    env: { ...process.env, ...options.env, PORT: port },
+    // The service stops when this process is gone, however it ended (see runService).
+    env: { ...process.env, SEGMENTA_EXIT_WITH_PARENT: String(process.pid), ...options.env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -107,6 +108,11 @@ export async function startServiceProcess(options: StartServiceOptions): Promise
     );
   } catch (error) {
     await service.kill();
+    // What the service said last is what tells a stuck start (a migration, a lock) from a slow one.
+    if (!exit || exit.signal === 'SIGKILL') {
+      const tail = output.slice(-15);
+      throw new Error(`${(error as Error).message}; its last ${tail.length ? `${tail.length} log lines:\n${tail.join('\n')}` : 'log lines: (none)'}`);
+    }
     throw error;
   }
   return service;

@@ -8,6 +8,7 @@ import { MESSAGE_HEADERS, type Envelope } from '@segmenta/contracts';
 import { startPrivateNats } from '@segmenta/infra';
 import { createEnvelope } from './envelope';
 import { NonRetryableMessageError } from './errors';
+import { DEFAULT_STREAM_RETENTION } from './stream-retention';
 import { JetStreamClient, type MessageContext } from './jetstream-client';
 import { parseMessageData } from './parse-message';
 import { createTestNamespace } from './testing/test-prefix';
@@ -56,12 +57,34 @@ describe('JetStreamClient', () => {
     const jsm = await raw.jetstreamManager();
     const names: string[] = [];
     for await (const name of jsm.streams.names()) if (name.startsWith(`${namespace.prefix}_`)) names.push(name);
-    expect(names.sort()).toEqual(
-      ['DLQ', 'EVENTS', 'EXPERIMENTS', 'OFFERS', 'PROFILES', 'SEGMENTS'].map((s) => `${namespace.prefix}_${s}`),
-    );
+    expect(names.sort()).toEqual(['DLQ', 'EVENTS', 'EXPERIMENTS', 'OFFERS', 'PROFILES', 'SEGMENTS'].map((s) => `${namespace.prefix}_${s}`));
     const events = await jsm.streams.info(`${namespace.prefix}_EVENTS`);
     expect(events.config.subjects).toEqual([`${namespace.prefix}.events.>`]);
     expect(events.config.duplicate_window).toBeGreaterThan(0);
+    // Nothing is kept forever: every stream has an age and a size limit (the defaults here).
+    for (const name of names) {
+      const { config } = await jsm.streams.info(name);
+      const key = name.slice(namespace.prefix.length + 1) as keyof typeof DEFAULT_STREAM_RETENTION;
+      expect({ name, maxAge: config.max_age, maxBytes: config.max_bytes }).toEqual({
+        name,
+        maxAge: DEFAULT_STREAM_RETENTION[key].maxAgeMs * 1_000_000,
+        maxBytes: DEFAULT_STREAM_RETENTION[key].maxBytes,
+      });
+    }
+  });
+
+  it('applies a changed retention to existing streams', async () => {
+    const configured = await JetStreamClient.connect({ url: natsUrl, prefix: namespace.prefix, name: 'retention-spec', retention: { EVENTS: { maxAgeMs: 3_600_000, maxBytes: 10_000_000 } } });
+    try {
+      await configured.provisionStreams(['EVENTS']);
+      const jsm = await raw.jetstreamManager();
+      const { config } = await jsm.streams.info(`${namespace.prefix}_EVENTS`);
+      expect({ maxAge: config.max_age, maxBytes: config.max_bytes }).toEqual({ maxAge: 3_600_000 * 1_000_000, maxBytes: 10_000_000 });
+    } finally {
+      await configured.drain();
+    }
+    // Back to the defaults for the tests after.
+    await client.provisionStreams(['EVENTS']);
   });
 
   it('stores a message published twice with the same id once (Nats-Msg-Id)', async () => {
@@ -77,13 +100,10 @@ describe('JetStreamClient', () => {
     const seen: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const consumer = await client.consume(
-      { stream: 'PROFILES', durable: 'ack-after-work', filterSubjects: ['profiles.updated'], ackWaitMs: 1000 },
-      async (envelope: Envelope) => {
-        seen.push(envelope.id);
-        await gate;
-      },
-    );
+    const consumer = await client.consume({ stream: 'PROFILES', durable: 'ack-after-work', filterSubjects: ['profiles.updated'], ackWaitMs: 1000 }, async (envelope: Envelope) => {
+      seen.push(envelope.id);
+      await gate;
+    });
     await client.publish('profiles.updated', createEnvelope('profiles.updated', {}, { id: 'slow-1' }));
     await eventually(() => seen.length >= 1, 'first delivery');
     const jsm = await raw.jetstreamManager();
@@ -100,13 +120,10 @@ describe('JetStreamClient', () => {
 
   it('retries a failing handler with backoff and succeeds on a later delivery', async () => {
     const deliveries: MessageContext[] = [];
-    const consumer = await client.consume(
-      { stream: 'PROFILES', durable: 'retry-then-ok', filterSubjects: ['profiles.merged'], maxDeliver: 5, backoffMs: [50, 100] },
-      async (_envelope, ctx) => {
-        deliveries.push(ctx);
-        if (ctx.deliveryCount < 3) throw new Error(`transient failure ${ctx.deliveryCount}`);
-      },
-    );
+    const consumer = await client.consume({ stream: 'PROFILES', durable: 'retry-then-ok', filterSubjects: ['profiles.merged'], maxDeliver: 5, backoffMs: [50, 100] }, async (_envelope, ctx) => {
+      deliveries.push(ctx);
+      if (ctx.deliveryCount < 3) throw new Error(`transient failure ${ctx.deliveryCount}`);
+    });
     await client.publish('profiles.merged', createEnvelope('profiles.merged', {}, { id: 'flaky-1' }), { partitionKey: 'user-7' });
     await eventually(() => deliveries.length === 3, 'third delivery');
     const jsm = await raw.jetstreamManager();
@@ -118,55 +135,46 @@ describe('JetStreamClient', () => {
 
   it('moves a message to DLQ.<stream> with the error after maxDeliver failed deliveries', async () => {
     let attempts = 0;
-    const consumer = await client.consume(
-      { stream: 'PROFILES', durable: 'always-fails', filterSubjects: ['profiles.erased'], maxDeliver: 3, backoffMs: [20] },
-      async () => {
-        attempts += 1;
-        throw new Error('database is on fire');
-      },
-    );
+    const consumer = await client.consume({ stream: 'PROFILES', durable: 'always-fails', filterSubjects: ['profiles.erased'], maxDeliver: 3, backoffMs: [20] }, async () => {
+      attempts += 1;
+      throw new Error('database is on fire');
+    });
     const dlqStream = client.streamName('DLQ');
     const jsm = await raw.jetstreamManager();
     const before = (await jsm.streams.info(dlqStream)).state.messages;
     await client.publish('profiles.erased', createEnvelope('profiles.erased', { profileId: 'p1' }, { id: 'poison-1' }));
     await eventually(async () => (await jsm.streams.info(dlqStream)).state.messages === before + 1, 'dead letter');
     expect(attempts).toBe(3);
-    const parked = await jsm.streams.getMessage(dlqStream, { last_by_subj: `${namespace.prefix}.DLQ.PROFILES` });
+    const parked = await jsm.streams.getMessage(dlqStream, { last_by_subj: `${namespace.prefix}.DLQ.PROFILES.always-fails` });
     expect(parked.header.get(MESSAGE_HEADERS.error)).toBe('database is on fire');
     expect(parked.header.get(MESSAGE_HEADERS.deliveries)).toBe('3');
     expect(parked.header.get(MESSAGE_HEADERS.originalSubject)).toBe(`${namespace.prefix}.profiles.erased`);
-    expect((JSONCodec<Envelope>().decode(parked.data)).id).toBe('poison-1');
+    expect(JSONCodec<Envelope>().decode(parked.data).id).toBe('poison-1');
     await consumer.stop();
   });
 
   it('dead-letters invalid message data at once instead of retrying it', async () => {
     let attempts = 0;
-    const consumer = await client.consume(
-      { stream: 'SEGMENTS', durable: 'validates', filterSubjects: ['segments.entered'], maxDeliver: 5 },
-      async (envelope) => {
-        attempts += 1;
-        parseMessageData(OrderPlaced, envelope.data);
-      },
-    );
+    const consumer = await client.consume({ stream: 'SEGMENTS', durable: 'validates', filterSubjects: ['segments.entered'], maxDeliver: 5 }, async (envelope) => {
+      attempts += 1;
+      parseMessageData(OrderPlaced, envelope.data);
+    });
     const jsm = await raw.jetstreamManager();
     const dlqStream = client.streamName('DLQ');
     const before = (await jsm.streams.info(dlqStream)).state.messages;
     await client.publish('segments.entered', createEnvelope('segments.entered', { orderId: 42 }, { id: 'invalid-1' }));
     await eventually(async () => (await jsm.streams.info(dlqStream)).state.messages === before + 1, 'dead letter');
     expect(attempts).toBe(1);
-    const parked = await jsm.streams.getMessage(dlqStream, { last_by_subj: `${namespace.prefix}.DLQ.SEGMENTS` });
+    const parked = await jsm.streams.getMessage(dlqStream, { last_by_subj: `${namespace.prefix}.DLQ.SEGMENTS.validates` });
     expect(parked.header.get(MESSAGE_HEADERS.error)).toMatch(/orderId: orderId must be a string.*amountMinor/);
     await consumer.stop();
   });
 
   it('dead-letters a message that is not an envelope', async () => {
     const handled: string[] = [];
-    const consumer = await client.consume(
-      { stream: 'OFFERS', durable: 'not-json', filterSubjects: ['offers.served'] },
-      async (envelope) => {
-        handled.push(envelope.id);
-      },
-    );
+    const consumer = await client.consume({ stream: 'OFFERS', durable: 'not-json', filterSubjects: ['offers.served'] }, async (envelope) => {
+      handled.push(envelope.id);
+    });
     const jsm = await raw.jetstreamManager();
     const dlqStream = client.streamName('DLQ');
     const before = (await jsm.streams.info(dlqStream)).state.messages;
@@ -181,12 +189,9 @@ describe('JetStreamClient', () => {
   it('links the consumer span to the publisher span through the message headers', async () => {
     spans.reset();
     const received: string[] = [];
-    const consumer = await client.consume(
-      { stream: 'EXPERIMENTS', durable: 'traced', filterSubjects: ['experiments.exposed'] },
-      async () => {
-        received.push(trace.getActiveSpan()?.spanContext().traceId ?? 'none');
-      },
-    );
+    const consumer = await client.consume({ stream: 'EXPERIMENTS', durable: 'traced', filterSubjects: ['experiments.exposed'] }, async () => {
+      received.push(trace.getActiveSpan()?.spanContext().traceId ?? 'none');
+    });
     const traceId = await trace.getTracer('test').startActiveSpan('http request', async (root) => {
       await client.publish('experiments.exposed', createEnvelope('experiments.exposed', {}, { id: 'traced-1' }));
       root.end();
@@ -239,13 +244,10 @@ describe('consumeBatch', () => {
     const batches: number[][] = [];
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const consumer = await client.consumeBatch<{ n: number }>(
-      { stream: 'OFFERS', durable: 'batch-order', filterSubjects: ['offers.served'], maxBatch: 50, ackWaitMs: 60000 },
-      async (messages) => {
-        batches.push(messages.map((m) => m.envelope.data.n));
-        if (batches.length === 1) await gate; // the rest pile up behind the first batch
-      },
-    );
+    const consumer = await client.consumeBatch<{ n: number }>({ stream: 'OFFERS', durable: 'batch-order', filterSubjects: ['offers.served'], maxBatch: 50, ackWaitMs: 60000 }, async (messages) => {
+      batches.push(messages.map((m) => m.envelope.data.n));
+      if (batches.length === 1) await gate; // the rest pile up behind the first batch
+    });
     await client.publish('offers.served', createEnvelope('offers.served', { n: 0 }, { id: 'batch-0' }));
     await eventually(() => batches.length === 1, 'first batch');
     await client.publishMany(Array.from({ length: 120 }, (_, i) => ({ subject: 'offers.served', envelope: createEnvelope('offers.served', { n: i + 1 }, { id: `batch-${i + 1}` }) })));
@@ -314,7 +316,9 @@ describe('consumeBatch', () => {
     // A full batch is not held back.
     const burstFrom = starts.length;
     await new Promise((resolve) => setTimeout(resolve, interval));
-    await client.publishMany(Array.from({ length: 30 }, (_, i) => ({ subject: 'loyalty.points-changed', envelope: createEnvelope('loyalty.points-changed', { n: 31 + i }, { id: `interval-${31 + i}` }) })));
+    await client.publishMany(
+      Array.from({ length: 30 }, (_, i) => ({ subject: 'loyalty.points-changed', envelope: createEnvelope('loyalty.points-changed', { n: 31 + i }, { id: `interval-${31 + i}` }) })),
+    );
     await eventually(() => seen.length === 61, 'the burst');
     // The burst's tail (less than a batch) may wait its turn, but a full batch waiting goes at once.
     const fullWithoutWaiting = starts.slice(burstFrom).filter((at, i) => sizes[burstFrom + i] === 10 && i > 0 && at - starts[burstFrom + i - 1] < interval / 2);
@@ -336,13 +340,158 @@ describe('consumeBatch', () => {
     const dlqStream = client.streamName('DLQ');
     const jsm = await raw.jetstreamManager();
     const before = (await jsm.streams.info(dlqStream)).state.messages;
-    await client.publishMany(
-      Array.from({ length: 20 }, (_, i) => ({ subject: 'offers.redeemed', envelope: createEnvelope('offers.redeemed', { poison: i === 7 }, { id: `redeem-${i}` }) })),
-    );
+    await client.publishMany(Array.from({ length: 20 }, (_, i) => ({ subject: 'offers.redeemed', envelope: createEnvelope('offers.redeemed', { poison: i === 7 }, { id: `redeem-${i}` }) })));
     await eventually(async () => applied.size === 19 && (await jsm.streams.info(dlqStream)).state.messages === before + 1, '19 applied and 1 parked');
     expect(applied.has('redeem-7')).toBe(false);
-    const parked = await jsm.streams.getMessage(dlqStream, { last_by_subj: `${namespace.prefix}.DLQ.OFFERS` });
+    const parked = await jsm.streams.getMessage(dlqStream, { last_by_subj: `${namespace.prefix}.DLQ.OFFERS.batch-poison` });
     expect(JSONCodec<Envelope>().decode(parked.data).id).toBe('redeem-7');
+    await consumer.stop();
+  });
+});
+
+describe('an outage of the database behind a consumer', () => {
+  // What node-postgres throws while PostgreSQL restarts (the error classes isTransientDatabaseError knows).
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+  it('holds the messages (in hand and buffered) without acking or dead-lettering them, however long past maxDeliver × backoff and ackWait, and applies each once when it ends', async () => {
+    let down = true;
+    let failures = 0;
+    const applied = new Map<string, number[]>();
+    const consumer = await client.consumeBatch(
+      { stream: 'OFFERS', durable: 'db-outage', filterSubjects: ['loyalty.outage'], maxDeliver: 2, backoffMs: [20], ackWaitMs: 600, maxBatch: 10 },
+      async (messages) => {
+        if (down) {
+          failures += 1;
+          throw refused();
+        }
+        for (const m of messages) applied.set(m.envelope.id, [...(applied.get(m.envelope.id) ?? []), m.context.deliveryCount]);
+      },
+    );
+    const dlqStream = client.streamName('DLQ');
+    const jsm = await raw.jetstreamManager();
+    const before = (await jsm.streams.info(dlqStream)).state.messages;
+    await client.publishMany(Array.from({ length: 30 }, (_, i) => ({ subject: 'loyalty.outage', envelope: createEnvelope('loyalty.outage', { i }, { id: `points-${i}` }) })));
+    // Four times the ack wait, many times maxDeliver × backoff.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(failures).toBeGreaterThan(2);
+    expect(applied.size).toBe(0);
+    down = false;
+    await eventually(async () => applied.size === 30 && (await jsm.consumers.info(client.streamName('OFFERS'), 'db-outage')).num_ack_pending === 0, 'all 30 applied and acked', 15000);
+    expect((await jsm.streams.info(dlqStream)).state.messages).toBe(before);
+    // Each applied once, from its first delivery: nothing was redelivered meanwhile.
+    expect([...applied.values()].every((deliveries) => deliveries.length === 1 && deliveries[0] === 1)).toBe(true);
+    await consumer.stop();
+  });
+
+  it('does not count an outage against a redelivered message: one that failed maxDeliver - 1 times before is applied after the outage, not parked', async () => {
+    let calls = 0;
+    let down = false;
+    const applied: string[] = [];
+    const consumer = await client.consume({ stream: 'OFFERS', durable: 'db-outage-single', filterSubjects: ['loyalty.outage_single'], maxDeliver: 3, backoffMs: [20] }, async (envelope) => {
+      calls += 1;
+      // Two real failures, then the database goes away for a while.
+      if (calls <= 2) {
+        if (calls === 2) down = true;
+        throw new Error(`bad luck ${calls}`);
+      }
+      if (down) throw refused();
+      applied.push(envelope.id);
+    });
+    await client.publish('loyalty.outage_single', createEnvelope('loyalty.outage_single', {}, { id: 'tier-1' }));
+    await eventually(() => calls >= 6, 'retries during the outage');
+    down = false;
+    await eventually(() => applied.length === 1, 'the message applied after the outage');
+    const jsm = await raw.jetstreamManager();
+    const dlq = await jsm.streams.info(client.streamName('DLQ'), { subjects_filter: `${namespace.prefix}.DLQ.OFFERS.db-outage-single` });
+    expect(dlq.state.subjects?.[`${namespace.prefix}.DLQ.OFFERS.db-outage-single`] ?? 0).toBe(0);
+    await consumer.stop();
+  });
+
+  it('stops a consumer that waits for the database within the shutdown, and the next replica applies its messages', async () => {
+    let calls = 0;
+    const options = { stream: 'OFFERS' as const, durable: 'db-outage-stop', filterSubjects: ['journeys.outage'], ackWaitMs: 2000 };
+    const consumer = await client.consumeBatch(options, async () => {
+      calls += 1;
+      throw refused();
+    });
+    await client.publish('journeys.outage', createEnvelope('journeys.outage', {}, { id: 'journey-1' }));
+    await eventually(() => calls >= 2, 'retries during the outage');
+    const started = Date.now();
+    await consumer.stop();
+    expect(Date.now() - started).toBeLessThan(5000);
+    const applied: string[] = [];
+    const next = await client.consumeBatch(options, async (messages) => {
+      for (const m of messages) applied.push(m.envelope.id);
+    });
+    await eventually(() => applied.length === 1, 'the message at the next replica', 10000);
+    expect(applied).toEqual(['journey-1']);
+    await next.stop();
+  });
+});
+
+describe('dead letters', () => {
+  it('keeps a slow but healthy handler alive past the ack wait with progress signals: delivered once', async () => {
+    const deliveries: number[] = [];
+    const consumer = await client.consume({ stream: 'OFFERS', durable: 'slow-but-fine', filterSubjects: ['journeys.slow'], ackWaitMs: 600 }, async (_envelope, ctx) => {
+      deliveries.push(ctx.deliveryCount);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    });
+    await client.publish('journeys.slow', createEnvelope('journeys.slow', {}, { id: 'slow-1' }));
+    const jsm = await raw.jetstreamManager();
+    await eventually(async () => deliveries.length === 1 && (await jsm.consumers.info(client.streamName('OFFERS'), 'slow-but-fine')).num_ack_pending === 0, 'the slow message acked');
+    expect(deliveries).toEqual([1]);
+    await consumer.stop();
+  });
+
+  it('counts a handler that hangs as failed after maxProcessingMs, dead-letters it after maxDeliver attempts and applies the messages behind it', async () => {
+    const applied: string[] = [];
+    let hung = 0;
+    const consumer = await client.consumeBatch<{ hang?: boolean }>(
+      { stream: 'OFFERS', durable: 'hangs', filterSubjects: ['offers.budget_alert'], maxDeliver: 2, ackWaitMs: 2000, maxProcessingMs: 300, backoffMs: [20] },
+      async (messages) => {
+        if (messages.some((m) => m.envelope.data.hang)) {
+          hung += 1;
+          await new Promise(() => undefined);
+        }
+        applied.push(...messages.map((m) => m.envelope.id));
+      },
+    );
+    await client.publishMany(['a', 'hang', 'b'].map((id) => ({ subject: 'offers.budget_alert', envelope: createEnvelope('offers.budget_alert', { hang: id === 'hang' }, { id: `hang-test-${id}` }) })));
+    const letters = async () => client.listDeadLetters({ consumers: ['hangs'] });
+    await eventually(async () => (await letters()).length === 1 && applied.length === 2, 'the hung message parked, the others applied', 15000);
+    expect(applied.sort()).toEqual(['hang-test-a', 'hang-test-b']);
+    const [letter] = await letters();
+    expect(letter).toMatchObject({ stream: 'OFFERS', consumer: 'hangs', subject: `${namespace.prefix}.offers.budget_alert`, envelopeId: 'hang-test-hang', deliveries: 2 });
+    expect(letter.error).toMatch(/did not finish within 300 ms/);
+    expect(hung).toBeGreaterThanOrEqual(2);
+    await consumer.stop();
+  });
+
+  it('lists dead letters with their error and failure times, replays one after the fix exactly once and discards another', async () => {
+    let fixed = false;
+    const applied: string[] = [];
+    const consumer = await client.consume<{ n: number }>({ stream: 'EXPERIMENTS', durable: 'fix-me', filterSubjects: ['experiments.fixed'], maxDeliver: 2, backoffMs: [20] }, async (envelope) => {
+      if (!fixed) throw new Error(`bug in release 1 (n=${envelope.data.n})`);
+      applied.push(envelope.id);
+    });
+    await client.publishMany([1, 2].map((n) => ({ subject: 'experiments.fixed', envelope: createEnvelope('experiments.fixed', { n }, { id: `exposed-${n}` }) })));
+    await eventually(async () => (await client.listDeadLetters({ consumers: ['fix-me'] })).length === 2, 'two dead letters');
+    const letters = await client.listDeadLetters({ consumers: ['fix-me'] });
+    expect(letters.map((l) => l.envelopeId)).toEqual(['exposed-1', 'exposed-2']);
+    expect(letters[0].error).toBe('bug in release 1 (n=1)');
+    expect(Date.parse(letters[0].firstFailureAt as string)).toBeLessThanOrEqual(Date.parse(letters[0].lastFailureAt as string));
+    expect((await client.deadLetterCounts()).find((c) => c.consumer === 'fix-me')).toEqual({ stream: 'EXPERIMENTS', consumer: 'fix-me', count: 2 });
+    // Paging: after the first one's sequence comes the second.
+    expect((await client.listDeadLetters({ consumers: ['fix-me'], after: letters[0].seq })).map((l) => l.envelopeId)).toEqual(['exposed-2']);
+
+    expect(await client.replayDeadLetter(letters[0].seq)).toEqual({ seq: letters[0].seq, replayed: false, error: 'bug in release 1 (n=1)' });
+    fixed = true;
+    expect(await client.replayDeadLetter(letters[0].seq)).toEqual({ seq: letters[0].seq, replayed: true });
+    await expect(client.replayDeadLetter(letters[0].seq)).rejects.toThrow();
+    expect(await client.discardDeadLetter(letters[1].seq)).toBe(true);
+    expect(await client.discardDeadLetter(letters[1].seq)).toBe(false);
+    expect(applied).toEqual(['exposed-1']);
+    expect(await client.listDeadLetters({ consumers: ['fix-me'] })).toEqual([]);
     await consumer.stop();
   });
 });

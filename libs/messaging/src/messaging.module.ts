@@ -1,15 +1,8 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  Module,
-  SetMetadata,
-  type BeforeApplicationShutdown,
-  type DynamicModule,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, Module, SetMetadata, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { StreamKey } from '@segmenta/contracts';
+import { DATABASE, type Database } from '@segmenta/persistence';
+import { Outbox, type OutboxOptions } from './outbox';
 import { JetStreamClient, type BatchConsumerOptions, type BatchMessageHandler, type ConsumerHandle, type ConsumerOptions, type MessageHandler } from './jetstream-client';
 
 export interface MessagingModuleOptions {
@@ -110,6 +103,53 @@ export class MessagingModule {
         JetStreamConsumerExplorer,
       ],
       exports: [JetStreamClient],
+    };
+  }
+}
+
+export interface OutboxModuleOptions extends Omit<OutboxOptions, 'log'> {
+  /** Whether this process runs a relay (default true); a replica that only writes may leave it to others. */
+  relay?: boolean;
+}
+
+const OUTBOX_OPTIONS = Symbol('OUTBOX_OPTIONS');
+
+@Injectable()
+class OutboxLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    private readonly outbox: Outbox,
+    @Inject(OUTBOX_OPTIONS) private readonly options: OutboxModuleOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.relay ?? true) this.outbox.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.outbox.stop();
+  }
+}
+
+/** The service's transactional outbox and its relay (ADR 12); needs the DATABASE provider and MessagingModule. */
+@Module({})
+export class OutboxModule {
+  static forService(options: OutboxModuleOptions): DynamicModule {
+    return {
+      module: OutboxModule,
+      global: true,
+      providers: [
+        { provide: OUTBOX_OPTIONS, useValue: options },
+        {
+          provide: Outbox,
+          inject: [DATABASE, JetStreamClient],
+          useFactory: (database: Database<Record<string, unknown>>, client: JetStreamClient) => {
+            const logger = new Logger('Outbox');
+            return new Outbox(database, client, { ...options, log: (level, message) => logger[level](message) });
+          },
+        },
+        OutboxLifecycle,
+      ],
+      exports: [Outbox],
     };
   }
 }

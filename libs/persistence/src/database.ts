@@ -5,12 +5,10 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { Pool } from 'pg';
+import { isEmptyPgliteDir, readPgliteTemplate } from './pglite-template';
 
 /** The Drizzle database every repository receives, whichever driver is underneath. */
-export type Db<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<
-  PgQueryResultHKT,
-  TSchema
->;
+export type Db<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<PgQueryResultHKT, TSchema>;
 
 export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
   /** PostgreSQL server URL. Unset: embedded PGlite. */
@@ -23,6 +21,8 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
   poolSize?: number;
   /** application_name reported to the server. */
   applicationName?: string;
+  /** How long node-postgres waits for a connection (default 10 s). */
+  connectionTimeoutMs?: number;
 }
 
 export interface Database<TSchema extends Record<string, unknown> = Record<string, never>> {
@@ -33,9 +33,7 @@ export interface Database<TSchema extends Record<string, unknown> = Record<strin
   close(): Promise<void>;
 }
 
-export function openDatabase<TSchema extends Record<string, unknown> = Record<string, never>>(
-  options: DatabaseOptions<TSchema>,
-): Database<TSchema> {
+export function openDatabase<TSchema extends Record<string, unknown> = Record<string, never>>(options: DatabaseOptions<TSchema>): Database<TSchema> {
   if (options.url) {
     const pool = new Pool({
       connectionString: options.url,
@@ -46,9 +44,16 @@ export function openDatabase<TSchema extends Record<string, unknown> = Record<st
       // execution spent 30-50 ms compiling (segmentation fell behind 1,000 events/s 40 s into a
       // run). Analytical statements that want it set it locally (the segment recompute).
       options: '-c jit=off',
+      // While the server is down a query fails after this long instead of waiting for ever (and
+      // the consumers back off, ADR 16); also bounds the wait for a free client under load.
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 10000,
     });
-    // An idle client losing its connection must not crash the process; the next query reconnects.
+    // A client losing its connection must not crash the process (a PostgreSQL restart killed the
+    // services, issue 15): idle clients report to the pool's listener, checked-out ones (a
+    // transaction between statements) to their own; the query in flight, if any, rejects and the
+    // pool replaces the client.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = drizzlePg(pool, { schema: options.schema }) as unknown as Db<TSchema>;
     let closed = false;
     return {
@@ -64,10 +69,12 @@ export function openDatabase<TSchema extends Record<string, unknown> = Record<st
       },
     };
   }
+  let template: Blob | undefined;
   if (options.pgliteDataDir && !options.pgliteDataDir.startsWith('memory://')) {
     mkdirSync(options.pgliteDataDir, { recursive: true });
+    if (isEmptyPgliteDir(options.pgliteDataDir)) template = readPgliteTemplate();
   }
-  const client = new PGlite(options.pgliteDataDir);
+  const client = new PGlite(options.pgliteDataDir, template ? { loadDataDir: template } : undefined);
   const db = drizzlePglite(client, { schema: options.schema }) as unknown as Db<TSchema>;
   return {
     db,

@@ -4,3 +4,4 @@ export * from './transaction';
 export * from './persistence.module';
 export * from './testing/test-database';
 export * from './sql-helpers';
+export * from './pglite-template';

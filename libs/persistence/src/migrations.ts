@@ -14,10 +14,7 @@ const MIGRATION_LOCK_KEY = 7_271_930_001;
  * Applies the migrations drizzle-kit generated for one app. Each app keeps its own journal
  * (`drizzle.<schema>_migrations`), so apps sharing one database never see each other's history.
  */
-export async function runMigrations(
-  database: Database<Record<string, unknown>>,
-  options: { migrationsFolder: string; schema: string },
-): Promise<void> {
+export async function runMigrations(database: Database<Record<string, unknown>>, options: { migrationsFolder: string; schema: string }): Promise<void> {
   if (!existsSync(options.migrationsFolder)) {
     throw new Error(`Migrations folder not found: ${options.migrationsFolder}`);
   }
@@ -45,8 +42,6 @@ export async function runMigrations(
 
 /** Names of the tables in `schema`, for checks and diagnostics. */
 export async function listTables(database: Database<Record<string, unknown>>, schema: string): Promise<string[]> {
-  const result = await database.db.execute(
-    sql`select table_name from information_schema.tables where table_schema = ${schema} order by table_name`,
-  );
+  const result = await database.db.execute(sql`select table_name from information_schema.tables where table_schema = ${schema} order by table_name`);
   return (result as unknown as { rows: Array<{ table_name: string }> }).rows.map((row) => row.table_name);
 }

@@ -1,10 +1,13 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { Client } from 'pg';
 import { openDatabase, type Database } from './database';
 import { listTables, runMigrations } from './migrations';
+import { ensurePgliteTemplate, isEmptyPgliteDir, readPgliteTemplate } from './pglite-template';
 import { availableTestDrivers, createTestDatabase, type TestDatabase } from './testing/test-database';
-import { withTransaction } from './transaction';
+import { isTransientDatabaseError, withTransaction } from './transaction';
 
 const fixture = (schema: string) => join(__dirname, 'testing', 'fixtures', schema);
 
@@ -48,10 +51,7 @@ describe.each(availableTestDrivers())('persistence on %s', (driver) => {
   it('keeps a separate journal per service, so two services share one database', async () => {
     await runMigrations(database, { migrationsFolder: fixture('fixture_b'), schema: 'fixture_b' });
     expect(await listTables(database, 'fixture_b')).toEqual(['counters']);
-    const journals = await rows<{ table_name: string }>(
-      database,
-      sql`select table_name from information_schema.tables where table_schema = 'drizzle' order by table_name`,
-    );
+    const journals = await rows<{ table_name: string }>(database, sql`select table_name from information_schema.tables where table_schema = 'drizzle' order by table_name`);
     expect(journals.map((t) => t.table_name)).toEqual(['fixture_a_migrations', 'fixture_b_migrations']);
   });
 
@@ -148,6 +148,42 @@ describe('persistence on a PostgreSQL server', () => {
     expect(runs).toBeGreaterThan(2);
   });
 
+  it('survives the server ending a connection that a transaction holds between statements (an uncaught pool error killed the services): the transaction fails as transient and the next query reconnects', async () => {
+    const admin = new Client({ connectionString: serverUrl });
+    await admin.connect();
+    try {
+      const outcome = withTransaction(database.db, async (tx) => {
+        const pid = ((await tx.execute(sql`select pg_backend_pid() as pid`)) as unknown as { rows: Array<{ pid: number }> }).rows[0].pid;
+        // What a PostgreSQL restart does to every session: "terminating connection due to administrator command".
+        await admin.query('select pg_terminate_backend($1)', [pid]);
+        // The client is checked out and idle while the server's error arrives.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await tx.execute(sql`select 1`);
+      });
+      const error = await outcome.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeDefined();
+      expect(isTransientDatabaseError(error)).toBe(true);
+      await expect(database.ping()).resolves.toBeUndefined();
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('tells outages (connection refused, server shutting down, terminated) from errors in the statement', () => {
+    const wrapped = (cause: unknown) => Object.assign(new Error('Failed query: select 1'), { cause });
+    expect(isTransientDatabaseError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5999'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isTransientDatabaseError(wrapped(new Error('Connection terminated unexpectedly')))).toBe(true);
+    expect(isTransientDatabaseError(wrapped(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })))).toBe(true);
+    expect(isTransientDatabaseError(wrapped(Object.assign(new Error('the database system is shutting down'), { code: '57P03' })))).toBe(true);
+    expect(isTransientDatabaseError(wrapped(Object.assign(new Error('connection failure'), { code: '08006' })))).toBe(true);
+    expect(isTransientDatabaseError(wrapped(Object.assign(new Error('duplicate key value'), { code: '23505' })))).toBe(false);
+    expect(isTransientDatabaseError(wrapped(Object.assign(new Error('syntax error'), { code: '42601' })))).toBe(false);
+    expect(isTransientDatabaseError(new Error('business rule violated'))).toBe(false);
+  });
+
   it('gives up after the configured attempts with the database error', async () => {
     let runs = 0;
     await expect(
@@ -161,5 +197,44 @@ describe('persistence on a PostgreSQL server', () => {
       ),
     ).rejects.toThrow('could not serialize access');
     expect(runs).toBe(3);
+  });
+});
+
+describe('an embedded PGlite data directory', () => {
+  const base = mkdtempSync(join(tmpdir(), 'segmenta-pglite-spec-'));
+  const previousTemplateDir = process.env.SEGMENTA_PGLITE_TEMPLATE_DIR;
+
+  beforeAll(() => {
+    // A template of this test's own, so the machine's one is neither used nor replaced.
+    process.env.SEGMENTA_PGLITE_TEMPLATE_DIR = base;
+  });
+
+  afterAll(() => {
+    if (previousTemplateDir === undefined) delete process.env.SEGMENTA_PGLITE_TEMPLATE_DIR;
+    else process.env.SEGMENTA_PGLITE_TEMPLATE_DIR = previousTemplateDir;
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('starts an empty directory from the machine template, migrates it and keeps its data when reopened', async () => {
+    expect(readPgliteTemplate()).toBeUndefined();
+    const template = await ensurePgliteTemplate();
+    expect(template.startsWith(base)).toBe(true);
+    expect(statSync(template).size).toBeGreaterThan(1_000_000);
+    // Made once: a second call keeps the same file.
+    const madeAt = statSync(template).mtimeMs;
+    await ensurePgliteTemplate();
+    expect(statSync(template).mtimeMs).toBe(madeAt);
+
+    const dataDir = join(base, 'service');
+    expect(isEmptyPgliteDir(dataDir)).toBe(true);
+    const first = openDatabase({ pgliteDataDir: dataDir });
+    await runMigrations(first, { migrationsFolder: fixture('fixture_a'), schema: 'fixture_a' });
+    await first.db.execute(sql`insert into fixture_a.counters (id, value) values ('kept', 7)`);
+    await first.close();
+    expect(isEmptyPgliteDir(dataDir)).toBe(false);
+
+    const reopened = openDatabase({ pgliteDataDir: dataDir });
+    expect(await rows<{ id: string; value: number }>(reopened, sql`select id, value from fixture_a.counters`)).toEqual([{ id: 'kept', value: 7 }]);
+    await reopened.close();
   });
 });

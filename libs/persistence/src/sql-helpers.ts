@@ -44,4 +44,3 @@ export function compiledSql(text: string, values: readonly unknown[]): SQL {
   chunks.push(sql.raw(text.slice(last)));
   return sql.join(chunks);
 }
-

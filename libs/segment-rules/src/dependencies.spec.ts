@@ -26,9 +26,22 @@ describe('extractDependencies', () => {
 
 describe('membership graph', () => {
   it('finds a cycle through inSegment references, and orders acyclic segments after what they read', () => {
-    expect(findMembershipCycle(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual(['a', 'b', 'c', 'a']);
+    expect(
+      findMembershipCycle(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+        ]),
+      ),
+    ).toEqual(['a', 'b', 'c', 'a']);
     expect(findMembershipCycle(new Map([['a', ['a']]]))).toEqual(['a', 'a']);
-    const acyclic = new Map([['vip-de', ['vip']], ['vip', []], ['lapsed-vip', ['vip', 'lapsed']], ['lapsed', []]]);
+    const acyclic = new Map([
+      ['vip-de', ['vip']],
+      ['vip', []],
+      ['lapsed-vip', ['vip', 'lapsed']],
+      ['lapsed', []],
+    ]);
     expect(findMembershipCycle(acyclic)).toBeNull();
     const order = evaluationOrder(acyclic);
     expect(order.indexOf('vip')).toBeLessThan(order.indexOf('vip-de'));

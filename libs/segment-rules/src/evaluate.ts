@@ -1,6 +1,21 @@
-import { isAll, isAny, isBehaviour, isFeature, isMembership, isNot, isTrait, pathOf, type AgeTest, type BehaviourCondition, type NumberTest, type SegmentDefinition } from './definition';
+import {
+  isAll,
+  isAny,
+  isBehaviour,
+  isFeature,
+  isMembership,
+  isNot,
+  isTrait,
+  pathOf,
+  type AgeTest,
+  type BehaviourCondition,
+  type NumberTest,
+  type Scalar,
+  type SegmentDefinition,
+  type ValueTest,
+} from './definition';
 import { durationOf, subtractDuration, type Duration } from './duration';
-import { compileValueTest, lookup, microUnits } from './values';
+import { compareCodePoints, compileValueTest, lookup, microUnits } from './values';
 
 /** One remembered event of a customer (segmentation's `behaviour_facts`). */
 export interface BehaviourFact {
@@ -50,8 +65,8 @@ export function compilePredicate(definition: SegmentDefinition): SegmentPredicat
     const inner = compilePredicate(definition.not);
     return (p, now) => !inner(p, now);
   }
-  if (isTrait(definition)) return profileValueTest('traits', definition.trait, compileValueTest(definition));
-  if (isFeature(definition)) return profileValueTest('features', definition.feature, compileValueTest(definition));
+  if (isTrait(definition)) return profileValueTest('traits', definition.trait, definition);
+  if (isFeature(definition)) return profileValueTest('features', definition.feature, definition);
   if (isMembership(definition)) {
     const key = definition.inSegment;
     return (p) => p.segments?.has(key) ?? false;
@@ -60,17 +75,168 @@ export function compilePredicate(definition: SegmentDefinition): SegmentPredicat
   throw new Error('not a validated segment definition');
 }
 
-function profileValueTest(source: 'traits' | 'features', name: string, test: (v: unknown) => boolean): SegmentPredicate {
+const hasOwn = Object.prototype.hasOwnProperty;
+const isScalar = (c: unknown): c is Scalar => typeof c === 'string' || typeof c === 'number' || typeof c === 'boolean';
+
+/**
+ * A trait or feature condition as a closure of its own kind. V8 keeps type feedback per closure
+ * creation site, and all closures made at one site share it (and its optimised code): one generic
+ * closure calling a value test would see every condition kind and field of the process, and its
+ * call and property sites went megamorphic and were deoptimised and re-optimised as conditions were
+ * added (measured in `npm run bench -- --only=evaluator`, BENCHMARKS.md). So each operator on a
+ * top-level field gets its own closure, which reads the field and tests it inline with the
+ * constants it captured: no inner calls. Same semantics as `compileValueTest` over `lookup`
+ * (`evaluate.spec.ts` checks them against each other); nested paths and values a validated
+ * definition cannot hold use that generic form.
+ *
+ * Only own properties count. A missing, null or undefined value is absent, and every test gives
+ * a fixed answer for an absent value; so each closure reads the field first and asks whether it is
+ * the bag's own only when its answer differs from that one (an inherited value must then count as
+ * absent): `hasOwnProperty` is a call V8 does not inline.
+ */
+function profileValueTest(source: 'traits' | 'features', name: string, test: ValueTest): SegmentPredicate {
   const path = pathOf(name);
-  if (path.length === 1) {
-    const key = path[0];
-    return (p) => {
-      const bag = p[source];
-      const v = Object.prototype.hasOwnProperty.call(bag, key) ? bag[key] : undefined;
-      return test(v === null ? undefined : v);
-    };
+  const traits = source === 'traits';
+  if (path.length !== 1) {
+    const generic = compileValueTest(test);
+    return traits ? (p) => generic(lookup(p.traits, path)) : (p) => generic(lookup(p.features, path));
   }
-  return (p) => test(lookup(p[source], path));
+  const key = path[0];
+  switch (test.op) {
+    case 'exists': {
+      const want = test.value ?? true;
+      return (p) => {
+        const bag = traits ? p.traits : p.features;
+        const v = bag[key];
+        return (v !== undefined && v !== null && hasOwn.call(bag, key)) === want;
+      };
+    }
+    case 'eq':
+    case 'neq': {
+      // A scalar is never null or undefined, so `v === c` is false for an absent value.
+      const c = test.value;
+      if (!isScalar(c)) break;
+      if (test.op === 'eq')
+        return (p) => {
+          const bag = traits ? p.traits : p.features;
+          return bag[key] === c && hasOwn.call(bag, key);
+        };
+      return (p) => {
+        const bag = traits ? p.traits : p.features;
+        return !(bag[key] === c && hasOwn.call(bag, key));
+      };
+    }
+    case 'in':
+    case 'nin': {
+      const list = test.value;
+      if (!Array.isArray(list) || !list.every(isScalar)) break;
+      if (test.op === 'in')
+        return (p) => {
+          const bag = traits ? p.traits : p.features;
+          const v = bag[key];
+          for (let i = 0; i < list.length; i += 1) if (v === list[i]) return hasOwn.call(bag, key);
+          return false;
+        };
+      return (p) => {
+        const bag = traits ? p.traits : p.features;
+        const v = bag[key];
+        for (let i = 0; i < list.length; i += 1) if (v === list[i]) return !hasOwn.call(bag, key);
+        return true;
+      };
+    }
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte': {
+      const c = test.value;
+      // `ordered` maps a comparison to -1/0/1 with `<` and `>`; these are the same tests without
+      // it (`cmp >= 0` is `!(v < c)`, which also keeps its answer for NaN).
+      if (typeof c === 'number') {
+        switch (test.op) {
+          case 'gt':
+            return (p) => {
+              const bag = traits ? p.traits : p.features;
+              const v = bag[key];
+              return typeof v === 'number' && v > c && hasOwn.call(bag, key);
+            };
+          case 'gte':
+            return (p) => {
+              const bag = traits ? p.traits : p.features;
+              const v = bag[key];
+              return typeof v === 'number' && !(v < c) && hasOwn.call(bag, key);
+            };
+          case 'lt':
+            return (p) => {
+              const bag = traits ? p.traits : p.features;
+              const v = bag[key];
+              return typeof v === 'number' && v < c && hasOwn.call(bag, key);
+            };
+          case 'lte':
+            return (p) => {
+              const bag = traits ? p.traits : p.features;
+              const v = bag[key];
+              return typeof v === 'number' && !(v > c) && hasOwn.call(bag, key);
+            };
+        }
+      }
+      if (typeof c === 'string') {
+        const accept = test.op === 'gt' ? 1 : test.op === 'gte' ? 0 : test.op === 'lt' ? -1 : -2;
+        // Strings are compared by code point; `accept` keeps one closure for the four operators.
+        return (p) => {
+          const bag = traits ? p.traits : p.features;
+          const v = bag[key];
+          if (typeof v !== 'string') return false;
+          const cmp = compareCodePoints(v, c);
+          return (accept === 1 ? cmp > 0 : accept === 0 ? cmp >= 0 : accept === -1 ? cmp < 0 : cmp <= 0) && hasOwn.call(bag, key);
+        };
+      }
+      break;
+    }
+    case 'between': {
+      const [low, high] = test.value;
+      if (typeof low === 'number' && typeof high === 'number')
+        return (p) => {
+          const bag = traits ? p.traits : p.features;
+          const v = bag[key];
+          return typeof v === 'number' && !(v < low) && !(v > high) && hasOwn.call(bag, key);
+        };
+      if (typeof low === 'string' && typeof high === 'string')
+        return (p) => {
+          const bag = traits ? p.traits : p.features;
+          const v = bag[key];
+          return typeof v === 'string' && compareCodePoints(v, low) >= 0 && compareCodePoints(v, high) <= 0 && hasOwn.call(bag, key);
+        };
+      break;
+    }
+    case 'contains': {
+      const c = test.value;
+      if (!isScalar(c)) break;
+      const text = typeof c === 'string';
+      return (p) => {
+        const bag = traits ? p.traits : p.features;
+        const v = bag[key];
+        if (typeof v === 'string') return text && v.includes(c as string) && hasOwn.call(bag, key);
+        if (!Array.isArray(v)) return false;
+        for (let i = 0; i < v.length; i += 1) if (v[i] === c) return hasOwn.call(bag, key);
+        return false;
+      };
+    }
+    case 'startsWith': {
+      const c = test.value;
+      if (typeof c !== 'string') break;
+      return (p) => {
+        const bag = traits ? p.traits : p.features;
+        const v = bag[key];
+        return typeof v === 'string' && v.startsWith(c) && hasOwn.call(bag, key);
+      };
+    }
+  }
+  const generic = compileValueTest(test);
+  return (p) => {
+    const bag = traits ? p.traits : p.features;
+    const v = hasOwn.call(bag, key) ? bag[key] : undefined;
+    return generic(v === null ? undefined : v);
+  };
 }
 
 function numberTest(test: NumberTest, scale: (n: number) => number = (n) => n): (n: number) => boolean {

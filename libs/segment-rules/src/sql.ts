@@ -1,4 +1,18 @@
-import { isAll, isAny, isBehaviour, isFeature, isMembership, isNot, isTrait, pathOf, type AgeTest, type BehaviourCondition, type NumberTest, type SegmentDefinition, type ValueTest } from './definition';
+import {
+  isAll,
+  isAny,
+  isBehaviour,
+  isFeature,
+  isMembership,
+  isNot,
+  isTrait,
+  pathOf,
+  type AgeTest,
+  type BehaviourCondition,
+  type NumberTest,
+  type SegmentDefinition,
+  type ValueTest,
+} from './definition';
 import { durationOf, subtractDuration } from './duration';
 import { microUnits } from './values';
 
@@ -60,7 +74,9 @@ function jsonPath(column: string, name: string, params: Params): string {
  * as numeric, which orders JSON written from doubles exactly as the doubles.
  */
 function numericPathTest(column: string, name: string, comparisons: Array<[string, number]>, params: Params): string {
-  const path = `$${pathOf(name).map((key) => `.${JSON.stringify(key)}`).join('')}`;
+  const path = `$${pathOf(name)
+    .map((key) => `.${JSON.stringify(key)}`)
+    .join('')}`;
   const predicate = comparisons.map(([op, c]) => `${path} ${op} ${JSON.stringify(c)}`).join(' && ');
   return `coalesce(${column} @@ ${params.add(`strict ${predicate}`, 'jsonpath')}, false)`;
 }
@@ -103,7 +119,16 @@ function valueTestSql(column: string, name: string, test: ValueTest, params: Par
       return ordered(test.value, '<=');
     case 'between': {
       const [low, high] = test.value;
-      if (typeof low === 'number' && typeof high === 'number') return numericPathTest(column, name, [['>=', low], ['<=', high]], params);
+      if (typeof low === 'number' && typeof high === 'number')
+        return numericPathTest(
+          column,
+          name,
+          [
+            ['>=', low],
+            ['<=', high],
+          ],
+          params,
+        );
       return `(${ordered(low, '>=')} AND ${ordered(high, '<=')})`;
     }
     case 'contains': {
@@ -199,7 +224,9 @@ class Aggregates {
       since.set(event, known === undefined ? column.since : known === null || column.since === null ? null : Math.min(known, column.since));
     }
     const unbounded = [...since].filter(([, t]) => t === null).map(([e]) => e);
-    const ranges = [...since].filter(([, t]) => t !== null).map(([e, t]) => `(f.name = ${this.params.add(e, 'text')} AND f.occurred_at >= ${this.params.add(new Date(t as number).toISOString(), 'timestamptz')})`);
+    const ranges = [...since]
+      .filter(([, t]) => t !== null)
+      .map(([e, t]) => `(f.name = ${this.params.add(e, 'text')} AND f.occurred_at >= ${this.params.add(new Date(t as number).toISOString(), 'timestamptz')})`);
     if (unbounded.length > 0) ranges.push(`f.name = ANY (ARRAY(SELECT jsonb_array_elements_text(${this.params.add(JSON.stringify(unbounded), 'jsonb')})))`);
     return `WITH agg AS (SELECT f.profile_id, ${columns} FROM ${facts} f WHERE ${ranges.join(' OR ')} GROUP BY f.profile_id) `;
   }

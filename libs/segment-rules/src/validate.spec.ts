@@ -21,14 +21,35 @@ describe('validateDefinition', () => {
     ['membership', { inSegment: 'vip' }],
     [
       'a tree',
-      { all: [{ any: [{ trait: 'country', op: 'eq', value: 'DE' }, { trait: 'country', op: 'eq', value: 'AT' }] }, { not: { inSegment: 'churned' } }, { feature: 'orders', op: 'gte', value: 2 }] },
+      {
+        all: [
+          {
+            any: [
+              { trait: 'country', op: 'eq', value: 'DE' },
+              { trait: 'country', op: 'eq', value: 'AT' },
+            ],
+          },
+          { not: { inSegment: 'churned' } },
+          { feature: 'orders', op: 'gte', value: 2 },
+        ],
+      },
     ],
   ])('accepts %s', (_, definition) => {
     expect(problemsOf(definition)).toEqual([]);
   });
 
   it.each([
-    ['an unknown operator, by its path', { all: [{ trait: 'a', op: 'eq', value: 1 }, { trait: 'b', op: 'eq', value: 2 }, { event: 'E', where: [{ property: 'p', op: 'equals', value: 1 }] }] }, ['all[2].where[0].op: unknown operator "equals"']],
+    [
+      'an unknown operator, by its path',
+      {
+        all: [
+          { trait: 'a', op: 'eq', value: 1 },
+          { trait: 'b', op: 'eq', value: 2 },
+          { event: 'E', where: [{ property: 'p', op: 'equals', value: 1 }] },
+        ],
+      },
+      ['all[2].where[0].op: unknown operator "equals"'],
+    ],
     ['a node of no kind', { all: [{ foo: 1 }] }, ['all[0]: must have one of all, any, not, trait, feature, event, inSegment (found foo)']],
     ['two kinds in one node', { trait: 'a', feature: 'b', op: 'eq', value: 1 }, ['definition: has both trait and feature; wrap them in "all" or "any"']],
     ['a typo in a field', { trait: 'a', op: 'eq', vaule: 1 }, ['vaule: unknown field (expected trait, op, value)', 'value: must be a string, a finite number or a boolean for "eq", not undefined']],
@@ -42,7 +63,11 @@ describe('validateDefinition', () => {
     ['startsWith a number', { trait: 'a', op: 'startsWith', value: 3 }, ['value: must be a string for "startsWith", not 3']],
     ['a bad window', { event: 'E', within: '7 days' }, ['within: "7 days" is not an ISO-8601 duration such as P7D, PT12H or P1M']],
     ['an empty window', { event: 'E', within: 'P0D' }, ['within: "P0D" is an empty duration']],
-    ['two measures', { event: 'E', count: { op: 'gte', value: 1 }, first: { op: 'lte', value: 'P1D' } }, ['definition: has count and first; a behaviour condition takes at most one (combine conditions with "all")']],
+    [
+      'two measures',
+      { event: 'E', count: { op: 'gte', value: 1 }, first: { op: 'lte', value: 'P1D' } },
+      ['definition: has count and first; a behaviour condition takes at most one (combine conditions with "all")'],
+    ],
     ['a negative count', { event: 'E', count: { op: 'gte', value: -1 } }, ['count.value: must be a number of 0 or more, not -1']],
     ['contains as a count operator', { event: 'E', count: { op: 'contains', value: 1 } }, ['count.op: unknown operator "contains" here (one of eq, neq, gt, gte, lt, lte, between)']],
     ['a sum without a property', { event: 'E', sum: { op: 'gt', value: 1 } }, ['sum.property: must be a non-empty property name']],

@@ -8,7 +8,7 @@ export interface RuleProblem {
   problem: string;
 }
 
-export type ValidationResult = { ok: true; definition: SegmentDefinition } | { ok: false, problems: RuleProblem[] };
+export type ValidationResult = { ok: true; definition: SegmentDefinition } | { ok: false; problems: RuleProblem[] };
 
 /** `all[2].where[0].op: unknown operator "equals"`; the root is called `definition`. */
 export const formatProblem = ({ path, problem }: RuleProblem): string => `${path || 'definition'}: ${problem}`;
@@ -40,9 +40,9 @@ export function validateDefinition(input: unknown): ValidationResult {
   };
 
   const name = (value: unknown, path: string, what: string): boolean => {
-    if (typeof value !== 'string' || value.trim() === '') return report(path, `must be a non-empty ${what} name`), false;
-    if (value.length > LIMITS.nameLength) return report(path, `must be at most ${LIMITS.nameLength} characters`), false;
-    if (value.split('.').some((part) => part === '')) return report(path, `"${value}" has an empty part between dots`), false;
+    if (typeof value !== 'string' || value.trim() === '') return (report(path, `must be a non-empty ${what} name`), false);
+    if (value.length > LIMITS.nameLength) return (report(path, `must be at most ${LIMITS.nameLength} characters`), false);
+    if (value.split('.').some((part) => part === '')) return (report(path, `"${value}" has an empty part between dots`), false);
     return true;
   };
 
@@ -66,7 +66,10 @@ export function validateDefinition(input: unknown): ValidationResult {
         return;
       case 'between': {
         if (!Array.isArray(value) || value.length !== 2) return report(valuePath, `must be [low, high] for "between", not ${describe(value)}`);
-        if (!((typeof value[0] === 'number' && typeof value[1] === 'number' && Number.isFinite(value[0]) && Number.isFinite(value[1])) || (typeof value[0] === 'string' && typeof value[1] === 'string'))) {
+        if (!(
+          (typeof value[0] === 'number' && typeof value[1] === 'number' && Number.isFinite(value[0]) && Number.isFinite(value[1])) ||
+          (typeof value[0] === 'string' && typeof value[1] === 'string')
+        )) {
           return report(valuePath, 'must be two numbers or two strings');
         }
         const above = typeof value[0] === 'string' ? compareCodePoints(value[0], value[1] as string) > 0 : (value[0] as number) > (value[1] as number);

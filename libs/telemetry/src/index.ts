@@ -1,3 +1,3 @@
 export * from './start-telemetry';
 export * from './trace-context';
-export * from './json-logger';
+export * from './logger';

@@ -28,9 +28,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   // The SDK would otherwise export metrics and logs to localhost:4318 and stall shutdown retrying.
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
   process.env.OTEL_LOGS_EXPORTER ??= 'none';
-  const spanProcessor = options.otlpEndpoint
-    ? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))
-    : new NoopSpanProcessor();
+  const spanProcessor = options.otlpEndpoint ? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces` })) : new NoopSpanProcessor();
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
     spanProcessors: [spanProcessor],

@@ -1,14 +1,4 @@
-import {
-  context,
-  propagation,
-  trace,
-  SpanKind,
-  SpanStatusCode,
-  type Context,
-  type Span,
-  type TextMapGetter,
-  type TextMapSetter,
-} from '@opentelemetry/api';
+import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 
 /** Minimal view of a header map (NATS MsgHdrs fits it). */
 export interface HeaderCarrier {
@@ -43,22 +33,17 @@ export async function inSpan<T>(
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
   const kind = { producer: SpanKind.PRODUCER, consumer: SpanKind.CONSUMER, internal: SpanKind.INTERNAL }[options.kind];
-  return tracer().startActiveSpan(
-    name,
-    { kind, attributes: options.attributes },
-    options.parent ?? context.active(),
-    async (span) => {
-      try {
-        return await work(span);
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  return tracer().startActiveSpan(name, { kind, attributes: options.attributes }, options.parent ?? context.active(), async (span) => {
+    try {
+      return await work(span);
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
 
 /** Trace and span id of the active span, for log correlation. */

@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAnalyze } from './analyze-cli';
-import { UsageError } from './cli-support';
-import { generateOrders } from './generate-orders';
+import { analyzeCommand, runAnalyze } from './analyze-cli';
+import { UsageError } from '@segmenta/cli';
+import { generateOrders, type GeneratedAnomalies } from './generate-orders';
 import { dateParser, resolveColumns } from './orders-reader';
 
 describe('npm run analyze', () => {
@@ -18,7 +18,11 @@ describe('npm run analyze', () => {
     const printed: string[] = [];
     const { analysis, files } = await runAnalyze(['--orders', file, '--date-format', 'M/D/YYYY H:mm', '--out', join(dir, 'out'), '--k-min', '3', '--k-max', '8'], (t) => printed.push(t), true);
     // Independently of the analysis: net value per customer straight from the lines.
-    const lines = readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
     const net = new Map<string, number>();
     for (const l of lines) net.set(l[6], (net.get(l[6]) ?? 0) + Number(l[3]) * Number(l[5]));
     const cancellations = new Set(lines.filter((l) => l[0].startsWith('C')).map((l) => l[0])).size;
@@ -41,6 +45,8 @@ describe('npm run analyze', () => {
     expect(html).not.toMatch(/<script|https?:\/\//); // self-contained
     expect(analysis.personas.length).toBeGreaterThanOrEqual(3);
     expect(analysis.personas.every((p) => !/cluster \d/i.test(p.name))).toBe(true);
+    expect(analysis.personas.every((p) => !/\b(second|third|fourth|fifth|group)\b/i.test(p.name))).toBe(true);
+    expect(new Set(analysis.personas.map((p) => p.name)).size).toBe(analysis.personas.length);
     for (const c of analysis.customers) {
       expect(c.pAlive).toBeGreaterThanOrEqual(0);
       expect(c.pAlive).toBeLessThanOrEqual(1);
@@ -52,7 +58,9 @@ describe('npm run analyze', () => {
     await expect(runAnalyze(['--orders', file, '--customer-column', 'Client'], () => undefined, true)).rejects.toThrow(UsageError);
     await expect(runAnalyze(['--orders', file, '--customer-column', 'Client'], () => undefined, true)).rejects.toThrow(/--customer-column Client: no such column/);
     // ISO dates expected, US dates given: nothing usable, and the reason with a line number.
-    await expect(runAnalyze(['--orders', file, '--out', join(dir, 'x')], () => undefined, true)).rejects.toThrow(/no usable orders .*line 2: date "\d+\/\d+\/\d{4} \d+:\d\d" does not match --date-format iso/);
+    await expect(runAnalyze(['--orders', file, '--out', join(dir, 'x')], () => undefined, true)).rejects.toThrow(
+      /no usable orders .*line 2: date "\d+\/\d+\/\d{4} \d+:\d\d" does not match --date-format iso/,
+    );
   });
 
   it('handles amounts, negative orders and blank customers in a plain order file', async () => {
@@ -64,9 +72,109 @@ describe('npm run analyze', () => {
     const printed: string[] = [];
     const { analysis } = await runAnalyze(['--orders', plain, '--out', join(dir, 'plain-out'), '--k-min', '2', '--k-max', '3'], (t) => printed.push(t), true);
     const text = printed.join('');
-    expect(text).toContain('1 returns or cancellations (21.00)');
+    expect(text).toContain('1 returns or cancellations (¤21.00 returned)');
     expect(text).toContain('skipped 2 rows: 1 without customer, 1 with an unreadable date');
     expect(analysis.customers.find((c) => c.customerId === 'c1')?.revenue).toBe(21); // two orders of 21, one returned
+  });
+});
+
+describe('npm run analyze on a file with the oddities of a real export', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'analyze-odd-'));
+  const file = join(dir, 'orders.csv');
+  let anomalies: GeneratedAnomalies;
+  let result: Awaited<ReturnType<typeof runAnalyze>>;
+  const printed: string[] = [];
+
+  beforeAll(async () => {
+    ({ anomalies } = await generateOrders({ customers: 400, out: file, seed: 11, days: 730, end: Date.UTC(2026, 9, 31, 18), anomalies: true }));
+    result = await runAnalyze(
+      ['--orders', file, '--date-format', 'M/D/YYYY H:mm', '--out', join(dir, 'out'), '--k-min', '3', '--k-max', '12', '--currency', 'GBP', '--margin', '0.3'],
+      (t) => printed.push(t),
+      true,
+    );
+  });
+
+  it('drops an order cancelled minutes later from the model inputs: no purchase day, no spend', () => {
+    const { customers } = result.analysis;
+    const byClv = customers.filter((c) => c.clv !== null).sort((a, b) => (b.clv as number) - (a.clv as number));
+    for (const id of anomalies.bigCancelled) {
+      const c = customers.find((x) => x.customerId === id)!;
+      // What is left of them: one order of £2.90.
+      expect(c).toMatchObject({ orders: 1, revenue: 2.9 });
+      expect(c.aov).toBeCloseTo(2.9, 2);
+      expect(byClv.indexOf(c)).toBeGreaterThan(byClv.length / 10);
+    }
+    expect(printed.join('')).toMatch(/orders fully cancelled/);
+  });
+
+  it('gives customers with no positive purchase no P(alive), expected orders or CLV, and counts them', () => {
+    const { customers } = result.analysis;
+    for (const id of anomalies.zeroValueOnly) {
+      const c = customers.find((x) => x.customerId === id)!;
+      expect(c).toMatchObject({ orders: 0, pAlive: null, churnRisk: null, expectedOrders90d: null, clv: null });
+    }
+    const csv = readFileSync(result.files[1], 'utf8').trim().split('\n');
+    const header = csv[0].split(',');
+    const row = csv.find((l) => l.startsWith(`${anomalies.zeroValueOnly[0]},`))!.split(',');
+    for (const column of ['p_alive', 'churn_risk', 'expected_orders_90d', 'clv']) expect(row[header.indexOf(column)]).toBe('');
+    expect(printed.join('')).toContain('3 customers with no positive purchase');
+    expect(readFileSync(result.files[0], 'utf8')).toContain('3 customers with no positive purchase');
+  });
+
+  it('takes the smallest number of segments within noise of the best silhouette and shows the curve', async () => {
+    const { kChoice } = result.analysis;
+    const best = kChoice.scores.find((s) => s.k === kChoice.bestK)!;
+    expect(Math.max(...kChoice.scores.map((s) => s.silhouette))).toBe(best.silhouette);
+    expect(kChoice.scores.find((s) => s.k === kChoice.k)!.silhouette).toBeGreaterThanOrEqual(best.silhouette - kChoice.noise);
+    expect(kChoice.scores.filter((s) => s.k < kChoice.k).every((s) => s.silhouette < best.silhouette - kChoice.noise)).toBe(true);
+    expect(kChoice.noise).toBeGreaterThanOrEqual(best.se);
+    const html = readFileSync(result.files[0], 'utf8');
+    expect(html).toContain('<svg class="chart silhouette"');
+    expect((html.match(/<title>k = \d+: silhouette/g) ?? []).length).toBe(kChoice.scores.length);
+    expect(printed.join('')).toMatch(/silhouette by k: 3 0\.\d{3}, 4 0\.\d{3}/);
+  });
+
+  it('gives every money figure its currency, states the CLV horizon, margin and discounting, and spells out its units', async () => {
+    const html = readFileSync(result.files[0], 'utf8');
+    const text = html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    expect(text).toMatch(/£[\d,]+ net revenue/);
+    expect(text).toMatch(/returns and cancellations \(£[\d,]+ returned\)/);
+    expect(text).toContain('CLV over the next 12 months: expected gross profit at a 30 % margin, future orders discounted 1 % a month, in GBP');
+    expect(text).not.toMatch(/\d sd\b|\(\d[\d,]*\)/); // no bare "sd", no bare numbers in brackets
+    expect(text).toMatch(/standard deviations? (above|below) average/);
+    for (const card of html.split('<div class="card"').slice(1)) {
+      expect(card).toMatch(/median revenue<\/td><td>£/);
+      expect(card).toMatch(/median basket<\/td><td>£/);
+      expect(card).toMatch(/mean CLV, 12 months<\/td><td>£/);
+    }
+    // The CLV histogram: customers counted on its axis, bins on a log scale, as wide as its card.
+    const clv = html.slice(html.indexOf('<svg class="chart clv"'));
+    expect(clv).toMatch(/^<svg class="chart clv" viewBox="[^"]+" width="100%"/);
+    expect(clv).toContain('>customers</text>');
+    expect(clv).toContain('log scale');
+    const out = printed.join('');
+    expect(out).toMatch(/\(£[\d,.]+ returned\)/);
+    expect(out).toMatch(/expected value of the next 12 months \(CLV\): £[\d,]+/);
+  });
+});
+
+describe('npm run analyze when the data cannot identify dropout', () => {
+  it('says so in the CLI and the report, headlines no P(alive) and takes lifecycle stages from recency', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'analyze-nodropout-'));
+    const file = join(dir, 'orders.csv');
+    // Short history, nobody leaves: every customer keeps buying until the end of the file.
+    await generateOrders({ customers: 300, out: file, seed: 5, days: 365, end: Date.UTC(2026, 9, 31, 18), noDropout: true });
+    const printed: string[] = [];
+    const { analysis, files } = await runAnalyze(['--orders', file, '--date-format', 'M/D/YYYY H:mm', '--out', join(dir, 'out'), '--k-min', '2', '--k-max', '4'], (t) => printed.push(t), true);
+    expect(printed.join('')).toContain('the data cannot identify dropout');
+    const html = readFileSync(files[0], 'utf8');
+    expect(html).toContain('the data cannot identify dropout');
+    expect(html).not.toMatch(/mean P\(alive\)/);
+    for (const c of analysis.customers) {
+      expect(c.pAlive).toBeNull();
+      // Recency rules: 180 days without an order is lapsed, whatever the model says.
+      if ((c.recencyDays ?? 0) > 180) expect(c.lifecycle).toBe('lapsed');
+    }
   });
 });
 
@@ -81,7 +189,42 @@ describe('order file parsing', () => {
   });
 
   it('guesses common column names and requires an amount or quantity and price', () => {
-    expect(resolveColumns(['InvoiceNo', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID'], {})).toMatchObject({ customer: 'CustomerID', order: 'InvoiceNo', date: 'InvoiceDate', quantity: 'Quantity', price: 'UnitPrice' });
+    expect(resolveColumns(['InvoiceNo', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID'], {})).toMatchObject({
+      customer: 'CustomerID',
+      order: 'InvoiceNo',
+      date: 'InvoiceDate',
+      quantity: 'Quantity',
+      price: 'UnitPrice',
+    });
     expect(() => resolveColumns(['customer_id', 'date', 'quantity'], {})).toThrow(/no amount column, nor quantity and unit price columns/);
+  });
+});
+
+describe('npm run analyze: the command line', () => {
+  const run = async (argv: string[]) => {
+    const out = { stdout: '', stderr: '' };
+    const code = await analyzeCommand(argv, { stdout: (t) => (out.stdout += t), stderr: (t) => (out.stderr += t) });
+    return { code, ...out };
+  };
+
+  it.each([['--help'], ['-h']])('answers %s with the usage and exit code 0', async (flag) => {
+    const { code, stdout, stderr } = await run([flag]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: npm run analyze -- --orders <file.csv>/);
+    expect(stdout).toContain('--date-format <format>');
+    expect(stderr).toBe('');
+  });
+
+  it('refuses an unknown option with one line and exit code 2', async () => {
+    const { code, stdout, stderr } = await run(['--orders', 'x.csv', '--colour', 'blue']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe("Unknown option '--colour' (--help for usage)\n");
+  });
+
+  it('accepts --name=value as well as --name value', async () => {
+    const { code, stderr } = await run(['--orders=/nonexistent/orders.csv']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('cannot read /nonexistent/orders.csv');
   });
 });

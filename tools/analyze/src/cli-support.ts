@@ -1,28 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-
-/** A command-line mistake: printed with the usage, exit code 2. */
-export class UsageError extends Error {}
-
-/** `--name value` pairs (and bare `--flag`s listed in `flags`); unknown names are refused. */
-export function parseArgs(argv: string[], known: string[], flags: string[] = []): Map<string, string> {
-  const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${arg}`);
-    const name = arg.slice(2);
-    if (!known.includes(name) && !flags.includes(name)) throw new UsageError(`unknown option --${name}`);
-    if (flags.includes(name)) {
-      values.set(name, 'true');
-      continue;
-    }
-    const value = argv[i + 1];
-    if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-    values.set(name, value);
-    i += 1;
-  }
-  return values;
-}
+import { UsageError } from '@segmenta/cli';
 
 /** A CSV file with a header row, as records (BOM, CRLF and quoted fields handled). */
 export function readCsv(path: string): { header: string[]; rows: Array<Record<string, string>> } {
@@ -45,16 +23,25 @@ export function csvField(value: string | number): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** Runs a CLI's main: usage errors exit 2 with the usage, anything else exits 1 with its message. */
-export function runCli(usage: string, main: () => void | Promise<void>): void {
-  Promise.resolve()
-    .then(main)
-    .catch((error: unknown) => {
-      if (error instanceof UsageError) {
-        process.stderr.write(`${error.message}\n\n${usage}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`${(error as Error).message}\n`);
-      process.exit(1);
-    });
+/**
+ * Formats money with its currency: "£1,704" for a known ISO 4217 code, "¤1,704" (the generic
+ * currency sign) when the file's currency was not given.
+ */
+export function moneyFormat(currency: string | null, digits = 0): (value: number) => string {
+  const options = { minimumFractionDigits: digits, maximumFractionDigits: digits };
+  if (!currency) return (value) => `${value < 0 ? '−' : ''}¤${Math.abs(value).toLocaleString('en-US', options)}`;
+  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency, currencyDisplay: 'narrowSymbol', ...options });
+  return (value) => format.format(value);
+}
+
+/** An ISO 4217 code Intl knows, upper-cased; throws a UsageError otherwise. */
+export function currencyCode(text: string): string {
+  const code = text.trim().toUpperCase();
+  try {
+    if (!/^[A-Z]{3}$/.test(code)) throw new RangeError();
+    new Intl.NumberFormat('en-US', { style: 'currency', currency: code });
+  } catch {
+    throw new UsageError(`--currency must be an ISO 4217 code such as GBP, EUR or USD, got ${text}`);
+  }
+  return code;
 }

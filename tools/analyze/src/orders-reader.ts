@@ -1,6 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { parse } from 'csv-parse';
-import { UsageError } from './cli-support';
+import { UsageError } from '@segmenta/cli';
+import type { OrderDocument } from '@segmenta/analytics';
 
 /** Which columns hold what; unset ones are looked up among common names. */
 export interface OrderColumns {
@@ -11,21 +12,19 @@ export interface OrderColumns {
   quantity?: string;
   price?: string;
   category?: string;
-}
-
-/** One order, its lines summed. */
-export interface Order {
-  customerId: string;
-  at: number;
-  amount: number;
-  /** Value per category of its lines, when a category column is given. */
-  categories?: Map<string, number>;
+  /** Product id (stock code, SKU): matches a cancellation's lines to the order they cancel. */
+  product?: string;
+  /** Tells look-alike segments apart. */
+  country?: string;
 }
 
 export interface ReadSummary {
   rows: number;
+  /** Documents (order ids) whose lines sum above zero. */
   orders: number;
-  /** Orders whose lines sum to less than zero: returns and cancellations. */
+  /** Documents worth exactly 0. */
+  zeroValue: number;
+  /** Documents whose lines sum to less than zero: returns and cancellations. */
   returns: number;
   returnedValue: number;
   skipped: { noCustomer: number; badDate: number; badAmount: number };
@@ -44,9 +43,15 @@ const GUESSES: Record<keyof OrderColumns, string[]> = {
   quantity: ['quantity', 'qty'],
   price: ['unitprice', 'unit_price', 'price'],
   category: ['category', 'product_category'],
+  product: ['stockcode', 'stock_code', 'product_id', 'productid', 'sku', 'item_id'],
+  country: ['country', 'country_code', 'shipping_country'],
 };
 
-const normalise = (name: string) => name.trim().toLowerCase().replace(/[\s-]+/g, '_');
+const normalise = (name: string) =>
+  name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 
 /** The columns to use: given ones must exist; missing ones are guessed; amount or quantity × price is required. */
 export function resolveColumns(header: string[], given: OrderColumns): ReadSummary['columns'] {
@@ -67,8 +72,9 @@ export function resolveColumns(header: string[], given: OrderColumns): ReadSumma
   const amount = pick('amount', false);
   const quantity = amount ? undefined : pick('quantity', false);
   const price = amount ? undefined : pick('price', false);
-  if (!amount && !(quantity && price)) throw new UsageError(`no amount column, nor quantity and unit price columns, among ${header.join(', ')}: name them with --amount-column or --quantity-column and --price-column`);
-  return { customer, order: order as string, date, amount, quantity, price, category: pick('category', false) };
+  if (!amount && !(quantity && price))
+    throw new UsageError(`no amount column, nor quantity and unit price columns, among ${header.join(', ')}: name them with --amount-column or --quantity-column and --price-column`);
+  return { customer, order: order as string, date, amount, quantity, price, category: pick('category', false), product: pick('product', false), country: pick('country', false) };
 }
 
 /**
@@ -87,7 +93,7 @@ export function dateParser(format: string): (text: string) => number {
   // Without separators (YYYYMMDD) fields have fixed widths; with them, 1–2 digits.
   const fixed = !/[^YMDHms]/.test(format);
   let pattern = '';
-  for (let i = 0; i < format.length; ) {
+  for (let i = 0; i < format.length;) {
     const token = /^(YYYY|MM|M|DD|D|HH|H|mm|ss)/.exec(format.slice(i))?.[0];
     if (!token) {
       pattern += format[i].replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -113,11 +119,14 @@ export function dateParser(format: string): (text: string) => number {
 const parseAmount = (text: string | undefined) => (text === undefined || text.trim() === '' ? NaN : Number(text.trim().replace(/,(?=\d{3}\b)/g, '')));
 
 /**
- * Streams an order CSV: rows are orders or order lines (summed per order id); rows without a
- * customer, with an unreadable date or amount are skipped and counted. `onProgress` gets the share
- * of the file read.
+ * Streams an order CSV: rows are orders or order lines (one document per customer and order id,
+ * lines summed per product and category); rows without a customer, with an unreadable date or
+ * amount are skipped and counted. `onProgress` gets the share of the file read.
  */
-export async function readOrders(file: string, options: { columns: OrderColumns; dateFormat: string; onProgress?: (share: number, rows: number) => void }): Promise<{ orders: Order[]; summary: ReadSummary }> {
+export async function readOrders(
+  file: string,
+  options: { columns: OrderColumns; dateFormat: string; onProgress?: (share: number, rows: number) => void },
+): Promise<{ documents: OrderDocument[]; summary: ReadSummary }> {
   let size: number;
   try {
     size = statSync(file).size;
@@ -129,11 +138,22 @@ export async function readOrders(file: string, options: { columns: OrderColumns;
   stream.on('data', (chunk) => (bytes += chunk.length));
   const parser = stream.pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: false }));
   const parseDate = dateParser(options.dateFormat);
-  const byOrder = new Map<string, Order>();
+  const byOrder = new Map<string, OrderDocument>();
   let header: string[] | undefined;
   let columns: ReadSummary['columns'] | undefined;
   let index: Record<string, number> = {};
-  const summary: ReadSummary = { rows: 0, orders: 0, returns: 0, returnedValue: 0, skipped: { noCustomer: 0, badDate: 0, badAmount: 0 }, examples: [], first: Infinity, last: -Infinity, columns: { customer: '', order: '', date: '' } };
+  const summary: ReadSummary = {
+    rows: 0,
+    orders: 0,
+    zeroValue: 0,
+    returns: 0,
+    returnedValue: 0,
+    skipped: { noCustomer: 0, badDate: 0, badAmount: 0 },
+    examples: [],
+    first: Infinity,
+    last: -Infinity,
+    columns: { customer: '', order: '', date: '' },
+  };
   const skip = (reason: keyof ReadSummary['skipped'], line: number, detail: string) => {
     summary.skipped[reason] += 1;
     if (summary.examples.length < 10) summary.examples.push(`line ${line}: ${detail}`);
@@ -143,7 +163,11 @@ export async function readOrders(file: string, options: { columns: OrderColumns;
     if (!header) {
       header = record.map((h) => h.trim());
       columns = resolveColumns(header, options.columns);
-      index = Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined).map(([k, v]) => [k, (header as string[]).indexOf(v as string)]));
+      index = Object.fromEntries(
+        Object.entries(columns)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, (header as string[]).indexOf(v as string)]),
+      );
       continue;
     }
     line += 1;
@@ -165,34 +189,39 @@ export async function readOrders(file: string, options: { columns: OrderColumns;
       skip('badAmount', line, 'amount is not a number');
       continue;
     }
-    const orderKey = `${customerId}\u0000${(record[index.order] ?? '').trim()}`;
+    const orderId = (record[index.order] ?? '').trim();
+    const orderKey = `${customerId}\u0000${orderId}`;
     let order = byOrder.get(orderKey);
     if (!order) {
-      order = { customerId, at, amount: 0 };
+      const country = index.country !== undefined ? (record[index.country] ?? '').trim() || null : null;
+      order = { customerId, orderId: orderId || null, at, lines: [], country };
       byOrder.set(orderKey, order);
     }
-    order.amount += amount;
-    order.at = Math.min(order.at, at);
-    if (index.category !== undefined) {
-      const category = (record[index.category] ?? '').trim();
-      if (category) (order.categories ??= new Map()).set(category, (order.categories.get(category) ?? 0) + amount);
-    }
+    if (at < order.at) order.at = at;
+    const category = index.category !== undefined ? (record[index.category] ?? '').trim() || null : null;
+    const product = index.product !== undefined ? (record[index.product] ?? '').trim() || null : null;
+    // An order has a handful of lines: a scan is cheaper than a map per order.
+    const orderLine = order.lines.find((l) => l.product === product && l.category === category);
+    if (orderLine) orderLine.amount += amount;
+    else order.lines.push({ product, category, amount });
   }
   if (!columns) throw new UsageError(`${file} has no header row`);
   options.onProgress?.(1, summary.rows);
-  const orders: Order[] = [];
-  for (const order of byOrder.values()) {
+  const documents: OrderDocument[] = [];
+  for (const doc of byOrder.values()) {
     // Cents, as money is kept: float sums of order lines otherwise leave 1e-13 residues.
-    order.amount = Math.round(order.amount * 100) / 100;
-    if (order.amount < 0) {
+    for (const l of doc.lines) l.amount = Math.round(l.amount * 100) / 100;
+    const total = Math.round(doc.lines.reduce((s, l) => s + l.amount, 0) * 100) / 100;
+    if (total < 0) {
       summary.returns += 1;
-      summary.returnedValue += -order.amount;
-    }
-    summary.first = Math.min(summary.first, order.at);
-    summary.last = Math.max(summary.last, order.at);
-    orders.push(order);
+      summary.returnedValue += -total;
+    } else if (total === 0) summary.zeroValue += 1;
+    else summary.orders += 1;
+    summary.first = Math.min(summary.first, doc.at);
+    summary.last = Math.max(summary.last, doc.at);
+    documents.push(doc);
   }
-  summary.orders = orders.length - summary.returns;
+  summary.returnedValue = Math.round(summary.returnedValue * 100) / 100;
   summary.columns = columns;
-  return { orders, summary };
+  return { documents, summary };
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { normal, seededRandom } from '@segmenta/analytics';
-import { UsageError } from './cli-support';
+import { UsageError } from '@segmenta/cli';
 import { runPropensity } from './propensity-cli';
 
 /** A customer table with a known signal: churn is likelier with few orders, long lapses and plan "free". */
@@ -43,7 +43,9 @@ describe('npm run propensity', () => {
   });
 
   it('names a missing column and an unknown option', () => {
-    expect(() => runPropensity(['--customers', customers, '--label', 'cancelled'], () => undefined)).toThrow(new UsageError('--label cancelled: no such column (columns: customer_id, orders, days_since_last_order, plan, country, churned)'));
-    expect(() => runPropensity(['--customers', customers, '--label', 'churned', '--target', 'x'], () => undefined)).toThrow('unknown option --target');
+    expect(() => runPropensity(['--customers', customers, '--label', 'cancelled'], () => undefined)).toThrow(
+      new UsageError('--label cancelled: no such column (columns: customer_id, orders, days_since_last_order, plan, country, churned)'),
+    );
+    expect(() => runPropensity(['--customers', customers, '--label', 'churned', '--target', 'x'], () => undefined)).toThrow("Unknown option '--target'");
   });
 });

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { binaryLabels, encodeTable, predictProbabilities, trainPropensity } from '@segmenta/analytics';
-import { UsageError, csvField, parseArgs, readCsv, runCli } from './cli-support';
+import { UsageError, parseCommandLine, runCli } from '@segmenta/cli';
+import { csvField, readCsv } from './cli-support';
 
 const USAGE = `Usage: npm run propensity -- --customers <file.csv> --label <column> [options]
   --id <column>        customer id column, copied to the scores (default: the row number)
@@ -16,17 +17,28 @@ P(label = 1) for every row.`;
 
 /** The whole command; `print` receives the report. Returns the held-out AUC and where the scores went. */
 export function runPropensity(argv: string[], print: (text: string) => void): { auc: number; out: string } {
-  const args = parseArgs(argv, ['customers', 'label', 'id', 'out', 'exclude', 'l2', 'test-share', 'seed']);
+  const names = ['customers', 'label', 'id', 'out', 'exclude', 'l2', 'test-share', 'seed'];
+  const args = parseCommandLine(argv, Object.fromEntries(names.map((name) => [name, 'string' as const]))).values;
   const file = args.get('customers');
   const label = args.get('label');
   if (!file) throw new UsageError('--customers is required');
   if (!label) throw new UsageError('--label is required');
   const { header, rows } = readCsv(file);
   const id = args.get('id');
-  for (const [option, column] of [['label', label], ['id', id]] as const) {
+  for (const [option, column] of [
+    ['label', label],
+    ['id', id],
+  ] as const) {
     if (column !== undefined && !header.includes(column)) throw new UsageError(`--${option} ${column}: no such column (columns: ${header.join(', ')})`);
   }
-  const excluded = new Set([label, ...(id ? [id] : []), ...(args.get('exclude')?.split(',').map((c) => c.trim()) ?? [])]);
+  const excluded = new Set([
+    label,
+    ...(id ? [id] : []),
+    ...(args
+      .get('exclude')
+      ?.split(',')
+      .map((c) => c.trim()) ?? []),
+  ]);
   const features = header.filter((h) => !excluded.has(h));
   if (features.length === 0) throw new UsageError('no columns left to train on');
   const l2 = Number(args.get('l2') ?? 1);
@@ -46,7 +58,10 @@ export function runPropensity(argv: string[], print: (text: string) => void): { 
   for (const b of report.calibration) {
     print(`  ${b.from.toFixed(3)}–${b.to.toFixed(3)}  ${String(b.count).padStart(6)}   ${b.meanPredicted.toFixed(3).padStart(9)}  ${b.observedRate.toFixed(3).padStart(8)}\n`);
   }
-  const strongest = encoded.featureNames.map((name, j) => ({ name, w: report.model.weights[j] })).sort((a, b) => Math.abs(b.w) - Math.abs(a.w)).slice(0, 8);
+  const strongest = encoded.featureNames
+    .map((name, j) => ({ name, w: report.model.weights[j] }))
+    .sort((a, b) => Math.abs(b.w) - Math.abs(a.w))
+    .slice(0, 8);
   print(`\nstrongest features (standardised weights)\n${strongest.map((f) => `  ${f.w >= 0 ? '+' : ''}${f.w.toFixed(3)}  ${f.name}`).join('\n')}\n`);
 
   // Every row scored by the model trained on the training rows.

@@ -75,7 +75,9 @@ export function benchAnalytics(options: { runs: number; customers: number }): vo
     const { bg, gg } = fit.result;
     report = `r ${bg.params.r.toFixed(3)}, α ${bg.params.alpha.toFixed(2)}, a ${bg.params.a.toFixed(3)}, b ${bg.params.b.toFixed(3)} (true 0.5, 6, 0.9, 3); ${bg.iterations} BFGS iterations, converged ${bg.converged}; Gamma-Gamma on ${fmt(gg.customers)} repeaters, converged ${gg.converged}`;
     if (cdnow) cdnowFits.push(time(() => ({ bg: fitBgNbd(cdnow), gg: fitGammaGamma(cdnow) })).ms);
-    print(`  run ${run}: ${fmt(options.customers)} customers fitted in ${fits[fits.length - 1].toFixed(0)} ms (one log-likelihood pass ${evaluation[evaluation.length - 1].toFixed(0)} ms)${cdnow ? `; CDNOW in ${cdnowFits[cdnowFits.length - 1].toFixed(0)} ms` : ''}`);
+    print(
+      `  run ${run}: ${fmt(options.customers)} customers fitted in ${fits[fits.length - 1].toFixed(0)} ms (one log-likelihood pass ${evaluation[evaluation.length - 1].toFixed(0)} ms)${cdnow ? `; CDNOW in ${cdnowFits[cdnowFits.length - 1].toFixed(0)} ms` : ''}`,
+    );
   }
   print(`  ${report}`);
   print('');
@@ -129,13 +131,17 @@ export function benchKMeans(options: { runs: number; rows: number }): void {
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
     fits.push(fit.ms);
-    print(`  run ${run}: ${(fit.ms / 1000).toFixed(2)} s (${fit.result.miniBatch ? 'mini-batch' : 'Lloyd'}, inertia/row ${(fit.result.inertia / options.rows).toFixed(2)}); one assignment pass ${pass[pass.length - 1].toFixed(0)} ms`);
+    print(
+      `  run ${run}: ${(fit.ms / 1000).toFixed(2)} s (${fit.result.miniBatch ? 'mini-batch' : 'Lloyd'}, inertia/row ${(fit.result.inertia / options.rows).toFixed(2)}); one assignment pass ${pass[pass.length - 1].toFixed(0)} ms`,
+    );
   }
   print('');
   print('| measure | median | target |');
   print('|---|---|---|');
   print(`| one assignment pass, ${fmt(options.rows)} rows × ${k} centres (baseline) | ${median(pass).toFixed(0)} ms | |`);
-  print(`| k-means k = ${k}, ${fmt(options.rows)} × ${cols} (k-means++ seeding, 3 restarts) | ${(median(fits) / 1000).toFixed(2)} s (${(median(fits) / median(pass)).toFixed(0)} passes' worth) | < 20 s |`);
+  print(
+    `| k-means k = ${k}, ${fmt(options.rows)} × ${cols} (k-means++ seeding, 3 restarts) | ${(median(fits) / 1000).toFixed(2)} s (${(median(fits) / median(pass)).toFixed(0)} passes' worth) | < 20 s |`,
+  );
   print(`| process peak RSS (data ${((options.rows * cols * 8) / 2 ** 20).toFixed(0)} MB) | ${(peak / 2 ** 20).toFixed(0)} MB | < 1 GB |`);
 }
 
@@ -151,7 +157,11 @@ export async function benchAnalyzeCli(options: { orders: number }): Promise<void
     const customers = Math.round(options.orders / 5.64);
     print('');
     print(`analytics: npm run analyze on ~${fmt(options.orders)} orders (${fmt(customers)} customers), one run`);
-    const node = (script: string, args: string[]) => execFileSync(process.execPath, ['-r', join(WORKSPACE_ROOT, 'tools/scripts/register-paths.js'), join(WORKSPACE_ROOT, 'dist/tools/analyze/src', script), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const node = (script: string, args: string[]) =>
+      execFileSync(process.execPath, ['-r', join(WORKSPACE_ROOT, 'tools/scripts/register-paths.js'), join(WORKSPACE_ROOT, 'dist/tools/analyze/src', script), ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
     print(`  ${node('generate-orders.js', ['--customers', String(customers), '--out', file]).trim()} (${(statSync(file).size / 2 ** 20).toFixed(0)} MB)`);
     const parseOnly = performance.now();
     let rows = 0;
@@ -171,4 +181,3 @@ export async function benchAnalyzeCli(options: { orders: number }): Promise<void
     rmSync(dir, { recursive: true, force: true });
   }
 }
-

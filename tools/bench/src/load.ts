@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { parseCommandLineOrExit } from '@segmenta/cli';
 import { batchTemplate } from './sample-events';
 
 /**
@@ -6,7 +7,9 @@ import { batchTemplate } from './sample-events';
  * with what it measures): POSTs batches with unique message ids for a fixed time and prints
  * autocannon's result as JSON.
  */
-const [url, authorization, connections, seconds, batchSize, runId, requestsPerSecond] = process.argv.slice(2);
+const USAGE = 'Usage (forked by npm run bench): load.js <url> <authorization> <connections> <seconds> <batch size> <run id> [<requests per second>]';
+const { positionals } = parseCommandLineOrExit(USAGE, process.argv.slice(2), {}, { allowPositionals: true });
+const [url, authorization, connections, seconds, batchSize, runId, requestsPerSecond] = positionals;
 const { parts } = batchTemplate(Number(batchSize));
 let counter = 0;
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AckPolicy, connect, headers as natsHeaders } from 'nats';
 import { randomBytes } from 'node:crypto';
+import { parseCommandLineOrExit } from '@segmenta/cli';
 import { WORKSPACE_ROOT, ensureNats, ensurePostgres, startServiceProcess, type ServiceProcess } from '@segmenta/infra';
 import { JetStreamClient, createTestNamespace } from '@segmenta/messaging';
 import { createTestDatabase } from '@segmenta/persistence';
@@ -10,14 +11,60 @@ import { Client } from 'pg';
 import { batchTemplate, sampleTrackCall } from './sample-events';
 import { fmt, median, print } from './report';
 import { benchAnalytics, benchAnalyzeCli, benchKMeans } from './analytics';
-import { benchSegmentation } from './segmentation';
+import { benchFaults } from './faults';
+import { benchEvaluator, benchSegmentation } from './segmentation';
+import { benchOverload, type OverloadCase } from './overload';
 
 /**
  * `npm run bench`: ingestion's accepted-and-durable throughput under batches of 100 realistic
  * events from a separate load process, against the raw JetStream publish rate of the same message
  * bodies measured in the same run. Prints medians of several runs and their ratio.
  */
-const args = new Map(process.argv.slice(2).map((arg) => arg.replace(/^--/, '').split('=') as [string, string]));
+const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload] [options]
+  --runs=<n>                 runs of each measurement, default 3
+  --seconds=<n>              length of an ingestion load run, default 10
+  --connections=<n>          load connections, default 8
+  --raw-messages=<n>         messages of the raw JetStream baseline, default 40000
+  --profile-events=<n>       events of the profiles run, default 100000
+  --lag-rate=<n> --lag-seconds=<n>   paced load of the lag measurement, default 5000/s for 15 s
+  --only=evaluator           only segmentation's in-memory evaluator (no NATS, no PostgreSQL)
+  --segment-profiles=<n>     profiles of the segment recompute, default 1000000 (0 skips it)
+  --facts-per-profile=<n>    default 10
+  --realtime-rate=<n> --realtime-seconds=<n> --realtime-warmup=<n>   real-time segmentation load, default 1000/s for 20 s after 5 s
+  --realtime-capacity=<r1,r2,…> --capacity-seconds=<n>   rates tried in turn for the real-time capacity, default 1250,1500,2000,…,5000 for 10 s each (0 skips it)
+  --pg-statements            the real-time run against a private PostgreSQL with pg_stat_statements, and where its statement time went
+  --analytics-customers=<n> --kmeans-rows=<n> --analyze-orders=<n>   sizes of the analytics benchmarks
+  --fault-rate=<n> --down-seconds=<n> --ack-wait=<ms>   recovery after faults: load 200 events/s (one that profiles sustains), PostgreSQL down 10 s, the services' NATS_ACK_WAIT_MS (default theirs)
+  --overload-connections=<n> --overload-seconds=<n>   ingestion overload (only with --only=overload), default 200 connections for 10 s
+
+Figures and what each measures: BENCHMARKS.md.`;
+const OPTIONS = [
+  'only',
+  'runs',
+  'seconds',
+  'connections',
+  'raw-messages',
+  'profile-events',
+  'lag-rate',
+  'lag-seconds',
+  'segment-profiles',
+  'facts-per-profile',
+  'realtime-rate',
+  'realtime-seconds',
+  'realtime-warmup',
+  'realtime-capacity',
+  'capacity-seconds',
+  'pg-statements',
+  'analytics-customers',
+  'kmeans-rows',
+  'analyze-orders',
+  'fault-rate',
+  'down-seconds',
+  'ack-wait',
+  'overload-connections',
+  'overload-seconds',
+];
+const args = parseCommandLineOrExit(USAGE, process.argv.slice(2), Object.fromEntries(OPTIONS.map((name) => [name, name === 'pg-statements' ? ('boolean' as const) : ('string' as const)]))).values;
 const RUNS = Number(args.get('runs') ?? 3);
 const SECONDS = Number(args.get('seconds') ?? 10);
 // 8 connections × 100 events keep ~800 events in flight: enough to saturate one ingestion process,
@@ -27,10 +74,28 @@ const CONNECTIONS = Number(args.get('connections') ?? 8);
 const BATCH = 100;
 const RAW_MESSAGES = Number(args.get('raw-messages') ?? 40000);
 
+/**
+ * The overload benchmark's configurations: every protection off (the code before issue 15 behaves
+ * so) as the baseline of the same run, then the defaults.
+ */
+const OVERLOAD_CASES: OverloadCase[] = [
+  { name: 'protections off', env: { RATE_LIMIT_PER_ADDRESS: '0', RATE_LIMIT_PER_KEY: '0', AUTH_FAILURE_LIMIT: '0', SHED_MAX_IN_FLIGHT: '0', SHED_EVENT_LOOP_LAG_MS: '0' } },
+  { name: 'defaults', env: {} },
+  { name: 'defaults + HEALTH_PORT', env: {}, healthPort: true },
+];
+
 /** What ingestion publishes for a sample call: the same bytes the raw baseline publishes. */
 function envelopeBody(index: number, runId: string): Uint8Array {
   const call = sampleTrackCall(index, runId);
-  const data = { ...call, sourceId: '0b6a1c1e-8a8e-4f4e-9c55-2f1d1d0c0f00', traits: {}, integrations: {}, originalTimestamp: call.timestamp, sentAt: '2026-11-23T10:15:31.000Z', receivedAt: new Date().toISOString() };
+  const data = {
+    ...call,
+    sourceId: '0b6a1c1e-8a8e-4f4e-9c55-2f1d1d0c0f00',
+    traits: {},
+    integrations: {},
+    originalTimestamp: call.timestamp,
+    sentAt: '2026-11-23T10:15:31.000Z',
+    receivedAt: new Date().toISOString(),
+  };
   return new TextEncoder().encode(JSON.stringify({ id: call.messageId, type: 'track', occurredAt: call.timestamp, data }));
 }
 
@@ -96,6 +161,22 @@ async function main(): Promise<void> {
     benchKMeans({ runs: RUNS, rows: Number(args.get('kmeans-rows') ?? 1_000_000) });
     await benchAnalyzeCli({ orders: Number(args.get('analyze-orders') ?? 1_000_000) });
   };
+  if (args.get('only') === 'faults') {
+    print(`Segmenta benchmark · ${new Date().toISOString()} · node ${process.version} · ${RUNS} runs`);
+    const ackWait = args.get('ack-wait');
+    await benchFaults({
+      runs: RUNS,
+      rate: Number(args.get('fault-rate') ?? 200),
+      downSeconds: Number(args.get('down-seconds') ?? 10),
+      env: ackWait ? { NATS_ACK_WAIT_MS: ackWait } : {},
+    });
+    return;
+  }
+  if (args.get('only') === 'evaluator') {
+    print(`Segmenta benchmark · ${new Date().toISOString()} · node ${process.version} · ${RUNS} runs`);
+    benchEvaluator(RUNS);
+    return;
+  }
   if (args.get('only') === 'analytics') {
     print(`Segmenta benchmark · ${new Date().toISOString()} · node ${process.version} · ${RUNS} runs`);
     await analytics();
@@ -114,11 +195,36 @@ async function main(): Promise<void> {
       postgresUrl: postgres.url,
       profiles: Number(args.get('segment-profiles') ?? 1_000_000),
       factsPerProfile: Number(args.get('facts-per-profile') ?? 10),
-      realtimeRate: Number(args.get('realtime-rate') ?? 1000),
-      realtimeSeconds: Number(args.get('realtime-seconds') ?? 20),
-      realtimeWarmupSeconds: Number(args.get('realtime-warmup') ?? 5),
+      realtime: {
+        rate: Number(args.get('realtime-rate') ?? 1000),
+        seconds: Number(args.get('realtime-seconds') ?? 20),
+        warmupSeconds: Number(args.get('realtime-warmup') ?? 5),
+        capacityRates: (args.get('realtime-capacity') ?? '1250,1500,2000,2500,3000,4000,5000')
+          .split(',')
+          .map(Number)
+          .filter((rate) => rate > 0),
+        capacitySeconds: Number(args.get('capacity-seconds') ?? 10),
+        statements: args.has('pg-statements'),
+      },
       runs: RUNS,
     });
+  if (args.get('only') === 'overload') {
+    try {
+      await benchOverload({
+        natsUrl: nats.url,
+        prefix: namespace.prefix,
+        postgresUrl: postgres.url,
+        runs: RUNS,
+        connections: Number(args.get('overload-connections') ?? 200),
+        seconds: Number(args.get('overload-seconds') ?? 10),
+        cases: OVERLOAD_CASES,
+      });
+    } finally {
+      await namespace.cleanup();
+      await nats.stop();
+    }
+    return;
+  }
   if (args.get('only') === 'segmentation') {
     try {
       await segmentation();
@@ -312,9 +418,13 @@ async function benchProfiles(natsUrl: string, prefix: string, postgresUrl: strin
     const from = samples.find((s) => s.n >= target * 0.1) ?? samples[0];
     const to = samples.find((s) => s.n >= target * 0.9) ?? samples[samples.length - 1];
     const rate = (to.n - from.n) / ((to.at - from.at) / 1000);
-    const [{ profiles: profileCount, merged }] = (await client.query(`select count(*) filter (where merged_into is null)::int as profiles, count(*) filter (where merged_into is not null)::int as merged from profiles.profiles`)).rows;
-    const outbox = (await client.query('select count(*)::int as n from profiles.outbox')).rows[0].n as number;
-    print(`  profiles applied ${fmt(rate)} events/s (steady state), ${fmt(samples[samples.length - 1].n)} events in ${((samples[samples.length - 1].at - started) / 1000).toFixed(1)} s, ${fmt(profileCount)} profiles, ${fmt(merged)} merged, outbox left ${outbox}, peak RSS ${peakRss.toFixed(0)} MB`);
+    const [{ profiles: profileCount, merged }] = (
+      await client.query(`select count(*) filter (where merged_into is null)::int as profiles, count(*) filter (where merged_into is not null)::int as merged from profiles.profiles`)
+    ).rows;
+    const outbox = (await client.query('select count(*)::int as n from profiles.outbox where published_at is null')).rows[0].n as number;
+    print(
+      `  profiles applied ${fmt(rate)} events/s (steady state), ${fmt(samples[samples.length - 1].n)} events in ${((samples[samples.length - 1].at - started) / 1000).toFixed(1)} s, ${fmt(profileCount)} profiles, ${fmt(merged)} merged, outbox left ${outbox}, peak RSS ${peakRss.toFixed(0)} MB`,
+    );
     const lag = await measureLag(natsUrl, prefix, ingestion);
     print('');
     print('| measure | value | target |');
@@ -322,7 +432,9 @@ async function benchProfiles(natsUrl: string, prefix: string, postgresUrl: strin
     print(`| raw durable consume, same messages (baseline) | ${fmt(raw)} msg/s | |`);
     print(`| profiles: events applied (stream → committed profile, features, PROFILES published) | ${fmt(rate)} events/s | ≥ 5,000 |`);
     print(`| profiles / raw consume | ${((rate / raw) * 100).toFixed(0)} % | |`);
-    print(`| profiles lag at ${fmt(lag.offered)} events/s offered to ingestion for ${LAG_SECONDS} s: median / max / at the end | ${fmt(lag.median)} / ${fmt(lag.max)} / ${fmt(lag.end)} events | bounded |`);
+    print(
+      `| profiles lag at ${fmt(lag.offered)} events/s offered to ingestion for ${LAG_SECONDS} s: median / max / at the end | ${fmt(lag.median)} / ${fmt(lag.max)} / ${fmt(lag.end)} events | bounded |`,
+    );
     print(`| time to catch up after the load stopped | ${(lag.drainMs / 1000).toFixed(1)} s | |`);
   } finally {
     await client?.end();

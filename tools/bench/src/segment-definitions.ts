@@ -7,30 +7,83 @@ import type { SegmentDefinition } from '@segmenta/segment-rules';
 export const BENCH_SEGMENTS: Array<{ key: string; definition: SegmentDefinition }> = [
   { key: 'dach', definition: { trait: 'country', op: 'in', value: ['DE', 'AT', 'CH'] } },
   { key: 'frequent', definition: { feature: 'orders', op: 'gte', value: 5 } },
-  { key: 'rfm-top', definition: { all: [{ feature: 'rfm_r', op: 'gte', value: 4 }, { feature: 'rfm_f', op: 'gte', value: 4 }] } },
+  {
+    key: 'rfm-top',
+    definition: {
+      all: [
+        { feature: 'rfm_r', op: 'gte', value: 4 },
+        { feature: 'rfm_f', op: 'gte', value: 4 },
+      ],
+    },
+  },
   { key: 'camera-intent', definition: { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'cameras' }], count: { op: 'gte', value: 2 }, within: 'P30D' } },
   { key: 'recent-buyers', definition: { event: 'Order Completed', count: { op: 'gte', value: 1 }, within: 'P90D' } },
   { key: 'big-spenders-6m', definition: { event: 'Order Completed', sum: { property: 'revenue', op: 'gte', value: 250 }, within: 'P180D' } },
-  { key: 'gold-browsing', definition: { all: [{ trait: 'plan', op: 'eq', value: 'gold' }, { event: 'Product Viewed', count: { op: 'gte', value: 1 }, within: 'P7D' }] } },
-  { key: 'high-value', definition: { any: [{ feature: 'clv', op: 'gt', value: 900 }, { feature: 'orders', op: 'gte', value: 15 }] } },
+  {
+    key: 'gold-browsing',
+    definition: {
+      all: [
+        { trait: 'plan', op: 'eq', value: 'gold' },
+        { event: 'Product Viewed', count: { op: 'gte', value: 1 }, within: 'P7D' },
+      ],
+    },
+  },
+  {
+    key: 'high-value',
+    definition: {
+      any: [
+        { feature: 'clv', op: 'gt', value: 900 },
+        { feature: 'orders', op: 'gte', value: 15 },
+      ],
+    },
+  },
   {
     key: 'cart-abandoners',
     definition: { all: [{ event: 'Product Added', count: { op: 'gte', value: 1 }, within: 'P14D' }, { not: { event: 'Order Completed', count: { op: 'gte', value: 1 }, within: 'P14D' } }] },
   },
   { key: 'at-risk-or-lapsed', definition: { feature: 'lifecycle_stage', op: 'in', value: ['at_risk', 'lapsed'] } },
-  { key: 'reachable-mid-recency', definition: { all: [{ feature: 'recency_days', op: 'between', value: [30, 90] }, { trait: 'email', op: 'exists' }] } },
+  {
+    key: 'reachable-mid-recency',
+    definition: {
+      all: [
+        { feature: 'recency_days', op: 'between', value: [30, 90] },
+        { trait: 'email', op: 'exists' },
+      ],
+    },
+  },
   { key: 'active-this-week', definition: { event: 'Page Viewed', last: { op: 'lte', value: 'P7D' } } },
   { key: 'example-domain', definition: { trait: 'email', op: 'contains', value: '7@example' } },
   {
     key: 'book-lovers',
-    definition: { all: [{ feature: 'top_category', op: 'eq', value: 'books' }, { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'books' }], count: { op: 'gte', value: 2 }, within: 'P60D' }] },
+    definition: {
+      all: [
+        { feature: 'top_category', op: 'eq', value: 'books' },
+        { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'books' }], count: { op: 'gte', value: 2 }, within: 'P60D' },
+      ],
+    },
   },
   { key: 'outside-us', definition: { not: { trait: 'country', op: 'eq', value: 'US' } } },
   { key: 'engaged-readers', definition: { event: 'Page Viewed', count: { op: 'gte', value: 2 }, within: 'P90D' } },
-  { key: 'fading-repeaters', definition: { all: [{ feature: 'p_alive', op: 'lt', value: 0.3 }, { feature: 'orders', op: 'gte', value: 2 }] } },
+  {
+    key: 'fading-repeaters',
+    definition: {
+      all: [
+        { feature: 'p_alive', op: 'lt', value: 0.3 },
+        { feature: 'orders', op: 'gte', value: 2 },
+      ],
+    },
+  },
   { key: 'premium-browsers', definition: { event: 'Product Viewed', where: [{ property: 'price', op: 'gt', value: 250 }], count: { op: 'gte', value: 1 }, within: 'P30D' } },
   { key: 'paid-plans', definition: { trait: 'plan', op: 'in', value: ['silver', 'gold'] } },
-  { key: 'new-buyers', definition: { any: [{ event: 'Order Completed', first: { op: 'lte', value: 'P30D' } }, { feature: 'orders', op: 'eq', value: 1 }] } },
+  {
+    key: 'new-buyers',
+    definition: {
+      any: [
+        { event: 'Order Completed', first: { op: 'lte', value: 'P30D' } },
+        { feature: 'orders', op: 'eq', value: 1 },
+      ],
+    },
+  },
 ];
 
 export const COUNTRIES = ['DE', 'AT', 'CH', 'FR', 'US', 'GB', 'NL', 'ES'];

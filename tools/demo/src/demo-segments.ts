@@ -14,7 +14,12 @@ export const DEMO_SEGMENTS = [
     key: 'dach-buyers',
     name: 'DACH buyers',
     description: 'Customers in Germany, Austria or Switzerland with an order',
-    definition: { all: [{ trait: 'country', op: 'in', value: ['DE', 'AT', 'CH'] }, { feature: 'orders', op: 'gte', value: 1 }] },
+    definition: {
+      all: [
+        { trait: 'country', op: 'in', value: ['DE', 'AT', 'CH'] },
+        { feature: 'orders', op: 'gte', value: 1 },
+      ],
+    },
   },
 ];
 
@@ -60,7 +65,14 @@ export function crowdCalls(customers: number, seed: number, now = Date.now()): A
     const dropout = beta(random, persona.dropout[0], persona.dropout[1]);
     for (let t = firstSeen, first = true; t < now; first = false) {
       const price = persona.price[0] + Math.floor(random() * (persona.price[1] - persona.price[0]));
-      calls.push({ type: 'track', messageId: randomUUID(), userId, event: 'Order Completed', properties: { order_id: randomUUID(), revenue: price, currency: 'EUR', products: [{ category: favourite, price, quantity: 1 }] }, timestamp: at(t) });
+      calls.push({
+        type: 'track',
+        messageId: randomUUID(),
+        userId,
+        event: 'Order Completed',
+        properties: { order_id: randomUUID(), revenue: price, currency: 'EUR', products: [{ category: favourite, price, quantity: 1 }] },
+        timestamp: at(t),
+      });
       if (weekly === 0 || (!first && random() < dropout)) break;
       t += exponential(random, weekly) * 7 * DAY;
     }
@@ -105,10 +117,36 @@ export async function showSegments(options: {
     if (response.status !== 200) throw new Error(`sending the crowd failed with ${response.status}: ${await response.text()}`);
   }
   print(`  ${CROWD} more shoppers sent as ${crowd.length} calls through POST /v1/batch`);
-  const lastCall = crowd[crowd.length - 1].messageId as string;
-  await waitFor(async () => (await fetch(`${profiles.url}/v1/events/${lastCall}`, { headers: admin })).status === 200, { timeoutMs: 30000, what: 'the crowd in profiles' });
+  // Every call, not the last one: profiles applies batches two at a time, so the last stored is not the last applied
+  // (the models were fitted on 44 of 101 buyers when only the last call was awaited).
+  let missing = crowd.map((call) => call.messageId as string);
+  await waitFor(
+    async () => {
+      const stillMissing: string[] = [];
+      for (let i = 0; i < missing.length; i += 50) {
+        const chunk = missing.slice(i, i + 50);
+        const found = await Promise.all(chunk.map(async (id) => (await fetch(`${profiles.url}/v1/events/${id}`, { headers: admin })).status === 200));
+        stillMissing.push(...chunk.filter((_, j) => !found[j]));
+      }
+      missing = stillMissing;
+      return missing.length === 0;
+    },
+    { timeoutMs: 60000, intervalMs: 250, what: 'the whole crowd in profiles' },
+  );
   // RFM scores are population quintiles: refresh them now rather than at the next scheduled run.
   await fetch(`${profiles.url}/v1/features/recompute`, { method: 'POST', headers: admin, body: JSON.stringify({ mode: 'refresh' }) });
+  // The customer models move lifecycle stages (P(alive)): fit them before any size is printed, so each figure is printed once, final.
+  const post = async <T>(url: string, body: unknown = {}): Promise<T> => {
+    const response = await fetch(url, { method: 'POST', headers: admin, body: JSON.stringify(body) });
+    if (response.status !== 200) throw new Error(`POST ${url} failed with ${response.status}: ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const fit = await post<{ models: Array<{ name: string; params: Record<string, number>; customers: number; logLikelihood: number }>; changed: number }>(`${profiles.url}/v1/models/fit`);
+  const bgnbd = fit.models.find((m) => m.name === 'bgnbd');
+  if (bgnbd)
+    print(
+      `  BG/NBD fitted on ${bgnbd.customers} customers (r ${bgnbd.params.r.toFixed(2)}, α ${bgnbd.params.alpha.toFixed(2)}, a ${bgnbd.params.a.toFixed(2)}, b ${bgnbd.params.b.toFixed(2)}): P(alive), expected orders and CLV refreshed for ${fit.changed} profiles  (POST ${profiles.url}/v1/models/fit)`,
+    );
 
   const list = async () => (await (await fetch(`${segmentation.url}/v1/segments`, { headers: admin })).json()) as SegmentSummary[];
   const customerSegments = async () =>
@@ -131,12 +169,16 @@ export async function showSegments(options: {
     { timeoutMs: 30000, intervalMs: 1000, what: 'segment sizes to settle' },
   );
   const mine = await customerSegments();
-  print(`  ${segments.length} segments (GET ${segmentation.url}/v1/segments):`);
-  for (const kind of ['rule', 'rfm', 'lifecycle']) {
-    const ofKind = segments.filter((s) => s.kind === kind).sort((a, b) => b.size - a.size);
+  const kinds = ['rule', 'rfm', 'lifecycle'] as const;
+  const listed = segments.filter((s) => (kinds as readonly string[]).includes(s.kind));
+  // The header counts what is listed below.
+  print(`  ${listed.length} segments (GET ${segmentation.url}/v1/segments):`);
+  print(`      ${'key'.padEnd(24)} ${'members'.padStart(7)}  name`);
+  for (const kind of kinds) {
+    const ofKind = listed.filter((s) => s.kind === kind).sort((a, b) => b.size - a.size);
     if (ofKind.length === 0) continue;
     print(`    ${kind === 'rule' ? 'rules' : kind === 'rfm' ? 'RFM grid' : 'lifecycle'}`);
-    for (const s of ofKind) print(`      ${s.key.padEnd(24)} ${String(s.size).padStart(5)}  ${s.name}${s.freshness.target === 'scheduled' ? '  (time-based: recomputed on schedule)' : ''}`);
+    for (const s of ofKind) print(`      ${s.key.padEnd(24)} ${String(s.size).padStart(7)}  ${s.name}${s.freshness.target === 'scheduled' ? '  (time-based: recomputed on schedule)' : ''}`);
   }
   print(`  the customer is in: ${mine.join(', ')}`);
   return { segments: segments.map((s) => ({ key: s.key, size: s.size })), customerSegments: mine };
@@ -151,7 +193,12 @@ interface KpiSnapshot {
  * Fits the customer models in profiles (P(alive), expected orders, CLV), discovers micro-segments
  * with persona cards in segmentation, and prints segment KPIs.
  */
-export async function showAnalytics(options: { segmentation: ServiceProcess; profiles: ServiceProcess; adminKey: string; print: (line: string) => void }): Promise<{ clusters: string[]; kpis: KpiSnapshot[] }> {
+export async function showAnalytics(options: {
+  segmentation: ServiceProcess;
+  profiles: ServiceProcess;
+  adminKey: string;
+  print: (line: string) => void;
+}): Promise<{ clusters: string[]; kpis: KpiSnapshot[] }> {
   const { segmentation, profiles, adminKey, print } = options;
   const admin = { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` };
   const post = async <T>(url: string, body: unknown = {}): Promise<T> => {
@@ -159,11 +206,10 @@ export async function showAnalytics(options: { segmentation: ServiceProcess; pro
     if (response.status !== 200) throw new Error(`POST ${url} failed with ${response.status}: ${await response.text()}`);
     return (await response.json()) as T;
   };
-  const fit = await post<{ models: Array<{ name: string; params: Record<string, number>; customers: number; logLikelihood: number }>; changed: number }>(`${profiles.url}/v1/models/fit`);
-  const bgnbd = fit.models.find((m) => m.name === 'bgnbd');
-  if (bgnbd) print(`  BG/NBD fitted on ${bgnbd.customers} customers (r ${bgnbd.params.r.toFixed(2)}, α ${bgnbd.params.alpha.toFixed(2)}, a ${bgnbd.params.a.toFixed(2)}, b ${bgnbd.params.b.toFixed(2)}): P(alive), expected orders and CLV refreshed for ${fit.changed} profiles  (POST ${profiles.url}/v1/models/fit)`);
-
-  const discovery = await post<{ k: number; customers: number; segments: Array<{ key: string; name: string; size: number; persona: { revenueShare: number; treatment: { text: string } } }> }>(`${segmentation.url}/v1/segments/discover`, { kMin: 3, kMax: 6 });
+  const discovery = await post<{ k: number; customers: number; segments: Array<{ key: string; name: string; size: number; persona: { revenueShare: number; treatment: { text: string } } }> }>(
+    `${segmentation.url}/v1/segments/discover`,
+    { kMin: 3, kMax: 6 },
+  );
   print(`  discovered ${discovery.k} micro-segments among ${discovery.customers} customers with orders (POST ${segmentation.url}/v1/segments/discover):`);
   for (const s of [...discovery.segments].sort((a, b) => b.size - a.size)) {
     print(`    ${s.name.padEnd(46)} ${String(s.size).padStart(4)} customers, ${(s.persona.revenueShare * 100).toFixed(0).padStart(3)} % of revenue → ${s.persona.treatment.text}`);
@@ -179,13 +225,26 @@ export async function showAnalytics(options: { segmentation: ServiceProcess; pro
     { timeoutMs: 30000, intervalMs: 1000, what: 'CLV in the segment KPIs' },
   );
   const shown = snapshot.segments.filter((s) => s.metrics.size > 0 && (s.key.startsWith('cluster-') || DEMO_SEGMENTS.some((d) => d.key === s.key)));
-  const pct = (v: number | null) => (v === null ? '   –' : `${(v * 100).toFixed(0).padStart(3)}%`);
-  const money = (v: number | null) => (v === null ? '      –' : (v / 100).toFixed(2).padStart(7));
+  // Money in minor units of profiles' base currency: the one demo.ts starts profiles with.
+  const currency = process.env.BASE_CURRENCY ?? 'EUR';
+  const pct = (v: number | null, width: number) => (v === null ? '–' : `${(v * 100).toFixed(0)} %`).padStart(width);
+  const money = (v: number | null, width: number) => (v === null ? '–' : `${(v / 100).toFixed(2)} ${currency}`).padStart(width);
+  const columns: Array<[string, number]> = [
+    ['customers', 9],
+    ['share of revenue', 16],
+    ['ordered in 30 days', 18],
+    ['average order', 14],
+    ['repeat buyers', 13],
+    ['mean CLV', 14],
+    ['lapsed', 7],
+  ];
   print(`  segment KPIs (POST ${segmentation.url}/v1/segments/kpis, history at GET /v1/segments/:key/kpis):`);
-  print(`    ${'segment'.padEnd(50)}  size revenue convert    AOV repeat mean CLV churn`);
+  print(`    ${'segment'.padEnd(50)} ${columns.map(([name, width]) => name.padStart(width)).join(' ')}`);
   for (const s of shown) {
     const m = s.metrics;
-    print(`    ${s.key.padEnd(50)} ${String(m.size).padStart(5)}    ${pct(m.revenueShare)}    ${pct(m.conversionRate)} ${money(m.aov)}   ${pct(m.repeatPurchaseRate)}  ${money(m.meanClv)}  ${pct(m.churnRate)}`);
+    const cells = [String(m.size), pct(m.revenueShare, 0), pct(m.conversionRate, 0), money(m.aov, 0), pct(m.repeatPurchaseRate, 0), money(m.meanClv, 0), pct(m.churnRate, 0)];
+    print(`    ${s.key.padEnd(50)} ${cells.map((c, i) => c.padStart(columns[i][1])).join(' ')}`);
   }
+  print(`    (mean CLV: expected revenue over profiles' CLV_MONTHS, 12 by default, times CLV_MARGIN, 1, discounted by CLV_MONTHLY_DISCOUNT, 1 % a month)`);
   return { clusters: discovery.segments.map((s) => s.key), kpis: shown };
 }

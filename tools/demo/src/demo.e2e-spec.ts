@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WORKSPACE_ROOT } from '@segmenta/infra';
+import { WORKSPACE_ROOT, waitFor } from '@segmenta/infra';
 import { createTestNamespace } from '@segmenta/messaging';
 
 // Five services each initialise an embedded database on two cores.
-jest.setTimeout(180_000);
+jest.setTimeout(480_000);
 
 const natsUrl = process.env.NATS_URL as string;
 const namespace = createTestNamespace(natsUrl, 'demo');
@@ -17,7 +17,8 @@ afterAll(async () => {
   await namespace.cleanup();
 });
 
-function runDemoProcess(args: string[]): Promise<{ code: number | null; output: string }> {
+/** Starts the demo and resolves once its output matches `until` (or it exits), leaving it running. */
+function startDemoProcess(args: string[], until: RegExp): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-r', join(WORKSPACE_ROOT, 'tools/scripts/dev-register.js'), join(WORKSPACE_ROOT, 'tools/demo/src/main.ts'), ...args], {
       cwd: WORKSPACE_ROOT,
@@ -25,15 +26,36 @@ function runDemoProcess(args: string[]): Promise<{ code: number | null; output: 
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
+    // 'close', not 'exit': by then every line it printed has arrived.
+    const exited = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
+    const handle = { child, output: () => output, exited };
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (until.test(output)) resolve(handle);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then(() => resolve(handle));
   });
 }
 
+/** Runs the demo to its end. */
+async function runDemoProcess(args: string[]): Promise<{ code: number | null; output: string }> {
+  const demo = await startDemoProcess(args, /(?!)/);
+  const code = await demo.exited;
+  return { code, output: demo.output() };
+}
+
+const refusesConnections = (url: string) =>
+  fetch(`${url}/health`).then(
+    () => false,
+    () => true,
+  );
+
 describe('the demo (npm run demo)', () => {
-  it('runs all five services on the embedded PGlite alone and shows the journey arriving in profiles', async () => {
-    const { code, output } = await runDemoProcess(['--embedded', '--source', '--free-ports']);
+  it('runs all five services on the embedded PGlite alone, shows the journey arriving in profiles, prints a working first event, and its services end with it', async () => {
+    const demo = await startDemoProcess(['--embedded', '--source', '--free-ports', '--keep'], /Ready: [^\n]*\n(.*\n){6}/);
+    const output = demo.output();
     expect(output).toContain('embedded PGlite');
     for (const service of ['ingestion', 'profiles', 'segmentation', 'offers', 'experiments']) {
       expect(output).toMatch(new RegExp(`${service}\\s+ready\\s+database pglite, nats up`));
@@ -58,15 +80,32 @@ describe('the demo (npm run demo)', () => {
     expect(output).toMatch(/discovered [3-6] micro-segments among \d+ customers with orders/);
     expect(output).toMatch(/customers, +\d+ % of revenue → (Win-back|Onboarding|Reactivation|VIP|Cross-sell|Premium|Nurture):/);
     expect(output).toMatch(/segment KPIs \(POST/);
-    expect(output).toMatch(/cluster-[a-z0-9-]+ +[1-9]\d* +\d+%/);
-    expect(output).toContain('Done.');
-    expect(code).toBe(0);
+    expect(output).toMatch(/cluster-[a-z0-9-]+ +[1-9]\d* +\d+ %/);
+    // Money carries its currency.
+    expect(output).toMatch(/mean CLV/);
+    expect(output).toMatch(/\d+\.\d\d EUR/);
+    // --keep: the block to paste works as printed.
+    const curl = /curl -s -u '([^']+):' -H 'content-type: application\/json' \\\n\s+-d '([^']+)' (http:\/\/127\.0\.0\.1:\d+\/v1\/track)/.exec(output);
+    expect(curl).not.toBeNull();
+    const [, writeKey, body, trackUrl] = curl as RegExpExecArray;
+    const sent = await fetch(trackUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}` }, body });
+    expect(sent.status).toBe(200);
+    // Killed outright (no chance to clean up), the demo's services notice and stop on their own.
+    const urls = [...output.matchAll(/^ {2}(ingestion|profiles|segmentation|offers|experiments)\s+(http:\/\/127\.0\.0\.1:\d+)\s+ready after/gm)].map((m) => m[2]);
+    expect(urls).toHaveLength(5);
+    demo.child.kill('SIGKILL');
+    await demo.exited;
+    await waitFor(async () => (await Promise.all(urls.map(refusesConnections))).every(Boolean), { timeoutMs: 30_000, what: 'the services to stop after the demo was killed' });
   });
 
-  it('rejects an unknown option with its usage and exit code 2', async () => {
-    const { code, output } = await runDemoProcess(['--fast']);
-    expect(code).toBe(2);
-    expect(output).toContain('Unknown option --fast');
-    expect(output).toContain('--embedded');
+  it('rejects an unknown option in one line with exit code 2, and answers --help with the usage', async () => {
+    const refused = await runDemoProcess(['--fast']);
+    expect(refused.code).toBe(2);
+    expect(refused.output.trim()).toBe("Unknown option '--fast' (--help for usage)");
+    const help = await runDemoProcess(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.output).toContain('--embedded');
+    expect(help.output).toContain('--free-ports');
+    expect(help.output).toContain('--keep-data');
   });
 });

@@ -1,24 +1,24 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { connect as connectNats } from 'nats';
+import { Client } from 'pg';
 import { Analytics } from '@segment/analytics-node';
 import { showAnalytics, showSegments } from './demo-segments';
 import { SERVICE_NAMES, SERVICE_PORTS, type ServiceName } from '@segmenta/contracts';
-import {
-  WORKSPACE_ROOT,
-  ensureNats,
-  ensurePostgres,
-  freePort,
-  startServiceProcess,
-  waitFor,
-  type NatsEndpoint,
-  type ServiceProcess,
-} from '@segmenta/infra';
+import { ensurePgliteTemplate, readPgliteTemplate } from '@segmenta/persistence';
+import { WORKSPACE_ROOT, ensureNats, ensurePostgres, freePort, startServiceProcess, waitFor, type NatsEndpoint, type ServiceProcess } from '@segmenta/infra';
 
 export interface DemoOptions {
   /** Use the embedded PGlite even when a PostgreSQL server is reachable. */
   embedded: boolean;
   /** Keep the services running after the scenario until Ctrl-C. */
   keep: boolean;
+  /** Keep earlier runs' data (default: start from an empty demo database and demo streams). */
+  keepData?: boolean;
+  /** Receives the function that stops what was started, as soon as services start (signal handling). */
+  onStarted?: (stop: () => Promise<void>) => void;
   /** Run the TypeScript sources (tests) instead of the `npm run build` output. */
   mode: 'dist' | 'source';
   /** Pick free ports instead of the standard 3001-3005 (tests). */
@@ -27,7 +27,12 @@ export interface DemoOptions {
   /** Where PGlite keeps each service's files. */
   dataDir: string;
   print: (line: string) => void;
+  /** How long each service may take to answer /ready (default DEFAULT_READY_TIMEOUT_MS). */
+  readyTimeoutMs?: number;
 }
+
+/** Five services starting at once on a busy two-core machine took 45-100 s; only a hung one fails. */
+export const DEFAULT_READY_TIMEOUT_MS = 300_000;
 
 export interface DemoResult {
   services: Array<{ name: ServiceName; url: string; ready: boolean; database: string }>;
@@ -51,13 +56,66 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function portFor(name: ServiceName, freePorts: boolean): Promise<number> {
+async function portFor(name: ServiceName, freePorts: boolean, print: (line: string) => void): Promise<number> {
   if (freePorts) return freePort();
   const standard = SERVICE_PORTS[name];
-  // Another process holds the standard port: take a free one rather than fail.
-  const taken = await fetch(`http://127.0.0.1:${standard}/health`).then(() => true, () => false);
-  return taken ? freePort() : standard;
+  if (!(await isPortTaken(standard))) return standard;
+  // Another process holds the standard port: say who, if it is ours, and take a free one rather than fail.
+  const health = await fetch(`http://127.0.0.1:${standard}/health`)
+    .then(async (response) => (await response.json()) as { service?: string })
+    .catch(() => undefined);
+  const port = await freePort();
+  const holder = health?.service ? `a Segmenta ${health.service} (an earlier demo still running? stop it with Ctrl-C, or find it with \`lsof -i :${standard}\`)` : 'another program';
+  print(`  port ${standard} is taken by ${holder}; ${name} uses ${port} instead`);
+  return port;
 }
+
+function isPortTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * The demo's database on the server: `segmenta_demo`, dropped and created again when `fresh`, so a
+ * run never mixes with the data of an earlier one (or with a real deployment's database).
+ */
+async function demoDatabase(serverUrl: string, fresh: boolean): Promise<string> {
+  const url = new URL(serverUrl);
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    if (fresh) await client.query(`drop database if exists ${DEMO_DATABASE} with (force)`);
+    const exists = await client.query('select 1 from pg_database where datname = $1', [DEMO_DATABASE]);
+    if (exists.rowCount === 0) await client.query(`create database ${DEMO_DATABASE}`);
+  } finally {
+    await client.end();
+  }
+  url.pathname = `/${DEMO_DATABASE}`;
+  return url.toString();
+}
+
+/** Deletes the demo's streams and key-value buckets (`<prefix>_*`), which the services create again. */
+async function emptyDemoStreams(natsUrl: string, prefix: string): Promise<void> {
+  const nc = await connectNats({ servers: natsUrl });
+  try {
+    const jsm = await nc.jetstreamManager();
+    const names: string[] = [];
+    for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix}_`) || name.startsWith(`KV_${prefix}_`)) names.push(name);
+    for (const name of names) await jsm.streams.delete(name);
+  } finally {
+    await nc.close();
+  }
+}
+
+const DEMO_DATABASE = 'segmenta_demo';
+/** The demo's NATS prefix: its streams stay apart from a deployment's (`segmenta`). */
+export const DEMO_NATS_PREFIX = 'segmenta_demo';
 
 /**
  * The newcomer's first run: finds or starts NATS and PostgreSQL (or the embedded PGlite), starts
@@ -71,8 +129,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
   print('1/6 Infrastructure');
   const nats: NatsEndpoint = await ensureNats({ url: process.env.NATS_URL, log });
   print(`  NATS JetStream   ${nats.url} (${nats.source})`);
-  const postgres = options.embedded ? { url: undefined, source: 'embedded' as const } : await ensurePostgres({ url: process.env.DATABASE_URL, log });
+  const server = options.embedded ? undefined : await ensurePostgres({ url: process.env.DATABASE_URL, log });
+  // The demo's own database and streams, emptied at the start of each run: every run tells the same story.
+  const fresh = !options.keepData;
+  const postgres = server?.url ? { url: await demoDatabase(server.url, fresh), source: server.source } : { url: undefined, source: 'embedded' as const };
+  if (!postgres.url && fresh) rmSync(options.dataDir, { recursive: true, force: true });
+  if (fresh) await emptyDemoStreams(nats.url, options.prefix);
   print(`  Database         ${postgres.url ? `PostgreSQL ${postgres.url.replace(/\/\/[^@]*@/, '//')}` : `embedded PGlite under ${options.dataDir}`} (${postgres.source})`);
+  print(`  Demo data        ${fresh ? `started afresh (database and streams "${options.prefix}"; --keep-data keeps earlier runs)` : 'kept from earlier runs (--keep-data)'}`);
 
   print('2/6 Services');
   // The admin key the services accept: ADMIN_API_KEY when set, else one made for this run.
@@ -82,15 +146,27 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     await Promise.all(services.map((service) => service.stop()));
     await nats.stop();
   };
+  options.onStarted?.(stop);
   try {
+    if (!postgres.url) {
+      // One initdb for the five databases instead of five at once (about 5 s of CPU each).
+      if (!readPgliteTemplate()) log('preparing the embedded database template (once per machine)');
+      await ensurePgliteTemplate();
+    }
     // Started together: each one's start-up (migrations, PGlite's first initialisation) is mostly waiting.
-    const ports = await Promise.all(SERVICE_NAMES.map((name) => portFor(name, options.freePorts)));
+    const ports = await Promise.all(SERVICE_NAMES.map((name) => portFor(name, options.freePorts, print)));
     const startedAt = Date.now();
+    const starting = new Set<string>(SERVICE_NAMES);
+    // A loaded two-core machine needed over a minute for the five; say who is still starting rather than go quiet.
+    const progress = setInterval(() => {
+      if (starting.size) print(`  … still starting after ${Math.round((Date.now() - startedAt) / 1000)} s: ${[...starting].join(', ')}`);
+    }, 15000);
     const results = await Promise.allSettled(
       SERVICE_NAMES.map(async (name, i) => {
         const service = await startServiceProcess({
           app: name,
           mode: options.mode,
+          readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
           env: {
             PORT: String(ports[i]),
             NATS_URL: nats.url,
@@ -107,10 +183,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
           },
         });
         services.push(service);
+        starting.delete(name);
         print(`  ${name.padEnd(13)} ${service.url}  ready after ${((Date.now() - startedAt) / 1000).toFixed(1)} s   API docs ${service.url}/docs`);
         return service;
       }),
     );
+    clearInterval(progress);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
     services.sort((a, b) => SERVICE_NAMES.indexOf(a.name as ServiceName) - SERVICE_NAMES.indexOf(b.name as ServiceName));
@@ -118,7 +196,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     print('3/6 Health');
     const health: DemoResult['services'] = [];
     for (const service of services) {
-      const response = await fetch(`${service.url}/ready`);
+      // The detail (driver, NATS) is told to an admin key only.
+      const response = await fetch(`${service.url}/ready`, { headers: { authorization: `Bearer ${adminKey}` } });
       const body = (await response.json()) as { details?: Record<string, { status: string; driver?: string }> };
       const database = body.details?.database?.driver ?? '?';
       health.push({ name: service.name as ServiceName, url: service.url, ready: response.status === 200, database });
@@ -191,9 +270,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     const profile = profileBody as ProfileBody;
     const f = profile.features;
     print(`  profile ${profile.id}  (GET ${profiles.url}/v1/profiles?userId=${userId})`);
-    print(`    identities   ${profile.identities.map((i) => `${i.kind}=${i.value}`).join(', ')}  (${profile.mergedProfileIds.length} profile${profile.mergedProfileIds.length === 1 ? '' : 's'} merged in)`);
-    print(`    traits       ${Object.entries(profile.traits).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
-    print(`    features     orders ${String(f.orders)}, revenue ${(Number(f.revenue) / 100).toFixed(2)} ${String(f.currency)}, AOV ${(Number(f.aov) / 100).toFixed(2)}, recency ${String(f.recency_days)} d, lifecycle ${String(f.lifecycle_stage)}`);
+    print(
+      `    identities   ${profile.identities.map((i) => `${i.kind}=${i.value}`).join(', ')}  (${profile.mergedProfileIds.length} profile${profile.mergedProfileIds.length === 1 ? '' : 's'} merged in)`,
+    );
+    print(
+      `    traits       ${Object.entries(profile.traits)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(', ')}`,
+    );
+    print(
+      `    features     orders ${String(f.orders)}, revenue ${(Number(f.revenue) / 100).toFixed(2)} ${String(f.currency)}, AOV ${(Number(f.aov) / 100).toFixed(2)}, recency ${String(f.recency_days)} d, lifecycle ${String(f.lifecycle_stage)}`,
+    );
     const affinity = Object.entries((f.category_affinity ?? {}) as Record<string, number>).sort((a, b) => b[1] - a[1]);
     print(`    affinity     ${affinity.map(([category, score]) => `${category} ${score.toFixed(2)}`).join(', ')}  (top category ${String(f.top_category)})`);
     print('5/6 Segments: rules, the RFM grid and lifecycle stages (segmentation, fed by PROFILES)');
@@ -202,6 +289,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     print('6/6 Customer analytics: BG/NBD and Gamma-Gamma in profiles, discovered micro-segments and segment KPIs in segmentation');
     const insights = await showAnalytics({ segmentation, profiles, adminKey, print });
     print('Offers and experiment results join this demo as those services gain their features.');
+    if (options.keep) {
+      // What a newcomer types next, ready to paste: the services answer now.
+      const admin = process.env.ADMIN_API_KEY ? '$ADMIN_API_KEY' : adminKey;
+      const url = (name: ServiceName) => (services.find((s) => s.name === name) as ServiceProcess).url;
+      print('');
+      print(`Ready: the five services keep running (${services.map((s) => `${s.name} ${s.url}`).join(', ')}).`);
+      print("Send a first event with the demo source's write key, then look the customer up:");
+      print(`  curl -s -u '${writeKey}:' -H 'content-type: application/json' \\`);
+      print(`    -d '{"userId":"me-1","event":"Product Viewed","properties":{"category":"cameras"}}' ${url('ingestion')}/v1/track`);
+      print(`  curl -s -H 'authorization: Bearer ${admin}' '${url('profiles')}/v1/profiles?userId=me-1'`);
+      print(`  curl -s -H 'authorization: Bearer ${admin}' '${url('segmentation')}/v1/segments'`);
+      print(`API docs: ${url('ingestion')}/docs (each service serves its own at /docs).`);
+    }
     return {
       services: health,
       events,

@@ -18,7 +18,8 @@ interface Probe {
 interface Container {
   name: string;
   image?: string;
-  ports?: Array<{ containerPort: number }>;
+  ports?: Array<{ name?: string; containerPort: number }>;
+  startupProbe?: Probe;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   resources?: { requests?: { cpu?: string; memory?: string } };
@@ -50,12 +51,9 @@ const find = (kind: string, name: string) => k8sBase.find((o) => o.kind === kind
 const compose = parse(root('docker-compose.yml'))[0] as { services: Record<string, ComposeService> };
 
 describe('every YAML file', () => {
-  it.each([...yamlFiles(root('k8s')), root('docker-compose.yml'), ...yamlFiles(root('deploy'))].map((f) => [relative(WORKSPACE_ROOT, f), f]))(
-    '%s parses',
-    (_name, file) => {
-      expect(parse(file).length).toBeGreaterThan(0);
-    },
-  );
+  it.each([...yamlFiles(root('k8s')), root('docker-compose.yml'), ...yamlFiles(root('deploy'))].map((f) => [relative(WORKSPACE_ROOT, f), f]))('%s parses', (_name, file) => {
+    expect(parse(file).length).toBeGreaterThan(0);
+  });
 });
 
 describe.each(SERVICE_NAMES.map((name) => [name, SERVICE_PORTS[name]] as const))('%s (port %i)', (name, port) => {
@@ -70,15 +68,23 @@ describe.each(SERVICE_NAMES.map((name) => [name, SERVICE_PORTS[name]] as const))
     expect(service.healthcheck?.test.join(' ')).toContain(`:${port}${READY_PATH}`);
   });
 
-  it('has a Deployment with an image, its port, probes on /ready and /health, and resource requests', () => {
+  it('has a Deployment with an image, its port, readiness on /ready, liveness and start-up on /health of the HEALTH_PORT listener, and resource requests', () => {
     const deployment = find('Deployment', name);
     expect(deployment).toBeDefined();
     const containers = (deployment?.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
     const container = containers[0];
     expect(container.image).toMatch(new RegExp(`^segmenta/${name}:`));
-    expect(container.ports?.map((p) => p.containerPort)).toEqual([port]);
+    // Under overload the service port leaves a new connection's probe unread for seconds; the health listener answers in one turn (issue 15).
+    const healthPort = Number(find('ConfigMap', `${name}-config`)?.data?.HEALTH_PORT);
+    expect(healthPort).toBeGreaterThan(0);
+    expect(healthPort).not.toBe(port);
+    expect(container.ports).toEqual([
+      { name: 'http', containerPort: port },
+      { name: 'health', containerPort: healthPort },
+    ]);
     expect(container.readinessProbe?.httpGet).toEqual({ path: READY_PATH, port });
-    expect(container.livenessProbe?.httpGet).toEqual({ path: HEALTH_PATH, port });
+    expect(container.livenessProbe?.httpGet).toEqual({ path: HEALTH_PATH, port: 'health' });
+    expect(container.startupProbe?.httpGet).toEqual({ path: HEALTH_PATH, port: 'health' });
     expect(container.resources?.requests?.cpu).toBeTruthy();
     expect(container.resources?.requests?.memory).toBeTruthy();
     expect(container.envFrom?.[0].configMapRef?.name).toBe(`${name}-config`);

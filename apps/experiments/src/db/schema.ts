@@ -10,7 +10,9 @@ export const experiments = experimentsSchema.table('experiments', {
   targeting: jsonb('targeting').notNull(),
   variants: jsonb('variants').notNull(),
   metrics: jsonb('metrics').notNull(),
-  status: text('status', { enum: ['draft', 'running', 'stopped'] }).notNull().default('draft'),
+  status: text('status', { enum: ['draft', 'running', 'stopped'] })
+    .notNull()
+    .default('draft'),
   seed: text('seed').notNull(),
   startedAt: timestamp('started_at', { withTimezone: true }),
   endedAt: timestamp('ended_at', { withTimezone: true }),

@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
+import { UsageError, createProgressBar, parseCommandLine, runCli } from '@segmenta/cli';
 import { ROW_MAPPERS, type ImportKind, type RowProblem } from './row-mapping';
 
 /**
@@ -37,25 +38,20 @@ interface Rejected {
 }
 
 function fail(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
+  throw new UsageError(message);
 }
 
 function parseOptions(argv: string[]): Options {
-  const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i += 1) {
-    const key = argv[i];
-    if (!key.startsWith('--')) fail(`Unexpected argument ${key}`);
-    if (key === '--dry-run') {
-      values.set('dry-run', 'true');
-      continue;
-    }
-    const value = argv[i + 1];
-    if (value === undefined || value.startsWith('--')) fail(`${key} needs a value`);
-    values.set(key.slice(2), value);
-    i += 1;
-  }
-  for (const key of values.keys()) if (!['kind', 'file', 'url', 'write-key', 'batch', 'concurrency', 'format', 'dry-run'].includes(key)) fail(`Unknown option --${key}`);
+  const { values } = parseCommandLine(argv, {
+    kind: 'string',
+    file: 'string',
+    url: 'string',
+    'write-key': 'string',
+    batch: 'string',
+    concurrency: 'string',
+    format: 'string',
+    'dry-run': 'boolean',
+  });
   const kind = values.get('kind');
   if (kind !== 'customers' && kind !== 'orders') fail('--kind must be customers or orders');
   const file = values.get('file') ?? fail('--file is required');
@@ -146,25 +142,27 @@ async function main(): Promise<void> {
     listed.splice(at === -1 ? listed.length : at, 0, entry);
     if (listed.length > LISTED_REJECTIONS) listed.pop();
   };
-  const tty = process.stderr.isTTY;
+  const bar = createProgressBar();
   let lastDraw = 0;
   const draw = (force = false) => {
     const now = Date.now();
-    if (!force && now - lastDraw < (tty ? 200 : 5000)) return;
+    if (!force && now - lastDraw < 200) return;
     lastDraw = now;
     const share = totalBytes ? Math.min(1, bytesRead / totalBytes) : 1;
-    const width = 30;
-    const bar = '#'.repeat(Math.round(share * width)).padEnd(width, '-');
     const rate = Math.round(rowsRead / Math.max(0.001, (now - started) / 1000));
-    const line = `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${rowsRead.toLocaleString('en-US')} rows  ${rate.toLocaleString('en-US')} rows/s  ${rejectedCount} rejected`;
-    process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+    bar.update(`${rowsRead.toLocaleString('en-US')} rows  ${rate.toLocaleString('en-US')} rows/s  ${rejectedCount} rejected`, share);
   };
 
   let pending: Array<{ line: number; call: Record<string, unknown> }> = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   const send = async (batch: typeof pending) => {
-    const refused = options.dryRun ? [] : await sendBatch(options, batch.map((p) => p.call));
+    const refused = options.dryRun
+      ? []
+      : await sendBatch(
+          options,
+          batch.map((p) => p.call),
+        );
     for (const r of refused) reject({ line: batch[r.index].line, problems: r.details.map((d) => ({ field: d.field.replace(/^batch\[\d+\]\.?/, '') || 'row', problem: d.problem })) });
     imported += batch.length - refused.length;
     draw();
@@ -175,6 +173,7 @@ async function main(): Promise<void> {
       const request = send(pending).catch((error: unknown) => void (failure ??= error));
       pending = [];
       inFlight.add(request);
+      // void: `request` never rejects (its error is kept in `failure`), so neither does this.
       void request.finally(() => inFlight.delete(request));
     }
     while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
@@ -197,7 +196,7 @@ async function main(): Promise<void> {
   await Promise.all(inFlight);
   if (failure) throw failure;
   draw(true);
-  if (tty) process.stderr.write('\n');
+  bar.done();
 
   const seconds = (Date.now() - started) / 1000;
   const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -210,7 +209,4 @@ async function main(): Promise<void> {
   process.exitCode = rejectedCount > 0 ? 1 : 0;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`\nImport failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(2);
-});
+runCli(USAGE, main, { failurePrefix: '\nImport failed: ', failureExitCode: 2 });

@@ -1,13 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { AdminGuard } from '@segmenta/chassis';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '@segmenta/chassis';
 import { CreateSourceDto, SourceDto, SourceWithKeyDto, UpdateSourceDto } from './sources.dto';
 import { SourcesService } from './sources.service';
 
 @ApiTags('sources (admin)')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'Missing or wrong admin key.' })
-@UseGuards(AdminGuard)
+@RequireScope('admin')
 @Controller('v1/sources')
 export class SourcesController {
   constructor(private readonly sources: SourcesService) {}

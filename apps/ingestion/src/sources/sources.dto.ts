@@ -1,25 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean } from 'class-validator';
+import { OptionalNotNull, RequiredString, StringOf } from '@segmenta/contracts';
 import type { Source } from './sources.repository';
 
 export class CreateSourceDto {
   @ApiProperty({ example: 'Web shop' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @RequiredString(200)
   name!: string;
 }
 
 export class UpdateSourceDto {
   @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @OptionalNotNull()
+  @StringOf(200)
   name?: string;
 
   @ApiPropertyOptional({ description: 'A disabled source gets 401 on every tracking call.' })
-  @IsOptional()
+  @OptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
 }

@@ -3,12 +3,14 @@ import {
   ApiBadRequestResponse,
   ApiBasicAuth,
   ApiBody,
+  ApiExtension,
   ApiOkResponse,
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { REQUIRED_SCOPE_EXTENSION } from '@segmenta/chassis';
 import type { Source } from '../sources/sources.repository';
 import { AcceptedResponseDto, AliasDto, BatchDto, GroupDto, IdentifyDto, PageDto, ScreenDto, TrackDto } from './tracking.dto';
 import { TrackingService } from './tracking.service';
@@ -24,6 +26,8 @@ const UncheckedBody = createParamDecorator((_: unknown, context: ExecutionContex
 /** The Segment HTTP tracking API: existing Segment SDKs work by pointing them at this host. */
 @ApiTags('tracking (Segment API)')
 @ApiBasicAuth()
+// Write keys (per source), not API keys: no scope applies.
+@ApiExtension(REQUIRED_SCOPE_EXTENSION, 'write-key')
 @ApiOkResponse({ type: AcceptedResponseDto, description: 'Stored durably on the EVENTS stream.' })
 @ApiBadRequestResponse({ description: 'A field is invalid; `details` names each one.' })
 @ApiUnauthorizedResponse({ description: 'Missing, unknown or disabled write key.' })

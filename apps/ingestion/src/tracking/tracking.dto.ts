@@ -1,20 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayNotEmpty,
-  IsArray,
-  IsIn,
-  IsISO8601,
-  IsNotEmpty,
-  IsObject,
-  IsOptional,
-  IsString,
-  MaxLength,
-  ValidateIf,
-} from 'class-validator';
-import { SEGMENT_EVENT_TYPES, type SegmentAcceptedResponse, type SegmentEventType } from '@segmenta/contracts';
+import { IsIn, IsISO8601, IsObject, IsOptional, IsString, ValidateIf } from 'class-validator';
+import { RequiredArray, RequiredString, SEGMENT_EVENT_TYPES, StringOf, type SegmentAcceptedResponse, type SegmentEventType } from '@segmenta/contracts';
 
-const ID_PROBLEM = 'userId or anonymousId must be a non-empty string (at least one is required)';
+const ID_REQUIRED = 'userId or anonymousId is required';
 const objectSchema = { type: 'object', additionalProperties: true } as const;
 
 /** Fields a single call and a batch share; in a batch they are the defaults of its members. */
@@ -44,9 +32,7 @@ class SharedCallFieldsDto {
 export class SegmentCallDto extends SharedCallFieldsDto {
   @ApiPropertyOptional({ description: 'Idempotency key: a repeated messageId is stored once. Generated when absent.' })
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @StringOf(200)
   messageId?: string;
 
   @ApiPropertyOptional({ enum: SEGMENT_EVENT_TYPES, description: 'Required inside a batch; implied by the endpoint otherwise.' })
@@ -54,25 +40,20 @@ export class SegmentCallDto extends SharedCallFieldsDto {
   @IsIn(SEGMENT_EVENT_TYPES)
   type?: SegmentEventType;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'userId or anonymousId is required.' })
   @ValidateIf((o: SegmentCallDto) => o.anonymousId === undefined || o.userId !== undefined)
-  @IsString({ message: ID_PROBLEM })
-  @IsNotEmpty({ message: ID_PROBLEM })
-  @MaxLength(200)
+  @RequiredString(200, { requiredMessage: ID_REQUIRED })
   userId?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'userId or anonymousId is required.' })
   @ValidateIf((o: SegmentCallDto) => o.userId === undefined || o.anonymousId !== undefined)
-  @IsString({ message: ID_PROBLEM })
-  @IsNotEmpty({ message: ID_PROBLEM })
-  @MaxLength(200)
+  @RequiredString(200, { requiredMessage: ID_REQUIRED })
   anonymousId?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'When it happened on the client; corrected for clock skew with sentAt.' })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'timestamp must be an ISO-8601 date-time' })
   timestamp?: string;
-
 }
 
 export class IdentifyDto extends SegmentCallDto {
@@ -84,9 +65,7 @@ export class IdentifyDto extends SegmentCallDto {
 
 export class TrackDto extends SegmentCallDto {
   @ApiProperty({ example: 'Order Completed' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @RequiredString(200)
   event!: string;
 
   @ApiPropertyOptional(objectSchema)
@@ -98,14 +77,12 @@ export class TrackDto extends SegmentCallDto {
 export class PageDto extends SegmentCallDto {
   @ApiPropertyOptional()
   @IsOptional()
-  @IsString()
-  @MaxLength(500)
+  @StringOf(500, { allowEmpty: true })
   name?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @StringOf(200, { allowEmpty: true })
   category?: string;
 
   @ApiPropertyOptional(objectSchema)
@@ -118,9 +95,7 @@ export class ScreenDto extends PageDto {}
 
 export class GroupDto extends SegmentCallDto {
   @ApiProperty()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @RequiredString(200)
   groupId!: string;
 
   @ApiPropertyOptional(objectSchema)
@@ -131,9 +106,7 @@ export class GroupDto extends SegmentCallDto {
 
 export class AliasDto extends SegmentCallDto {
   @ApiProperty({ description: 'The identity being merged into userId.' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @RequiredString(200)
   previousId!: string;
 }
 
@@ -151,10 +124,7 @@ export const CALL_DTO_BY_TYPE: Record<SegmentEventType, new () => SegmentCall> =
 
 export class BatchDto extends SharedCallFieldsDto {
   @ApiProperty({ type: 'array', items: objectSchema, description: 'Messages of any type, each with `type`.' })
-  // class-validator runs property decorators bottom-up; with stopAtFirstError the type check must come first.
-  @ArrayMaxSize(2500)
-  @ArrayNotEmpty()
-  @IsArray()
+  @RequiredArray(2500)
   batch!: Array<Record<string, unknown>>;
 }
 

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, HttpStatus, Injectable, Logger, PayloadTooLargeException, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { validateSync } from 'class-validator';
-import { validationDetails } from '@segmenta/chassis';
+import { PayloadTooLargeError, UnavailableError, ValidationFailedError, validationDetails } from '@segmenta/chassis';
 import {
   SEGMENT_EVENT_TYPES,
   compileValidityCheck,
+  findUnstorableText,
+  messageKey,
   SUBJECTS,
   type ApiErrorDetail,
   type SegmentAcceptedResponse,
@@ -32,18 +34,14 @@ const BATCH_CHECK = compileValidityCheck(BatchDto);
 const CALL_CHECKS = Object.fromEntries(Object.entries(CALL_DTO_BY_TYPE).map(([type, dto]) => [type, compileValidityCheck(dto)])) as Record<SegmentEventType, ReturnType<typeof compileValidityCheck>>;
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function badRequest(details: ApiErrorDetail[]): BadRequestException {
-  return new BadRequestException({
-    statusCode: HttpStatus.BAD_REQUEST,
-    error: 'Bad Request',
-    message: `Validation failed: ${details.map((d) => `${d.field} ${d.problem.startsWith(d.field) ? d.problem.slice(d.field.length).trim() : d.problem}`).join('; ')}`,
-    details,
-  });
-}
+const badRequest = (details: ApiErrorDetail[]) => ValidationFailedError.of(details);
 
 /** The batch's own fields (not its members), checked as the global pipe would, without copying the body. */
 function checkedBatch(body: unknown): BatchDto {
   if (!isPlainObject(body)) throw badRequest([{ field: 'body', problem: 'must be a JSON object with a batch array' }]);
+  // The global StorableTextPipe skips this unchecked body: its shared fields are checked here, each member below.
+  const unstorable = findUnstorableText({ ...body, batch: undefined });
+  if (unstorable) throw badRequest([unstorable]);
   const batch = Object.assign(new BatchDto(), body);
   if (!BATCH_CHECK || !BATCH_CHECK(batch as unknown as Record<string, unknown>)) {
     const details = validationDetails(validateSync(batch, { forbidUnknownValues: true, stopAtFirstError: true }));
@@ -62,12 +60,7 @@ export class TrackingService {
   async acceptOne(type: SegmentEventType, call: SegmentCall, raw: unknown, source: Source, receivedAt = new Date()): Promise<SegmentAcceptedResponse> {
     const size = byteLength(raw);
     if (size > MAX_MESSAGE_BYTES) {
-      throw new PayloadTooLargeException({
-        statusCode: HttpStatus.PAYLOAD_TOO_LARGE,
-        error: 'Payload Too Large',
-        message: `A message may be at most ${MAX_MESSAGE_BYTES} bytes; this one has ${size}`,
-        details: [{ field: 'body', problem: `larger than 32 KB (${size} bytes)` }],
-      });
+      throw new PayloadTooLargeError(`A message may be at most ${MAX_MESSAGE_BYTES} bytes; this one has ${size}`, [{ field: 'body', problem: `larger than 32 KB (${size} bytes)` }]);
     }
     await this.publishAll([this.toMessage(type, call, source, receivedAt, {})]);
     return { success: true, accepted: 1, rejected: [] };
@@ -92,8 +85,12 @@ export class TrackingService {
       }
       const size = byteLength(raw);
       if (size > MAX_MESSAGE_BYTES) details.push({ field: path, problem: `larger than 32 KB (${size} bytes)` });
+      const unstorable = findUnstorableText(raw, path);
+      if (unstorable) details.push(unstorable);
       const type = raw.type as SegmentEventType;
-      if (!SEGMENT_EVENT_TYPES.includes(type)) {
+      if (type === undefined || type === null) {
+        details.push({ field: `${path}.type`, problem: 'type is required' });
+      } else if (!SEGMENT_EVENT_TYPES.includes(type)) {
         details.push({ field: `${path}.type`, problem: `type must be one of ${SEGMENT_EVENT_TYPES.join(', ')}` });
       } else {
         // The DTOs have no nested types to convert, so a prototype plus a shallow copy is all
@@ -108,12 +105,13 @@ export class TrackingService {
       if (details.length > 0) rejected.push({ index, messageId: typeof raw.messageId === 'string' ? raw.messageId : undefined, details });
     });
     if (valid.length === 0) {
-      throw new BadRequestException({
-        statusCode: HttpStatus.BAD_REQUEST,
-        error: 'Bad Request',
-        message: `No message of the batch is valid: ${rejected.flatMap((r) => r.details.map((d) => `${d.field} ${d.problem}`)).slice(0, 5).join('; ')}`,
-        details: rejected.flatMap((r) => r.details),
-      });
+      throw new ValidationFailedError(
+        `No message of the batch is valid: ${rejected
+          .flatMap((r) => r.details.map((d) => `${d.field} ${d.problem}`))
+          .slice(0, 5)
+          .join('; ')}`,
+        rejected.flatMap((r) => r.details),
+      );
     }
     await this.publishAll(valid);
     return { success: true, accepted: valid.length, rejected };
@@ -153,18 +151,14 @@ export class TrackingService {
       await this.jetstream.publishMany(
         messages.map((message) => ({
           subject: SUBJECTS.event(message.type),
-          envelope: createEnvelope(message.type, message, { id: message.messageId, occurredAt: new Date(message.timestamp) }),
+          // Per source (ADR 15): another source's event with the same messageId is not a duplicate.
+          envelope: createEnvelope(message.type, message, { id: messageKey(message), occurredAt: new Date(message.timestamp) }),
           partitionKey: message.userId ?? message.anonymousId,
         })),
       );
     } catch (error) {
       this.logger.error((error as Error).message);
-      throw new ServiceUnavailableException({
-        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
-        error: 'Service Unavailable',
-        message: `${(error as Error).message}. Retry the request with the same messageIds: what was stored is stored once.`,
-        details: [],
-      });
+      throw new UnavailableError(`${(error as Error).message}. Retry the request with the same messageIds: what was stored is stored once.`);
     }
   }
 }

@@ -17,5 +17,7 @@ export const offers = offersSchema.table('offers', {
   budgetTotal: integer('budget_total'),
   budgetUsed: integer('budget_used').notNull().default(0),
   perCustomerLimit: integer('per_customer_limit'),
-  status: text('status', { enum: ['draft', 'active', 'paused', 'ended'] }).notNull().default('draft'),
+  status: text('status', { enum: ['draft', 'active', 'paused', 'ended'] })
+    .notNull()
+    .default('draft'),
 });

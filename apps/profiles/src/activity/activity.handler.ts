@@ -13,11 +13,12 @@ export class ActivityHandler {
   // PostgreSQL the other uses the CPU.
   @JetStreamBatchConsumer({ stream: 'EVENTS', durable: 'profiles-events', maxBatch: 500, concurrency: 2 })
   async onEvents(messages: BatchMessage[]): Promise<void> {
-    const calls = messages.map(({ envelope }) => {
+    const calls = messages.map(({ envelope, context }) => {
       const problems = segmentMessageProblems(envelope.data);
       // Not retryable: the batch is then retried one by one and only this message is dead-lettered.
       if (problems.length > 0) throw new NonRetryableMessageError(`SegmentMessageV1 invalid: ${problems.join('; ')}`);
-      return envelope.data as SegmentMessageV1;
+      // The stream sequence goes with the stored event: erasing the customer deletes the message from EVENTS too.
+      return { ...(envelope.data as SegmentMessageV1), streamSeq: context.streamSequence };
     });
     await this.activity.apply(calls);
   }

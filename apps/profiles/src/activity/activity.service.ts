@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { SUBJECTS, type Envelope, type ProfileActivityV1, type ProfileMergedV1, type ProfileUpdatedV1, type SegmentMessageV1 } from '@segmenta/contracts';
-import { JetStreamClient, createEnvelope } from '@segmenta/messaging';
+import { SUBJECTS, messageKey, type ProfileActivityV1, type ProfileMergedV1, type ProfileUpdatedV1, type SegmentMessageV1 } from '@segmenta/contracts';
+import { Inbox, Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
 import { withTransaction } from '@segmenta/persistence';
 import { ProfilesConfig } from '../config';
 import { applyEvent, changedValues, deriveFeatures, emptyAccumulator, publicFeatures, type FeatureAccumulator, type FeatureEvent } from '../features/customer-features';
@@ -36,32 +36,25 @@ export interface BatchOutcome {
 /** Features every event changes: a change of these alone is not worth a profiles.updated. */
 const ACTIVITY_ONLY_FEATURES = new Set(['last_seen', 'event_count']);
 
-type Outgoing = { subject: string; envelope: Envelope; partitionKey: string };
-
 /**
- * Applies a batch of Segment calls in one transaction: identity resolution (profiles created,
- * identifiers attached, merges done or refused), the event log, traits (last write wins by call
- * time) and features; then publishes the PROFILES messages and only then returns, so that the
- * EVENTS messages are acked after both the commit and the publish.
- *
- * The inbound messages are this path's outbox: if the process dies or NATS fails between commit
- * and publish, the batch is redelivered, its events are found already stored, and for such
- * duplicates the messages are published again from the database (same envelope ids, so JetStream
- * and consumers drop what had arrived). That costs a query only when duplicates occur, instead of
- * writing and deleting an outbox row for every message.
+ * Applies a batch of Segment calls in one transaction: the inbox drops messageIds applied before,
+ * then identity resolution (profiles created, identifiers attached, merges done or refused), the
+ * event log, traits (last write wins by call time) and features, and the PROFILES messages they
+ * cause go into the outbox in the same transaction (ADR 12). The EVENTS messages are acked after
+ * the commit; the outbox relay publishes.
  */
 @Injectable()
 export class ActivityService {
   private readonly logger = new Logger(ActivityService.name);
   private readonly rules: IdentityRules;
-  /** The publish of the last committed batch: the next one waits for it. */
-  private publishing: Promise<unknown> = Promise.resolve();
+  /** messageIds of EVENTS messages applied (the event log alone would forget erased ones). */
+  private readonly inbox = new Inbox('profiles', 'profiles-events');
 
   constructor(
     private readonly store: ProfileStoreRepository,
     private readonly blocklist: BlocklistService,
     private readonly features: FeatureContext,
-    private readonly client: JetStreamClient,
+    private readonly outbox: Outbox,
     config: ProfilesConfig,
   ) {
     this.rules = {
@@ -71,38 +64,41 @@ export class ActivityService {
     };
   }
 
-  async apply(messages: SegmentMessageV1[]): Promise<BatchOutcome> {
-    // The first copy of a messageId wins, in a batch as across batches (a Map built from the list would keep the last).
+  async apply(messages: ReceivedCall[]): Promise<BatchOutcome> {
+    // The first copy of a messageId within its source wins (ADR 15), in a batch as across batches (a Map built from the list would keep the last).
     const seen = new Set<string>();
-    const unique = messages.filter((m) => !seen.has(m.messageId) && seen.add(m.messageId));
+    const unique = messages.filter((m) => !seen.has(messageKey(m)) && seen.add(messageKey(m)));
     const isBlocked = await this.blocklist.predicate();
     const cuts = await this.features.rfmCuts();
     const fitted = await this.features.fittedModels();
-    const { outgoing, outcome, duplicates } = await withTransaction(this.store.database.db, (tx) => this.applyInTransaction(tx, unique, isBlocked, cuts, fitted), { attempts: 8 });
-    // Batches are applied concurrently (see ActivityHandler); queued here, right after the commit,
-    // their messages reach the stream in commit order, so one customer's updates stay in order.
-    const published = this.publishing.then(() => this.client.publishMany(outgoing));
-    this.publishing = published.catch(() => undefined);
-    if (duplicates.length > 0) await this.client.publishMany(await this.republished(duplicates));
-    // Throws when NATS does not store them all: the batch is then not acked and comes back.
-    await published;
+    const outcome = await withTransaction(this.store.database.db, (tx) => this.applyInTransaction(tx, unique, isBlocked, cuts, fitted), { attempts: 8 });
+    this.outbox.wake();
     outcome.duplicates += messages.length - unique.length;
     return outcome;
   }
 
-  private async applyInTransaction(tx: Tx, messages: SegmentMessageV1[], isBlocked: (i: Identifier) => boolean, cuts: Awaited<ReturnType<FeatureContext['rfmCuts']>>, fitted: Awaited<ReturnType<FeatureContext['fittedModels']>>) {
-    const existing = await this.store.existingEventIds(tx, messages.map((m) => m.messageId));
-    const fresh = messages.filter((m) => !existing.has(m.messageId));
+  private async applyInTransaction(
+    tx: Tx,
+    messages: ReceivedCall[],
+    isBlocked: (i: Identifier) => boolean,
+    cuts: Awaited<ReturnType<FeatureContext['rfmCuts']>>,
+    fitted: Awaited<ReturnType<FeatureContext['fittedModels']>>,
+  ) {
+    // A concurrent batch claiming the same messageId waits for ours to commit, then finds it taken.
+    const claimed = await this.inbox.claim(tx, messages.map(messageKey));
+    const fresh = messages.filter((m) => claimed.has(messageKey(m)));
     const outcome: BatchOutcome = { stored: 0, duplicates: messages.length - fresh.length, merges: 0, profilesUpdated: 0 };
-    const duplicates = messages.filter((m) => existing.has(m.messageId)).map((m) => m.messageId);
-    if (fresh.length === 0) return { outgoing: [] as Outgoing[], outcome, duplicates };
+    if (fresh.length === 0) return outcome;
 
     // 1. Identity resolution, under locks on every identifier the batch mentions.
     const perEvent = fresh.map((message) => ({ message, identifiers: extractIdentifiers(message) }));
     const lookups = new Map<string, Identifier>();
     for (const { identifiers } of perEvent) for (const i of identifiers) if (!isBlocked(i)) lookups.set(identifierKey(i), i);
     await this.store.lockIdentifiers(tx, [...lookups.keys()]);
-    const known = await this.store.findIdentities(tx, [...lookups.values()].map(({ kind, value }) => ({ kind, value })));
+    const known = await this.store.findIdentities(
+      tx,
+      [...lookups.values()].map(({ kind, value }) => ({ kind, value })),
+    );
     const profileRows = await this.lockLiveProfiles(tx, known);
     const counts = await this.store.identityCounts(tx, [...profileRows.keys()]);
     const stats = new Map<string, ProfileIdentityStats>();
@@ -126,7 +122,15 @@ export class ActivityService {
       history.push({ from_profile_id: merge.from, into_profile_id: merge.into, status: 'merged', reason: merge.reason, identifier: merge.identifier, event_id: merge.eventId, detail: null });
     }
     for (const refused of graph.refused) {
-      history.push({ from_profile_id: graph.live(refused.from), into_profile_id: graph.live(refused.into), status: 'refused', reason: refused.reason, identifier: refused.identifier, event_id: refused.eventId, detail: refused.detail });
+      history.push({
+        from_profile_id: graph.live(refused.from),
+        into_profile_id: graph.live(refused.into),
+        status: 'refused',
+        reason: refused.reason,
+        identifier: refused.identifier,
+        event_id: refused.eventId,
+        detail: refused.detail,
+      });
     }
     await this.store.insertMergeHistory(tx, history);
     const identities = graph.newIdentities();
@@ -143,7 +147,10 @@ export class ActivityService {
       if (row.profile_id && row.type === 'identify' && Object.keys(row.traits).length > 0) applyTraits(traitStates.get(row.profile_id)!, row.traits, row.occurred_at);
     }
     const dirtyTraits = [...traitStates.entries()].filter(([, s]) => s.dirty);
-    await this.store.updateProfiles(tx, dirtyTraits.map(([id, s]) => ({ id, traits: s.traits, traitTimes: s.times, mergeCount: s.mergeCount })));
+    await this.store.updateProfiles(
+      tx,
+      dirtyTraits.map(([id, s]) => ({ id, traits: s.traits, traitTimes: s.times, mergeCount: s.mergeCount })),
+    );
 
     // 5. Features: incremental for most, from the whole log for profiles that absorbed a merge.
     const touched = new Set(rows.map((r) => r.profile_id).filter((id): id is string => id !== null));
@@ -164,56 +171,55 @@ export class ActivityService {
     const featureRows = [...accumulators.entries()].map(([profileId, acc]) => ({ profileId, features: deriveFeatures(acc, now, cuts, this.features.money, stored.get(profileId)?.model, fitted) }));
     await this.store.upsertFeatures(tx, featureRows);
 
-    // 6. PROFILES messages, written with the change and published after commit.
-    const outgoing: Outgoing[] = [];
+    // 6. PROFILES messages, written with the change; the relay publishes them after the commit.
+    const outgoing: OutgoingMessage[] = [];
     for (const merge of graph.merges) {
       const data: ProfileMergedV1 = { fromProfileId: merge.from, intoProfileId: merge.into, reason: merge.reason, identifier: merge.identifier, mergedAt: now.toISOString() };
-      outgoing.push({ subject: SUBJECTS.profilesMerged, envelope: createEnvelope(SUBJECTS.profilesMerged, data, { id: `merged:${merge.from}:${merge.into}`, occurredAt: now }), partitionKey: merge.into });
+      outgoing.push({
+        subject: SUBJECTS.profilesMerged,
+        envelope: createEnvelope(SUBJECTS.profilesMerged, data, { id: `merged:${merge.from}:${merge.into}`, occurredAt: now }),
+        partitionKey: merge.into,
+      });
     }
     for (const row of rows) {
       if (!row.profile_id) continue;
-      const data: ProfileActivityV1 = { profileId: row.profile_id, eventId: row.id, type: row.type as ProfileActivityV1['type'], name: row.name, properties: row.properties, traits: row.traits, occurredAt: row.occurred_at };
-      outgoing.push({ subject: SUBJECTS.profilesActivity, envelope: createEnvelope(SUBJECTS.profilesActivity, data, { id: `activity:${row.id}`, occurredAt: new Date(row.occurred_at) }), partitionKey: row.profile_id });
+      const data: ProfileActivityV1 = {
+        profileId: row.profile_id,
+        eventId: row.id,
+        type: row.type as ProfileActivityV1['type'],
+        name: row.name,
+        properties: row.properties,
+        traits: row.traits,
+        occurredAt: row.occurred_at,
+      };
+      outgoing.push({
+        subject: SUBJECTS.profilesActivity,
+        envelope: createEnvelope(SUBJECTS.profilesActivity, data, { id: `activity:${messageKey({ sourceId: row.source_id, messageId: row.id })}`, occurredAt: new Date(row.occurred_at) }),
+        partitionKey: row.profile_id,
+      });
     }
+    // Identifiers people recognise the customer by, for profiles that are new, merged or gained one.
+    const identifiersChanged = new Set(identities.filter((i) => i.kind === 'user_id' || i.kind === 'email').map((i) => i.profileId));
+    for (const { profileId } of featureRows) if (rebuilt.has(profileId) || traitStates.get(profileId)?.full) identifiersChanged.add(profileId);
+    const displayIdentifiers = await this.store.displayIdentifiers(tx, [...identifiersChanged]);
     for (const { profileId, features } of featureRows) {
       const traitState = traitStates.get(profileId);
       const full = rebuilt.has(profileId) || (traitState?.full ?? false);
+      const identifiers = identifiersChanged.has(profileId) ? (displayIdentifiers.get(profileId) ?? {}) : undefined;
       const after = publicFeatures(features);
       // A full update replaces the subscriber's copy: keep the propensity scores in it.
-      const changedFeatures = full ? { ...after, ...(stored.has(profileId) ? propensityFeatures(stored.get(profileId)!.row) : {}) } : changedValues(stored.has(profileId) ? storedPublicFeatures(stored.get(profileId)!.row) : null, after);
+      const changedFeatures = full
+        ? { ...after, ...(stored.has(profileId) ? propensityFeatures(stored.get(profileId)!.row) : {}) }
+        : changedValues(stored.has(profileId) ? storedPublicFeatures(stored.get(profileId)!.row) : null, after);
       const changedTraits = full ? (traitState?.traits ?? {}) : (traitState?.changed ?? {});
       // last_seen and event_count move with every event, which profiles.activity already announces.
-      if (!full && Object.keys(changedTraits).length === 0 && Object.keys(changedFeatures).every((key) => ACTIVITY_ONLY_FEATURES.has(key))) continue;
-      const data: ProfileUpdatedV1 = { profileId, traits: changedTraits, features: changedFeatures, full, updatedAt: now.toISOString() };
+      if (!full && !identifiers && Object.keys(changedTraits).length === 0 && Object.keys(changedFeatures).every((key) => ACTIVITY_ONLY_FEATURES.has(key))) continue;
+      const data: ProfileUpdatedV1 = { profileId, traits: changedTraits, features: changedFeatures, full, updatedAt: now.toISOString(), ...(identifiers ? { identifiers } : {}) };
       outgoing.push({ subject: SUBJECTS.profilesUpdated, envelope: createEnvelope(SUBJECTS.profilesUpdated, data, { occurredAt: now }), partitionKey: profileId });
       outcome.profilesUpdated += 1;
     }
-    return { outgoing, outcome, duplicates };
-  }
-
-  /**
-   * The PROFILES messages of events stored earlier, rebuilt from the database: their activity, the
-   * merges they caused and the full state of their profiles now.
-   */
-  private async republished(eventIds: string[]): Promise<Outgoing[]> {
-    const { events, merges, profiles } = await this.store.republishable(eventIds);
-    const now = this.features.now();
-    const out: Outgoing[] = [];
-    for (const merge of merges) {
-      const data: ProfileMergedV1 = { fromProfileId: merge.fromProfileId, intoProfileId: merge.intoProfileId, reason: merge.reason, identifier: merge.identifier, mergedAt: merge.at.toISOString() };
-      out.push({ subject: SUBJECTS.profilesMerged, envelope: createEnvelope(SUBJECTS.profilesMerged, data, { id: `merged:${merge.fromProfileId}:${merge.intoProfileId}`, occurredAt: merge.at }), partitionKey: merge.intoProfileId });
-    }
-    for (const row of events) {
-      if (!row.profile_id) continue;
-      const data: ProfileActivityV1 = { profileId: row.profile_id, eventId: row.id, type: row.type as ProfileActivityV1['type'], name: row.name, properties: row.properties, traits: row.traits, occurredAt: row.occurred_at };
-      out.push({ subject: SUBJECTS.profilesActivity, envelope: createEnvelope(SUBJECTS.profilesActivity, data, { id: `activity:${row.id}`, occurredAt: new Date(row.occurred_at) }), partitionKey: row.profile_id });
-    }
-    for (const profile of profiles) {
-      const data: ProfileUpdatedV1 = { profileId: profile.id, traits: profile.traits, features: profile.features ? storedPublicFeatures(profile.features) : {}, full: true, updatedAt: now.toISOString() };
-      out.push({ subject: SUBJECTS.profilesUpdated, envelope: createEnvelope(SUBJECTS.profilesUpdated, data, { occurredAt: now }), partitionKey: profile.id });
-    }
-    if (out.length > 0) this.logger.log(`republishing PROFILES messages of ${eventIds.length} events delivered again`);
-    return out;
+    await this.outbox.write(tx, outgoing);
+    return outcome;
   }
 
   /**
@@ -248,9 +254,13 @@ export class ActivityService {
   }
 }
 
-function toEventRow(message: SegmentMessageV1, profileId: string | null): NewEventRow {
+/** A Segment call as received from EVENTS, with its stream sequence (unknown for a replayed dead letter). */
+export type ReceivedCall = SegmentMessageV1 & { streamSeq?: number };
+
+function toEventRow(message: ReceivedCall, profileId: string | null): NewEventRow {
   return {
     id: message.messageId,
+    stream_seq: message.streamSeq ?? null,
     profile_id: profileId,
     type: message.type,
     name: message.event ?? message.name ?? null,
@@ -266,7 +276,7 @@ function toEventRow(message: SegmentMessageV1, profileId: string | null): NewEve
 }
 
 function toFeatureEvent(row: NewEventRow): FeatureEvent {
-  return { type: row.type, name: row.name, properties: row.properties, occurredAt: new Date(row.occurred_at) };
+  return { id: row.id, type: row.type, name: row.name, properties: row.properties, occurredAt: new Date(row.occurred_at) };
 }
 
 function applyTraits(state: TraitState, traits: Record<string, unknown>, at: string): void {

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'drizzle-orm';
 import { DATABASE, type Database, type Db, anyOf, jsonParam, queryRows } from '@segmenta/persistence';
+import type { CustomerIdentifiersV1 } from '@segmenta/contracts';
 import type * as tables from '../db/schema';
-import type { FeatureAccumulator, CustomerFeatures } from '../features/customer-features';
+import type { FeatureAccumulator, CustomerFeatures, LedgerEntry } from '../features/customer-features';
 
 export type Tx = Pick<Db, 'execute'>;
 
@@ -17,6 +18,8 @@ export interface ProfileRow {
 
 export interface NewEventRow {
   id: string;
+  /** Sequence of the message in EVENTS (ADR 14: erasure deletes it there too). */
+  stream_seq: number | null;
   profile_id: string | null;
   type: string;
   name: string | null;
@@ -38,13 +41,6 @@ export interface MergeHistoryRow {
   identifier: string;
   event_id: string | null;
   detail: string | null;
-}
-
-export interface OutboxRow {
-  id: number;
-  subject: string;
-  envelope: unknown;
-  partitionKey: string | null;
 }
 
 interface FeatureRowJson {
@@ -73,12 +69,13 @@ interface FeatureRowJson {
   category_affinity: Record<string, number>;
   top_category: string | null;
   top_category_share: number | null;
+  order_ledger: Record<string, LedgerEntry>;
 }
 
 const FEATURE_COLUMNS = `profile_id uuid, first_seen timestamptz, last_seen timestamptz, event_count int, orders int, revenue bigint, currency text,
   revenue_other jsonb, first_order_at timestamptz, last_order_at timestamptz, aov bigint, recency_days int, tenure_days int, rfm_r smallint,
   rfm_f smallint, rfm_m smallint, p_alive real, expected_orders_90d real, clv bigint, churn_risk real, lifecycle_stage text,
-  category_scores jsonb, category_affinity jsonb, top_category text, top_category_share real`;
+  category_scores jsonb, category_affinity jsonb, top_category text, top_category_share real, order_ledger jsonb`;
 const FEATURE_NAMES = FEATURE_COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]);
 
 const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
@@ -90,15 +87,14 @@ export interface StoredFeatures {
   row: Record<string, unknown>;
 }
 
-/** The SQL of identity resolution and feature updates; every method runs inside the caller's transaction. */
+/**
+ * The SQL of identity resolution and feature updates; every method runs inside the caller's transaction.
+ * Hand-written on purpose: this is the per-batch path that `npm run bench -- --only=profiles` measures
+ * (one JSON parameter and one round trip per batch, which the typed builder cannot express).
+ */
 @Injectable()
 export class ProfileStoreRepository {
   constructor(@Inject(DATABASE) readonly database: Database<typeof tables>) {}
-
-  async existingEventIds(tx: Tx, ids: string[]): Promise<Set<string>> {
-    const rows = await queryRows<{ id: string }>(tx, sql`select id from profiles.events where id = ${anyOf(ids, 'text')}`);
-    return new Set(rows.map((r) => r.id));
-  }
 
   /**
    * Transaction-scoped advisory locks on the identifiers, in one fixed order (no deadlock between
@@ -106,11 +102,13 @@ export class ProfileStoreRepository {
    */
   async lockIdentifiers(tx: Tx, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
+    // Hand-written for `npm run bench -- --only=ingestion` (events applied by profiles): all of a batch's locks in one statement.
     await tx.execute(sql`select count(pg_advisory_xact_lock(k)) from (select distinct hashtextextended(v, 7) as k from json_array_elements_text(${jsonParam(keys)}::json) v order by 1) s`);
   }
 
   async findIdentities(tx: Tx, identifiers: Array<{ kind: string; value: string }>): Promise<Map<string, string>> {
     if (identifiers.length === 0) return new Map();
+    // Hand-written for `npm run bench -- --only=ingestion` (events applied by profiles): a batch's identifiers in one round trip.
     const rows = await queryRows<{ kind: string; value: string; profile_id: string }>(
       tx,
       // One index look-up per identifier: as a plain join the planner, assuming 100 identifiers,
@@ -125,6 +123,7 @@ export class ProfileStoreRepository {
   /** Locks the profiles (in id order) and returns them. */
   async lockProfiles(tx: Tx, ids: string[]): Promise<ProfileRow[]> {
     if (ids.length === 0) return [];
+    // Hand-written for `npm run bench -- --only=ingestion` (events applied by profiles): a batch's profiles locked in one statement.
     const rows = await queryRows<{ id: string; traits: Record<string, unknown>; trait_times: Record<string, string>; merge_count: number; merged_into: string | null; erased_at: string | null }>(
       tx,
       sql`select id, traits, trait_times, merge_count, merged_into, erased_at from profiles.profiles
@@ -136,6 +135,7 @@ export class ProfileStoreRepository {
   async identityCounts(tx: Tx, profileIds: string[]): Promise<Map<string, Record<string, number>>> {
     const counts = new Map<string, Record<string, number>>();
     if (profileIds.length === 0) return counts;
+    // Hand-written for `npm run bench -- --only=ingestion` (events applied by profiles): a batch's counts in one round trip.
     const rows = await queryRows<{ profile_id: string; kind: string; n: number }>(
       tx,
       sql`select profile_id, kind, count(*)::int as n from profiles.identities
@@ -147,6 +147,7 @@ export class ProfileStoreRepository {
 
   async insertProfiles(tx: Tx, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
+    // Hand-written for `npm run bench -- --only=ingestion` (events applied by profiles): one JSON parameter per batch.
     await tx.execute(sql`insert into profiles.profiles (id) select json_array_elements_text(${jsonParam(ids)}::json)::uuid`);
   }
 
@@ -160,13 +161,33 @@ export class ProfileStoreRepository {
 
   async insertMergeHistory(tx: Tx, rows: MergeHistoryRow[]): Promise<void> {
     if (rows.length === 0) return;
+    // Hand-written for `npm run bench -- --only=ingestion` (events applied by profiles): one JSON parameter per batch.
     await tx.execute(sql`insert into profiles.merges (from_profile_id, into_profile_id, status, reason, identifier, event_id, detail)
       select * from json_to_recordset(${jsonParam(rows)}::json) as x(from_profile_id uuid, into_profile_id uuid, status text, reason text, identifier text, event_id text, detail text)`);
   }
 
   /** Inserts identifiers; returns how many were new (fewer means another transaction took one). */
+  /** Per profile, its first user id and e-mail (what member lists show), in the caller's transaction. */
+  async displayIdentifiers(tx: Tx, profileIds: string[]): Promise<Map<string, CustomerIdentifiersV1>> {
+    const out = new Map<string, CustomerIdentifiersV1>();
+    if (profileIds.length === 0) return out;
+    const rows = await queryRows<{ profile_id: string; kind: string; value: string }>(
+      tx,
+      sql`select distinct on (profile_id, kind) profile_id, kind, value from profiles.identities
+          where profile_id = ${anyOf(profileIds, 'uuid')} and kind in ('user_id', 'email') order by profile_id, kind, created_at, value`,
+    );
+    for (const row of rows) {
+      const identifiers = out.get(row.profile_id) ?? {};
+      if (row.kind === 'user_id') identifiers.userId = row.value;
+      else identifiers.email = row.value;
+      out.set(row.profile_id, identifiers);
+    }
+    return out;
+  }
+
   async insertIdentities(tx: Tx, rows: Array<{ kind: string; value: string; profileId: string }>): Promise<number> {
     if (rows.length === 0) return 0;
+    // Hand-written for `npm run bench -- --only=ingestion` (events applied by profiles): one JSON parameter per batch.
     const inserted = await queryRows<{ kind: string }>(
       tx,
       sql`insert into profiles.identities (kind, value, profile_id)
@@ -179,96 +200,62 @@ export class ProfileStoreRepository {
 
   async insertEvents(tx: Tx, rows: NewEventRow[]): Promise<number> {
     if (rows.length === 0) return 0;
+    // Hand-written for `npm run bench -- --only=ingestion` (events applied by profiles): one JSON parameter per batch.
     const inserted = await queryRows<{ id: string }>(
       tx,
-      sql`insert into profiles.events (id, profile_id, type, name, user_id, anonymous_id, source_id, properties, traits, context, occurred_at, received_at)
-          select id, profile_id, type, name, user_id, anonymous_id, source_id, properties, traits, context, occurred_at, received_at
-          from json_to_recordset(${jsonParam(rows)}::json) as x(id text, profile_id uuid, type text, name text, user_id text, anonymous_id text,
+      sql`insert into profiles.events (id, stream_seq, profile_id, type, name, user_id, anonymous_id, source_id, properties, traits, context, occurred_at, received_at)
+          select id, stream_seq, profile_id, type, name, user_id, anonymous_id, source_id, properties, traits, context, occurred_at, received_at
+          from json_to_recordset(${jsonParam(rows)}::json) as x(id text, stream_seq bigint, profile_id uuid, type text, name text, user_id text, anonymous_id text,
             source_id text, properties jsonb, traits jsonb, context jsonb, occurred_at timestamptz, received_at timestamptz)
-          on conflict (id) do nothing returning id`,
+          on conflict (source_id, id) do nothing returning id`,
     );
     return inserted.length;
   }
 
   async updateProfiles(tx: Tx, rows: Array<{ id: string; traits: Record<string, unknown>; traitTimes: Record<string, string>; mergeCount: number }>): Promise<void> {
     if (rows.length === 0) return;
+    // Hand-written for `npm run bench -- --only=ingestion` (events applied by profiles): one JSON parameter per batch.
     // The anyOf on p.id makes the planner probe the primary key rather than hash-join the record set with every profile.
     await tx.execute(sql`update profiles.profiles p set traits = x.traits, trait_times = x.trait_times, merge_count = x.merge_count, updated_at = now()
       from json_to_recordset(${jsonParam(rows.map((r) => ({ id: r.id, traits: r.traits, trait_times: r.traitTimes, merge_count: r.mergeCount })))}::json)
         as x(id uuid, traits jsonb, trait_times jsonb, merge_count int)
-      where p.id = x.id and p.id = ${anyOf(rows.map((r) => r.id), 'uuid')}`);
+      where p.id = x.id and p.id = ${anyOf(
+        rows.map((r) => r.id),
+        'uuid',
+      )}`);
   }
 
   async loadFeatures(tx: Tx, profileIds: string[]): Promise<Map<string, StoredFeatures>> {
     const result = new Map<string, StoredFeatures>();
     if (profileIds.length === 0) return result;
-    const rows = await queryRows<FeatureRowJson>(
-      tx,
-      sql`select * from profiles.profile_features where profile_id = ${anyOf(profileIds, 'uuid')}`,
-    );
+    // Hand-written for `npm run bench -- --only=ingestion` (events applied by profiles): a batch's features in one round trip.
+    const rows = await queryRows<FeatureRowJson>(tx, sql`select * from profiles.profile_features where profile_id = ${anyOf(profileIds, 'uuid')}`);
     for (const row of rows) result.set(row.profile_id, toStoredFeatures(row));
     return result;
   }
 
   /** A profile's events as the feature fold reads them, for recomputing from scratch. */
-  async loadFeatureEvents(tx: Tx, profileIds: string[]): Promise<Array<{ profileId: string; type: string; name: string | null; properties: Record<string, unknown>; occurredAt: Date }>> {
+  async loadFeatureEvents(tx: Tx, profileIds: string[]): Promise<Array<{ profileId: string; id: string; type: string; name: string | null; properties: Record<string, unknown>; occurredAt: Date }>> {
     if (profileIds.length === 0) return [];
-    const rows = await queryRows<{ profile_id: string; type: string; name: string | null; properties: Record<string, unknown>; occurred_at: string }>(
+    // Hand-written for `npm run bench -- --only=ingestion` (events applied by profiles): the events of a batch's merged profiles in one round trip.
+    const rows = await queryRows<{ profile_id: string; id: string; type: string; name: string | null; properties: Record<string, unknown>; occurred_at: string }>(
       tx,
-      sql`select profile_id, type, name, properties, occurred_at from profiles.events
+      sql`select profile_id, id, type, name, properties, occurred_at from profiles.events
           where profile_id = ${anyOf(profileIds, 'uuid')} order by profile_id, occurred_at`,
     );
-    return rows.map((r) => ({ profileId: r.profile_id, type: r.type, name: r.name, properties: r.properties, occurredAt: new Date(r.occurred_at) }));
+    return rows.map((r) => ({ profileId: r.profile_id, id: r.id, type: r.type, name: r.name, properties: r.properties, occurredAt: new Date(r.occurred_at) }));
   }
 
   async upsertFeatures(tx: Tx, rows: Array<{ profileId: string; features: CustomerFeatures }>): Promise<void> {
     if (rows.length === 0) return;
     const json = rows.map(({ profileId, features: f }) => toFeatureRow(profileId, f));
-    const assignments = FEATURE_NAMES.filter((n) => n !== 'profile_id').map((n) => `${n} = excluded.${n}`).join(', ');
+    const assignments = FEATURE_NAMES.filter((n) => n !== 'profile_id')
+      .map((n) => `${n} = excluded.${n}`)
+      .join(', ');
+    // Hand-written for `npm run bench -- --only=ingestion` (events applied by profiles): one JSON parameter per batch.
     await tx.execute(sql`insert into profiles.profile_features (${sql.raw(FEATURE_NAMES.join(', '))}, updated_at)
       select *, now() from json_to_recordset(${jsonParam(json)}::json) as x(${sql.raw(FEATURE_COLUMNS)})
       on conflict (profile_id) do update set ${sql.raw(assignments)}, updated_at = now()`);
-  }
-
-  /** What the PROFILES messages of already stored events are rebuilt from. */
-  async republishable(eventIds: string[]): Promise<{
-    events: NewEventRow[];
-    merges: Array<{ fromProfileId: string; intoProfileId: string; reason: string; identifier: string; at: Date }>;
-    profiles: Array<{ id: string; traits: Record<string, unknown>; features: Record<string, unknown> | null }>;
-  }> {
-    const db = this.database.db;
-    const events = await queryRows<NewEventRow & { occurred_at: string | Date; received_at: string | Date }>(
-      db,
-      sql`select id, profile_id, type, name, user_id, anonymous_id, source_id, properties, traits, context, occurred_at, received_at
-          from profiles.events where id = ${anyOf(eventIds, 'text')} order by occurred_at`,
-    );
-    const merges = await queryRows<{ from_profile_id: string; into_profile_id: string; reason: string; identifier: string; at: string | Date }>(
-      db,
-      sql`select from_profile_id, into_profile_id, reason, identifier, at from profiles.merges
-          where status = 'merged' and event_id = ${anyOf(eventIds, 'text')} order by id`,
-    );
-    const profileIds = [...new Set(events.map((e) => e.profile_id).filter((id): id is string => id !== null))];
-    const profiles = await queryRows<{ id: string; traits: Record<string, unknown>; features: Record<string, unknown> | null }>(
-      db,
-      sql`select p.id, p.traits, to_jsonb(f) as features from profiles.profiles p left join profiles.profile_features f on f.profile_id = p.id
-          where p.id = ${anyOf(profileIds, 'uuid')} and p.merged_into is null and p.erased_at is null`,
-    );
-    return {
-      events: events.map((e) => ({ ...e, occurred_at: new Date(e.occurred_at).toISOString(), received_at: new Date(e.received_at).toISOString() })),
-      merges: merges.map((m) => ({ fromProfileId: m.from_profile_id, intoProfileId: m.into_profile_id, reason: m.reason, identifier: m.identifier, at: new Date(m.at) })),
-      profiles,
-    };
-  }
-
-  async insertOutbox(tx: Tx, rows: Array<{ subject: string; envelope: unknown; partitionKey: string | null }>): Promise<OutboxRow[]> {
-    if (rows.length === 0) return [];
-    const inserted = await queryRows<{ id: string | number }>(
-      tx,
-      sql`insert into profiles.outbox (subject, envelope, partition_key)
-          select subject, envelope, partition_key from json_to_recordset(${jsonParam(rows.map((r) => ({ subject: r.subject, envelope: r.envelope, partition_key: r.partitionKey })))}::json)
-            as x(subject text, envelope jsonb, partition_key text) returning id`,
-    );
-    return inserted.map((r, i) => ({ id: Number(r.id), ...rows[i] }));
   }
 }
 
@@ -284,6 +271,7 @@ export function toStoredFeatures(row: FeatureRowJson): StoredFeatures {
       firstOrderAt: date(row.first_order_at),
       lastOrderAt: date(row.last_order_at),
       categoryScores: row.category_scores,
+      orderLedger: row.order_ledger ?? {},
     },
     model: { pAlive: row.p_alive, expectedOrders90d: row.expected_orders_90d, clv: row.clv === null ? null : Number(row.clv) },
     row: row as unknown as Record<string, unknown>,
@@ -356,5 +344,6 @@ function toFeatureRow(profileId: string, f: CustomerFeatures): FeatureRowJson {
     category_affinity: f.categoryAffinity,
     top_category: f.topCategory,
     top_category_share: f.topCategoryShare,
+    order_ledger: f.orderLedger,
   };
 }

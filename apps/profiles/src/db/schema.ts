@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { outboxTables } from '@segmenta/messaging';
 import { bigint, bigserial, boolean, doublePrecision, index, integer, jsonb, pgSchema, primaryKey, real, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** Profiles' tables; no other service reads them (ARCHITECTURE §1). */
@@ -23,7 +24,11 @@ export const profiles = profilesSchema.table(
     updatedAt: tz('updated_at').notNull().defaultNow(),
     erasedAt: tz('erased_at'),
   },
-  (table) => [index('profiles_merged_into_idx').on(table.mergedInto).where(sql`merged_into is not null`)],
+  (table) => [
+    index('profiles_merged_into_idx')
+      .on(table.mergedInto)
+      .where(sql`merged_into is not null`),
+  ],
 );
 
 /** The identity graph: each identifier value belongs to exactly one live profile. */
@@ -101,6 +106,8 @@ export const profileFeatures = profilesSchema.table('profile_features', {
   categoryAffinity: jsonb('category_affinity').$type<Record<string, number>>().notNull().default({}),
   topCategory: text('top_category'),
   topCategoryShare: real('top_category_share'),
+  /** Every order by id with its refunds and cancellation (FeatureAccumulator.orderLedger): orders, revenue and order dates follow from it. */
+  orderLedger: jsonb('order_ledger').$type<Record<string, unknown>>().notNull().default({}),
   /** Propensity scores by model name (published as `propensity_<name>` features); written by training runs only. */
   propensities: jsonb('propensities').$type<Record<string, number>>().notNull().default({}),
   updatedAt: tz('updated_at').notNull().defaultNow(),
@@ -133,34 +140,28 @@ export const customerModels = profilesSchema.table('customer_models', {
   fittedAt: tz('fitted_at').notNull().defaultNow(),
 });
 
-/**
- * Transactional outbox: PROFILES messages are written with the change that caused them and
- * published after commit; rows left by a crash or an unreachable NATS are published by the relay.
- */
-export const outbox = profilesSchema.table('outbox', {
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  subject: text('subject').notNull(),
-  envelope: jsonb('envelope').notNull(),
-  partitionKey: text('partition_key'),
-  createdAt: tz('created_at').notNull().defaultNow(),
-});
+/** The outbox of PROFILES messages and the inbox of applied envelopes (ADR 12). */
+export const { outbox, inbox, streamLocations, streamErasures } = outboxTables(profilesSchema);
 
 /**
  * The event log: every Segment call (identify, track, page, screen, group, alias). `id` is the
- * messageId, so a redelivered or resent event is stored once. `name` is the track event or the
+ * messageId, unique within its source (ADR 15), so a redelivered or resent event is stored once and
+ * another source's event with the same messageId is stored too. `name` is the track event or the
  * page/screen name. `profile_id` is the profile identity resolution attached it to (null when
  * every identifier of the call is on the block list).
  */
 export const events = profilesSchema.table(
   'events',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
+    /** Sequence of the message in the EVENTS stream: erasure deletes it there too (ADR 14). */
+    streamSeq: bigint('stream_seq', { mode: 'number' }),
     profileId: uuid('profile_id'),
     type: text('type').notNull(),
     name: text('name'),
     userId: text('user_id'),
     anonymousId: text('anonymous_id'),
-    sourceId: text('source_id'),
+    sourceId: text('source_id').notNull(),
     properties: jsonb('properties').$type<Record<string, unknown>>().notNull(),
     traits: jsonb('traits').$type<Record<string, unknown>>().notNull().default({}),
     context: jsonb('context').$type<Record<string, unknown>>().notNull(),
@@ -169,6 +170,9 @@ export const events = profilesSchema.table(
     storedAt: tz('stored_at').notNull().defaultNow(),
   },
   (table) => [
+    primaryKey({ columns: [table.sourceId, table.id] }),
+    // GET /v1/events/:messageId looks events up by messageId alone.
+    index('events_id_idx').on(table.id),
     index('events_user_id_idx').on(table.userId),
     index('events_anonymous_id_idx').on(table.anonymousId),
     index('events_profile_time_idx').on(table.profileId, table.occurredAt.desc(), table.id.desc()),

@@ -1,24 +1,23 @@
-import { Controller, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { AdminGuard } from '@segmenta/chassis';
-import { EventResponseDto } from './events.dto';
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { NotFoundError, RequireScope } from '@segmenta/chassis';
+import { EventLookupQueryDto, EventResponseDto } from './events.dto';
 import { EventsService } from './events.service';
 
-// Events carry traits such as e-mail addresses: admin scope, like the profiles they belong to.
+// Events carry traits such as e-mail addresses: admin scope (read for GET), like the profiles they belong to.
 @ApiTags('events')
-@ApiBearerAuth()
-@UseGuards(AdminGuard)
+@RequireScope('admin')
 @Controller('v1/events')
 export class EventsController {
   constructor(private readonly events: EventsService) {}
 
   @Get(':id')
   @ApiOkResponse({ type: EventResponseDto })
-  @ApiNotFoundResponse({ description: 'No event with this messageId has been stored.' })
-  async get(@Param('id') id: string): Promise<EventResponseDto> {
-    const event = await this.events.findEvent(id);
+  @ApiNotFoundResponse({ description: 'No event with this messageId (from this source) has been stored.' })
+  async get(@Param('id') id: string, @Query() query: EventLookupQueryDto): Promise<EventResponseDto> {
+    const event = await this.events.findEvent(id, query.sourceId);
     if (!event) {
-      throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `No event with id "${id}"`, details: [{ field: 'id', problem: 'not found' }] });
+      throw new NotFoundError(`No event with id "${id}"`, [{ field: 'id', problem: 'not found' }]);
     }
     return EventResponseDto.from(event);
   }

@@ -1,5 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 import type { StoredEvent } from './events.repository';
+
+export class EventLookupQueryDto {
+  @ApiPropertyOptional({ description: 'The source that sent it: messageIds are unique per source (ADR 15); without it, the first stored event with this messageId.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  sourceId?: string;
+}
 
 export class EventResponseDto {
   @ApiProperty() id!: string;

@@ -10,8 +10,14 @@ export type StoredEvent = typeof events.$inferSelect;
 export class EventsRepository {
   constructor(@Inject(DATABASE) private readonly database: Database<typeof tables>) {}
 
-  async findById(id: string): Promise<StoredEvent | undefined> {
-    const rows = await this.database.db.select().from(events).where(eq(events.id, id)).limit(1);
+  /** The event with this messageId from `sourceId`, or from any source (the first stored) without it. */
+  async findById(id: string, sourceId?: string): Promise<StoredEvent | undefined> {
+    const rows = await this.database.db
+      .select()
+      .from(events)
+      .where(sourceId === undefined ? eq(events.id, id) : and(eq(events.id, id), eq(events.sourceId, sourceId)))
+      .orderBy(events.storedAt, events.sourceId)
+      .limit(1);
     return rows[0];
   }
 

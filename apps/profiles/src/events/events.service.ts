@@ -6,8 +6,8 @@ import { EventsRepository, type StoredEvent } from './events.repository';
 export class EventsService {
   constructor(private readonly repository: EventsRepository) {}
 
-  findEvent(id: string): Promise<StoredEvent | undefined> {
-    return this.repository.findById(id);
+  findEvent(id: string, sourceId?: string): Promise<StoredEvent | undefined> {
+    return this.repository.findById(id, sourceId);
   }
 
   listForProfile(profileId: string, limit: number, after?: { occurredAt: Date; id: string }): Promise<StoredEvent[]> {

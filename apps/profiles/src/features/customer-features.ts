@@ -15,10 +15,30 @@ import { modelFeatures, type ClvSettings, type CustomerModels } from './customer
 
 /** The part of an event the features read. */
 export interface FeatureEvent {
+  /** The event's id: orders without an order_id are kept under it. */
+  id?: string;
   type: string;
   name: string | null;
   properties: Record<string, unknown>;
   occurredAt: Date;
+}
+
+/**
+ * One order as its events tell it, by order id: when and for how much it was completed, and what was
+ * refunded or whether it was cancelled. Amounts are minor units of `currency` (the base currency
+ * when a rate converts it). Refunds may arrive before their order; they wait here for it.
+ */
+export interface LedgerEntry {
+  at?: string;
+  /** Null: the order carried no amount. */
+  value?: number | null;
+  currency?: string;
+  refunded?: number;
+  /** Refunded without an amount or products: the whole order. */
+  refundedAll?: boolean;
+  cancelled?: boolean;
+  /** A stand-in for revenue stored before the ledger: counts as revenue, not as an order. */
+  revenueOnly?: boolean;
 }
 
 /** What is accumulated per profile; every derived feature is a function of it and the clock. */
@@ -26,6 +46,7 @@ export interface FeatureAccumulator {
   firstSeen: Date | null;
   lastSeen: Date | null;
   eventCount: number;
+  /** Orders kept (not cancelled, not fully refunded, worth more than 0), from `orderLedger`. */
   orders: number;
   /** Minor units of the base currency. */
   revenue: number;
@@ -34,6 +55,8 @@ export interface FeatureAccumulator {
   firstOrderAt: Date | null;
   lastOrderAt: Date | null;
   categoryScores: AffinityScores;
+  /** Every order by id (orders without one by time and amount); orders, revenue and order dates follow from it. */
+  orderLedger: Record<string, LedgerEntry>;
 }
 
 export interface MoneySettings {
@@ -68,10 +91,10 @@ export interface CustomerFeatures extends FeatureAccumulator {
 }
 
 /** Segment e-commerce spec v2 event names. */
-export const ECOMMERCE_EVENTS = { viewed: 'Product Viewed', added: 'Product Added', orderCompleted: 'Order Completed' } as const;
+export const ECOMMERCE_EVENTS = { viewed: 'Product Viewed', added: 'Product Added', orderCompleted: 'Order Completed', orderRefunded: 'Order Refunded', orderCancelled: 'Order Cancelled' } as const;
 
 export function emptyAccumulator(): FeatureAccumulator {
-  return { firstSeen: null, lastSeen: null, eventCount: 0, orders: 0, revenue: 0, revenueOther: {}, firstOrderAt: null, lastOrderAt: null, categoryScores: emptyAffinity() };
+  return { firstSeen: null, lastSeen: null, eventCount: 0, orders: 0, revenue: 0, revenueOther: {}, firstOrderAt: null, lastOrderAt: null, categoryScores: emptyAffinity(), orderLedger: {} };
 }
 
 const minDate = (a: Date | null, b: Date) => (a && a <= b ? a : b);
@@ -90,6 +113,11 @@ function products(properties: Record<string, unknown>): Array<Record<string, unk
   return Array.isArray(properties.products) ? (properties.products.filter((p) => p && typeof p === 'object') as Array<Record<string, unknown>>) : [];
 }
 
+function orderId(properties: Record<string, unknown>): string | null {
+  const id = properties.order_id ?? properties.orderId;
+  return typeof id === 'string' && id.trim() !== '' ? id.trim() : typeof id === 'number' ? String(id) : null;
+}
+
 /**
  * An order's value in major units: `revenue` (Segment: excluding shipping and tax), else `total`,
  * else the sum of its products' price × quantity; null when none is given.
@@ -100,6 +128,63 @@ export function orderValue(properties: Record<string, unknown>): number | null {
   const lines = products(properties);
   if (lines.length === 0) return null;
   return lines.reduce((sum, p) => sum + (finite(p.price) ?? 0) * (finite(p.quantity) ?? 1), 0);
+}
+
+/** A refund's amount in major units: `total` or `revenue`, else its products' price × quantity; null when it names neither (the whole order). */
+export function refundValue(properties: Record<string, unknown>): number | null {
+  const amount = finite(properties.total) ?? finite(properties.revenue);
+  if (amount !== null) return Math.abs(amount);
+  const lines = products(properties);
+  if (lines.length === 0) return null;
+  return lines.reduce((sum, p) => sum + Math.abs((finite(p.price) ?? 0) * (finite(p.quantity) ?? 1)), 0);
+}
+
+/** Where an amount is kept: minor units of the base currency when a rate converts it, else of its own currency. */
+function inMinorUnits(value: number, props: Record<string, unknown>, money: MoneySettings): { amount: number; currency: string } {
+  const currency = typeof props.currency === 'string' && /^[A-Za-z]{3}$/.test(props.currency) ? props.currency.toUpperCase() : money.baseCurrency;
+  const rate = currency === money.baseCurrency ? 1 : money.fxRates[currency];
+  return rate !== undefined ? { amount: toMinorUnits(value * rate, money.baseCurrency), currency: money.baseCurrency } : { amount: toMinorUnits(value, currency), currency };
+}
+
+/**
+ * Orders, revenue and order dates from the ledger: an order counts when it was completed, is not
+ * cancelled or wholly refunded, and is worth more than 0 after refunds (or carried no amount).
+ */
+function settleOrders(acc: FeatureAccumulator, money: MoneySettings): FeatureAccumulator {
+  let orders = 0;
+  let revenue = 0;
+  const revenueOther: Record<string, number> = {};
+  let first: Date | null = null;
+  let last: Date | null = null;
+  for (const entry of Object.values(acc.orderLedger)) {
+    if (!entry.at || entry.cancelled || entry.refundedAll) continue;
+    const kept = entry.value === null || entry.value === undefined ? null : Math.max(0, entry.value - (entry.refunded ?? 0));
+    if (kept === 0) continue;
+    if (!entry.revenueOnly) {
+      orders += 1;
+      const at = new Date(entry.at);
+      first = minDate(first, at);
+      last = maxDate(last, at);
+    }
+    if (kept === null) continue;
+    const currency = entry.currency ?? money.baseCurrency;
+    if (currency === money.baseCurrency) revenue += kept;
+    else revenueOther[currency] = (revenueOther[currency] ?? 0) + kept;
+  }
+  return { ...acc, orders, revenue, revenueOther, firstOrderAt: first, lastOrderAt: last };
+}
+
+/**
+ * Profiles stored before the ledger existed have counters but no entries: stand-in entries keep
+ * their orders, revenue and order dates until a full recompute rebuilds the ledger from the events.
+ */
+function withLedger(acc: FeatureAccumulator): Record<string, LedgerEntry> {
+  if (Object.keys(acc.orderLedger).length > 0 || acc.orders <= 0 || !acc.firstOrderAt || !acc.lastOrderAt) return acc.orderLedger;
+  const ledger: Record<string, LedgerEntry> = {};
+  const share = Math.floor(acc.revenue / acc.orders);
+  for (let i = 0; i < acc.orders; i += 1) ledger[`legacy-${i}`] = { at: (i === 0 ? acc.firstOrderAt : acc.lastOrderAt).toISOString(), value: i === 0 ? acc.revenue - share * (acc.orders - 1) : share };
+  for (const [currency, amount] of Object.entries(acc.revenueOther)) ledger[`legacy-${currency}`] = { at: acc.firstOrderAt.toISOString(), value: amount, currency, revenueOnly: true };
+  return ledger;
 }
 
 /**
@@ -119,17 +204,31 @@ export function applyEvent(acc: FeatureAccumulator, event: FeatureEvent, money: 
   if (event.name === ECOMMERCE_EVENTS.viewed || event.name === ECOMMERCE_EVENTS.added) {
     const cat = category(props.category);
     if (cat) next.categoryScores = addAffinity(acc.categoryScores, cat, event.name === ECOMMERCE_EVENTS.viewed ? 'view' : 'cart', event.occurredAt);
-  } else if (event.name === ECOMMERCE_EVENTS.orderCompleted) {
-    next.orders = acc.orders + 1;
-    next.firstOrderAt = minDate(acc.firstOrderAt, event.occurredAt);
-    next.lastOrderAt = maxDate(acc.lastOrderAt, event.occurredAt);
-    const value = orderValue(props);
-    if (value !== null) {
-      const currency = typeof props.currency === 'string' && /^[A-Za-z]{3}$/.test(props.currency) ? props.currency.toUpperCase() : money.baseCurrency;
-      const rate = currency === money.baseCurrency ? 1 : money.fxRates[currency];
-      if (rate !== undefined) next.revenue = acc.revenue + toMinorUnits(value * rate, money.baseCurrency);
-      else next.revenueOther = { ...acc.revenueOther, [currency]: (acc.revenueOther[currency] ?? 0) + toMinorUnits(value, currency) };
+  } else if (event.name === ECOMMERCE_EVENTS.orderRefunded || event.name === ECOMMERCE_EVENTS.orderCancelled) {
+    const id = orderId(props);
+    if (id === null) return next; // nothing to match it to
+    const ledger = withLedger(acc);
+    const entry = { ...ledger[id] };
+    if (event.name === ECOMMERCE_EVENTS.orderCancelled) entry.cancelled = true;
+    else {
+      const value = refundValue(props);
+      if (value === null) entry.refundedAll = true;
+      else {
+        const { amount, currency } = inMinorUnits(value, props, money);
+        entry.refunded = (entry.refunded ?? 0) + amount;
+        entry.currency ??= currency;
+      }
     }
+    return settleOrders({ ...next, orderLedger: { ...ledger, [id]: entry } }, money);
+  } else if (event.name === ECOMMERCE_EVENTS.orderCompleted) {
+    const value = orderValue(props);
+    const kept = value === null ? null : inMinorUnits(value, props, money);
+    // Without an order id an order is known by its event (a redelivery is the same order), else by its time and amount.
+    const id = orderId(props) ?? (event.id ? `@${event.id}` : `@${event.occurredAt.toISOString()}/${kept?.amount ?? ''}`);
+    const ledger = withLedger(acc);
+    const entry: LedgerEntry = { ...ledger[id], at: event.occurredAt.toISOString(), value: kept?.amount ?? null };
+    if (kept) entry.currency = kept.currency;
+    Object.assign(next, settleOrders({ ...next, orderLedger: { ...ledger, [id]: entry } }, money));
     let scores = acc.categoryScores;
     for (const product of products(props)) {
       const cat = category(product.category);

@@ -1,10 +1,4 @@
-import {
-  bgnbdConditionalExpectedPurchases,
-  bgnbdProbabilityAlive,
-  customerLifetimeValue,
-  type BgNbdParams,
-  type GammaGammaParams,
-} from '@segmenta/analytics';
+import { bgnbdConditionalExpectedPurchases, bgnbdDropout, bgnbdProbabilityAlive, customerLifetimeValue, type BgNbdParams, type GammaGammaParams } from '@segmenta/analytics';
 import type { FeatureAccumulator } from './customer-features';
 
 /** The fitted customer-base models in force, as stored in profiles.customer_models. */
@@ -45,12 +39,15 @@ export function repeatBuyingSummary(acc: FeatureAccumulator, now: Date): { x: nu
   };
 }
 
-/** P(alive), expected orders in 90 days and CLV (minor units) of one customer under the models. */
-export function modelFeatures(acc: FeatureAccumulator, now: Date, models: CustomerModels, clv: ClvSettings): { pAlive: number; expectedOrders90d: number; clv: number } | null {
+/**
+ * P(alive), expected orders in 90 days and CLV (minor units) of one customer under the models.
+ * P(alive) is null when the fit cannot identify dropout (it would be ~1 for everyone).
+ */
+export function modelFeatures(acc: FeatureAccumulator, now: Date, models: CustomerModels, clv: ClvSettings): { pAlive: number | null; expectedOrders90d: number; clv: number } | null {
   const s = repeatBuyingSummary(acc, now);
   if (!s) return null;
   const T = Math.max(s.T, s.tx);
-  const pAlive = bgnbdProbabilityAlive(models.bgnbd, s.x, s.tx, T);
+  const pAlive = bgnbdDropout(models.bgnbd).identified ? bgnbdProbabilityAlive(models.bgnbd, s.x, s.tx, T) : null;
   const expectedOrders90d = bgnbdConditionalExpectedPurchases(models.bgnbd, 90 / 7, s.x, s.tx, T);
   const value = models.gammaGamma
     ? customerLifetimeValue(models.bgnbd, models.gammaGamma, { ...s, T }, { months: clv.months, margin: clv.margin, monthlyDiscountRate: clv.monthlyDiscountRate, unitsPerMonth: 52 / 12 })

@@ -1,10 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database, queryRows } from '@segmenta/persistence';
+import { Injectable } from '@nestjs/common';
 import { ProfilesConfig } from '../config';
-import type * as tables from '../db/schema';
-import { sql } from 'drizzle-orm';
 import type { MoneySettings, RfmCuts } from './customer-features';
 import type { ClvSettings, CustomerModels } from './customer-models';
+import { FeaturesRepository } from './features.repository';
 
 /** Population values another replica may recompute are reloaded when older than this. */
 const RELOAD_AFTER_MS = 60_000;
@@ -35,10 +33,13 @@ export class FeatureContext {
 
   constructor(
     config: ProfilesConfig,
-    @Inject(DATABASE) private readonly database: Database<typeof tables>,
+    private readonly repository: FeaturesRepository,
   ) {
     const fxRates: Record<string, number> = {};
-    for (const entry of (config.FX_RATES ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    for (const entry of (config.FX_RATES ?? '')
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)) {
       const [currency, rate] = entry.split('=');
       fxRates[currency] = Number(rate);
     }
@@ -70,7 +71,7 @@ export class FeatureContext {
   }
 
   private async loadModels(): Promise<CustomerModels | null> {
-    const rows = await queryRows<{ name: string; params: Record<string, number>; fitted_at: string | Date }>(this.database.db, sql`select name, params, fitted_at from profiles.customer_models`);
+    const rows = await this.repository.customerModels();
     const byName = new Map(rows.map((r) => [r.name, r]));
     const bgnbd = byName.get('bgnbd');
     const gammaGamma = byName.get('gamma_gamma');
@@ -78,12 +79,12 @@ export class FeatureContext {
     return {
       bgnbd: { r: bgnbd.params.r, alpha: bgnbd.params.alpha, a: bgnbd.params.a, b: bgnbd.params.b },
       gammaGamma: gammaGamma ? { p: gammaGamma.params.p, q: gammaGamma.params.q, gamma: gammaGamma.params.gamma } : null,
-      fittedAt: new Date(bgnbd.fitted_at).toISOString(),
+      fittedAt: bgnbd.fittedAt.toISOString(),
     };
   }
 
   private async loadCuts(): Promise<RfmCuts | null> {
-    const rows = await queryRows<{ name: string; cuts: [number, number, number, number] }>(this.database.db, sql`select name, cuts from profiles.feature_cuts`);
+    const rows = await this.repository.loadCuts();
     const byName = new Map(rows.map((r) => [r.name, r.cuts]));
     const recency = byName.get('recency');
     const frequency = byName.get('frequency');

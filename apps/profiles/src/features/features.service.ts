@@ -1,16 +1,14 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { SingleFlight, scheduleJob } from '@segmenta/chassis';
-import { sql } from 'drizzle-orm';
 import { SUBJECTS, type ProfileUpdatedV1 } from '@segmenta/contracts';
-import { createEnvelope } from '@segmenta/messaging';
-import { DATABASE, withTransaction, type Database, jsonParam, queryRows } from '@segmenta/persistence';
+import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
+import { withTransaction } from '@segmenta/persistence';
 import { ProfileStoreRepository, storedPublicFeatures } from '../activity/profile-store.repository';
 import { ProfilesConfig } from '../config';
-import type * as tables from '../db/schema';
-import { OutboxPublisher } from '../outbox/outbox.publisher';
 import { applyEvent, changedValues, deriveFeatures, emptyAccumulator, publicFeatures, type FeatureAccumulator, type RfmCuts } from './customer-features';
 import { FeatureContext } from './feature-context.service';
+import { FeaturesRepository } from './features.repository';
 
 export type RecomputeMode = 'refresh' | 'full';
 
@@ -42,13 +40,20 @@ export class FeaturesService implements OnApplicationBootstrap, BeforeApplicatio
     private readonly config: ProfilesConfig,
     private readonly store: ProfileStoreRepository,
     private readonly context: FeatureContext,
-    private readonly outbox: OutboxPublisher,
+    private readonly outbox: Outbox,
     private readonly scheduler: SchedulerRegistry,
-    @Inject(DATABASE) private readonly database: Database<typeof tables>,
+    private readonly repository: FeaturesRepository,
   ) {}
 
   onApplicationBootstrap(): void {
-    scheduleJob({ scheduler: this.scheduler, name: 'profiles-features-refresh', cronTime: this.config.FEATURES_REFRESH_CRON, what: 'feature refresh', work: () => this.recompute('refresh'), logger: this.logger });
+    scheduleJob({
+      scheduler: this.scheduler,
+      name: 'profiles-features-refresh',
+      cronTime: this.config.FEATURES_REFRESH_CRON,
+      what: 'feature refresh',
+      work: () => this.recompute('refresh'),
+      logger: this.logger,
+    });
   }
 
   beforeApplicationShutdown(): void {
@@ -67,7 +72,7 @@ export class FeaturesService implements OnApplicationBootstrap, BeforeApplicatio
     const { cuts, population } = await this.computeCuts();
     const refreshed = await this.pass(null, cuts, 'refresh');
     changed += refreshed;
-    const profiles = (await queryRows<{ n: number }>(this.database.db, sql`select count(*)::int as n from profiles.profile_features`))[0].n;
+    const profiles = await this.repository.countProfiles();
     const summary: RecomputeSummary = { mode, profiles, changed, rfmCuts: cuts, customersWithOrders: population, tookMs: Date.now() - started };
     this.logger.log(`features ${mode}: ${profiles} profiles, ${changed} changed, ${population} customers with orders, ${summary.tookMs} ms`);
     return summary;
@@ -75,27 +80,13 @@ export class FeaturesService implements OnApplicationBootstrap, BeforeApplicatio
 
   /** Population quintiles of recency (days), frequency (orders) and monetary value, stored and put in force. */
   private async computeCuts(): Promise<{ cuts: RfmCuts | null; population: number }> {
-    const now = this.context.now().toISOString();
-    const [row] = await queryRows<{ recency: number[] | null; frequency: number[] | null; monetary: number[] | null; n: number }>(
-      this.database.db,
-      sql`select
-            percentile_cont(array[0.2, 0.4, 0.6, 0.8]) within group (order by floor(extract(epoch from (${now}::timestamptz - last_order_at)) / 86400)) as recency,
-            percentile_cont(array[0.2, 0.4, 0.6, 0.8]) within group (order by orders) as frequency,
-            percentile_cont(array[0.2, 0.4, 0.6, 0.8]) within group (order by revenue) as monetary,
-            count(*)::int as n
-          from profiles.profile_features where orders > 0`,
-    );
+    const row = await this.repository.rfmQuintiles(this.context.now());
     const toCuts = (values: number[] | null) => (values ? (values.map(Number) as [number, number, number, number]) : null);
     const recency = toCuts(row.recency);
     const frequency = toCuts(row.frequency);
     const monetary = toCuts(row.monetary);
     const cuts = recency && frequency && monetary ? { recency, frequency, monetary } : null;
-    if (cuts) {
-      const entries = Object.entries(cuts).map(([name, values]) => ({ name, cuts: values, population: row.n }));
-      await this.database.db.execute(sql`insert into profiles.feature_cuts (name, cuts, population, computed_at)
-        select name, cuts, population, now() from json_to_recordset(${jsonParam(entries)}::json) as x(name text, cuts jsonb, population int)
-        on conflict (name) do update set cuts = excluded.cuts, population = excluded.population, computed_at = now()`);
-    }
+    if (cuts) await this.repository.saveCuts((['recency', 'frequency', 'monetary'] as const).map((name) => ({ name, cuts: cuts[name], population: row.n })));
     this.context.setCuts(cuts);
     return { cuts, population: row.n };
   }
@@ -107,16 +98,16 @@ export class FeaturesService implements OnApplicationBootstrap, BeforeApplicatio
     let seen = 0;
     for (;;) {
       if (this.closing) break;
-      const ids = (await queryRows<{ profile_id: string }>(this.database.db, sql`select profile_id from profiles.profile_features where profile_id > ${after} order by profile_id limit ${CHUNK}`)).map((r) => r.profile_id);
+      const ids = await this.repository.profileIdsAfter(after, CHUNK);
       if (ids.length === 0) break;
       after = ids[ids.length - 1];
       const rebuilt = rebuild ? await rebuild(ids) : null;
       const fitted = await this.context.fittedModels();
-      const outboxRows = await withTransaction(this.database.db, async (tx) => {
+      const published = await withTransaction(this.repository.database.db, async (tx) => {
         const stored = await this.store.loadFeatures(tx, ids);
         const now = this.context.now();
         const updates: Array<{ profileId: string; features: ReturnType<typeof deriveFeatures> }> = [];
-        const messages: Array<{ subject: string; envelope: unknown; partitionKey: string | null }> = [];
+        const messages: OutgoingMessage[] = [];
         for (const [profileId, current] of stored) {
           const features = deriveFeatures(rebuilt?.get(profileId) ?? current.accumulator, now, cuts, this.context.money, current.model, fitted);
           const diff = changedValues(storedPublicFeatures(current.row), publicFeatures(features));
@@ -126,10 +117,11 @@ export class FeaturesService implements OnApplicationBootstrap, BeforeApplicatio
           messages.push({ subject: SUBJECTS.profilesUpdated, envelope: createEnvelope(SUBJECTS.profilesUpdated, data, { occurredAt: now }), partitionKey: profileId });
         }
         await this.store.upsertFeatures(tx, updates);
-        return this.store.insertOutbox(tx, messages);
+        await this.outbox.write(tx, messages);
+        return messages.length;
       });
-      await this.outbox.publish(outboxRows);
-      changed += outboxRows.length;
+      this.outbox.wake();
+      changed += published;
       seen += ids.length;
       if (ids.length === CHUNK) this.logger.log(`features ${label}: ${seen} profiles, ${changed} changed so far`);
     }
@@ -138,10 +130,9 @@ export class FeaturesService implements OnApplicationBootstrap, BeforeApplicatio
 
   private async rebuiltAccumulators(ids: string[]): Promise<Map<string, FeatureAccumulator>> {
     const result = new Map<string, FeatureAccumulator>(ids.map((id) => [id, emptyAccumulator()]));
-    for (const event of await this.store.loadFeatureEvents(this.database.db, ids)) {
+    for (const event of await this.store.loadFeatureEvents(this.repository.database.db, ids)) {
       result.set(event.profileId, applyEvent(result.get(event.profileId)!, event, this.context.money));
     }
     return result;
   }
 }
-

@@ -1,17 +1,31 @@
-import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
-import { sql } from 'drizzle-orm';
+import { Injectable, Logger } from '@nestjs/common';
+import { InvalidStateError } from '@segmenta/chassis';
 import { SUBJECTS, type ProfileUpdatedV1 } from '@segmenta/contracts';
 import { binaryLabels, encodeTable, predictProbabilities, sliceRows, trainPropensity, type CalibrationBin } from '@segmenta/analytics';
-import { createEnvelope } from '@segmenta/messaging';
-import { DATABASE, jsonParam, queryRows, withTransaction, type Database } from '@segmenta/persistence';
+import { Outbox, createEnvelope } from '@segmenta/messaging';
+import { withTransaction } from '@segmenta/persistence';
 import { ProfileStoreRepository } from '../activity/profile-store.repository';
-import type * as tables from '../db/schema';
-import { OutboxPublisher } from '../outbox/outbox.publisher';
 import { ECOMMERCE_EVENTS, applyEvent, deriveFeatures, emptyAccumulator, publicFeatures, type FeatureAccumulator } from './customer-features';
 import { FeatureContext } from './feature-context.service';
+import { FeaturesRepository } from './features.repository';
 
-/** The features a propensity model learns from (profile_features columns). */
-const COLUMNS = ['orders', 'revenue', 'aov', 'recency_days', 'tenure_days', 'event_count', 'rfm_r', 'rfm_f', 'rfm_m', 'p_alive', 'expected_orders_90d', 'clv', 'lifecycle_stage', 'top_category'] as const;
+/** The features a propensity model learns from (profile_features columns, as FeaturesRepository.trainingRows names them). */
+const COLUMNS = [
+  'orders',
+  'revenue',
+  'aov',
+  'recency_days',
+  'tenure_days',
+  'event_count',
+  'rfm_r',
+  'rfm_f',
+  'rfm_m',
+  'p_alive',
+  'expected_orders_90d',
+  'clv',
+  'lifecycle_stage',
+  'top_category',
+] as const;
 
 /** What a model predicts: a yes/no trait, or whether a customer orders within the next N days. */
 export type PropensityLabel = { trait: string } | { ordersWithinDays: number };
@@ -47,24 +61,27 @@ export class PropensityService {
 
   constructor(
     private readonly store: ProfileStoreRepository,
-    private readonly outbox: OutboxPublisher,
+    private readonly outbox: Outbox,
     private readonly context: FeatureContext,
-    @Inject(DATABASE) private readonly database: Database<typeof tables>,
+    private readonly repository: FeaturesRepository,
   ) {}
 
   async train(name: string, label: PropensityLabel, l2 = 1): Promise<PropensityReportDto> {
-    const db = this.database.db;
-    const rows = await queryRows<Record<string, unknown> & { profile_id: string; label: unknown }>(
-      db,
-      sql`select f.profile_id, ${sql.raw(COLUMNS.map((c) => `f.${c}`).join(', '))}, ${'trait' in label ? sql`p.traits -> ${label.trait}` : sql`null`} as label
-        from profiles.profile_features f join profiles.profiles p on p.id = f.profile_id where p.merged_into is null order by f.profile_id`,
-    );
+    const rows: Array<Record<string, unknown> & { profile_id: string; label: unknown }> = await this.repository.trainingRows('trait' in label ? label.trait : null);
     // Training rows: today's features with a yes/no trait, or the features as of N days ago with whether an order followed.
-    const training = 'trait' in label ? this.traitLabelled(rows) : await this.futureOrdersLabelled(rows.map((r) => r.profile_id), label.ordersWithinDays);
+    const training =
+      'trait' in label
+        ? this.traitLabelled(rows)
+        : await this.futureOrdersLabelled(
+            rows.map((r) => r.profile_id),
+            label.ordersWithinDays,
+          );
     const y = training.map((t) => t.y);
     if (training.length < MIN_LABELLED || !y.includes(0) || !y.includes(1)) {
       const what = 'trait' in label ? `have trait "${label.trait}" as yes/no` : `existed ${label.ordersWithinDays} days ago`;
-      throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `only ${training.length} profiles ${what} (${y.filter((v) => v === 1).length} yes): at least ${MIN_LABELLED} with both answers are needed`, details: [{ field: 'label', problem: 'too few labelled profiles' }] });
+      throw new InvalidStateError(`only ${training.length} profiles ${what} (${y.filter((v) => v === 1).length} yes): at least ${MIN_LABELLED} with both answers are needed`, [
+        { field: 'label', problem: 'too few labelled profiles' },
+      ]);
     }
     // One encoding for training and scoring rows, so a column means the same in both.
     const text = [...training.map((t) => t.features), ...rows].map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c] === null || r[c] === undefined ? '' : String(r[c])])));
@@ -83,31 +100,29 @@ export class PropensityService {
       auc: report.auc,
       brier: report.brier,
       calibration: report.calibration,
-      strongest: encoded.featureNames.map((feature, j) => ({ feature, weight: report.model.weights[j] })).sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight)).slice(0, 8),
+      strongest: encoded.featureNames
+        .map((feature, j) => ({ feature, weight: report.model.weights[j] }))
+        .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight))
+        .slice(0, 8),
       trainedAt: trainedAt.toISOString(),
     };
-    await db.execute(sql`insert into profiles.propensity_models (name, label, report, trained_at) values (${name}, ${jsonParam(label)}::jsonb, ${jsonParam(result)}::jsonb, ${trainedAt.toISOString()}::timestamptz)
-      on conflict (name) do update set label = excluded.label, report = excluded.report, trained_at = excluded.trained_at`);
+    await this.repository.savePropensityModel({ name, label, report: result as unknown as Record<string, unknown>, trainedAt });
     // Scores in chunks, each written with its profiles.updated messages (only changed ones).
     let changed = 0;
     for (let start = 0; start < rows.length; start += 2000) {
       const chunk = rows.slice(start, start + 2000).map((r, i) => ({ profileId: r.profile_id, score: Math.round(scores[start + i] * 1e6) / 1e6 }));
-      const published = await withTransaction(db, async (tx) => {
-        const updated = await queryRows<{ profile_id: string }>(
-          tx,
-          sql`update profiles.profile_features f set propensities = f.propensities || jsonb_build_object(${name}::text, x.score), updated_at = now()
-            from json_to_recordset(${jsonParam(chunk.map((c) => ({ profile_id: c.profileId, score: c.score })))}::json) as x(profile_id uuid, score float8)
-            where f.profile_id = x.profile_id and (f.propensities -> ${name}::text) is distinct from to_jsonb(x.score) returning f.profile_id`,
-        );
+      const published = await withTransaction(this.repository.database.db, async (tx) => {
+        const updated = await this.repository.saveScores(tx, name, chunk);
         const byId = new Map(chunk.map((c) => [c.profileId, c.score]));
-        const messages = updated.map(({ profile_id }) => {
-          const data: ProfileUpdatedV1 = { profileId: profile_id, traits: {}, features: { [`propensity_${name}`]: byId.get(profile_id) }, full: false, updatedAt: trainedAt.toISOString() };
-          return { subject: SUBJECTS.profilesUpdated, envelope: createEnvelope(SUBJECTS.profilesUpdated, data, { occurredAt: trainedAt }), partitionKey: profile_id };
+        const messages = updated.map((profileId) => {
+          const data: ProfileUpdatedV1 = { profileId, traits: {}, features: { [`propensity_${name}`]: byId.get(profileId) }, full: false, updatedAt: trainedAt.toISOString() };
+          return { subject: SUBJECTS.profilesUpdated, envelope: createEnvelope(SUBJECTS.profilesUpdated, data, { occurredAt: trainedAt }), partitionKey: profileId };
         });
-        return this.store.insertOutbox(tx, messages);
+        await this.outbox.write(tx, messages);
+        return messages.length;
       });
-      await this.outbox.publish(published);
-      changed += published.length;
+      this.outbox.wake();
+      changed += published;
     }
     this.logger.log(`propensity model ${name} trained on ${report.trainRows} profiles (held-out AUC ${report.auc.toFixed(3)}), ${changed} scores changed`);
     return result;
@@ -137,7 +152,7 @@ export class PropensityService {
     const fitted = await this.context.fittedModels();
     const out: Array<{ features: Record<string, unknown>; y: number }> = [];
     for (let start = 0; start < profileIds.length; start += 2000) {
-      const events = await this.store.loadFeatureEvents(this.database.db, profileIds.slice(start, start + 2000));
+      const events = await this.store.loadFeatureEvents(this.repository.database.db, profileIds.slice(start, start + 2000));
       const before = new Map<string, FeatureAccumulator>();
       const ordered = new Set<string>();
       for (const e of events) {
@@ -150,7 +165,6 @@ export class PropensityService {
   }
 
   async list(): Promise<PropensityReportDto[]> {
-    const rows = await queryRows<{ report: PropensityReportDto }>(this.database.db, sql`select report from profiles.propensity_models order by name`);
-    return rows.map((r) => r.report);
+    return (await this.repository.propensityReports()) as unknown as PropensityReportDto[];
   }
 }

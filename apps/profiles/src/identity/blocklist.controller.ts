@@ -1,12 +1,11 @@
-import { Body, ConflictException, Controller, Delete, Get, HttpCode, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminGuard } from '@segmenta/chassis';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ConflictError, NotFoundError, RequireScope } from '@segmenta/chassis';
 import { BlockedIdentifierDto } from '../profiles/profiles.dto';
 import { BlocklistService, type BlockedIdentifier } from './blocklist.service';
 
 @ApiTags('identity')
-@ApiBearerAuth()
-@UseGuards(AdminGuard)
+@RequireScope('admin')
 @Controller('v1/identity/blocklist')
 export class BlocklistController {
   constructor(private readonly blocklist: BlocklistService) {}
@@ -29,10 +28,10 @@ export class BlocklistController {
   async remove(@Query() query: BlockedIdentifierDto): Promise<{ removed: true }> {
     const kind = query.kind.toLowerCase();
     if (this.blocklist.isConfigured(kind, query.value)) {
-      throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `${kind}:${query.value} comes from IDENTITY_BLOCKLIST; change the configuration to remove it`, details: [{ field: 'value', problem: 'configured entry' }] });
+      throw new ConflictError(`${kind}:${query.value} comes from IDENTITY_BLOCKLIST; change the configuration to remove it`, [{ field: 'value', problem: 'configured entry' }]);
     }
     if (!(await this.blocklist.remove(kind, query.value))) {
-      throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `${kind}:${query.value} is not on the block list`, details: [{ field: 'value', problem: 'not found' }] });
+      throw new NotFoundError(`${kind}:${query.value} is not on the block list`, [{ field: 'value', problem: 'not found' }]);
     }
     return { removed: true };
   }

@@ -1,8 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq } from 'drizzle-orm';
-import { DATABASE, type Database } from '@segmenta/persistence';
+import { Injectable } from '@nestjs/common';
 import { ProfilesConfig } from '../config';
-import * as tables from '../db/schema';
+import { BlocklistRepository } from './blocklist.repository';
 import { identifierKey, type Identifier } from './identifiers';
 import { parseBlocklist } from './identity-rules';
 
@@ -25,7 +23,7 @@ export class BlocklistService {
 
   constructor(
     config: ProfilesConfig,
-    @Inject(DATABASE) private readonly database: Database<typeof tables>,
+    private readonly repository: BlocklistRepository,
   ) {
     this.fromConfig = parseBlocklist(config.IDENTITY_BLOCKLIST ?? '').map((e) => ({ ...e, reason: 'IDENTITY_BLOCKLIST', origin: 'config' as const }));
   }
@@ -42,24 +40,21 @@ export class BlocklistService {
   }
 
   async list(): Promise<BlockedIdentifier[]> {
-    const rows = await this.database.db.select().from(tables.identityBlocklist).orderBy(asc(tables.identityBlocklist.kind), asc(tables.identityBlocklist.value));
+    const rows = await this.repository.list();
     return [...this.fromConfig, ...rows.map((r) => ({ kind: r.kind, value: r.value, reason: r.reason, origin: 'api' as const }))];
   }
 
   async add(kind: string, value: string, reason: string | null): Promise<BlockedIdentifier> {
-    await this.database.db.insert(tables.identityBlocklist).values({ kind, value, reason }).onConflictDoUpdate({ target: [tables.identityBlocklist.kind, tables.identityBlocklist.value], set: { reason } });
+    await this.repository.upsert(kind, value, reason);
     this.cache = undefined;
     return { kind, value, reason, origin: 'api' };
   }
 
   /** Removes an API entry; false when there was none. */
   async remove(kind: string, value: string): Promise<boolean> {
-    const removed = await this.database.db
-      .delete(tables.identityBlocklist)
-      .where(and(eq(tables.identityBlocklist.kind, kind), eq(tables.identityBlocklist.value, value)))
-      .returning({ kind: tables.identityBlocklist.kind });
+    const removed = await this.repository.delete(kind, value);
     this.cache = undefined;
-    return removed.length > 0;
+    return removed;
   }
 
   isConfigured(kind: string, value: string): boolean {

@@ -17,7 +17,13 @@ function graph(existing: Record<string, Array<[string, string]>>, options: { rul
   }
   let n = 0;
   const blocked = new Set(options.blocked ?? []);
-  return new IdentityGraphBatch(options.rules ?? DEFAULT_IDENTITY_RULES, known, stats, (i) => blocked.has(identifierKey(i)), () => `new-${(n += 1)}`);
+  return new IdentityGraphBatch(
+    options.rules ?? DEFAULT_IDENTITY_RULES,
+    known,
+    stats,
+    (i) => blocked.has(identifierKey(i)),
+    () => `new-${(n += 1)}`,
+  );
 }
 
 describe('extractIdentifiers', () => {
@@ -34,7 +40,11 @@ describe('extractIdentifiers', () => {
 
   it('looks up an alias previousId as a user id and attaches it as an anonymous id', () => {
     const found = extractIdentifiers({ type: 'alias', userId: 'u-2', previousId: 'old', traits: {}, context: {} });
-    expect(found).toEqual([{ kind: 'user_id', value: 'u-2' }, { kind: 'user_id', value: 'old', lookupOnly: true }, { kind: 'anonymous_id', value: 'old' }]);
+    expect(found).toEqual([
+      { kind: 'user_id', value: 'u-2' },
+      { kind: 'user_id', value: 'old', lookupOnly: true },
+      { kind: 'anonymous_id', value: 'old' },
+    ]);
   });
 
   it('ignores values that are not emails or phone numbers', () => {
@@ -58,7 +68,13 @@ describe('IdentityGraphBatch', () => {
   });
 
   it('merges the anonymous profile into the known customer on identify; the user id profile survives', () => {
-    const batch = graph({ anon: [['anonymous_id', 'a1']], customer: [['user_id', 'u1'], ['email', 'ann@example.com']] });
+    const batch = graph({
+      anon: [['anonymous_id', 'a1']],
+      customer: [
+        ['user_id', 'u1'],
+        ['email', 'ann@example.com'],
+      ],
+    });
     expect(batch.resolve('e1', 'identify', ids(['user_id', 'u1'], ['anonymous_id', 'a1']))).toBe('customer');
     expect(batch.merges).toEqual([{ from: 'anon', into: 'customer', identifier: 'anonymous_id:a1', eventId: 'e1', reason: 'identify' }]);
     expect(batch.resolve('e2', 'track', ids(['anonymous_id', 'a1']))).toBe('customer');
@@ -67,7 +83,13 @@ describe('IdentityGraphBatch', () => {
 
   it('refuses a merge that would put two user ids on one profile, and keeps the call on the higher-priority match', () => {
     // A shared device: a1 already belongs to u1's profile; u2 logs in on it.
-    const batch = graph({ p1: [['user_id', 'u1'], ['anonymous_id', 'a1']], p2: [['user_id', 'u2']] });
+    const batch = graph({
+      p1: [
+        ['user_id', 'u1'],
+        ['anonymous_id', 'a1'],
+      ],
+      p2: [['user_id', 'u2']],
+    });
     expect(batch.resolve('e1', 'identify', ids(['user_id', 'u2'], ['anonymous_id', 'a1']))).toBe('p2');
     expect(batch.merges).toEqual([]);
     expect(batch.refused).toEqual([expect.objectContaining({ from: 'p1', into: 'p2', identifier: 'anonymous_id:a1', detail: expect.stringContaining('user_id limit: at most 1') })]);
@@ -75,7 +97,12 @@ describe('IdentityGraphBatch', () => {
   });
 
   it('does not attach a second user id to a profile', () => {
-    const batch = graph({ p1: [['user_id', 'u1'], ['anonymous_id', 'a1']] });
+    const batch = graph({
+      p1: [
+        ['user_id', 'u1'],
+        ['anonymous_id', 'a1'],
+      ],
+    });
     // u9 is new, a1 belongs to p1 (which already has u1): u9 gets its own profile, a1 stays.
     expect(batch.resolve('e1', 'identify', ids(['user_id', 'u9'], ['anonymous_id', 'a1']))).toBe('new-1');
     expect(batch.newIdentities()).toEqual([{ kind: 'user_id', value: 'u9', profileId: 'new-1' }]);
@@ -83,7 +110,15 @@ describe('IdentityGraphBatch', () => {
   });
 
   it('never links through a blocked identifier', () => {
-    const batch = graph({ p1: [['user_id', 'u1'], ['anonymous_id', 'shared-device']] }, { blocked: ['anonymous_id:shared-device', 'email:test@example.com'] });
+    const batch = graph(
+      {
+        p1: [
+          ['user_id', 'u1'],
+          ['anonymous_id', 'shared-device'],
+        ],
+      },
+      { blocked: ['anonymous_id:shared-device', 'email:test@example.com'] },
+    );
     expect(batch.resolve('e1', 'identify', ids(['user_id', 'u2'], ['email', 'test@example.com'], ['anonymous_id', 'shared-device']))).toBe('new-1');
     expect(batch.merges).toEqual([]);
     expect(batch.refused).toEqual([]);
@@ -93,13 +128,37 @@ describe('IdentityGraphBatch', () => {
 
   it('stops merging at the merge limit and the identifier limit', () => {
     const rules = { ...DEFAULT_IDENTITY_RULES, maxMerges: 3, maxIdentifiers: 4 };
-    const batch = graph({ a: [['user_id', 'u1']], b: [['anonymous_id', 'x']], c: [['anonymous_id', 'y'], ['anonymous_id', 'z'], ['anonymous_id', 'w']] }, { rules, mergeCounts: { a: 2 } });
+    const batch = graph(
+      {
+        a: [['user_id', 'u1']],
+        b: [['anonymous_id', 'x']],
+        c: [
+          ['anonymous_id', 'y'],
+          ['anonymous_id', 'z'],
+          ['anonymous_id', 'w'],
+        ],
+      },
+      { rules, mergeCounts: { a: 2 } },
+    );
     batch.resolve('e1', 'alias', ids(['user_id', 'u1'], ['anonymous_id', 'x']));
     expect(batch.merges).toHaveLength(1); // 2 + 0 + 1 = 3 merges: allowed
     batch.resolve('e2', 'identify', ids(['user_id', 'u1'], ['anonymous_id', 'y']));
     expect(batch.merges).toHaveLength(1);
     expect(batch.refused[0].detail).toMatch(/merge limit: at most 3/);
-    const small = graph({ a: [['user_id', 'u1'], ['anonymous_id', 'q']], c: [['anonymous_id', 'y'], ['anonymous_id', 'z'], ['anonymous_id', 'w']] }, { rules });
+    const small = graph(
+      {
+        a: [
+          ['user_id', 'u1'],
+          ['anonymous_id', 'q'],
+        ],
+        c: [
+          ['anonymous_id', 'y'],
+          ['anonymous_id', 'z'],
+          ['anonymous_id', 'w'],
+        ],
+      },
+      { rules },
+    );
     small.resolve('e3', 'identify', ids(['user_id', 'u1'], ['anonymous_id', 'y']));
     expect(small.refused[0].detail).toMatch(/identifier limit: at most 4/);
   });

@@ -17,7 +17,10 @@ export const DEFAULT_IDENTITY_RULES: IdentityRules = {
 /** `user_id=1,email=5` → { user_id: 1, email: 5 }; throws naming the bad entry. */
 export function parseKindLimits(text: string): Record<string, number> {
   const limits: Record<string, number> = {};
-  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const match = /^([a-z_]+(?::[a-z0-9_.-]+)?)=(\d+)$/i.exec(entry);
     if (!match || Number(match[2]) < 1) throw new Error(`"${entry}" is not kind=limit with a limit of at least 1`);
     limits[match[1].toLowerCase()] = Number(match[2]);

@@ -1,6 +1,6 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiGoneResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminGuard } from '@segmenta/chassis';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiConflictResponse, ApiGoneResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScope, ValidationFailedError } from '@segmenta/chassis';
 import { CustomerModelsService, type ModelFitSummary, type ModelReport } from '../features/customer-models.service';
 import { FeaturesService, type RecomputeSummary } from '../features/features.service';
 import { PropensityService, type PropensityReportDto } from '../features/propensity.service';
@@ -8,8 +8,7 @@ import { ErasureResponseDto, EventsPageDto, EventsPageQueryDto, MergeRecordDto, 
 import { ProfilesService } from './profiles.service';
 
 @ApiTags('profiles')
-@ApiBearerAuth()
-@UseGuards(AdminGuard)
+@RequireScope('admin')
 @Controller('v1')
 export class ProfilesController {
   constructor(
@@ -67,7 +66,9 @@ export class ProfilesController {
 
   @Post('models/fit')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Refit BG/NBD and Gamma-Gamma on every customer with orders now (the schedule does it on CUSTOMER_MODELS_FIT_CRON), then refresh P(alive), expected orders, CLV and churn risk' })
+  @ApiOperation({
+    summary: 'Refit BG/NBD and Gamma-Gamma on every customer with orders now (the schedule does it on CUSTOMER_MODELS_FIT_CRON), then refresh P(alive), expected orders, CLV and churn risk',
+  })
   @ApiConflictResponse({ description: 'Too few customers with orders to fit' })
   fitModels(): Promise<ModelFitSummary> {
     return this.models.fit();
@@ -81,12 +82,15 @@ export class ProfilesController {
 
   @Post('models/propensity')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Train a propensity model for a yes/no trait, or for ordering within N days, on every profile’s features (held-out AUC, Brier score, calibration) and write its scores as the feature propensity_<name>' })
+  @ApiOperation({
+    summary:
+      'Train a propensity model for a yes/no trait, or for ordering within N days, on every profile’s features (held-out AUC, Brier score, calibration) and write its scores as the feature propensity_<name>',
+  })
   @ApiConflictResponse({ description: 'Too few profiles with the trait answered yes or no' })
   trainPropensity(@Body() body: TrainPropensityDto): Promise<PropensityReportDto> {
     const { trait, ordersWithinDays } = body.label;
     if ((trait === undefined) === (ordersWithinDays === undefined)) {
-      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'label needs exactly one of trait or ordersWithinDays', details: [{ field: 'label', problem: 'give exactly one of trait, ordersWithinDays' }] });
+      throw new ValidationFailedError('label needs exactly one of trait or ordersWithinDays', [{ field: 'label', problem: 'give exactly one of trait, ordersWithinDays' }]);
     }
     return this.propensity.train(body.name, trait !== undefined ? { trait } : { ordersWithinDays: ordersWithinDays as number }, body.l2 ?? 1);
   }

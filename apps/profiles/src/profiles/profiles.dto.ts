@@ -13,7 +13,11 @@ export class ProfileResponseDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) traits!: Record<string, unknown>;
   @ApiProperty({ type: [IdentityDto] }) identities!: IdentityDto[];
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Computed features (first/last seen, orders, revenue in minor units, AOV, recency, tenure, RFM, category affinity, lifecycle stage, …)' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Computed features (first/last seen, orders, revenue in minor units, AOV, recency, tenure, RFM, category affinity, lifecycle stage, …)',
+  })
   features!: Record<string, unknown>;
   @ApiProperty({ type: [String], description: 'Profiles merged into this one' }) mergedProfileIds!: string[];
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
@@ -113,4 +117,3 @@ export class TrainPropensityDto {
   @Min(0, { message: 'must be at least 0' })
   l2?: number;
 }
-

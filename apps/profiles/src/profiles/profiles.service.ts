@@ -1,24 +1,23 @@
-import { BadRequestException, GoneException, Injectable, NotFoundException } from '@nestjs/common';
-import { sql } from 'drizzle-orm';
+import { Injectable } from '@nestjs/common';
+import { GoneError, NotFoundError, ValidationFailedError } from '@segmenta/chassis';
 import { SUBJECTS, type ProfileErasedV1 } from '@segmenta/contracts';
-import { createEnvelope } from '@segmenta/messaging';
-import { anyOf, withTransaction, queryRows } from '@segmenta/persistence';
+import { JetStreamClient, Outbox, createEnvelope } from '@segmenta/messaging';
+import { withTransaction } from '@segmenta/persistence';
 import { ProfileStoreRepository, storedPublicFeatures } from '../activity/profile-store.repository';
 import { EventResponseDto } from '../events/events.dto';
 import { EventsService } from '../events/events.service';
 import { normaliseEmail, normalisePhone } from '../identity/identifiers';
-import { OutboxPublisher } from '../outbox/outbox.publisher';
 import type { ErasureResponseDto, EventsPageDto, MergeRecordDto, ProfileLookupQueryDto, ProfileResponseDto } from './profiles.dto';
 import { ProfilesRepository, type ProfileRecord } from './profiles.repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function notFound(field: string, message: string): NotFoundException {
-  return new NotFoundException({ statusCode: 404, error: 'Not Found', message, details: [{ field, problem: 'not found' }] });
+function notFound(field: string, message: string): NotFoundError {
+  return new NotFoundError(message, [{ field, problem: 'not found' }]);
 }
 
-function badRequest(field: string, problem: string): BadRequestException {
-  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: `${field} ${problem}`, details: [{ field, problem }] });
+function badRequest(field: string, problem: string): ValidationFailedError {
+  return new ValidationFailedError(`${field} ${problem}`, [{ field, problem }]);
 }
 
 @Injectable()
@@ -27,7 +26,8 @@ export class ProfilesService {
     private readonly profiles: ProfilesRepository,
     private readonly eventLog: EventsService,
     private readonly store: ProfileStoreRepository,
-    private readonly outbox: OutboxPublisher,
+    private readonly outbox: Outbox,
+    private readonly messaging: JetStreamClient,
   ) {}
 
   /** The live profile behind an id: merged ids lead to the profile they were merged into. */
@@ -36,7 +36,7 @@ export class ProfilesService {
     let profile = await this.profiles.findProfile(id);
     for (let hops = 0; profile?.mergedInto && hops < 100; hops += 1) profile = await this.profiles.findProfile(profile.mergedInto);
     if (!profile) throw notFound('id', `No profile with id "${id}"`);
-    if (profile.erasedAt) throw new GoneException({ statusCode: 410, error: 'Gone', message: `Profile "${id}" was erased on ${profile.erasedAt.toISOString()}`, details: [{ field: 'id', problem: 'erased' }] });
+    if (profile.erasedAt) throw new GoneError(`Profile "${id}" was erased on ${profile.erasedAt.toISOString()}`, [{ field: 'id', problem: 'erased' }]);
     return profile;
   }
 
@@ -58,12 +58,10 @@ export class ProfilesService {
   async lookup(query: ProfileLookupQueryDto): Promise<ProfileResponseDto> {
     const given = (['userId', 'email', 'anonymousId', 'phone'] as const).filter((key) => query[key] !== undefined);
     if (given.length !== 1) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: 'Give exactly one of userId, email, anonymousId, phone',
-        details: given.length === 0 ? [{ field: 'query', problem: 'one of userId, email, anonymousId, phone is required' }] : given.map((field) => ({ field, problem: 'only one identifier per look-up' })),
-      });
+      throw new ValidationFailedError(
+        'Give exactly one of userId, email, anonymousId, phone',
+        given.length === 0 ? [{ field: 'query', problem: 'one of userId, email, anonymousId, phone is required' }] : given.map((field) => ({ field, problem: 'only one identifier per look-up' })),
+      );
     }
     const field = given[0];
     const raw = query[field]!;
@@ -95,27 +93,29 @@ export class ProfilesService {
 
   /**
    * Erasure: removes the profile's events, identifiers, traits, features and merge history (its
-   * own and those of every profile merged into it), keeps a tombstone so that look-ups answer 410,
-   * and publishes `profiles.erased` for every read model to drop what it holds.
+   * own and those of every profile merged into it), and its messages from the streams; keeps a
+   * tombstone so that look-ups answer 410, and publishes `profiles.erased` for every read model to
+   * drop what it holds.
    */
   async erase(id: string): Promise<ErasureResponseDto> {
     const profile = await this.live(id);
     const erasedAt = new Date();
-    const { result, outboxRows } = await withTransaction(this.profiles.database.db, async (tx) => {
+    const result = await withTransaction(this.profiles.database.db, async (tx) => {
       const [locked] = await this.store.lockProfiles(tx, [profile.id]);
       if (!locked || locked.erasedAt || locked.mergedInto) throw notFound('id', `Profile "${id}" changed while being erased; retry`);
-      const merged = (await queryRows<{ id: string }>(tx, sql`select id from profiles.profiles where merged_into = ${profile.id} order by id`)).map((r) => r.id);
-      const all = [profile.id, ...merged];
-      const eventsDeleted = (await queryRows<{ id: string }>(tx, sql`delete from profiles.events where profile_id = ${profile.id} returning id`)).length;
-      const identitiesDeleted = (await queryRows<{ kind: string }>(tx, sql`delete from profiles.identities where profile_id = ${profile.id} returning kind`)).length;
-      await tx.execute(sql`delete from profiles.profile_features where profile_id = ${profile.id}`);
-      await tx.execute(sql`delete from profiles.merges where from_profile_id = ${anyOf(all, 'uuid')} or into_profile_id = ${anyOf(all, 'uuid')}`);
-      await tx.execute(sql`update profiles.profiles set traits = '{}', trait_times = '{}', erased_at = ${erasedAt.toISOString()}, updated_at = now() where id = ${anyOf(all, 'uuid')}`);
+      const { merged, eventsDeleted, identitiesDeleted, eventStreamSeqs, identifierValues } = await this.profiles.erase(tx, profile.id, erasedAt);
+      // The person's messages go from the streams too (ADR 14): the events this service stored, what
+      // its relay published about them, and dead letters that mention them.
+      const deadLetters = await this.messaging.findInStream('DLQ', [...identifierValues, profile.id, ...merged]);
+      const events = this.messaging.streamName('EVENTS');
+      await this.outbox.eraseFromStreams(tx, { partitionKeys: [profile.id, ...merged], locations: [...eventStreamSeqs.map((seq) => ({ stream: events, seq })), ...deadLetters] });
       const data: ProfileErasedV1 = { profileId: profile.id, mergedProfileIds: merged, erasedAt: erasedAt.toISOString() };
-      const rows = await this.store.insertOutbox(tx, [{ subject: SUBJECTS.profilesErased, envelope: createEnvelope(SUBJECTS.profilesErased, data, { id: `erased:${profile.id}`, occurredAt: erasedAt }), partitionKey: profile.id }]);
-      return { result: { profileId: profile.id, mergedProfileIds: merged, eventsDeleted, identitiesDeleted, erasedAt: erasedAt.toISOString() }, outboxRows: rows };
+      await this.outbox.write(tx, [
+        { subject: SUBJECTS.profilesErased, envelope: createEnvelope(SUBJECTS.profilesErased, data, { id: `erased:${profile.id}`, occurredAt: erasedAt }), partitionKey: profile.id },
+      ]);
+      return { profileId: profile.id, mergedProfileIds: merged, eventsDeleted, identitiesDeleted, erasedAt: erasedAt.toISOString() };
     });
-    await this.outbox.publish(outboxRows);
+    this.outbox.wake();
     return result;
   }
 }

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { outboxTables } from '@segmenta/messaging';
 import { bigserial, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** Segmentation's tables; no other service reads them (ARCHITECTURE §1). */
@@ -15,7 +15,9 @@ export const segments = segmentationSchema.table('segments', {
   kind: text('kind', { enum: ['rule', 'rfm', 'lifecycle', 'cluster', 'predictive'] }).notNull(),
   definition: jsonb('definition').notNull(),
   persona: jsonb('persona'),
-  status: text('status', { enum: ['active', 'paused'] }).notNull().default('active'),
+  status: text('status', { enum: ['active', 'paused'] })
+    .notNull()
+    .default('active'),
   /** When the scheduled or a full evaluation last ran over every profile (freshness of time-based rules). */
   evaluatedAt: tz('evaluated_at'),
   version: integer('version').notNull().default(1),
@@ -28,6 +30,8 @@ export const profileView = segmentationSchema.table('profile_view', {
   profileId: uuid('profile_id').primaryKey(),
   traits: jsonb('traits').$type<Record<string, unknown>>().notNull().default({}),
   features: jsonb('features').$type<Record<string, unknown>>().notNull().default({}),
+  /** How people recognise the customer (user id, e-mail): shown next to member ids, never used by rules. */
+  identifiers: jsonb('identifiers').$type<{ userId?: string; email?: string }>().notNull().default({}),
   updatedAt: tz('updated_at').notNull().defaultNow(),
 });
 
@@ -41,7 +45,11 @@ export const behaviourFacts = segmentationSchema.table(
     props: jsonb('props').$type<Record<string, unknown>>().notNull().default({}),
     occurredAt: tz('occurred_at').notNull(),
   },
-  (table) => [primaryKey({ columns: [table.profileId, table.eventId] }), index('behaviour_facts_profile_idx').on(table.profileId, table.occurredAt), index('behaviour_facts_name_idx').on(table.name, table.occurredAt)],
+  (table) => [
+    primaryKey({ columns: [table.profileId, table.eventId] }),
+    index('behaviour_facts_profile_idx').on(table.profileId, table.occurredAt),
+    index('behaviour_facts_name_idx').on(table.name, table.occurredAt),
+  ],
 );
 
 /** Current members of each segment. */
@@ -65,14 +73,8 @@ export const membershipChanges = segmentationSchema.table(
     change: text('change', { enum: ['entered', 'exited'] }).notNull(),
     segmentVersion: integer('segment_version').notNull(),
     at: tz('at').notNull().defaultNow(),
-    /** Set once JetStream stored the message; the relay publishes rows left unset (the log is the outbox). */
-    publishedAt: tz('published_at'),
   },
-  (table) => [
-    index('membership_changes_segment_idx').on(table.segmentId, table.seq),
-    index('membership_changes_profile_idx').on(table.profileId),
-    index('membership_changes_unpublished_idx').on(table.seq).where(sql`published_at is null`),
-  ],
+  (table) => [index('membership_changes_segment_idx').on(table.segmentId, table.seq), index('membership_changes_profile_idx').on(table.profileId)],
 );
 
 /**
@@ -111,3 +113,5 @@ export const kpiSnapshots = segmentationSchema.table(
   (table) => [primaryKey({ columns: [table.segmentId, table.at] })],
 );
 
+/** The outbox of SEGMENTS messages and the inbox of applied envelope ids (ADR 12). */
+export const { outbox, inbox, streamLocations, streamErasures } = outboxTables(segmentationSchema);

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictException, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { SingleFlight, scheduleJob } from '@segmenta/chassis';
-import { sql } from 'drizzle-orm';
+import { ConflictError, InvalidStateError, SingleFlight, scheduleJob } from '@segmenta/chassis';
 import { CUSTOMER_CLUSTER_FEATURES, discoverClusters, matchClusterIds, matrix, type KChoice, type Persona } from '@segmenta/analytics';
-import { anyOf, queryRows, withTransaction } from '@segmenta/persistence';
 import { SegmentationConfig } from '../config';
 import { Clock } from '../membership/clock';
 import { MembershipRepository, type MembershipChange, type RecordedChange } from '../membership/membership.repository';
@@ -12,6 +10,7 @@ import { MembershipService } from '../membership/membership.service';
 import { SegmentCatalog } from '../segments/segment-catalog.service';
 import { SegmentsRepository, type SegmentRow } from '../segments/segments.repository';
 import { SegmentsService } from '../segments/segments.service';
+import { SegmentDiscoveryRepository } from './segment-discovery.repository';
 
 /** What a discovered cluster stores as its definition: where its centre lies (log1p of each feature). */
 interface ClusterDefinition {
@@ -26,7 +25,10 @@ export interface DiscoveryOptions {
 
 export interface DiscoverySummary {
   k: number;
+  /** Mean silhouette ± standard error over resamples per k; k is the smallest within `noise` of the best (`bestK`). */
   silhouette: KChoice['scores'];
+  bestK: number;
+  noise: number;
   customers: number;
   segments: Array<{ id: string; key: string; name: string; size: number; persona: Persona }>;
   /** Keys of earlier clusters no new centre matched: paused. */
@@ -39,11 +41,16 @@ export interface DiscoverySummary {
 /** Fewer customers with orders than this: nothing worth clustering. */
 const MIN_CUSTOMERS = 50;
 
-const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+const slug = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
 
 /**
  * Discovered micro-segments (ARCHITECTURE §6): k-means++ over every customer with orders (log-scaled,
- * standardised value, frequency, recency, basket and tenure), k chosen by silhouette, stored as
+ * standardised value, frequency, recency, basket and tenure), k the smallest whose silhouette is within noise of the best, stored as
  * segments of kind `cluster` with a descriptive name and a persona card. A re-run keeps a cluster's
  * segment (id and key) when a new centre lies nearest to it, and emits only membership differences.
  */
@@ -61,6 +68,7 @@ export class SegmentDiscoveryService implements OnApplicationBootstrap {
     private readonly clock: Clock,
     private readonly config: SegmentationConfig,
     private readonly scheduler: SchedulerRegistry,
+    private readonly repository: SegmentDiscoveryRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -74,12 +82,8 @@ export class SegmentDiscoveryService implements OnApplicationBootstrap {
 
   private async run(options: DiscoveryOptions): Promise<DiscoverySummary> {
     const started = Date.now();
-    const db = this.segments.database.db;
-    const profiles = await queryRows<{ profile_id: string; features: Record<string, unknown> }>(
-      db,
-      sql`select profile_id, features from segmentation.profile_view where jsonb_typeof(features -> 'orders') = 'number' and (features ->> 'orders')::float8 >= 1 order by profile_id`,
-    );
-    if (profiles.length < MIN_CUSTOMERS) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `only ${profiles.length} customers with orders: at least ${MIN_CUSTOMERS} are needed to discover segments`, details: [] });
+    const profiles = await this.repository.customersWithOrders();
+    if (profiles.length < MIN_CUSTOMERS) throw new InvalidStateError(`only ${profiles.length} customers with orders: at least ${MIN_CUSTOMERS} are needed to discover segments`);
     const value = (f: Record<string, unknown>, key: string) => (typeof f[key] === 'number' ? (f[key] as number) : 0);
     const features = CUSTOMER_CLUSTER_FEATURES;
     const raw = matrix(profiles.length, features.length);
@@ -90,8 +94,8 @@ export class SegmentDiscoveryService implements OnApplicationBootstrap {
       revenue: profiles.map((p) => Math.max(0, value(p.features, 'revenue'))),
       topCategory: profiles.map((p) => (typeof p.features.top_category === 'string' ? p.features.top_category : null)),
       lifecycleStage: profiles.map((p) => (typeof p.features.lifecycle_stage === 'string' ? p.features.lifecycle_stage : null)),
-      kMin: options.kMin ?? 8,
-      kMax: options.kMax ?? 30,
+      kMin: options.kMin ?? this.config.SEGMENTS_DISCOVER_K_MIN,
+      kMax: options.kMax ?? Math.max(this.config.SEGMENTS_DISCOVER_K_MAX, options.kMin ?? this.config.SEGMENTS_DISCOVER_K_MIN),
       seed: options.seed ?? 1,
     });
 
@@ -110,7 +114,9 @@ export class SegmentDiscoveryService implements OnApplicationBootstrap {
     const rows: SegmentRow[] = [];
     for (let c = 0; c < choice.k; c += 1) {
       const persona = personas[c] as Persona;
-      const definition: ClusterDefinition = { cluster: { features: features.map((f) => f.key), centroid: Array.from({ length: cols }, (_, j) => fit.centroids[c * cols + j] * sd[j] + mean[j]), discoveredAt } };
+      const definition: ClusterDefinition = {
+        cluster: { features: features.map((f) => f.key), centroid: Array.from({ length: cols }, (_, j) => fit.centroids[c * cols + j] * sd[j] + mean[j]), discoveredAt },
+      };
       const description = `${persona.treatment.text} (${persona.size} customers, ${(persona.revenueShare * 100).toFixed(1)} % of revenue)`;
       const existing = earlier.find((s) => s.id === ids[c]);
       if (existing) {
@@ -121,7 +127,7 @@ export class SegmentDiscoveryService implements OnApplicationBootstrap {
       for (let n = 2; keys.has(key); n += 1) key = `cluster-${slug(persona.name)}-${n}`;
       keys.add(key);
       const row = await this.segments.insert({ id: randomUUID(), key, name: persona.name, description, kind: 'cluster', definition, persona, version: 1 });
-      if (!row) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `segment key ${key} was taken meanwhile; run discovery again`, details: [] });
+      if (!row) throw new ConflictError(`segment key ${key} was taken meanwhile; run discovery again`);
       rows.push(row);
     }
     // Clusters no centre matched are paused: their members leave, their history stays.
@@ -130,25 +136,39 @@ export class SegmentDiscoveryService implements OnApplicationBootstrap {
     this.catalog.invalidate();
 
     // Members: each customer in its cluster's segment, out of every other cluster segment.
-    const target = new Map(profiles.map((p, i) => [`${rows[fit.labels[i]].id}|${p.profile_id}`, rows[fit.labels[i]]]));
+    const target = new Map(profiles.map((p, i) => [`${rows[fit.labels[i]].id}|${p.profileId}`, rows[fit.labels[i]]]));
     const clusterIds = [...new Set([...earlier.map((s) => s.id), ...rows.map((r) => r.id)])];
-    const current = await queryRows<{ segment_id: string; profile_id: string }>(db, sql`select segment_id, profile_id from segmentation.memberships where segment_id = ${anyOf(clusterIds, 'uuid')}`);
-    const have = new Set(current.map((m) => `${m.segment_id}|${m.profile_id}`));
+    const current = await this.repository.membersOf(clusterIds);
+    const have = new Set(current.map((m) => `${m.segmentId}|${m.profileId}`));
     const version = new Map(rows.map((r) => [r.id, r.version]));
     const changes: MembershipChange[] = [];
-    for (const m of current) if (!target.has(`${m.segment_id}|${m.profile_id}`)) changes.push({ segmentId: m.segment_id, profileId: m.profile_id, change: 'exited', segmentVersion: version.get(m.segment_id) ?? 1 });
+    for (const m of current)
+      if (!target.has(`${m.segmentId}|${m.profileId}`)) changes.push({ segmentId: m.segmentId, profileId: m.profileId, change: 'exited', segmentVersion: version.get(m.segmentId) ?? 1 });
     for (const [pair, row] of target) if (!have.has(pair)) changes.push({ segmentId: row.id, profileId: pair.slice(pair.indexOf('|') + 1), change: 'entered', segmentVersion: row.version });
     const recorded: RecordedChange[] = [];
+    // The messages name each segment by key: the new clusters' keys as well as the retired ones'.
+    const keyById = new Map([...all, ...rows].map((s) => [s.id, s.key]));
     for (let i = 0; i < changes.length; i += 5000) {
       const chunk = changes.slice(i, i + 5000);
-      recorded.push(...(await withTransaction(db, (tx) => this.memberships.record(tx, chunk, new Date(discoveredAt)))));
+      recorded.push(...(await this.repository.transaction((tx) => this.membershipService.recordAndAnnounce(tx, chunk, new Date(discoveredAt), { keyById }))));
     }
-    await this.memberships.markEvaluated(db, rows.map((r) => r.id), new Date(discoveredAt));
-    await this.membershipService.publishInOrder(recorded);
-    for (const row of rows) await this.segmentsService.announce(row, row.status);
+    await this.repository.transaction(async (tx) => {
+      await this.memberships.markEvaluated(
+        tx,
+        rows.map((r) => r.id),
+        new Date(discoveredAt),
+      );
+      await this.segmentsService.announce(
+        tx,
+        rows.map((row) => ({ row, status: row.status })),
+      );
+    });
+    this.membershipService.announced();
     const summary = {
       k: choice.k,
       silhouette: choice.scores,
+      bestK: choice.bestK,
+      noise: choice.noise,
       customers: profiles.length,
       segments: rows.filter((r) => r.status === 'active').map((r) => ({ id: r.id, key: r.key, name: r.name, size: (r.persona as Persona).size, persona: r.persona as Persona })),
       retired: retired.map((s) => s.key),

@@ -2,7 +2,8 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { scheduleJob } from '@segmenta/chassis';
 import { SUBJECTS, type SegmentKpiMetrics, type SegmentKpisV1 } from '@segmenta/contracts';
-import { JetStreamClient, createEnvelope } from '@segmenta/messaging';
+import { Outbox, createEnvelope } from '@segmenta/messaging';
+import { withTransaction } from '@segmenta/persistence';
 import { SegmentationConfig } from '../config';
 import { Clock } from '../membership/clock';
 import { SegmentsService } from '../segments/segments.service';
@@ -19,7 +20,7 @@ export class SegmentKpisService implements OnApplicationBootstrap {
   constructor(
     private readonly repository: SegmentKpisRepository,
     private readonly segments: SegmentsService,
-    private readonly client: JetStreamClient,
+    private readonly outbox: Outbox,
     private readonly clock: Clock,
     private readonly config: SegmentationConfig,
     private readonly scheduler: SchedulerRegistry,
@@ -33,13 +34,20 @@ export class SegmentKpisService implements OnApplicationBootstrap {
   async snapshot(): Promise<{ at: string; segments: Array<{ segmentId: string; key: string; metrics: SegmentKpiMetrics }> }> {
     const at = new Date(this.clock.now());
     const snapshots = await this.repository.compute(at);
-    await this.repository.store(at, snapshots);
     const messages = snapshots.map((s) => {
       const data: SegmentKpisV1 = { segmentId: s.segment_id, segmentKey: s.key, at: at.toISOString(), metrics: s.metrics };
-      return { subject: SUBJECTS.segmentsKpis, envelope: createEnvelope(SUBJECTS.segmentsKpis, data, { id: `segment-kpis-${s.segment_id}-${at.getTime()}`, occurredAt: at }), partitionKey: s.segment_id };
+      return {
+        subject: SUBJECTS.segmentsKpis,
+        envelope: createEnvelope(SUBJECTS.segmentsKpis, data, { id: `segment-kpis-${s.segment_id}-${at.getTime()}`, occurredAt: at }),
+        partitionKey: s.segment_id,
+      };
     });
-    // Stored first: a failed publish loses no snapshot, and the next run publishes afresh.
-    for (let i = 0; i < messages.length; i += 500) await this.client.publishMany(messages.slice(i, i + 500));
+    // Stored with their messages: the outbox publishes what committed.
+    await withTransaction(this.repository.database.db, async (tx) => {
+      await this.repository.store(at, snapshots, tx);
+      await this.outbox.write(tx, messages);
+    });
+    this.outbox.wake();
     return { at: at.toISOString(), segments: snapshots.map((s) => ({ segmentId: s.segment_id, key: s.key, metrics: s.metrics })) };
   }
 

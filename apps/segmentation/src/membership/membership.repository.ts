@@ -62,6 +62,7 @@ export class MembershipRepository {
     if (keys.length === 0) return;
     const list = jsonParam(keys);
     // The uncorrelated subquery runs once, before the first profile lock is taken.
+    // Hand-written for `npm run bench -- --only=segmentation` (real time): a batch's locks in one statement.
     await tx.execute(sql`select count(pg_advisory_xact_lock(k)) from (select distinct hashtextextended(v, 11) as k from json_array_elements_text(${list}::json) v order by 1) s
       where (select count(pg_advisory_xact_lock_shared(${PARTITION_LOCK_CLASS}::int, p)) from (select distinct p from json_array_elements_text(${list}::json) v, generate_series(0, ${PROFILE_PARTITIONS - 1}::int) p
         where satisfies_hash_partition('segmentation.profile_view'::regclass, ${PROFILE_PARTITIONS}::int, p, v::uuid) order by 1) x) >= 0`);
@@ -74,9 +75,17 @@ export class MembershipRepository {
     // Touching the view rows gives them a new version: a recompute that evaluated them earlier
     // leaves them alone (applyMatrix). Rows this transaction wrote have one already.
     const untouched = profileIds.filter((id) => !viewsWritten.has(id));
+    // Hand-written for `npm run bench -- --only=segmentation` (real time): one statement per batch.
     if (untouched.length > 0) await tx.execute(sql`update segmentation.profile_view set updated_at = updated_at where profile_id = ${anyOf(untouched, 'uuid')}`);
     // One round trip: each profile's view, facts and memberships together.
-    const rows = await queryRows<{ profile_id: string; traits: Record<string, unknown>; features: Record<string, unknown>; facts: Array<{ name: string; props: Record<string, unknown>; at: string }> | null; segment_ids: string[] | null }>(
+    // Hand-written for `npm run bench -- --only=segmentation` (real time): view, facts and memberships in one round trip.
+    const rows = await queryRows<{
+      profile_id: string;
+      traits: Record<string, unknown>;
+      features: Record<string, unknown>;
+      facts: Array<{ name: string; props: Record<string, unknown>; at: string }> | null;
+      segment_ids: string[] | null;
+    }>(
       tx,
       sql`select p.profile_id, p.traits, p.features,
           (select json_agg(json_build_object('name', f.name, 'props', f.props, 'at', f.occurred_at)) from segmentation.behaviour_facts f where f.profile_id = p.profile_id) as facts,
@@ -103,6 +112,7 @@ export class MembershipRepository {
     // Only what was applied is logged: a change a concurrent recompute already made is not logged twice.
     // The exits also name their profiles through anyOf, so the delete probes the index instead of
     // hash-joining the whole memberships table with the (unestimated) record set.
+    // Hand-written for `npm run bench -- --only=segmentation` (real time): one JSON parameter per batch.
     const logged = await queryRows<{ seq: string | number; segment_id: string; profile_id: string; change: 'entered' | 'exited'; segment_version: number }>(
       tx,
       sql`with x as (select * from rows from (json_to_recordset(${rows}::json) as (segment_id uuid, profile_id uuid, change text, segment_version int)) with ordinality as x(segment_id, profile_id, change, segment_version, n)),
@@ -114,27 +124,12 @@ export class MembershipRepository {
         select x.segment_id, x.profile_id, x.change, x.segment_version, ${iso}::timestamptz from x join applied a using (segment_id, profile_id) order by x.n
         returning seq, segment_id, profile_id, change, segment_version`,
     );
-    return logged
-      .map((r) => ({ seq: Number(r.seq), segmentId: r.segment_id, profileId: r.profile_id, change: r.change, segmentVersion: r.segment_version, at: iso }))
-      .sort((a, b) => a.seq - b.seq);
+    return logged.map((r) => ({ seq: Number(r.seq), segmentId: r.segment_id, profileId: r.profile_id, change: r.change, segmentVersion: r.segment_version, at: iso })).sort((a, b) => a.seq - b.seq);
   }
 
-  async markPublished(seqs: number[]): Promise<void> {
-    if (seqs.length === 0) return;
-    await this.database.db.execute(sql`update segmentation.membership_changes set published_at = now() where seq = ${anyOf(seqs, 'bigint')}`);
-  }
-
-  /** Changes a crash or an unreachable NATS left unpublished, oldest first. */
-  unpublished(olderThanSeconds: number, limit: number): Promise<Array<{ seq: string | number; segment_id: string; profile_id: string; change: 'entered' | 'exited'; segment_version: number; at: string | Date }>> {
-    return queryRows(
-      this.database.db,
-      sql`select seq, segment_id, profile_id, change, segment_version, at from segmentation.membership_changes
-        where published_at is null and at < now() - make_interval(secs => ${olderThanSeconds}) order by seq limit ${limit}`,
-    );
-  }
-
-  /** Current members of some segments: segment id → profile ids. */
+  /** How many profiles the read model holds (a recompute's summary). */
   async profileCount(tx: Tx): Promise<number> {
+    // Hand-written like the rest of this repository's statements, which take `Tx` (anything with `execute`): `npm run bench -- --only=segmentation` (recompute).
     const [row] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from segmentation.profile_view`);
     return row.n;
   }
@@ -161,7 +156,10 @@ export class MembershipRepository {
     // Enough memory to hash-aggregate facts and hash-join masks instead of spilling sorts to disk;
     // no parallel plan when partitions already run side by side (their finalize step is serial anyway);
     // the server's JIT, which the services' connections turn off for their short statements.
-    await tx.execute(sql`select set_config('work_mem', ${settings.workMem}, true), set_config('max_parallel_workers_per_gather', ${settings.parallel ? '2' : '0'}, true), set_config('jit', 'on', true)`);
+    // Hand-written for `npm run bench -- --only=segmentation` (recompute): one set-based diff per partition.
+    await tx.execute(
+      sql`select set_config('work_mem', ${settings.workMem}, true), set_config('max_parallel_workers_per_gather', ${settings.parallel ? '2' : '0'}, true), set_config('jit', 'on', true)`,
+    );
     const seg = jsonParam(segments.map((s, bit) => ({ id: s.id, version: s.version, bit })));
     // A CREATE TABLE AS may run in parallel; a SELECT inside a statement that writes may not.
     await tx.execute(sql`create temp table recompute_changed on commit drop as
@@ -196,6 +194,7 @@ export class MembershipRepository {
 
   /** The memberships of some profiles, with each segment's version. */
   membershipsOf(tx: Tx, profileIds: string[]): Promise<Array<{ segment_id: string; profile_id: string; version: number }>> {
+    // Hand-written for `npm run bench -- --only=segmentation` (real time: merges and erasures in a batch): ids through the index (anyOf).
     return queryRows(
       tx,
       sql`select m.segment_id, m.profile_id, s.version from segmentation.memberships m join segmentation.segments s on s.id = m.segment_id
@@ -205,6 +204,7 @@ export class MembershipRepository {
 
   async markEvaluated(tx: Tx, segmentIds: string[], at: Date): Promise<void> {
     if (segmentIds.length === 0) return;
+    // Hand-written for `npm run bench -- --only=segmentation` (recompute), in the recompute's own connection or transaction.
     await tx.execute(sql`update segmentation.segments set evaluated_at = ${at.toISOString()}::timestamptz where id = ${anyOf(segmentIds, 'uuid')}`);
   }
 }

@@ -1,7 +1,6 @@
-import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { Interval } from '@nestjs/schedule';
+import { Injectable, Logger } from '@nestjs/common';
 import { SUBJECTS, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
-import { JetStreamClient, createEnvelope } from '@segmenta/messaging';
+import { Outbox, createEnvelope } from '@segmenta/messaging';
 import { compiledSql, withTransaction } from '@segmenta/persistence';
 import { compileMembershipMatrix, type SqlContext } from '@segmenta/segment-rules';
 import { SegmentationConfig } from '../config';
@@ -39,27 +38,18 @@ function affects(segment: CompiledSegment, touch: ProfileTouch, changedSegmentKe
 /**
  * Segment membership, in real time (one profile at a time, compiled closures, only the segments an
  * update can affect) and in bulk (every profile, one SQL statement per dependency level). Both
- * write the memberships and the numbered change log in the caller's transaction; the log rows are
- * published as segments.entered/exited after the commit (and by the relay if that fails).
+ * write the memberships, the numbered change log and the segments.entered/exited messages (into
+ * the outbox) in the caller's transaction.
  */
 @Injectable()
-export class MembershipService implements BeforeApplicationShutdown {
+export class MembershipService {
   private readonly logger = new Logger(MembershipService.name);
-  private closing = false;
-  private relaying = false;
-  /** Committed changes waiting to be published, in commit order, and the loop publishing them. */
-  private readonly unsent: RecordedChange[] = [];
-  private sending: Promise<void> | undefined;
-  /** Changes handed over and handled so far, and callers waiting for theirs. */
-  private handedOver = 0;
-  private handled = 0;
-  private readonly waiting: Array<{ upTo: number; resolve: () => void }> = [];
 
   constructor(
     private readonly repository: MembershipRepository,
     private readonly catalog: SegmentCatalog,
     private readonly clock: Clock,
-    private readonly client: JetStreamClient,
+    private readonly outbox: Outbox,
     private readonly config: SegmentationConfig,
   ) {}
 
@@ -94,17 +84,18 @@ export class MembershipService implements BeforeApplicationShutdown {
         else keys.delete(segment.key);
       }
     }
-    return this.repository.record(tx, changes, new Date(now));
+    return this.recordAndAnnounce(tx, changes, new Date(now), catalog);
   }
 
   /** Every membership of the profiles leaves (erasure, merged away), recorded as exits. */
-  async exitAll(tx: Tx, profileIds: string[]): Promise<RecordedChange[]> {
+  async exitAll(tx: Tx, profileIds: string[], catalog: Pick<Catalog, 'keyById'>): Promise<RecordedChange[]> {
     if (profileIds.length === 0) return [];
     const members = await this.repository.membershipsOf(tx, profileIds);
-    return this.repository.record(
+    return this.recordAndAnnounce(
       tx,
       members.map((m) => ({ segmentId: m.segment_id, profileId: m.profile_id, change: 'exited' as const, segmentVersion: m.version })),
       new Date(this.clock.now()),
+      catalog,
     );
   }
 
@@ -124,13 +115,19 @@ export class MembershipService implements BeforeApplicationShutdown {
     const now = this.clock.now();
     const at = new Date(now);
     const context = (partition: number): SqlContext => ({ tables: partitionTables(partition), now, segmentId: (key) => catalog.idByKey.get(key) });
-    const queries = (partition: number) => groups.map((group) => compileMembershipMatrix(group.map((s) => s.definition), context(partition), { rowVersion: true }));
+    const queries = (partition: number) =>
+      groups.map((group) =>
+        compileMembershipMatrix(
+          group.map((s) => s.definition),
+          context(partition),
+          { rowVersion: true },
+        ),
+      );
     const database = this.repository.database;
     // PGlite is one connection: its transactions cannot overlap.
     const concurrency = database.driver === 'pglite' ? 1 : this.config.SEGMENTS_RECOMPUTE_CONCURRENCY;
     let entered = 0;
     let exited = 0;
-    const publishing: Array<Promise<void>> = [];
     await forEachConcurrently(
       Array.from({ length: PROFILE_PARTITIONS }, (_, partition) => partition),
       concurrency,
@@ -138,97 +135,68 @@ export class MembershipService implements BeforeApplicationShutdown {
         const compiled = queries(partition);
         for (const [i, group] of groups.entries()) {
           const groupStarted = performance.now();
-          const changes = await withTransaction(database.db, (tx) =>
-            this.repository.applyMatrix(tx, partition, compiledSql(compiled[i].text, compiled[i].values), group.map((s) => ({ id: s.id, version: s.version })), at, { workMem: this.config.SEGMENTS_RECOMPUTE_WORK_MEM, parallel: concurrency === 1 }),
-          );
+          const changes = await withTransaction(database.db, async (tx) => {
+            const applied = await this.repository.applyMatrix(
+              tx,
+              partition,
+              compiledSql(compiled[i].text, compiled[i].values),
+              group.map((s) => ({ id: s.id, version: s.version })),
+              at,
+              { workMem: this.config.SEGMENTS_RECOMPUTE_WORK_MEM, parallel: concurrency === 1 },
+            );
+            await this.announce(tx, applied, catalog);
+            return applied;
+          });
+          if (changes.length > 0) this.announced();
           this.logger.debug(`recompute: partition ${partition}, ${group.length} segments: ${changes.length} changes in ${(performance.now() - groupStarted).toFixed(0)} ms`);
           for (const c of changes) {
             if (c.change === 'entered') entered += 1;
             else exited += 1;
           }
-          publishing.push(this.publishInOrder(changes));
         }
       },
     );
-    await this.repository.markEvaluated(database.db, groups.flat().map((s) => s.id), at);
+    await this.repository.markEvaluated(
+      database.db,
+      groups.flat().map((s) => s.id),
+      at,
+    );
     const profiles = await this.repository.profileCount(database.db);
-    await Promise.all(publishing);
     return { segments: groups.reduce((n, g) => n + g.length, 0), profiles, entered, exited, ms: Date.now() - started };
   }
 
-  /** Publishes recorded changes and marks them; on failure the relay publishes them later. */
-  async publish(changes: RecordedChange[]): Promise<void> {
-    if (changes.length === 0) return;
-    try {
-      const keys = await this.catalog.current();
-      for (let i = 0; i < changes.length; i += 1000) {
-        const chunk = changes.slice(i, i + 1000);
-        await this.client.publishMany(
-          chunk.map((c) => {
-            const data: SegmentMembershipChangedV1 = { seq: c.seq, segmentId: c.segmentId, segmentKey: keys.keyById.get(c.segmentId) ?? '', segmentVersion: c.segmentVersion, profileId: c.profileId, change: c.change, at: c.at };
-            const subject = c.change === 'entered' ? SUBJECTS.segmentsEntered : SUBJECTS.segmentsExited;
-            return { subject, envelope: createEnvelope(subject, data, { id: `segment-change-${c.seq}`, occurredAt: new Date(c.at) }), partitionKey: c.profileId };
-          }),
-        );
-        await this.repository.markPublished(chunk.map((c) => c.seq));
-      }
-    } catch (error) {
-      this.logger.warn(`${changes.length} membership changes not published yet (${(error as Error).message}); the relay retries`);
-    }
-  }
-
   /**
-   * Publishes after everything handed over before, without holding up the caller: the change log
-   * is the outbox, so the input can be acknowledged once the changes are committed, and what a
-   * crash leaves unpublished the relay sends.
+   * Records changes and writes their segments.entered/exited messages into the outbox, in the
+   * caller's transaction (ADR 12); call `announced()` after the commit.
    */
-  publishInOrder(changes: RecordedChange[]): Promise<void> {
-    this.unsent.push(...changes);
-    this.handedOver += changes.length;
-    const upTo = this.handedOver;
-    // Resolves once these changes were handled (published, or left to the relay), however
-    // many arrive after them: a recompute under steady traffic does not wait for the traffic.
-    const mine = upTo <= this.handled ? Promise.resolve() : new Promise<void>((resolve) => this.waiting.push({ upTo, resolve }));
-    this.sending ??= this.sendUnsent().finally(() => {
-      this.sending = undefined;
-      // Handed over while the loop was finishing: start again.
-      if (this.unsent.length > 0) void this.publishInOrder([]);
-    });
-    return mine;
+  async recordAndAnnounce(tx: Tx, changes: MembershipChange[], at: Date, catalog: Pick<Catalog, 'keyById'>): Promise<RecordedChange[]> {
+    const recorded = await this.repository.record(tx, changes, at);
+    await this.announce(tx, recorded, catalog);
+    return recorded;
   }
 
-  /** Under load several commits' changes go out together: one publish round and one update. */
-  private async sendUnsent(): Promise<void> {
-    while (this.unsent.length > 0) {
-      const batch = this.unsent.splice(0, 5000);
-      await this.publish(batch);
-      this.handled += batch.length;
-      for (let i = this.waiting.length - 1; i >= 0; i -= 1) {
-        if (this.waiting[i].upTo <= this.handled) this.waiting.splice(i, 1)[0].resolve();
-      }
-    }
+  /** Wakes the outbox relay after a commit that recorded changes. */
+  announced(): void {
+    this.outbox.wake();
   }
 
-  /** Publishes changes whose own publish failed or whose process died. */
-  @Interval('segment-changes-relay', 5000)
-  async relay(): Promise<number> {
-    if (this.closing || this.relaying) return 0;
-    this.relaying = true;
-    try {
-      const rows = await this.repository.unpublished(5, 5000);
-      await this.publish(rows.map((r) => ({ seq: Number(r.seq), segmentId: r.segment_id, profileId: r.profile_id, change: r.change, segmentVersion: r.segment_version, at: new Date(r.at).toISOString() })));
-      return rows.length;
-    } catch (error) {
-      this.logger.warn(`membership change relay failed: ${(error as Error).message}`);
-      return 0;
-    } finally {
-      this.relaying = false;
-    }
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    this.closing = true;
-    await this.sending;
+  private async announce(tx: Tx, changes: RecordedChange[], catalog: Pick<Catalog, 'keyById'>): Promise<void> {
+    await this.outbox.write(
+      tx,
+      changes.map((c) => {
+        const data: SegmentMembershipChangedV1 = {
+          seq: c.seq,
+          segmentId: c.segmentId,
+          segmentKey: catalog.keyById.get(c.segmentId) ?? '',
+          segmentVersion: c.segmentVersion,
+          profileId: c.profileId,
+          change: c.change,
+          at: c.at,
+        };
+        const subject = c.change === 'entered' ? SUBJECTS.segmentsEntered : SUBJECTS.segmentsExited;
+        return { subject, envelope: createEnvelope(subject, data, { id: `segment-change-${c.seq}`, occurredAt: new Date(c.at) }), partitionKey: c.profileId };
+      }),
+    );
   }
 }
 

@@ -23,7 +23,7 @@ export class ReadModelHandler {
       if (!cls) throw new NonRetryableMessageError(`unexpected PROFILES message type ${type}`);
       // Invalid data is not retryable: the batch is then retried one by one and only that message is dead-lettered.
       assertMessageData(cls, envelope.data);
-      return { type, data: envelope.data } as ProfilesMessage;
+      return { id: envelope.id, type, data: envelope.data } as ProfilesMessage;
     });
     await this.readModel.apply(parsed);
   }

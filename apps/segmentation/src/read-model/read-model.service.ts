@@ -1,21 +1,24 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
-import { sql } from 'drizzle-orm';
-import { SUBJECTS, type ProfileActivityV1, type ProfileErasedV1, type ProfileMergedV1, type ProfileUpdatedV1 } from '@segmenta/contracts';
-import { DATABASE, anyOf, jsonParam, queryRows, withTransaction, type Database } from '@segmenta/persistence';
+import { SUBJECTS, type CustomerIdentifiersV1, type ProfileActivityV1, type ProfileErasedV1, type ProfileMergedV1, type ProfileUpdatedV1 } from '@segmenta/contracts';
+import { Inbox, Outbox } from '@segmenta/messaging';
+import { DATABASE, withTransaction, type Database, type Db } from '@segmenta/persistence';
 import { SegmentationConfig } from '../config';
 import type * as tables from '../db/schema';
 import { Clock } from '../membership/clock';
 import { MembershipService, emptyTouch, type ProfileTouch } from '../membership/membership.service';
-import type { RecordedChange, Tx } from '../membership/membership.repository';
+import type { RecordedChange } from '../membership/membership.repository';
 import type { Catalog } from '../segments/segment-catalog.service';
 import { MembershipRepository } from '../membership/membership.repository';
+import { ReadModelRepository, type FactRow } from './read-model.repository';
 
-export type ProfilesMessage =
+/** A PROFILES message: its envelope id (for the inbox), type and data. */
+export type ProfilesMessage = { id: string } & (
   | { type: typeof SUBJECTS.profilesUpdated; data: ProfileUpdatedV1 }
   | { type: typeof SUBJECTS.profilesActivity; data: ProfileActivityV1 }
   | { type: typeof SUBJECTS.profilesMerged; data: ProfileMergedV1 }
-  | { type: typeof SUBJECTS.profilesErased; data: ProfileErasedV1 };
+  | { type: typeof SUBJECTS.profilesErased; data: ProfileErasedV1 }
+);
 
 const DAY_MS = 86_400_000;
 
@@ -30,6 +33,7 @@ export function behaviourName(activity: ProfileActivityV1): string | null {
 interface View {
   traits: Record<string, unknown>;
   features: Record<string, unknown>;
+  identifiers: CustomerIdentifiersV1;
 }
 
 /** Applies changed keys: null removes a key. */
@@ -44,12 +48,13 @@ function mergeChanged(current: Record<string, unknown>, changed: Record<string, 
 
 /**
  * Keeps segmentation's read model of profiles (ARCHITECTURE §4: profile_view, behaviour_facts) from
- * the PROFILES stream and re-evaluates the segments each batch can affect, in one transaction; the
- * membership changes are published after the commit, before the batch is acked.
+ * the PROFILES stream and re-evaluates the segments each batch can affect, in one transaction with
+ * the membership changes' messages (outbox) and the applied envelope ids (inbox).
  */
 @Injectable()
 export class ReadModelService {
   private readonly logger = new Logger(ReadModelService.name);
+  private readonly inbox = new Inbox('segmentation', 'segmentation-profiles');
 
   constructor(
     @Inject(DATABASE) private readonly database: Database<typeof tables>,
@@ -57,19 +62,27 @@ export class ReadModelService {
     private readonly repository: MembershipRepository,
     private readonly clock: Clock,
     private readonly config: SegmentationConfig,
+    private readonly readModel: ReadModelRepository,
+    private readonly outbox: Outbox,
   ) {}
 
   async apply(messages: ProfilesMessage[]): Promise<RecordedChange[]> {
     const started = performance.now();
     const catalog = await this.memberships.catalogNow();
     const changes = await withTransaction(this.database.db, (tx) => this.applyInTransaction(tx, messages, catalog), { attempts: 8 });
-    // Published in commit order while the next batch is applied (the change log is the outbox).
-    void this.memberships.publishInOrder(changes);
+    if (changes.length > 0) this.memberships.announced();
     this.logger.debug(`applied ${messages.length} messages, ${changes.length} membership changes, committed in ${(performance.now() - started).toFixed(0)} ms`);
     return changes;
   }
 
-  private async applyInTransaction(tx: Tx, messages: ProfilesMessage[], catalog: Catalog): Promise<RecordedChange[]> {
+  private async applyInTransaction(tx: Pick<Db<typeof tables>, 'select' | 'update' | 'delete' | 'execute'>, delivered: ProfilesMessage[], catalog: Catalog): Promise<RecordedChange[]> {
+    // Envelopes applied before (a redelivery after a crash, or past JetStream's dedupe window) change nothing.
+    const fresh = await this.inbox.claim(
+      tx,
+      delivered.map((m) => m.id),
+    );
+    const messages = delivered.filter((m) => fresh.has(m.id));
+    if (messages.length === 0) return [];
     const involved = new Set<string>();
     for (const m of messages) {
       if (m.type === SUBJECTS.profilesMerged) involved.add(m.data.fromProfileId).add(m.data.intoProfileId);
@@ -80,17 +93,12 @@ export class ReadModelService {
 
     const updatedIds = [...new Set(messages.filter((m) => m.type === SUBJECTS.profilesUpdated).map((m) => m.data.profileId as string))];
     const views = new Map<string, View>();
-    if (updatedIds.length > 0) {
-      const rows = await queryRows<{ profile_id: string; traits: Record<string, unknown>; features: Record<string, unknown> }>(
-        tx,
-        sql`select profile_id, traits, features from segmentation.profile_view where profile_id = ${anyOf(updatedIds, 'uuid')}`,
-      );
-      for (const r of rows) views.set(r.profile_id, { traits: r.traits, features: r.features });
-    }
+    for (const r of await this.readModel.views(tx, updatedIds)) views.set(r.profileId, { traits: r.traits, features: r.features, identifiers: r.identifiers });
     const dirtyViews = new Set<string>();
-    const facts: Array<{ event_id: string; profile_id: string; name: string; props: Record<string, unknown>; occurred_at: string }> = [];
+    const facts: FactRow[] = [];
     const merges: Array<{ from: string; into: string }> = [];
     const gone = new Set<string>();
+    const erased: string[] = [];
     const touched = new Map<string, ProfileTouch>();
     const touch = (id: string) => {
       let t = touched.get(id);
@@ -104,7 +112,12 @@ export class ReadModelService {
         case SUBJECTS.profilesUpdated: {
           const { profileId, traits, features, full } = m.data;
           const current = views.get(profileId);
-          const next = full || !current ? { traits: mergeChanged({}, traits), features: mergeChanged({}, features) } : { traits: mergeChanged(current.traits, traits), features: mergeChanged(current.features, features) };
+          // Identifiers come when they change (absent: keep what is known).
+          const identifiers = { ...(current?.identifiers ?? {}), ...(m.data.identifiers ?? {}) };
+          const next =
+            full || !current
+              ? { traits: mergeChanged({}, traits), features: mergeChanged({}, features), identifiers }
+              : { traits: mergeChanged(current.traits, traits), features: mergeChanged(current.features, features), identifiers };
           views.set(profileId, next);
           dirtyViews.add(profileId);
           gone.delete(profileId);
@@ -130,6 +143,7 @@ export class ReadModelService {
           break;
         case SUBJECTS.profilesErased:
           for (const id of [m.data.profileId, ...m.data.mergedProfileIds]) {
+            erased.push(id);
             gone.add(id);
             views.delete(id);
             dirtyViews.delete(id);
@@ -139,26 +153,16 @@ export class ReadModelService {
     }
 
     const upserts = [...dirtyViews].filter((id) => !gone.has(id) && views.has(id)).map((id) => ({ profile_id: id, ...(views.get(id) as View) }));
-    // Views and facts in one round trip.
-    const viewsSql = sql`insert into segmentation.profile_view (profile_id, traits, features, updated_at)
-        select profile_id, traits, features, now() from json_to_recordset(${jsonParam(upserts)}::json) as x(profile_id uuid, traits jsonb, features jsonb)
-        on conflict (profile_id) do update set traits = excluded.traits, features = excluded.features, updated_at = now()`;
-    const factsSql = sql`insert into segmentation.behaviour_facts (event_id, profile_id, name, props, occurred_at)
-        select event_id, profile_id, name, props, occurred_at from json_to_recordset(${jsonParam(facts)}::json) as x(event_id text, profile_id uuid, name text, props jsonb, occurred_at timestamptz)
-        on conflict (profile_id, event_id) do nothing`;
-    if (upserts.length > 0 && facts.length > 0) await tx.execute(sql`with v as (${viewsSql}) ${factsSql}`);
-    else if (upserts.length > 0) await tx.execute(viewsSql);
-    else if (facts.length > 0) await tx.execute(factsSql);
-    for (const { from, into } of merges) {
-      await tx.execute(sql`update segmentation.behaviour_facts set profile_id = ${into} where profile_id = ${from}`);
-    }
+    await this.readModel.write(tx, upserts, facts);
+    for (const { from, into } of merges) await this.readModel.moveFacts(tx, from, into);
     const changes: RecordedChange[] = [];
+    // Erased customers' earlier segment messages leave SEGMENTS (ADR 14); their exits below are announced after.
+    if (erased.length > 0) await this.outbox.eraseFromStreams(tx, { partitionKeys: erased });
     if (gone.size > 0) {
       const goneIds = [...gone];
-      changes.push(...(await this.memberships.exitAll(tx, goneIds)));
-      await tx.execute(sql`delete from segmentation.profile_view where profile_id = ${anyOf(goneIds, 'uuid')}`);
+      changes.push(...(await this.memberships.exitAll(tx, goneIds, catalog)));
       // Merged-away profiles' facts were moved above; what is left belongs to erased profiles.
-      await tx.execute(sql`delete from segmentation.behaviour_facts where profile_id = ${anyOf(goneIds, 'uuid')}`);
+      await this.readModel.remove(tx, goneIds);
       for (const id of goneIds) touched.delete(id);
     }
     changes.push(...(await this.memberships.evaluateProfiles(tx, touched, catalog, new Set(upserts.map((u) => u.profile_id)))));
@@ -168,9 +172,10 @@ export class ReadModelService {
   /** Facts older than the retention period go: no window can reach them. */
   @Cron('17 3 * * *', { name: 'behaviour-retention' })
   async applyRetention(): Promise<number> {
-    const before = new Date(this.clock.now() - this.config.BEHAVIOUR_RETENTION_DAYS * DAY_MS).toISOString();
-    const rows = await queryRows<{ n: number }>(this.database.db, sql`with d as (delete from segmentation.behaviour_facts where occurred_at < ${before}::timestamptz returning 1) select count(*)::int as n from d`);
-    if (rows[0].n > 0) this.logger.log(`removed ${rows[0].n} behaviour facts older than ${this.config.BEHAVIOUR_RETENTION_DAYS} days`);
-    return rows[0].n;
+    const removed = await this.readModel.deleteFactsBefore(new Date(this.clock.now() - this.config.BEHAVIOUR_RETENTION_DAYS * DAY_MS));
+    if (removed > 0) this.logger.log(`removed ${removed} behaviour facts older than ${this.config.BEHAVIOUR_RETENTION_DAYS} days`);
+    // JetStream redelivers only unacknowledged messages: a week covers any redelivery and replay.
+    await this.inbox.purge(this.database.db, 7 * DAY_MS);
+    return removed;
   }
 }

@@ -66,7 +66,16 @@ export class SegmentCatalog {
         const definition = row.definition as SegmentDefinition;
         return [
           row.key,
-          { id: row.id, key: row.key, name: row.name, kind: row.kind, version: row.version, definition, predicate: compilePredicate(definition), dependencies: extractDependencies(definition) } satisfies CompiledSegment,
+          {
+            id: row.id,
+            key: row.key,
+            name: row.name,
+            kind: row.kind,
+            version: row.version,
+            definition,
+            predicate: compilePredicate(definition),
+            dependencies: extractDependencies(definition),
+          } satisfies CompiledSegment,
         ] as const;
       }),
     );

@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { ValidationFailedError } from '@segmenta/chassis';
 import { SegmentsRepository } from './segments.repository';
 import { SegmentsService } from './segments.service';
 
@@ -12,12 +13,13 @@ export class SegmentMembersService {
 
   async members(idOrKey: string, cursor: string | undefined, limit: number) {
     const segment = await this.segments.find(idOrKey);
-    if (cursor !== undefined && !/^[0-9a-f-]{36}$/i.test(cursor)) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'cursor is not a nextCursor of this API', details: [{ field: 'cursor', problem: 'invalid' }] });
+    if (cursor !== undefined && !/^[0-9a-f-]{36}$/i.test(cursor)) throw new ValidationFailedError('cursor is not a nextCursor of this API', [{ field: 'cursor', problem: 'invalid' }]);
     const rows = await this.repository.members(segment.id, cursor, limit + 1);
     const page = rows.slice(0, limit);
     return {
       segment: { id: segment.id, key: segment.key, version: segment.version },
-      members: page.map((r) => ({ profileId: r.profile_id, since: new Date(r.since).toISOString() })),
+      // With the identifiers a marketer recognises (user id, e-mail) next to the profile id.
+      members: page.map((r) => ({ profileId: r.profile_id, ...(r.identifiers ?? {}), since: new Date(r.since).toISOString() })),
       nextCursor: rows.length > limit ? page[page.length - 1].profile_id : null,
     };
   }
@@ -35,7 +37,7 @@ export class SegmentMembersService {
   }
 
   async overlap(idsOrKeys: string[]) {
-    if (idsOrKeys.length < 2) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'segments needs two or more segment keys or ids, comma-separated', details: [{ field: 'segments', problem: 'fewer than two' }] });
+    if (idsOrKeys.length < 2) throw new ValidationFailedError('segments needs two or more segment keys or ids, comma-separated', [{ field: 'segments', problem: 'fewer than two' }]);
     const found = await Promise.all(idsOrKeys.map((k) => this.segments.find(k)));
     const rows = await this.repository.overlap(found.map((s) => s.id));
     const key = new Map(found.map((s) => [s.id, s.key]));

@@ -27,7 +27,14 @@ export class SegmentsLifecycle implements OnApplicationBootstrap, BeforeApplicat
 
   async onApplicationBootstrap(): Promise<void> {
     await this.seedBuiltins();
-    scheduleJob({ scheduler: this.scheduler, name: 'segments-recompute', cronTime: this.config.SEGMENTS_RECOMPUTE_CRON, what: 'recompute', work: () => this.scheduledRecompute(), logger: this.logger });
+    scheduleJob({
+      scheduler: this.scheduler,
+      name: 'segments-recompute',
+      cronTime: this.config.SEGMENTS_RECOMPUTE_CRON,
+      what: 'recompute',
+      work: () => this.scheduledRecompute(),
+      logger: this.logger,
+    });
   }
 
   /** Creates the built-in segments never created before (what every start does); returns how many. */

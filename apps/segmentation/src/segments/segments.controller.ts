@@ -1,24 +1,19 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminGuard } from '@segmenta/chassis';
-import { SegmentDiscoveryService } from '../discovery/segment-discovery.service';
-import { SegmentKpisService } from '../kpis/segment-kpis.service';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '@segmenta/chassis';
 import { MembershipService } from '../membership/membership.service';
-import { ChangesQueryDto, CreateSegmentDto, DiscoverSegmentsDto, KpiHistoryQueryDto, PageQueryDto, PreviewSegmentDto, UpdateSegmentDto } from './segments.dto';
+import { ChangesQueryDto, CreateSegmentDto, PageQueryDto, PreviewSegmentDto, UpdateSegmentDto } from './segments.dto';
 import { SegmentMembersService } from './segment-members.service';
 import { SegmentsService } from './segments.service';
 
 @ApiTags('segments')
-@ApiBearerAuth()
-@UseGuards(AdminGuard)
+@RequireScope('admin')
 @Controller('v1')
 export class SegmentsController {
   constructor(
     private readonly segments: SegmentsService,
     private readonly members: SegmentMembersService,
     private readonly memberships: MembershipService,
-    private readonly kpis: SegmentKpisService,
-    private readonly discovery: SegmentDiscoveryService,
   ) {}
 
   @Get('segments')
@@ -47,30 +42,15 @@ export class SegmentsController {
     return this.memberships.recompute();
   }
 
-  @Post('segments/discover')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Discover micro-segments now (also on SEGMENTS_DISCOVER_CRON): k-means++ over customers with orders, k by silhouette, stored as cluster segments with names and persona cards; clusters keep their segment across runs' })
-  discover(@Body() body: DiscoverSegmentsDto) {
-    return this.discovery.discover(body);
-  }
-
-  @Post('segments/kpis')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Snapshot every active segment’s KPIs now (the schedule does it on SEGMENTS_KPIS_CRON) and publish them as segments.kpis' })
-  snapshotKpis() {
-    return this.kpis.snapshot();
-  }
-
-  @Get('segments/:id/kpis')
-  @ApiOperation({ summary: 'A segment’s KPI snapshots, newest first: size, shares of customers and revenue, growth, conversion, AOV, repeat purchase, mean CLV, churn, engagement, stability' })
-  kpiHistory(@Param('id') id: string, @Query() query: KpiHistoryQueryDto) {
-    return this.kpis.history(id, query.limit ?? 30);
-  }
-
   @Get('segments/overlap')
   @ApiOperation({ summary: 'Shared members of two or more segments: ?segments=key1,key2' })
   overlap(@Query('segments') segments = '') {
-    return this.members.overlap(segments.split(',').map((s) => s.trim()).filter(Boolean));
+    return this.members.overlap(
+      segments
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
   }
 
   @Get('segments/:id')
@@ -108,7 +88,9 @@ export class SegmentsController {
     return this.members.history(id);
   }
 
+  // What an app asks at run time to personalize for a customer.
   @Get('profiles/:id/segments')
+  @RequireScope('personalize')
   @ApiOperation({ summary: 'The segments a profile belongs to' })
   profileSegments(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.members.segmentsOf(id);

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsObject, IsOptional, Matches, Max, Min } from 'class-validator';
 import { CursorPageQuery } from '@segmenta/chassis';
-import { SEGMENT_KINDS, type SegmentKind } from '@segmenta/contracts';
+import { InOrder, OptionalNotNull, RequiredString, SEGMENT_KINDS, StringOf, VALIDATION_MESSAGES, type SegmentKind } from '@segmenta/contracts';
 
 const DEFINITION_EXAMPLE = {
   event: 'Product Viewed',
@@ -13,19 +13,16 @@ const DEFINITION_EXAMPLE = {
 
 export class CreateSegmentDto {
   @ApiProperty({ example: 'camera-intent', description: 'Unique, lower-case letters, digits, - and _; what inSegment and other services refer to.' })
-  @Matches(/^[a-z0-9][a-z0-9_-]{0,99}$/, { message: 'key must be lower-case letters, digits, - and _ (at most 100)' })
+  @InOrder(RequiredString(100), Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: 'key must be lower-case letters, digits, - and _, starting with a letter or digit' }))
   key!: string;
 
   @ApiProperty({ example: 'Camera intent' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @RequiredString(200)
   name!: string;
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsString()
-  @MaxLength(2000)
+  @StringOf(2000, { allowEmpty: true })
   description?: string;
 
   @ApiPropertyOptional({ enum: SEGMENT_KINDS, default: 'rule' })
@@ -34,31 +31,28 @@ export class CreateSegmentDto {
   kind?: SegmentKind;
 
   @ApiProperty({ type: 'object', additionalProperties: true, example: DEFINITION_EXAMPLE, description: 'The rule (ARCHITECTURE §6): all/any/not over trait, feature, event and inSegment conditions.' })
-  @IsObject()
+  @InOrder(IsDefined({ message: VALIDATION_MESSAGES.required }), IsObject({ message: '$property must be an object' }))
   definition!: Record<string, unknown>;
 }
 
 export class UpdateSegmentDto {
   @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @OptionalNotNull()
+  @StringOf(200)
   name?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'null clears it.' })
   @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  description?: string;
+  @StringOf(2000, { allowEmpty: true })
+  description?: string | null;
 
   @ApiPropertyOptional({ enum: ['active', 'paused'] })
-  @IsOptional()
+  @OptionalNotNull()
   @IsIn(['active', 'paused'])
   status?: 'active' | 'paused';
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'A new definition: the version goes up and the differences are emitted.' })
-  @IsOptional()
+  @OptionalNotNull()
   @IsObject()
   definition?: Record<string, unknown>;
 }

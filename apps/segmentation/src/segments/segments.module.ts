@@ -1,25 +1,17 @@
 import { Module } from '@nestjs/common';
-import { SegmentDiscoveryService } from '../discovery/segment-discovery.service';
-import { SegmentKpisRepository } from '../kpis/segment-kpis.repository';
-import { SegmentKpisService } from '../kpis/segment-kpis.service';
-import { Clock } from '../membership/clock';
-import { MembershipRepository } from '../membership/membership.repository';
-import { MembershipService } from '../membership/membership.service';
-import { SegmentReferencesHandler } from '../references/segment-references.handler';
-import { SegmentReferencesRepository } from '../references/segment-references.repository';
-import { ReadModelHandler } from '../read-model/read-model.handler';
-import { ReadModelService } from '../read-model/read-model.service';
-import { SegmentCatalog } from './segment-catalog.service';
+import { MembershipModule } from '../membership/membership.module';
+import { SegmentReferencesModule } from '../references/segment-references.module';
 import { SegmentMembersService } from './segment-members.service';
 import { SegmentsController } from './segments.controller';
 import { SegmentsLifecycle } from './segments-lifecycle.service';
 import { SegmentsRepository } from './segments.repository';
 import { SegmentsService } from './segments.service';
 
-/** Segments: definitions, the profile read model, real-time and scheduled membership, the API. */
+/** Segments: definitions with versions, preview, members and their log, the segment API. */
 @Module({
+  imports: [MembershipModule, SegmentReferencesModule],
   controllers: [SegmentsController],
-  providers: [Clock, SegmentCatalog, SegmentsRepository, SegmentsService, SegmentMembersService, SegmentsLifecycle, MembershipRepository, MembershipService, ReadModelService, ReadModelHandler, SegmentReferencesRepository, SegmentReferencesHandler, SegmentKpisRepository, SegmentKpisService, SegmentDiscoveryService],
-  exports: [Clock],
+  providers: [SegmentsRepository, SegmentsService, SegmentMembersService, SegmentsLifecycle],
+  exports: [SegmentsRepository, SegmentsService],
 })
 export class SegmentsModule {}

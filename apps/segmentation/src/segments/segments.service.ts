@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { ConflictError, NotFoundError, ValidationFailedError } from '@segmenta/chassis';
 import { SUBJECTS, type ApiErrorDetail, type SegmentChangedV1, type SegmentKind } from '@segmenta/contracts';
-import { JetStreamClient, createEnvelope } from '@segmenta/messaging';
-import { compiledSql, queryRows } from '@segmenta/persistence';
+import { Outbox, createEnvelope } from '@segmenta/messaging';
 import { compileMembersQuery, extractDependencies, findMembershipCycle, formatProblem, validateDefinition, type SegmentDefinition } from '@segmenta/segment-rules';
 import { SegmentationConfig } from '../config';
 import { Clock } from '../membership/clock';
@@ -10,10 +10,10 @@ import { MembershipService, READ_MODEL_TABLES, type RecomputeSummary } from '../
 import type { CreateSegmentDto, SegmentResponse, UpdateSegmentDto } from './segments.dto';
 import { dependenciesOf, isRuleSegment } from './segment-kinds';
 import { SegmentCatalog } from './segment-catalog.service';
-import { SegmentsRepository, type SegmentRow } from './segments.repository';
+import { SegmentsRepository, type SegmentRow, type SegmentsTx } from './segments.repository';
 import { SegmentReferencesRepository } from '../references/segment-references.repository';
 
-const badRequest = (message: string, details: ApiErrorDetail[]) => new BadRequestException({ statusCode: 400, error: 'Bad Request', message, details });
+const badRequest = (message: string, details: ApiErrorDetail[]) => new ValidationFailedError(message, details);
 
 /** Segment CRUD with versioning, preview, members, the change log and freshness. */
 @Injectable()
@@ -22,7 +22,7 @@ export class SegmentsService {
     private readonly repository: SegmentsRepository,
     private readonly catalog: SegmentCatalog,
     private readonly memberships: MembershipService,
-    private readonly client: JetStreamClient,
+    private readonly outbox: Outbox,
     private readonly clock: Clock,
     private readonly config: SegmentationConfig,
     private readonly references: SegmentReferencesRepository,
@@ -41,7 +41,7 @@ export class SegmentsService {
 
   async find(idOrKey: string): Promise<SegmentRow> {
     const row = await this.repository.byIdOrKey(idOrKey);
-    if (!row) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `No segment "${idOrKey}"`, details: [{ field: 'id', problem: 'not found' }] });
+    if (!row) throw new NotFoundError(`No segment "${idOrKey}"`, [{ field: 'id', problem: 'not found' }]);
     return row;
   }
 
@@ -49,13 +49,20 @@ export class SegmentsService {
   async checkedDefinition(input: unknown, ownKey?: string): Promise<SegmentDefinition> {
     const result = validateDefinition(input);
     if (!result.ok) {
-      throw badRequest(`Invalid definition: ${result.problems.map(formatProblem).join('; ')}`, result.problems.map((p) => ({ field: p.path ? `definition.${p.path}` : 'definition', problem: p.problem })));
+      throw badRequest(
+        `Invalid definition: ${result.problems.map(formatProblem).join('; ')}`,
+        result.problems.map((p) => ({ field: p.path ? `definition.${p.path}` : 'definition', problem: p.problem })),
+      );
     }
     const refs = extractDependencies(result.definition).segments;
     const rows = await this.repository.all();
     const known = new Set(rows.map((r) => r.key));
     const missing = refs.filter((k) => !known.has(k) && k !== ownKey);
-    if (missing.length > 0) throw badRequest(`Invalid definition: inSegment refers to unknown segment ${missing.map((k) => `"${k}"`).join(', ')}`, missing.map((k) => ({ field: 'definition', problem: `inSegment "${k}" does not exist` })));
+    if (missing.length > 0)
+      throw badRequest(
+        `Invalid definition: inSegment refers to unknown segment ${missing.map((k) => `"${k}"`).join(', ')}`,
+        missing.map((k) => ({ field: 'definition', problem: `inSegment "${k}" does not exist` })),
+      );
     if (ownKey) {
       const graph = new Map(rows.map((r) => [r.key, dependenciesOf(r).segments]));
       graph.set(ownKey, refs);
@@ -67,27 +74,40 @@ export class SegmentsService {
 
   async create(body: CreateSegmentDto, kind: SegmentKind = body.kind ?? 'rule'): Promise<SegmentResponse & { evaluation: RecomputeSummary }> {
     const definition = await this.checkedDefinition(body.definition, body.key);
-    const row = await this.repository.insert({ id: randomUUID(), key: body.key, name: body.name, description: body.description ?? null, kind, definition, version: 1 });
-    if (!row) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `A segment with key "${body.key}" exists`, details: [{ field: 'key', problem: 'already exists' }] });
+    const row = await this.repository.transaction(async (tx) => {
+      const inserted = await this.repository.insert({ id: randomUUID(), key: body.key, name: body.name, description: body.description ?? null, kind, definition, version: 1 }, tx);
+      if (inserted) await this.announce(tx, [{ row: inserted, status: 'active' }]);
+      return inserted;
+    });
+    if (!row) throw new ConflictError(`A segment with key "${body.key}" exists`, [{ field: 'key', problem: 'already exists' }]);
     this.catalog.invalidate();
-    await this.announce(row, 'active');
+    this.outbox.wake();
     const evaluation = await this.memberships.recompute([row.id]);
     return { ...(await this.get(row.id)), evaluation };
   }
 
   async update(idOrKey: string, body: UpdateSegmentDto): Promise<SegmentResponse & { evaluation?: RecomputeSummary }> {
     const row = await this.find(idOrKey);
-    if (!isRuleSegment(row) && body.definition !== undefined) throw badRequest(`Segment "${row.key}" is a discovered cluster: discovery sets its members, it has no rule to edit`, [{ field: 'definition', problem: 'not editable on a discovered cluster' }]);
+    if (!isRuleSegment(row) && body.definition !== undefined)
+      throw badRequest(`Segment "${row.key}" is a discovered cluster: discovery sets its members, it has no rule to edit`, [{ field: 'definition', problem: 'not editable on a discovered cluster' }]);
     const definition = body.definition !== undefined ? await this.checkedDefinition(body.definition, row.key) : undefined;
     const changedDefinition = definition !== undefined && JSON.stringify(definition) !== JSON.stringify(row.definition);
-    const updated = await this.repository.update(row.id, {
-      ...(body.name !== undefined ? { name: body.name } : {}),
-      ...(body.description !== undefined ? { description: body.description } : {}),
-      ...(body.status !== undefined ? { status: body.status } : {}),
-      ...(changedDefinition ? { definition, version: row.version + 1 } : {}),
+    const updated = await this.repository.transaction(async (tx) => {
+      const saved = await this.repository.update(
+        row.id,
+        {
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.description !== undefined ? { description: body.description } : {}),
+          ...(body.status !== undefined ? { status: body.status } : {}),
+          ...(changedDefinition ? { definition, version: row.version + 1 } : {}),
+        },
+        tx,
+      );
+      await this.announce(tx, [{ row: saved, status: saved.status }]);
+      return saved;
     });
     this.catalog.invalidate();
-    await this.announce(updated, updated.status);
+    this.outbox.wake();
     // A new definition, or a segment resumed: evaluate now and emit the differences.
     const evaluation = updated.status === 'active' && (changedDefinition || row.status !== 'active') ? await this.memberships.recompute([row.id]) : undefined;
     return { ...(await this.get(row.id)), ...(evaluation ? { evaluation } : {}) };
@@ -97,45 +117,50 @@ export class SegmentsService {
     const row = await this.find(idOrKey);
     const dependents = (await this.repository.all()).filter((r) => r.id !== row.id && dependenciesOf(r).segments.includes(row.key));
     if (dependents.length > 0) {
-      throw new ConflictException({
-        statusCode: 409,
-        error: 'Conflict',
-        message: `Segment "${row.key}" is used by segment${dependents.length > 1 ? 's' : ''} ${dependents.map((d) => `"${d.key}"`).join(', ')}; change or delete ${dependents.length > 1 ? 'them' : 'it'} first`,
-        details: dependents.map((d) => ({ field: 'id', problem: `used by segment ${d.key}` })),
-      });
+      throw new ConflictError(
+        `Segment "${row.key}" is used by segment${dependents.length > 1 ? 's' : ''} ${dependents.map((d) => `"${d.key}"`).join(', ')}; change or delete ${dependents.length > 1 ? 'them' : 'it'} first`,
+        dependents.map((d) => ({ field: 'id', problem: `used by segment ${d.key}` })),
+      );
     }
     const users = await this.references.usersOf(row.key);
     if (users.length > 0) {
       const named = users.map((u) => `${u.ownerKind} "${u.ownerName}" (${u.service})`);
-      throw new ConflictException({
-        statusCode: 409,
-        error: 'Conflict',
-        message: `Segment "${row.key}" is targeted by ${named.join(', ')}; remove it from ${users.length > 1 ? 'them' : 'it'} or pause the segment instead`,
-        details: users.map((u) => ({ field: 'id', problem: `used by ${u.service} ${u.ownerKind} ${u.ownerId}` })),
-      });
+      throw new ConflictError(
+        `Segment "${row.key}" is targeted by ${named.join(', ')}; remove it from ${users.length > 1 ? 'them' : 'it'} or pause the segment instead`,
+        users.map((u) => ({ field: 'id', problem: `used by ${u.service} ${u.ownerKind} ${u.ownerId}` })),
+      );
     }
-    await this.repository.delete(row.id);
+    await this.repository.transaction(async (tx) => {
+      await this.repository.delete(row.id, tx);
+      await this.announce(tx, [{ row, status: 'deleted' }]);
+    });
     this.catalog.invalidate();
-    await this.announce(row, 'deleted');
+    this.outbox.wake();
     return { deleted: true, key: row.key };
   }
 
   /** Count and a sample of who a definition selects now, without saving anything. */
-  async preview(input: unknown, sample: number): Promise<{ count: number; sample: string[]; totalProfiles: number }> {
+  async preview(input: unknown, sample: number): Promise<{ count: number; sample: Array<{ profileId: string; userId?: string; email?: string }>; totalProfiles: number }> {
     const definition = await this.checkedDefinition(input);
     const catalog = await this.catalog.current();
     const query = compileMembersQuery(definition, { tables: READ_MODEL_TABLES, now: this.clock.now(), segmentId: (key) => catalog.idByKey.get(key) });
-    const db = this.repository.database.db;
-    const [counted] = await queryRows<{ n: number }>(db, compiledSql(`select count(*)::int as n from (${query.text}) q`, query.values));
-    const rows = sample > 0 ? await queryRows<{ profile_id: string }>(db, compiledSql(`${query.text} order by pv.profile_id limit ${Number(sample)}`, query.values)) : [];
-    const [total] = await queryRows<{ n: number }>(db, compiledSql('select count(*)::int as n from segmentation.profile_view', []));
-    return { count: counted.n, sample: rows.map((r) => r.profile_id), totalProfiles: total.n };
+    return this.repository.preview(query, sample);
   }
 
-  /** segments.changed for other services (offers, experiments). */
-  async announce(row: SegmentRow, status: SegmentChangedV1['status']): Promise<void> {
-    const data: SegmentChangedV1 = { segmentId: row.id, key: row.key, name: row.name, kind: row.kind, version: row.version, status, at: new Date().toISOString() };
-    await this.client.publish(SUBJECTS.segmentsChanged, createEnvelope(SUBJECTS.segmentsChanged, data, { id: `segment-${row.id}-v${row.version}-${status}-${row.updatedAt.getTime()}` }));
+  /** segments.changed for other services (offers, experiments), into the outbox in the change's transaction; wake the outbox after the commit. */
+  async announce(tx: SegmentsTx, changes: Array<{ row: SegmentRow; status: SegmentChangedV1['status'] }>): Promise<void> {
+    const at = new Date().toISOString();
+    await this.outbox.write(
+      tx,
+      changes.map(({ row, status }) => {
+        const data: SegmentChangedV1 = { segmentId: row.id, key: row.key, name: row.name, kind: row.kind, version: row.version, status, at };
+        return {
+          subject: SUBJECTS.segmentsChanged,
+          envelope: createEnvelope(SUBJECTS.segmentsChanged, data, { id: `segment-${row.id}-v${row.version}-${status}-${row.updatedAt.getTime()}` }),
+          partitionKey: row.id,
+        };
+      }),
+    );
   }
 
   toResponse(row: SegmentRow, size: number): SegmentResponse {

@@ -34,10 +34,11 @@ export async function startServiceUnderTest(
         NATS_PREFIX: namespace.prefix,
         DATABASE_URL: database.url,
         DATA_DIR: 'memory://',
-        LOG_LEVEL: 'fatal',
+        // TEST_LOG_LEVEL=warn (or debug) shows a service's log while a test runs, to diagnose it.
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal',
         ...options.env,
       },
-      options.logSink ?? (() => undefined),
+      options.logSink ?? (process.env.TEST_LOG_LEVEL ? (line) => process.stderr.write(`[${options.label}] ${line}`) : () => undefined),
     );
   } catch (error) {
     await database.drop();

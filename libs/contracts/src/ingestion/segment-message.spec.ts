@@ -44,9 +44,20 @@ describe('segmentMessageProblems', () => {
   it.each(variants)('agrees with the class-validator decorators: %s', (_, change) => {
     const value = { ...valid, ...change };
     for (const [key, v] of Object.entries(change)) if (v === undefined) delete (value as Record<string, unknown>)[key];
-    const decorators = validateSync(plainToInstance(SegmentMessageV1, value), { forbidUnknownValues: false }).map((e) => e.property).sort();
-    const fast = segmentMessageProblems(value).map((p) => p.split(':')[0]).sort();
+    const decorators = validateSync(plainToInstance(SegmentMessageV1, value), { forbidUnknownValues: false })
+      .map((e) => e.property)
+      .sort();
+    const fast = segmentMessageProblems(value)
+      .map((p) => p.split(':')[0])
+      .sort();
     expect(fast).toEqual(decorators);
+  });
+
+  it('says whether a field is missing, of the wrong type or empty', () => {
+    const withoutId: Record<string, unknown> = { ...valid, context: undefined };
+    delete withoutId.messageId;
+    expect(segmentMessageProblems(withoutId)).toEqual(['messageId: is required', 'context: is required']);
+    expect(segmentMessageProblems({ ...valid, messageId: 5, sourceId: '', traits: [] })).toEqual(['messageId: must be a string', 'sourceId: must not be empty', 'traits: must be an object']);
   });
 
   it('rejects what is not an object', () => {

@@ -1,5 +1,9 @@
-import { IsIn, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString } from 'class-validator';
+import { IsDefined, IsIn, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString } from 'class-validator';
 import { SEGMENT_EVENT_TYPES, type SegmentEventType } from '../platform/streams';
+import { InOrder, VALIDATION_MESSAGES } from '../platform/validation-messages';
+
+const RequiredNonEmptyString = () =>
+  InOrder(IsDefined({ message: VALIDATION_MESSAGES.required }), IsString({ message: VALIDATION_MESSAGES.string }), IsNotEmpty({ message: VALIDATION_MESSAGES.notEmpty }));
 
 /**
  * What ingestion publishes on `events.<type>` (the envelope's `data`) for every Segment call:
@@ -7,16 +11,14 @@ import { SEGMENT_EVENT_TYPES, type SegmentEventType } from '../platform/streams'
  * client's clock skew; `receivedAt` is ingestion's clock.
  */
 export class SegmentMessageV1 {
-  @IsString()
-  @IsNotEmpty()
+  @RequiredNonEmptyString()
   messageId!: string;
 
   @IsIn(SEGMENT_EVENT_TYPES)
   type!: SegmentEventType;
 
   /** The source whose write key sent it. */
-  @IsString()
-  @IsNotEmpty()
+  @RequiredNonEmptyString()
   sourceId!: string;
 
   @IsOptional()
@@ -80,6 +82,15 @@ export class SegmentMessageV1 {
   receivedAt!: string;
 }
 
+/**
+ * The de-duplication key of a Segment call: its messageId within its source (ADR 15). Sent as the
+ * envelope id and Nats-Msg-Id by ingestion and claimed in profiles' inbox, so two sources that
+ * happen to use the same messageId are two events, and a retry within one source is one.
+ */
+export function messageKey(message: { sourceId: string; messageId: string }): string {
+  return `${message.sourceId}:${message.messageId}`;
+}
+
 /** Answer of every tracking endpoint. */
 export interface SegmentAcceptedResponse {
   success: true;
@@ -102,14 +113,19 @@ export function segmentMessageProblems(value: unknown): string[] {
   if (!isObject(value)) return ['message: must be an object'];
   const m = value as Record<string, unknown>;
   const problems: string[] = [];
+  const missing = (field: string) => m[field] === undefined || m[field] === null;
   const optionalString = (field: string) => {
     if (m[field] !== undefined && m[field] !== null && typeof m[field] !== 'string') problems.push(`${field}: must be a string`);
   };
-  for (const field of ['messageId', 'sourceId']) if (typeof m[field] !== 'string' || m[field] === '') problems.push(`${field}: must be a non-empty string`);
+  for (const field of ['messageId', 'sourceId']) {
+    if (missing(field)) problems.push(`${field}: is required`);
+    else if (typeof m[field] !== 'string') problems.push(`${field}: must be a string`);
+    else if (m[field] === '') problems.push(`${field}: must not be empty`);
+  }
   if (!SEGMENT_EVENT_TYPES.includes(m.type as SegmentEventType)) problems.push(`type: must be one of ${SEGMENT_EVENT_TYPES.join(', ')}`);
   for (const field of ['userId', 'anonymousId', 'event', 'name', 'category', 'groupId', 'previousId']) optionalString(field);
-  for (const field of ['properties', 'traits', 'context', 'integrations']) if (!isObject(m[field])) problems.push(`${field}: must be an object`);
-  for (const field of ['timestamp', 'receivedAt']) if (!isDate(m[field])) problems.push(`${field}: must be an ISO 8601 date-time`);
+  for (const field of ['properties', 'traits', 'context', 'integrations']) if (!isObject(m[field])) problems.push(`${field}: ${missing(field) ? 'is required' : 'must be an object'}`);
+  for (const field of ['timestamp', 'receivedAt']) if (!isDate(m[field])) problems.push(`${field}: ${missing(field) ? 'is required' : 'must be an ISO 8601 date-time'}`);
   for (const field of ['originalTimestamp', 'sentAt']) if (m[field] !== undefined && m[field] !== null && !isDate(m[field])) problems.push(`${field}: must be an ISO 8601 date-time`);
   return problems;
 }

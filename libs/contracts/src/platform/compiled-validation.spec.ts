@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { IsIn, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, ValidateIf, ValidateNested, validateSync } from 'class-validator';
 import { compileValidityCheck } from './compiled-validation';
+import { RequiredArray, RequiredString } from './validation-messages';
 
 class Base {
   @IsOptional()
@@ -51,6 +52,40 @@ const samples: Array<Record<string, unknown>> = [
   { kind: 'a', one: 'x', props: { k: 1 } },
   { kind: 'a', one: 'x', unknown: 1 },
 ];
+
+class Required {
+  @RequiredString(5)
+  name!: string;
+
+  @RequiredArray(2)
+  list!: unknown[];
+}
+
+const requiredSamples: Array<[Record<string, unknown>, Array<[string, string]>]> = [
+  [{ name: 'ada', list: [1] }, []],
+  [{ list: [1] }, [['name', 'name is required']]],
+  [{ name: null, list: [1] }, [['name', 'name is required']]],
+  [{ name: 7, list: [1] }, [['name', 'name must be a string']]],
+  [{ name: '', list: [1] }, [['name', 'name must not be empty']]],
+  [{ name: 'toolong', list: [1] }, [['name', 'name must be at most 5 characters']]],
+  [{ name: 'ada' }, [['list', 'list is required']]],
+  [{ name: 'ada', list: 'x' }, [['list', 'list must be an array']]],
+  [{ name: 'ada', list: [] }, [['list', 'list must not be empty']]],
+  [{ name: 'ada', list: [1, 2, 3] }, [['list', 'list must have at most 2 items']]],
+];
+
+describe('RequiredString and RequiredArray', () => {
+  const check = compileValidityCheck(Required);
+
+  it.each(requiredSamples.map(([sample, problems]) => [JSON.stringify(sample), sample, problems] as const))(
+    'report the first failing question with a message naming the field, and compile to the same decision: %s',
+    (_, sample, problems) => {
+      const errors = validateSync(Object.assign(new Required(), sample), { forbidUnknownValues: true, stopAtFirstError: true });
+      expect(errors.map((e) => [e.property, Object.values(e.constraints ?? {}).join('; ')])).toEqual(problems);
+      expect(check?.(Object.assign(new Required(), sample) as unknown as Record<string, unknown>)).toBe(problems.length === 0);
+    },
+  );
+});
 
 describe('compileValidityCheck', () => {
   const check = compileValidityCheck(Derived)!;

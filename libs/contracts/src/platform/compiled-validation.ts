@@ -28,7 +28,8 @@ export function compileValidityCheck(type: new () => object): Check | null {
         continue;
       }
       if (metadata.type === ValidationTypes.WHITELIST) continue;
-      if (metadata.type !== ValidationTypes.CUSTOM_VALIDATION || metadata.each) return null;
+      // @IsDefined is a ValidateBy constraint like the others; class-validator only runs it first, which does not change the decision.
+      if ((metadata.type !== ValidationTypes.CUSTOM_VALIDATION && metadata.type !== ValidationTypes.IS_DEFINED) || metadata.each) return null;
       for (const constraint of storage.getTargetValidatorConstraints(metadata.constraintCls)) {
         if (constraint.async) return null;
         const instance = constraint.instance as { validate(value: unknown, args: ValidationArguments): boolean | Promise<boolean> };

@@ -18,4 +18,8 @@ export const MESSAGE_HEADERS = {
   originalSubject: 'Segmenta-Original-Subject',
   originalStream: 'Segmenta-Original-Stream',
   deliveries: 'Segmenta-Deliveries',
+  /** On DLQ messages: the durable consumer that gave up, and when its first and last attempts failed. */
+  consumer: 'Segmenta-Consumer',
+  firstFailure: 'Segmenta-First-Failure',
+  lastFailure: 'Segmenta-Last-Failure',
 } as const;

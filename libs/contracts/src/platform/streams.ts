@@ -41,8 +41,8 @@ export const SUBJECTS = {
   experimentsResults: 'experiments.results',
   /** The segments an experiment targets (SegmentReferencesV1). */
   experimentsSegmentReferences: 'experiments.segment-references',
-  /** Dead-letter subject for a message of `stream` that exhausted its deliveries. */
-  deadLetter: (stream: string) => `DLQ.${stream}`,
+  /** Dead-letter subject for a message of `stream` that consumer `durable` could not apply. */
+  deadLetter: (stream: string, durable: string) => `DLQ.${stream}.${durable}`,
 } as const;
 
 /** Request/reply (core NATS, @nestjs/microservices) patterns. */

@@ -58,6 +58,20 @@ export class ProfileUpdatedV1 {
 
   @IsISO8601()
   updatedAt!: string;
+
+  /**
+   * How people recognise the customer (a user id, an e-mail), for member lists and previews; sent
+   * on a full update and when one was added, absent otherwise (the subscriber keeps its copy).
+   */
+  @IsOptional()
+  @IsObject()
+  identifiers?: CustomerIdentifiersV1;
+}
+
+/** The identifiers a marketer recognises a customer by; the first of each kind the profile holds. */
+export interface CustomerIdentifiersV1 {
+  userId?: string;
+  email?: string;
 }
 
 /** `profiles.merged`: `fromProfileId` no longer exists on its own; its data now belongs to `intoProfileId`. */

@@ -18,7 +18,8 @@ export function createTestNamespace(natsUrl: string, label = 't'): TestNamespace
       try {
         const jsm = await nc.jetstreamManager();
         for await (const name of jsm.streams.names()) {
-          if (name.startsWith(`${prefix}_`)) await jsm.streams.delete(name);
+          // Key-value buckets live in streams named KV_<bucket>.
+          if (name.startsWith(`${prefix}_`) || name.startsWith(`KV_${prefix}_`)) await jsm.streams.delete(name);
         }
       } finally {
         await nc.close();

@@ -19,9 +19,7 @@ function withDatabase(url: string, database: string): string {
  * An isolated database for one test file: a fresh PostgreSQL database on the server named by
  * DATABASE_URL (set by the Jest global setup), or an in-memory PGlite when no server is configured.
  */
-export async function createTestDatabase(
-  options: { serverUrl?: string | undefined; driver?: 'node-postgres' | 'pglite' } = {},
-): Promise<TestDatabase> {
+export async function createTestDatabase(options: { serverUrl?: string | undefined; driver?: 'node-postgres' | 'pglite' } = {}): Promise<TestDatabase> {
   const serverUrl = options.serverUrl ?? process.env.DATABASE_URL;
   const driver = options.driver ?? (serverUrl ? 'node-postgres' : 'pglite');
   if (driver === 'pglite') {

@@ -1,0 +1,1 @@
+ALTER TABLE "profiles"."profile_features" ADD COLUMN "order_ledger" jsonb DEFAULT '{}'::jsonb NOT NULL;

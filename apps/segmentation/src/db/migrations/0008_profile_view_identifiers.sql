@@ -1,0 +1,1 @@
+ALTER TABLE "segmentation"."profile_view" ADD COLUMN "identifiers" jsonb DEFAULT '{}'::jsonb NOT NULL;
