@@ -12,11 +12,16 @@ export class SegmentationConfig extends BaseServiceConfig {
   BEHAVIOUR_RETENTION_DAYS = 400;
 
   /**
-   * When every segment is evaluated over every profile: time-based rules (`within`, `first`,
-   * `last`) change with time alone, and this is their freshness target; also a safety net.
+   * When segments are re-evaluated for time alone: time-based rules (`within`, `first`, `last`)
+   * change without an event, and this is their freshness target. Only profiles with a fact that
+   * crossed a window or age boundary since the last pass are evaluated (ADR 19).
    */
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "*/15 * * * *"' })
   SEGMENTS_RECOMPUTE_CRON = '*/15 * * * *';
+
+  /** When every segment is evaluated over every profile: the safety net behind the passes above. */
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "20 4 * * *"' })
+  SEGMENTS_FULL_RECOMPUTE_CRON = '20 4 * * *';
 
   /** PostgreSQL work_mem for a recompute's statements (hash aggregation and joins in memory). */
   @Matches(/^\d+\s*(kB|MB|GB)$/, { message: 'must be a PostgreSQL memory size such as "256MB"' })

@@ -13,7 +13,7 @@ const suite = fuzzSuite(startSegmentation, {
   label: 'segfuzz',
   runsPerRoute: 8,
   // Scheduled jobs would change state between the two fingerprints of a request.
-  env: { SEGMENTS_RECOMPUTE_CRON: NEVER, SEGMENTS_KPIS_CRON: NEVER, SEGMENTS_DISCOVER_CRON: NEVER },
+  env: { SEGMENTS_RECOMPUTE_CRON: NEVER, SEGMENTS_FULL_RECOMPUTE_CRON: NEVER, SEGMENTS_KPIS_CRON: NEVER, SEGMENTS_DISCOVER_CRON: NEVER },
   prepare: async (service, adminKey) => {
     const http = request(service.app.getHttpServer());
     const segment = (

@@ -4,9 +4,11 @@ import fc from 'fast-check';
 import { availableTestDrivers, compiledSql, createTestDatabase, openDatabase, queryRows, runMigrations, type Database, type TestDatabase } from '@segmenta/persistence';
 import {
   compareCodePoints,
+  compileFactsCrossing,
   compileMembershipMatrix,
   compileMembersQuery,
   compilePredicate,
+  timeBoundaries,
   validateDefinition,
   type BehaviourFact,
   type ProfileSnapshot,
@@ -267,6 +269,39 @@ describe.each(availableTestDrivers())('SQL and in-memory evaluation agree (%s)',
     );
     // The generators are useful only if segments are sometimes non-empty.
     expect(checkedMembers).toBeGreaterThan(50);
+  });
+
+  // ADR 19: a recompute since the last one evaluates only the profiles with a fact that crossed a
+  // boundary since then. Checked against the in-memory evaluator: whoever's outcome differs
+  // between the two instants must be among them.
+  it('selects every profile whose outcome time alone changed between two evaluations (facts crossing a boundary)', async () => {
+    let changed = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        // Behaviour conditions on their own as often as inside trees: they are what time changes.
+        fc.array(fc.oneof(behaviour, definition), { minLength: 1, maxLength: 4 }),
+        fc.array(profileArb, { minLength: 1, maxLength: 10 }),
+        fc.oneof(fc.integer({ min: 1, max: 10 * DAY }), fc.constantFrom(15 * 60_000, DAY, 7 * DAY, 31 * DAY)),
+        async (definitions, profiles, elapsed) => {
+          await store(profiles);
+          const from = NOW - elapsed;
+          const boundaries = [...new Map(definitions.flatMap(timeBoundaries).map((b) => [JSON.stringify(b), b])).values()];
+          const crossing = compileFactsCrossing(boundaries, context.tables.behaviourFacts, from, NOW);
+          const selected = new Set(crossing ? (await queryRows<{ profile_id: string }>(database.db, compiledSql(crossing.text, crossing.values))).map((r) => r.profile_id) : []);
+          definitions.forEach((d) => {
+            const predicate = compilePredicate(d);
+            profiles.forEach((p, i) => {
+              if (predicate(snapshot(p), from) === predicate(snapshot(p), NOW)) return;
+              changed += 1;
+              if (!selected.has(profileId(i))) throw new Error(`definition ${JSON.stringify(d)} changed between ${from} and ${NOW} on profile ${JSON.stringify(p)}, which no boundary selected`);
+            });
+          });
+        },
+      ),
+      { numRuns: 300, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
+    );
+    // Useful only if time does change outcomes in the generated cases.
+    expect(changed).toBeGreaterThan(20);
   });
 
   it('answers the single-segment members query like the matrix, with hostile names left as data', async () => {

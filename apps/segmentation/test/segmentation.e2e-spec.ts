@@ -172,6 +172,13 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     service.app.get(Clock).advance(6 * DAY);
     const summary = (await http.post('/v1/segments/recompute').set(auth).expect(200)).body;
     expect(summary.exited).toBeGreaterThanOrEqual(1);
+    // By default only profiles with a fact that crossed a window since the last pass are evaluated (ADR 19)…
+    expect(summary.mode).toBe('since-last');
+    expect(summary.evaluated).toBeGreaterThanOrEqual(1);
+    expect(summary.evaluated).toBeLessThan(summary.profiles);
+    // …and a full pass right after finds nothing it missed.
+    expect((await http.post('/v1/segments/recompute?full=true').set(auth).expect(200)).body).toMatchObject({ mode: 'full', entered: 0, exited: 0 });
+    await http.post('/v1/segments/recompute?full=yes').set(auth).expect(400);
     await waitFor(() => changesFor(ann, 'camera-intent').some((c) => c.subject === 'segments.exited'), { timeoutMs: 15_000, what: 'segments.exited' });
     expect((await http.get('/v1/segments/camera-intent/members').set(auth).expect(200)).body.members).toEqual([]);
 

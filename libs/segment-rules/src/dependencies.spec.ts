@@ -1,4 +1,4 @@
-import { evaluationOrder, extractDependencies, findMembershipCycle } from './dependencies';
+import { evaluationOrder, extractDependencies, findMembershipCycle, timeBoundaries } from './dependencies';
 
 describe('extractDependencies', () => {
   it('lists the top-level traits, features, events and segments a definition reads', () => {
@@ -21,6 +21,44 @@ describe('extractDependencies', () => {
     [{ feature: 'recency_days', op: 'lte' as const, value: 30 }, false],
   ])('marks %j time-dependent: %s', (definition, expected) => {
     expect(extractDependencies(definition).timeDependent).toBe(expected);
+  });
+});
+
+describe('timeBoundaries', () => {
+  it('lists each event with every duration at which a fact of it can flip an outcome, once each', () => {
+    expect(
+      timeBoundaries({
+        all: [
+          { event: 'Order Completed', within: 'P30D', count: { op: 'gte', value: 2 } },
+          { not: { event: 'Order Completed', within: 'P30D', sum: { property: 'revenue', op: 'gt', value: 100 } } },
+          {
+            any: [
+              { event: 'Product Viewed', within: 'P7D', last: { op: 'lte', value: 'P1D' } },
+              { event: 'Signed Up', first: { op: 'gte', value: 'P1M' } },
+            ],
+          },
+          { event: 'Product Viewed', count: { op: 'gte', value: 3 } },
+          { trait: 'country', op: 'eq', value: 'DE' },
+          { inSegment: 'vip' },
+        ],
+      }),
+    ).toEqual([
+      { event: 'Order Completed', duration: 'P30D' },
+      { event: 'Product Viewed', duration: 'P1D' },
+      { event: 'Product Viewed', duration: 'P7D' },
+      { event: 'Signed Up', duration: 'P1M' },
+    ]);
+  });
+
+  it('has none for a definition time alone cannot change', () => {
+    expect(
+      timeBoundaries({
+        all: [
+          { event: 'E', count: { op: 'gte', value: 2 } },
+          { feature: 'recency_days', op: 'lte', value: 30 },
+        ],
+      }),
+    ).toEqual([]);
   });
 });
 

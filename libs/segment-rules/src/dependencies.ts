@@ -78,3 +78,34 @@ export function evaluationOrder(dependsOn: ReadonlyMap<string, readonly string[]
   for (const key of [...dependsOn.keys()].sort()) visit(key);
   return order;
 }
+
+/**
+ * A point in a fact's age at which a condition's outcome can flip: once a fact of `event` is
+ * older than `duration` it has left a `within` window, or made a `first`/`last` age test pass or
+ * fail. Between two evaluations at t0 and t1, only profiles with such a fact that occurred between
+ * t0 − duration and t1 − duration can change for time alone (`factsCrossing`).
+ */
+export interface TimeBoundary {
+  event: string;
+  duration: string;
+}
+
+/** The distinct boundaries of a definition's behaviour conditions (none: time alone changes nothing). */
+export function timeBoundaries(definition: SegmentDefinition): TimeBoundary[] {
+  const found = new Map<string, TimeBoundary>();
+  const add = (event: string, duration: string | undefined) => {
+    if (duration !== undefined) found.set(JSON.stringify([event, duration]), { event, duration });
+  };
+  const visit = (node: SegmentDefinition): void => {
+    if (isAll(node)) node.all.forEach(visit);
+    else if (isAny(node)) node.any.forEach(visit);
+    else if (isNot(node)) visit(node.not);
+    else if (isBehaviour(node)) {
+      add(node.event, node.within);
+      add(node.event, node.first?.value);
+      add(node.event, node.last?.value);
+    }
+  };
+  visit(definition);
+  return [...found.values()].sort((a, b) => a.event.localeCompare(b.event) || a.duration.localeCompare(b.duration));
+}

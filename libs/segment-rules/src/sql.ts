@@ -13,6 +13,7 @@ import {
   type SegmentDefinition,
   type ValueTest,
 } from './definition';
+import type { TimeBoundary } from './dependencies';
 import { durationOf, subtractDuration } from './duration';
 import { microUnits } from './values';
 
@@ -214,7 +215,7 @@ class Aggregates {
    * only as far back as its conditions need, so the one pass over facts skips old history that
    * only windowed rules would have filtered out anyway.
    */
-  cte(facts: string): string {
+  cte(facts: string, onlyProfiles?: string): string {
     if (this.columns.size === 0) return '';
     const columns = [...this.columns.values()].map((c) => `${c.sql} AS ${c.alias}`).join(', ');
     const since = new Map<string, number | null>();
@@ -228,7 +229,8 @@ class Aggregates {
       .filter(([, t]) => t !== null)
       .map(([e, t]) => `(f.name = ${this.params.add(e, 'text')} AND f.occurred_at >= ${this.params.add(new Date(t as number).toISOString(), 'timestamptz')})`);
     if (unbounded.length > 0) ranges.push(`f.name = ANY (ARRAY(SELECT jsonb_array_elements_text(${this.params.add(JSON.stringify(unbounded), 'jsonb')})))`);
-    return `WITH agg AS (SELECT f.profile_id, ${columns} FROM ${facts} f WHERE ${ranges.join(' OR ')} GROUP BY f.profile_id) `;
+    const only = onlyProfiles ? `f.profile_id IN (SELECT profile_id FROM ${onlyProfiles}) AND ` : '';
+    return `WITH agg AS (SELECT f.profile_id, ${columns} FROM ${facts} f WHERE ${only}(${ranges.join(' OR ')}) GROUP BY f.profile_id) `;
   }
 }
 
@@ -257,17 +259,37 @@ function predicateSql(definition: SegmentDefinition, params: Params, aggregates:
 /**
  * Evaluates several definitions in one statement: one row per profile of `profile_view`, with
  * `profile_id` and a boolean column `s<i>` per definition (in the order given); with `rowVersion`,
- * also `row_version`, the view row's `xmin`.
+ * also `row_version`, the view row's `xmin`. With `onlyProfiles` (a table with a `profile_id`
+ * column), only those profiles are evaluated, and only their facts aggregated.
  */
-export function compileMembershipMatrix(definitions: readonly SegmentDefinition[], context: SqlContext, options: { rowVersion?: boolean } = {}): CompiledQuery {
+export function compileMembershipMatrix(definitions: readonly SegmentDefinition[], context: SqlContext, options: { rowVersion?: boolean; onlyProfiles?: string } = {}): CompiledQuery {
   const params = new Params();
   const aggregates = new Aggregates(params, context.now);
   const predicates = definitions.map((d, i) => `${predicateSql(d, params, aggregates, context)} AS s${i}`);
   const join = aggregates.size > 0 ? ' LEFT JOIN agg a ON a.profile_id = pv.profile_id' : '';
-  const cte = aggregates.cte(context.tables.behaviourFacts);
+  const cte = aggregates.cte(context.tables.behaviourFacts, options.onlyProfiles);
   // The view row's version (the transaction that wrote it): a caller applying the result later can skip profiles changed since.
   const version = options.rowVersion ? ', pv.xmin AS row_version' : '';
-  return { text: `${cte}SELECT pv.profile_id${version}${predicates.map((p) => `, ${p}`).join('')} FROM ${context.tables.profileView} pv${join}`, values: params.values };
+  const where = options.onlyProfiles ? ` WHERE pv.profile_id IN (SELECT profile_id FROM ${options.onlyProfiles})` : '';
+  return { text: `${cte}SELECT pv.profile_id${version}${predicates.map((p) => `, ${p}`).join('')} FROM ${context.tables.profileView} pv${join}${where}`, values: params.values };
+}
+
+/**
+ * The profiles (`profile_id`, once each) with a fact that crossed one of `boundaries` between the
+ * evaluations at `from` and `to` (epoch ms): a fact of the boundary's event that occurred between
+ * from − duration and to − duration, both ends included (a superset is harmless; a miss is not).
+ * Only these can change membership for time alone (`timeBoundaries`); none when there are none.
+ */
+export function compileFactsCrossing(boundaries: readonly TimeBoundary[], facts: string, from: number, to: number): CompiledQuery | undefined {
+  if (boundaries.length === 0) return undefined;
+  const params = new Params();
+  const bands = boundaries.map(({ event, duration }) => {
+    const d = durationOf(duration);
+    const low = params.add(new Date(subtractDuration(from, d)).toISOString(), 'timestamptz');
+    const high = params.add(new Date(subtractDuration(to, d)).toISOString(), 'timestamptz');
+    return `(f.name = ${params.add(event, 'text')} AND f.occurred_at BETWEEN ${low} AND ${high})`;
+  });
+  return { text: `SELECT DISTINCT f.profile_id FROM ${facts} f WHERE ${bands.join(' OR ')}`, values: params.values };
 }
 
 /** The profile ids in one definition's segment: `SELECT profile_id FROM … WHERE <predicate>`. */

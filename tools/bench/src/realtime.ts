@@ -131,7 +131,7 @@ async function runRealtime(options: RealtimeBenchOptions): Promise<void> {
     const [ingestion, profiles, segmentation] = await Promise.all([
       startServiceProcess({ app: 'ingestion', mode: 'dist', env: env(0) }),
       startServiceProcess({ app: 'profiles', mode: 'dist', env: env(1) }),
-      startServiceProcess({ app: 'segmentation', mode: 'dist', env: { ...env(2), SEGMENTS_RECOMPUTE_CRON: '0 0 1 1 *' } }),
+      startServiceProcess({ app: 'segmentation', mode: 'dist', env: { ...env(2), SEGMENTS_RECOMPUTE_CRON: '0 0 1 1 *', SEGMENTS_FULL_RECOMPUTE_CRON: '0 0 1 1 *' } }),
     ]);
     services.push(ingestion, profiles, segmentation);
     await serviceApi(segmentation, adminKey, 'POST', '/v1/segments', {

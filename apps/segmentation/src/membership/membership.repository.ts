@@ -144,7 +144,14 @@ export class MembershipRepository {
    * batch changes a profile's memberships) is left alone: that batch's decision is newer. Only the
    * changes come back to Node, so a recompute that changes little moves little.
    */
-  async applyMatrix(tx: Tx, partition: number, matrix: SQL, segments: Array<{ id: string; version: number }>, at: Date, settings: { workMem: string; parallel: boolean }): Promise<RecordedChange[]> {
+  async applyMatrix(
+    tx: Tx,
+    partition: number,
+    matrix: SQL,
+    segments: Array<{ id: string; version: number }>,
+    at: Date,
+    settings: { workMem: string; parallel: boolean; onlyProfiles?: string },
+  ): Promise<RecordedChange[]> {
     if (segments.length === 0) return [];
     if (segments.length > MASK_BITS) throw new Error(`applyMatrix takes at most ${MASK_BITS} segments at once`);
     const tables = partitionTables(partition);
@@ -155,16 +162,19 @@ export class MembershipRepository {
     );
     // Enough memory to hash-aggregate facts and hash-join masks instead of spilling sorts to disk;
     // no parallel plan when partitions already run side by side (their finalize step is serial anyway);
-    // the server's JIT, which the services' connections turn off for their short statements.
+    // over every profile, the server's JIT, which the services' connections turn off for their short statements.
     // Hand-written for `npm run bench -- --only=segmentation` (recompute): one set-based diff per partition.
+    // JIT only pays off over every profile: compiling 20 segments' expressions costs more than evaluating a few thousand rows.
     await tx.execute(
-      sql`select set_config('work_mem', ${settings.workMem}, true), set_config('max_parallel_workers_per_gather', ${settings.parallel ? '2' : '0'}, true), set_config('jit', 'on', true)`,
+      sql`select set_config('work_mem', ${settings.workMem}, true), set_config('max_parallel_workers_per_gather', ${settings.parallel ? '2' : '0'}, true), set_config('jit', ${settings.onlyProfiles ? 'off' : 'on'}, true)`,
     );
     const seg = jsonParam(segments.map((s, bit) => ({ id: s.id, version: s.version, bit })));
+    // The matrix then covers only these profiles: so must the memberships it is compared with.
+    const only = settings.onlyProfiles ? sql.raw(`where m.profile_id in (select profile_id from ${settings.onlyProfiles})`) : sql``;
     // A CREATE TABLE AS may run in parallel; a SELECT inside a statement that writes may not.
     await tx.execute(sql`create temp table recompute_changed on commit drop as
       with seg as (select * from json_to_recordset(${seg}::json) as s(id uuid, version int, bit int)),
-        old as (select m.profile_id, bit_or(1::int8 << s.bit) as mask from ${sql.raw(tables.memberships)} m join seg s on s.id = m.segment_id group by m.profile_id),
+        old as (select m.profile_id, bit_or(1::int8 << s.bit) as mask from ${sql.raw(tables.memberships)} m join seg s on s.id = m.segment_id ${only} group by m.profile_id),
         n as (select m.profile_id, m.row_version, ${mask} as mask from (${matrix}) m)
       select n.profile_id, n.row_version, n.mask as new_mask, coalesce(o.mask, 0) as old_mask from n left join old o on o.profile_id = n.profile_id where n.mask <> coalesce(o.mask, 0)`);
     await tx.execute(sql`analyze recompute_changed`);
@@ -200,6 +210,25 @@ export class MembershipRepository {
       sql`select m.segment_id, m.profile_id, s.version from segmentation.memberships m join segmentation.segments s on s.id = m.segment_id
         where m.profile_id = ${anyOf(profileIds, 'uuid')}`,
     );
+  }
+
+  /**
+   * `name` (a temp table dropped on commit) filled with the profile ids `query` selects, analysed
+   * so the statements that join it are planned for its size; returns how many it holds.
+   */
+  async createCandidates(tx: Tx, name: string, query: SQL): Promise<number> {
+    // Hand-written for `npm run bench -- --only=segmentation` (recompute since the last one): one temp table per partition and group.
+    await tx.execute(sql`create temp table ${sql.raw(name)} on commit drop as ${query}`);
+    await tx.execute(sql.raw(`analyze ${name}`));
+    const [row] = await queryRows<{ n: number }>(tx, sql.raw(`select count(*)::int as n from ${name}`));
+    return row.n;
+  }
+
+  /** When each segment was last evaluated over every profile (segments never evaluated are absent), epoch ms. */
+  async evaluatedAt(tx: Tx): Promise<Map<string, number>> {
+    // Hand-written like the rest of this repository's statements (recompute since the last one).
+    const rows = await queryRows<{ id: string; evaluated_at: string | Date }>(tx, sql`select id, evaluated_at from segmentation.segments where evaluated_at is not null`);
+    return new Map(rows.map((r) => [r.id, new Date(r.evaluated_at).getTime()]));
   }
 
   async markEvaluated(tx: Tx, segmentIds: string[], at: Date): Promise<void> {

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { SUBJECTS, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
 import { Outbox, createEnvelope } from '@segmenta/messaging';
 import { compiledSql, withTransaction } from '@segmenta/persistence';
-import { compileMembershipMatrix, type SqlContext } from '@segmenta/segment-rules';
+import { compileFactsCrossing, compileMembershipMatrix, timeBoundaries, type SqlContext, type TimeBoundary } from '@segmenta/segment-rules';
 import { SegmentationConfig } from '../config';
 import { SegmentCatalog, type Catalog, type CompiledSegment } from '../segments/segment-catalog.service';
 import { Clock } from './clock';
@@ -22,12 +22,22 @@ export interface ProfileTouch {
 export const emptyTouch = (): ProfileTouch => ({ traits: new Set(), features: new Set(), events: new Set(), all: false });
 
 export interface RecomputeSummary {
+  /** `full`: every profile; `since-last`: only profiles time could have changed since each segment's last evaluation. */
+  mode: 'full' | 'since-last';
   segments: number;
   profiles: number;
+  /** Profiles evaluated (in `since-last`, those with a fact that crossed a window or age boundary). */
+  evaluated: number;
   entered: number;
   exited: number;
   ms: number;
 }
+
+/** How one group of segments is evaluated: over every profile, over those with a fact crossing a boundary since `from`, or not at all. */
+type GroupScope = { kind: 'all' } | { kind: 'crossing'; boundaries: TimeBoundary[]; from: number } | { kind: 'none' };
+
+/** The temp table of a since-last recompute's candidate profiles (per connection, dropped on commit). */
+const CANDIDATES_TABLE = 'recompute_candidates';
 
 function affects(segment: CompiledSegment, touch: ProfileTouch, changedSegmentKeys: Set<string>): boolean {
   if (touch.all) return true;
@@ -100,13 +110,21 @@ export class MembershipService {
   }
 
   /**
-   * Evaluates segments over every profile with SQL and records the differences from the stored
-   * memberships, partition by partition on SEGMENTS_RECOMPUTE_CONCURRENCY connections, each
-   * partition's groups in transactions of their own. Segments that read others (`inSegment`) run
-   * after them, level by level, so they see the memberships just computed; a profile's memberships
-   * live in its own partition, so partitions need not wait for each other.
+   * Evaluates segments with SQL and records the differences from the stored memberships,
+   * partition by partition on SEGMENTS_RECOMPUTE_CONCURRENCY connections, each partition's groups
+   * in transactions of their own. Segments that read others (`inSegment`) run after them, level by
+   * level, so they see the memberships just computed; a profile's memberships live in its own
+   * partition, so partitions need not wait for each other.
+   *
+   * `full` (and any recompute of chosen segments, whose definitions changed) evaluates every
+   * profile. Otherwise (ADR 19) only what time alone can have changed since each segment's last
+   * evaluation: real-time batches evaluate every profile an event or update touches, and the
+   * retention purge those whose facts it removes, so between two recomputes a membership can only
+   * change because a fact crossed a `within` window or a `first`/`last` age. Only profiles with
+   * such a fact are evaluated; a segment that time cannot change (nor any segment it reads) is
+   * skipped, and a segment never evaluated before is evaluated in full.
    */
-  async recompute(segmentIds?: string[]): Promise<RecomputeSummary> {
+  async recompute(segmentIds?: string[], options: { full?: boolean } = {}): Promise<RecomputeSummary> {
     const started = Date.now();
     const catalog = await this.catalog.current();
     const wanted = segmentIds ? new Set(segmentIds) : undefined;
@@ -114,41 +132,53 @@ export class MembershipService {
     const groups = levels.flatMap((level) => chunk(level, MASK_BITS));
     const now = this.clock.now();
     const at = new Date(now);
-    const context = (partition: number): SqlContext => ({ tables: partitionTables(partition), now, segmentId: (key) => catalog.idByKey.get(key) });
-    const queries = (partition: number) =>
-      groups.map((group) =>
-        compileMembershipMatrix(
-          group.map((s) => s.definition),
-          context(partition),
-          { rowVersion: true },
-        ),
-      );
     const database = this.repository.database;
+    const full = options.full === true || segmentIds !== undefined;
+    const scopes: GroupScope[] = full ? groups.map(() => ({ kind: 'all' })) : await this.sinceLastScopes(groups, catalog);
+    const context = (partition: number): SqlContext => ({ tables: partitionTables(partition), now, segmentId: (key) => catalog.idByKey.get(key) });
     // PGlite is one connection: its transactions cannot overlap.
     const concurrency = database.driver === 'pglite' ? 1 : this.config.SEGMENTS_RECOMPUTE_CONCURRENCY;
     let entered = 0;
     let exited = 0;
+    let evaluated = 0;
     await forEachConcurrently(
       Array.from({ length: PROFILE_PARTITIONS }, (_, partition) => partition),
       concurrency,
       async (partition) => {
-        const compiled = queries(partition);
         for (const [i, group] of groups.entries()) {
+          const scope = scopes[i];
+          if (scope.kind === 'none') continue;
           const groupStarted = performance.now();
+          let candidates = 0;
           const changes = await withTransaction(database.db, async (tx) => {
+            let onlyProfiles: string | undefined;
+            if (scope.kind === 'crossing') {
+              const crossing = compileFactsCrossing(scope.boundaries, partitionTables(partition).behaviourFacts, scope.from, now) as { text: string; values: unknown[] };
+              candidates = await this.repository.createCandidates(tx, CANDIDATES_TABLE, compiledSql(crossing.text, crossing.values));
+              if (candidates === 0) return [];
+              onlyProfiles = CANDIDATES_TABLE;
+            }
+            const matrix = compileMembershipMatrix(
+              group.map((s) => s.definition),
+              context(partition),
+              { rowVersion: true, onlyProfiles },
+            );
             const applied = await this.repository.applyMatrix(
               tx,
               partition,
-              compiledSql(compiled[i].text, compiled[i].values),
+              compiledSql(matrix.text, matrix.values),
               group.map((s) => ({ id: s.id, version: s.version })),
               at,
-              { workMem: this.config.SEGMENTS_RECOMPUTE_WORK_MEM, parallel: concurrency === 1 },
+              { workMem: this.config.SEGMENTS_RECOMPUTE_WORK_MEM, parallel: concurrency === 1, onlyProfiles },
             );
             await this.announce(tx, applied, catalog);
             return applied;
           });
           if (changes.length > 0) this.announced();
-          this.logger.debug(`recompute: partition ${partition}, ${group.length} segments: ${changes.length} changes in ${(performance.now() - groupStarted).toFixed(0)} ms`);
+          evaluated += candidates;
+          this.logger.debug(
+            `recompute: partition ${partition}, ${group.length} segments (${scope.kind}, ${candidates} candidates): ${changes.length} changes in ${(performance.now() - groupStarted).toFixed(0)} ms`,
+          );
           for (const c of changes) {
             if (c.change === 'entered') entered += 1;
             else exited += 1;
@@ -162,7 +192,31 @@ export class MembershipService {
       at,
     );
     const profiles = await this.repository.profileCount(database.db);
-    return { segments: groups.reduce((n, g) => n + g.length, 0), profiles, entered, exited, ms: Date.now() - started };
+    if (scopes.every((scope) => scope.kind === 'all')) evaluated = profiles;
+    return { mode: full ? 'full' : 'since-last', segments: groups.reduce((n, g) => n + g.length, 0), profiles, evaluated, entered, exited, ms: Date.now() - started };
+  }
+
+  /**
+   * Per group: the boundaries of its segments and of every segment they read (a membership that
+   * time changes changes theirs), from the earliest last evaluation among them; a group with a
+   * segment never evaluated is evaluated in full, one time cannot change is skipped.
+   */
+  private async sinceLastScopes(groups: CompiledSegment[][], catalog: Catalog): Promise<GroupScope[]> {
+    const evaluatedAt = await this.repository.evaluatedAt(this.repository.database.db);
+    const byKey = new Map(catalog.active.map((s) => [s.key, s]));
+    const reach = (segment: CompiledSegment, seen = new Set<string>()): CompiledSegment[] => {
+      if (seen.has(segment.key)) return [];
+      seen.add(segment.key);
+      return [segment, ...segment.dependencies.segments.flatMap((key) => (byKey.has(key) ? reach(byKey.get(key) as CompiledSegment, seen) : []))];
+    };
+    return groups.map((group): GroupScope => {
+      const involved = [...new Map(group.flatMap((s) => reach(s)).map((s) => [s.id, s])).values()];
+      const times = involved.map((s) => evaluatedAt.get(s.id));
+      if (times.some((t) => t === undefined)) return { kind: 'all' };
+      const boundaries = [...new Map(involved.flatMap((s) => timeBoundaries(s.definition)).map((b) => [JSON.stringify(b), b])).values()];
+      if (boundaries.length === 0) return { kind: 'none' };
+      return { kind: 'crossing', boundaries, from: Math.min(...(times as number[])) };
+    });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { count, eq, lt, sql } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import type { CustomerIdentifiersV1 } from '@segmenta/contracts';
 import { DATABASE, anyOf, jsonParam, type Database, type Db } from '@segmenta/persistence';
 import * as tables from '../db/schema';
@@ -62,14 +62,17 @@ export class ReadModelRepository {
   }
 
   /** Deletes the facts that happened before `before`; returns how many. */
-  async deleteFactsBefore(before: Date): Promise<number> {
-    const deleted = this.database.db.$with('d').as(
-      this.database.db
-        .delete(behaviourFacts)
-        .where(lt(behaviourFacts.occurredAt, before))
-        .returning({ one: sql<number>`1` }),
-    );
-    const [row] = await this.database.db.with(deleted).select({ n: count() }).from(deleted);
-    return row.n;
+  /** Up to `limit` profiles with facts older than `before` (what the retention purge takes next). */
+  async profilesWithFactsBefore(before: Date, limit: number): Promise<string[]> {
+    const rows = await this.database.db.selectDistinct({ profileId: behaviourFacts.profileId }).from(behaviourFacts).where(lt(behaviourFacts.occurredAt, before)).limit(limit);
+    return rows.map((r) => r.profileId);
+  }
+
+  /** Deletes these profiles' facts older than `before`; returns each deleted fact's profile and name. */
+  async deleteFactsBefore(tx: Tx, profileIds: string[], before: Date): Promise<Array<{ profileId: string; name: string }>> {
+    return tx
+      .delete(behaviourFacts)
+      .where(and(sql`${behaviourFacts.profileId} = ${anyOf(profileIds, 'uuid')}`, lt(behaviourFacts.occurredAt, before)))
+      .returning({ profileId: behaviourFacts.profileId, name: behaviourFacts.name });
   }
 }

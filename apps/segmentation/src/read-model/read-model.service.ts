@@ -21,6 +21,8 @@ export type ProfilesMessage = { id: string } & (
 );
 
 const DAY_MS = 86_400_000;
+/** Profiles whose old facts one transaction of the retention purge removes (and re-evaluates). */
+const RETENTION_PROFILES_PER_TRANSACTION = 1000;
 
 /** The behaviour name a rule's `event` matches: the track event's name; page and screen views by their type. */
 export function behaviourName(activity: ProfileActivityV1): string | null {
@@ -169,10 +171,36 @@ export class ReadModelService {
     return changes;
   }
 
-  /** Facts older than the retention period go: no window can reach them. */
+  /**
+   * Facts older than the retention period go, a thousand profiles per transaction, and those
+   * profiles are re-evaluated with them gone (a count or `first` without a window can change):
+   * so a recompute since the last one need only look at facts crossing a boundary (ADR 19).
+   */
   @Cron('17 3 * * *', { name: 'behaviour-retention' })
   async applyRetention(): Promise<number> {
-    const removed = await this.readModel.deleteFactsBefore(new Date(this.clock.now() - this.config.BEHAVIOUR_RETENTION_DAYS * DAY_MS));
+    const before = new Date(this.clock.now() - this.config.BEHAVIOUR_RETENTION_DAYS * DAY_MS);
+    let removed = 0;
+    for (;;) {
+      const profileIds = await this.readModel.profilesWithFactsBefore(before, RETENTION_PROFILES_PER_TRANSACTION);
+      if (profileIds.length === 0) break;
+      const catalog = await this.memberships.catalogNow();
+      const { deleted, changes } = await withTransaction(
+        this.database.db,
+        async (tx) => {
+          await this.repository.lockProfiles(tx, profileIds);
+          const facts = await this.readModel.deleteFactsBefore(tx, profileIds, before);
+          const touched = new Map<string, ProfileTouch>();
+          for (const { profileId, name } of facts) {
+            if (!touched.has(profileId)) touched.set(profileId, emptyTouch());
+            touched.get(profileId)?.events.add(name);
+          }
+          return { deleted: facts.length, changes: await this.memberships.evaluateProfiles(tx, touched, catalog) };
+        },
+        { attempts: 8 },
+      );
+      if (changes.length > 0) this.memberships.announced();
+      removed += deleted;
+    }
     if (removed > 0) this.logger.log(`removed ${removed} behaviour facts older than ${this.config.BEHAVIOUR_RETENTION_DAYS} days`);
     // JetStream redelivers only unacknowledged messages: a week covers any redelivery and replay.
     await this.inbox.purge(this.database.db, 7 * DAY_MS);

@@ -9,8 +9,9 @@ import { SegmentCatalog } from './segment-catalog.service';
 import { SegmentsRepository } from './segments.repository';
 
 /**
- * Creates the built-in segments on first start and runs the scheduled recompute: time alone moves
- * customers out of windowed rules, and the full pass also repairs anything real time missed.
+ * Creates the built-in segments on first start and runs the scheduled recomputes: the frequent one
+ * moves customers whom time alone moved (windowed rules), the daily full pass also repairs
+ * anything real time missed. One runs at a time.
  */
 @Injectable()
 export class SegmentsLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -32,7 +33,15 @@ export class SegmentsLifecycle implements OnApplicationBootstrap, BeforeApplicat
       name: 'segments-recompute',
       cronTime: this.config.SEGMENTS_RECOMPUTE_CRON,
       what: 'recompute',
-      work: () => this.scheduledRecompute(),
+      work: () => this.scheduledRecompute(false),
+      logger: this.logger,
+    });
+    scheduleJob({
+      scheduler: this.scheduler,
+      name: 'segments-full-recompute',
+      cronTime: this.config.SEGMENTS_FULL_RECOMPUTE_CRON,
+      what: 'full recompute',
+      work: () => this.scheduledRecompute(true),
       logger: this.logger,
     });
   }
@@ -49,18 +58,18 @@ export class SegmentsLifecycle implements OnApplicationBootstrap, BeforeApplicat
     return created;
   }
 
-  private async scheduledRecompute(): Promise<void> {
+  private async scheduledRecompute(full: boolean): Promise<void> {
     if (this.running) return;
     this.running = this.memberships
-      .recompute()
-      .then((s) => this.logger.log(`scheduled recompute: ${s.segments} segments over ${s.profiles} profiles, ${s.entered} entered, ${s.exited} exited, ${s.ms} ms`))
+      .recompute(undefined, { full })
+      .then((s) => this.logger.log(`scheduled recompute (${s.mode}): ${s.segments} segments, ${s.evaluated} of ${s.profiles} profiles evaluated, ${s.entered} entered, ${s.exited} exited, ${s.ms} ms`))
       .catch((error: unknown) => this.logger.error(`scheduled recompute failed: ${(error as Error).message}`))
       .finally(() => (this.running = undefined));
     await this.running;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.scheduler.doesExist('cron', 'segments-recompute')) this.scheduler.deleteCronJob('segments-recompute');
+    for (const name of ['segments-recompute', 'segments-full-recompute']) if (this.scheduler.doesExist('cron', name)) this.scheduler.deleteCronJob(name);
     await this.running;
   }
 }

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Pu
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '@segmenta/chassis';
 import { MembershipService } from '../membership/membership.service';
-import { ChangesQueryDto, CreateSegmentDto, PageQueryDto, PreviewSegmentDto, UpdateSegmentDto } from './segments.dto';
+import { ChangesQueryDto, CreateSegmentDto, PageQueryDto, PreviewSegmentDto, RecomputeQueryDto, UpdateSegmentDto } from './segments.dto';
 import { SegmentMembersService } from './segment-members.service';
 import { SegmentsService } from './segments.service';
 
@@ -37,9 +37,11 @@ export class SegmentsController {
 
   @Post('segments/recompute')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Evaluate every active segment over every profile now and emit the differences' })
-  recompute() {
-    return this.memberships.recompute();
+  @ApiOperation({
+    summary: 'Evaluate every active segment now and emit the differences: by default only the profiles time can have changed since the last recompute, with ?full=true every profile',
+  })
+  recompute(@Query() query: RecomputeQueryDto) {
+    return this.memberships.recompute(undefined, { full: query.full === 'true' });
   }
 
   @Get('segments/overlap')

@@ -73,6 +73,17 @@ export class PreviewSegmentDto {
 
 export class PageQueryDto extends CursorPageQuery({ defaultLimit: 100, maxLimit: 1000 }) {}
 
+export class RecomputeQueryDto {
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    default: 'false',
+    description: 'true: evaluate every profile; false: only the profiles whose facts crossed a window or age boundary since the last recompute (ADR 19)',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'full must be true or false' })
+  full?: 'true' | 'false';
+}
+
 export class ChangesQueryDto {
   @ApiPropertyOptional({ default: 0, description: 'Changes with a sequence number above this one' })
   @IsOptional()
