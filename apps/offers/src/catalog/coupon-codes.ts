@@ -95,7 +95,10 @@ export function checkUploadedCodes(entries: readonly unknown[], existing: Readon
 export function splitTextUpload(text: string): Array<{ line: number; value: string }> {
   const entries: Array<{ line: number; value: string }> = [];
   text.split(/\r\n|\n|\r/).forEach((raw, i) => {
-    const first = raw.split(',')[0].trim().replace(/^"(.*)"$/, '$1');
+    const first = raw
+      .split(',')[0]
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
     if (first === '' || (entries.length === 0 && first.toLowerCase() === 'code')) return;
     entries.push({ line: i + 1, value: first });
   });

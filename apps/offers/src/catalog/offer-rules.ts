@@ -77,7 +77,8 @@ function currencyProblems(value: unknown, field: string): ApiErrorDetail[] {
 export function validateReward(input: unknown, field = 'reward'): Checked<OfferReward> {
   if (!isObject(input)) return { ok: false, problems: [{ field, problem: 'must be an object with a type' }] };
   const type = input.type;
-  if (typeof type !== 'string' || !(REWARD_TYPES as readonly string[]).includes(type)) return { ok: false, problems: [{ field: `${field}.type`, problem: `must be one of ${REWARD_TYPES.join(', ')}` }] };
+  if (typeof type !== 'string' || !(REWARD_TYPES as readonly string[]).includes(type))
+    return { ok: false, problems: [{ field: `${field}.type`, problem: `must be one of ${REWARD_TYPES.join(', ')}` }] };
   const problems: ApiErrorDetail[] = [];
   let reward: OfferReward;
   switch (type as RewardType) {
@@ -105,7 +106,8 @@ export function validateReward(input: unknown, field = 'reward'): Checked<OfferR
       break;
     case 'points_multiplier': {
       const multiplier = input.multiplier;
-      if (typeof multiplier !== 'number' || !Number.isFinite(multiplier) || multiplier <= 1 || multiplier > 10) problems.push({ field: `${field}.multiplier`, problem: 'must be a number above 1 and at most 10' });
+      if (typeof multiplier !== 'number' || !Number.isFinite(multiplier) || multiplier <= 1 || multiplier > 10)
+        problems.push({ field: `${field}.multiplier`, problem: 'must be a number above 1 and at most 10' });
       problems.push(...unknownKeys(input, ['type', 'multiplier'], field));
       reward = { type: 'points_multiplier', multiplier: multiplier as number };
       break;
@@ -148,7 +150,8 @@ export function validatePerCustomerLimit(input: unknown, field = 'perCustomerLim
   if (!isObject(input)) return { ok: false, problems: [{ field, problem: 'must be an object such as { "count": 1 } or { "count": 1, "periodDays": 30 }, or null' }] };
   const problems: ApiErrorDetail[] = [];
   if (!isPositiveInteger(input.count, 1_000_000)) problems.push({ field: `${field}.count`, problem: 'must be a whole number from 1 to 1000000' });
-  if (input.periodDays !== undefined && input.periodDays !== null && !isPositiveInteger(input.periodDays, 3650)) problems.push({ field: `${field}.periodDays`, problem: 'must be a whole number of days from 1 to 3650' });
+  if (input.periodDays !== undefined && input.periodDays !== null && !isPositiveInteger(input.periodDays, 3650))
+    problems.push({ field: `${field}.periodDays`, problem: 'must be a whole number of days from 1 to 3650' });
   problems.push(...unknownKeys(input, ['count', 'periodDays'], field));
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, value: { count: input.count as number, ...(typeof input.periodDays === 'number' ? { periodDays: input.periodDays } : {}) } };
@@ -209,7 +212,8 @@ export function validateEligibility(input: unknown, field = 'eligibility'): Chec
         } else problems.push(...checked.problems);
       }
       const named = [...(segments.anyOf ?? []), ...(segments.allOf ?? [])];
-      for (const key of segments.noneOf ?? []) if (named.includes(key)) problems.push({ field: `${field}.segments.noneOf`, problem: `excludes "${key}", which anyOf or allOf require: nobody could qualify` });
+      for (const key of segments.noneOf ?? [])
+        if (named.includes(key)) problems.push({ field: `${field}.segments.noneOf`, problem: `excludes "${key}", which anyOf or allOf require: nobody could qualify` });
       if (Object.keys(segments).length > 0) eligibility.segments = segments;
     }
   }
@@ -239,7 +243,12 @@ export const lifecycleSegmentKey = (stage: string) => `lifecycle-${stage.replace
  * segments yet (the loyalty issue creates tier segments).
  */
 export function referencedSegmentKeys(eligibility: OfferEligibility): string[] {
-  const keys = [...(eligibility.segments?.anyOf ?? []), ...(eligibility.segments?.allOf ?? []), ...(eligibility.segments?.noneOf ?? []), ...(eligibility.lifecycleStages ?? []).map(lifecycleSegmentKey)];
+  const keys = [
+    ...(eligibility.segments?.anyOf ?? []),
+    ...(eligibility.segments?.allOf ?? []),
+    ...(eligibility.segments?.noneOf ?? []),
+    ...(eligibility.lifecycleStages ?? []).map(lifecycleSegmentKey),
+  ];
   return [...new Set(keys)].sort();
 }
 
