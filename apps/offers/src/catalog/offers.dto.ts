@@ -245,14 +245,14 @@ export class GenerateCodesDto {
 /** Exactly one of `generate` and `codes`. A text/csv or text/plain body (one code per line) is an upload too. */
 export class AddCodesDto {
   @ApiPropertyOptional({ type: GenerateCodesDto, description: 'Generate this many random codes (cryptographically random, no look-alike characters).' })
-  @IsOptional()
+  @OptionalNotNull()
   @IsObject({ message: '$property must be an object' })
   @ValidateNested()
   @Type(() => GenerateCodesDto)
   generate?: GenerateCodesDto;
 
   @ApiPropertyOptional({ type: [String], example: ['SPRING-7KQ2M9', 'SPRING-X4HT8P'], description: 'Upload these codes; nothing is stored when one is malformed or a duplicate.' })
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray({ message: VALIDATION_MESSAGES.array })
   @ArrayMaxSize(100_000, { message: VALIDATION_MESSAGES.arrayMaxSize })
   codes?: unknown[];
