@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { platformModules } from '@segmenta/chassis';
 import { OffersConfig } from './config';
+import { CatalogModule } from './catalog/catalog.module';
 import * as tables from './db/schema';
 
 @Module({})
@@ -10,7 +11,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [...platformModules({ service: 'offers', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables })],
+      imports: [...platformModules({ service: 'offers', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }), CatalogModule],
       providers: [{ provide: OffersConfig, useValue: config }],
       exports: [OffersConfig],
     };

@@ -1,8 +1,23 @@
 import { routeScopeSuite } from '@segmenta/chassis';
 import { startOffers } from '../src/start';
 
-// Health, docs and metrics are public; the dead-letter routes every service has need admin.
-const suite = routeScopeSuite(startOffers, { label: 'offsc', scopes: ['none', 'admin'] });
+// Health, docs and metrics are public; the dead-letter routes every service has need admin; the
+// catalog's GET routes are declared `read` (dashboards, the console), its changes `admin`.
+const suite = routeScopeSuite(startOffers, {
+  label: 'offsc',
+  scopes: ['none', 'admin', 'read'],
+  routes: [
+    'GET /v1/offers',
+    'POST /v1/offers',
+    'GET /v1/offers/{key}',
+    'PATCH /v1/offers/{key}',
+    'DELETE /v1/offers/{key}',
+    'POST /v1/offers/{key}/status',
+    'GET /v1/offers/{key}/history',
+    'POST /v1/offers/{key}/codes',
+    'GET /v1/offers/{key}/codes',
+  ],
+});
 beforeAll(suite.start);
 afterAll(suite.stop);
 

@@ -1,23 +1,96 @@
-import { integer, jsonb, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { outboxTables } from '@segmenta/messaging';
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, check, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import type { CouponHandling, OfferEligibility, OfferReward } from '../catalog/offer-rules';
 
 /** Offers' tables; no other service reads them (ARCHITECTURE §1). */
 export const offersSchema = pgSchema('offers');
 
-/** The offer catalog. Money is integer minor units; budgets count redemptions. */
-export const offers = offersSchema.table('offers', {
-  id: uuid('id').primaryKey(),
-  key: text('key').notNull().unique(),
-  name: text('name').notNull(),
-  reward: jsonb('reward').notNull(),
-  eligibility: jsonb('eligibility').notNull(),
-  placements: text('placements').array().notNull(),
-  priority: integer('priority').notNull().default(0),
-  startsAt: timestamp('starts_at', { withTimezone: true }),
-  endsAt: timestamp('ends_at', { withTimezone: true }),
-  budgetTotal: integer('budget_total'),
-  budgetUsed: integer('budget_used').notNull().default(0),
-  perCustomerLimit: integer('per_customer_limit'),
-  status: text('status', { enum: ['draft', 'active', 'paused', 'ended'] })
-    .notNull()
-    .default('draft'),
-});
+const tz = (name: string) => timestamp(name, { withTimezone: true });
+
+/**
+ * The offer catalog. Money is integer minor units plus a currency. The validity window is kept as
+ * the admin wrote it (local date-times and an IANA zone) and as the instants they resolve to.
+ * Columns of the first skeleton are kept under their names (per_customer_limit is the count).
+ */
+export const offers = offersSchema.table(
+  'offers',
+  {
+    id: uuid('id').primaryKey(),
+    key: text('key').notNull().unique(),
+    name: text('name').notNull(),
+    /** Shown to the customer. */
+    description: text('description').notNull().default(''),
+    reward: jsonb('reward').$type<OfferReward>().notNull(),
+    /** Product categories the reward applies to; null: every category. */
+    categories: text('categories').array(),
+    eligibility: jsonb('eligibility').$type<OfferEligibility>().notNull(),
+    placements: text('placements').array().notNull(),
+    priority: integer('priority').notNull().default(0),
+    startsAtLocal: text('starts_at_local').notNull(),
+    endsAtLocal: text('ends_at_local'),
+    timeZone: text('time_zone').notNull(),
+    startsAt: tz('starts_at').notNull(),
+    /** null: no end. */
+    endsAt: tz('ends_at'),
+    budgetKind: text('budget_kind', { enum: ['none', 'redemptions', 'amount'] })
+      .notNull()
+      .default('none'),
+    /** Redemptions, or minor units of budget_currency. */
+    budgetTotal: bigint('budget_total', { mode: 'number' }),
+    budgetCurrency: text('budget_currency'),
+    budgetUsed: bigint('budget_used', { mode: 'number' }).notNull().default(0),
+    /** Redemptions one customer may make (null: no limit)… */
+    perCustomerLimit: integer('per_customer_limit'),
+    /** …within this many days (null: ever). */
+    perCustomerPeriodDays: integer('per_customer_period_days'),
+    coupons: jsonb('coupons').$type<CouponHandling>().notNull(),
+    status: text('status', { enum: ['draft', 'scheduled', 'active', 'paused', 'ended'] })
+      .notNull()
+      .default('draft'),
+    /** Grows with every save: the revision of offers.segment-references. */
+    revision: integer('revision').notNull().default(1),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (table) => [
+    index('offers_status_idx').on(table.status, table.key),
+    check('offers_window_ordered', sql`${table.endsAt} is null or ${table.endsAt} > ${table.startsAt}`),
+    check('offers_budget_used_nonnegative', sql`${table.budgetUsed} >= 0`),
+  ],
+);
+
+/** The pool of an offer with unique codes: each code is redeemable once. Codes are stored upper-case. */
+export const couponCodes = offersSchema.table(
+  'coupon_codes',
+  {
+    offerId: uuid('offer_id').notNull(),
+    code: text('code').notNull(),
+    status: text('status', { enum: ['available', 'reserved', 'redeemed'] })
+      .notNull()
+      .default('available'),
+    /** The request that added it (its idempotency key or a fresh id): a retried generation adds nothing. */
+    batch: text('batch').notNull(),
+    source: text('source', { enum: ['generated', 'uploaded'] }).notNull(),
+    createdAt: tz('created_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.offerId, table.code] }), index('coupon_codes_batch_idx').on(table.offerId, table.batch), index('coupon_codes_status_idx').on(table.offerId, table.status)],
+);
+
+/** Every change to an offer: who (API key id), when, what (field → from/to). Kept after the offer is deleted. */
+export const offerChanges = offersSchema.table(
+  'offer_changes',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    offerId: uuid('offer_id').notNull(),
+    offerKey: text('offer_key').notNull(),
+    action: text('action', { enum: ['created', 'updated', 'status_changed', 'codes_added', 'deleted'] }).notNull(),
+    actor: text('actor').notNull(),
+    changes: jsonb('changes').$type<Record<string, { from: unknown; to: unknown }>>().notNull(),
+    at: tz('at').notNull().defaultNow(),
+  },
+  (table) => [index('offer_changes_offer_idx').on(table.offerId, table.seq)],
+);
+
+/** The outbox of OFFERS messages and the inbox of applied envelope ids (ADR 12). */
+export const { outbox, inbox, streamLocations, streamErasures } = outboxTables(offersSchema);

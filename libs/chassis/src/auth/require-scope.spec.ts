@@ -87,6 +87,12 @@ describe('ScopeGuard with @RequireScope', () => {
     expect(decision(MethodOnlyController, 'redeem', 'POST', 'read')).toBe(403);
   });
 
+  it('records the accepted key id on the request, for CallerKeyId (audit trails name who changed what)', () => {
+    const ctx = context(ThingsController, 'create', 'POST', 'Bearer admin');
+    expect(guard.canActivate(ctx)).toBe(true);
+    expect(ctx.switchToHttp().getRequest<{ apiKeyId?: string }>().apiKeyId).toBe('admin');
+  });
+
   it('installs the guard once, on the class, where both class and method declare a scope', () => {
     expect(Reflect.getMetadata(GUARDS_METADATA, ThingsController)).toEqual([ScopeGuard]);
     expect(Reflect.getMetadata(GUARDS_METADATA, ThingsController.prototype.offers)).toEqual([]);

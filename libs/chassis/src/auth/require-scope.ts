@@ -1,4 +1,16 @@
-import { applyDecorators, ForbiddenException, Inject, Injectable, RequestMethod, SetMetadata, UnauthorizedException, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  RequestMethod,
+  SetMetadata,
+  UnauthorizedException,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { ApiExtension, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
@@ -64,7 +76,20 @@ export function RequireScope(scope: ApiScope): ClassDecorator & MethodDecorator 
 
 interface GuardedRequest extends AdmittedRequest {
   headers: Record<string, string | undefined>;
+  /** Set by ScopeGuard once the key is accepted: the registry id of the caller's key ('ADMIN_API_KEY' for the bootstrap key). */
+  apiKeyId?: string;
 }
+
+/**
+ * The id of the API key that made the request (what audit trails record as "who"), for routes
+ * behind @RequireScope: `create(@Body() body: Dto, @CallerKeyId() keyId: string)`. Never the secret.
+ */
+export const CallerKeyId = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
+  const keyId = context.switchToHttp().getRequest<GuardedRequest>().apiKeyId;
+  // A route without the guard has no caller to name: a programming error, not a client's.
+  if (keyId === undefined) throw new Error('CallerKeyId on a route without @RequireScope');
+  return keyId;
+});
 
 function unauthorized(message: string, problem: string): UnauthorizedException {
   return new UnauthorizedException({ statusCode: 401, error: 'Unauthorized', message, details: [{ field: 'authorization', problem }] });
@@ -97,6 +122,7 @@ export class ScopeGuard implements CanActivate {
       if (check.problem === 'unknown key') this.traffic.authenticationFailed(address);
       throw unauthorized(`API key not accepted: ${check.problem}`, check.problem);
     }
+    request.apiKeyId = check.keyId;
     this.traffic.consumeKey(`api-key:${check.keyId}`, context.switchToHttp().getResponse<AdmittedResponse>());
     if (!isAllowed(check.scopes, required, request.method)) {
       const accepted = acceptedScopes(required, request.method).join(' or ');
