@@ -3,6 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { platformModules } from '@segmenta/chassis';
 import { OffersConfig } from './config';
 import { CatalogModule } from './catalog/catalog.module';
+import { RedemptionsModule } from './redemptions/redemptions.module';
 import * as tables from './db/schema';
 
 @Module({})
@@ -11,7 +12,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [...platformModules({ service: 'offers', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }), CatalogModule],
+      imports: [...platformModules({ service: 'offers', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }), CatalogModule, RedemptionsModule],
       providers: [{ provide: OffersConfig, useValue: config }],
       exports: [OffersConfig],
     };

@@ -2,10 +2,11 @@ import { routeScopeSuite } from '@segmenta/chassis';
 import { startOffers } from '../src/start';
 
 // Health, docs and metrics are public; the dead-letter routes every service has need admin; the
-// catalog's GET routes are declared `read` (dashboards, the console), its changes `admin`.
+// catalog's GET routes are declared `read` (dashboards, the console), its changes `admin`; an app
+// redeems and cancels with `personalize`, and reads redemptions with `read`.
 const suite = routeScopeSuite(startOffers, {
   label: 'offsc',
-  scopes: ['none', 'admin', 'read'],
+  scopes: ['none', 'admin', 'personalize', 'read'],
   routes: [
     'GET /v1/offers',
     'POST /v1/offers',
@@ -16,6 +17,10 @@ const suite = routeScopeSuite(startOffers, {
     'GET /v1/offers/{key}/history',
     'POST /v1/offers/{key}/codes',
     'GET /v1/offers/{key}/codes',
+    'POST /v1/redemptions',
+    'POST /v1/redemptions/{id}/cancel',
+    'GET /v1/redemptions/{id}',
+    'GET /v1/offers/{key}/redemptions',
   ],
 });
 beforeAll(suite.start);

@@ -72,6 +72,8 @@ export const couponCodes = offersSchema.table(
     /** The request that added it (its idempotency key or a fresh id): a retried generation adds nothing. */
     batch: text('batch').notNull(),
     source: text('source', { enum: ['generated', 'uploaded'] }).notNull(),
+    /** The customer a reserved code is held for (only they may redeem it); null for an available code. */
+    reservedFor: uuid('reserved_for'),
     createdAt: tz('created_at').notNull().defaultNow(),
   },
   (table) => [primaryKey({ columns: [table.offerId, table.code] }), index('coupon_codes_batch_idx').on(table.offerId, table.batch), index('coupon_codes_status_idx').on(table.offerId, table.status)],
@@ -91,6 +93,62 @@ export const offerChanges = offersSchema.table(
   },
   (table) => [index('offer_changes_offer_idx').on(table.offerId, table.seq)],
 );
+
+/**
+ * One row per successful redemption (ADR 20). `idempotency_key` is unique: one key never makes two
+ * redemptions. `budget_units` is what it took from the offer's budget (1 redemption, or minor units
+ * of the budget's currency, or 0 without a budget) and what a cancel gives back; a cancelled
+ * redemption no longer counts against the customer's limit. `seq` orders the listing (newest first).
+ */
+export const redemptions = offersSchema.table(
+  'redemptions',
+  {
+    id: uuid('id').primaryKey(),
+    seq: bigserial('seq', { mode: 'number' }).notNull().unique(),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    offerId: uuid('offer_id').notNull(),
+    offerKey: text('offer_key').notNull(),
+    profileId: uuid('profile_id').notNull(),
+    /** Upper-case, as stored in the pool or the offer; null when the offer needs no code. */
+    code: text('code'),
+    orderId: text('order_id'),
+    /** Minor units of order_currency. */
+    orderAmount: bigint('order_amount', { mode: 'number' }),
+    orderCurrency: text('order_currency'),
+    rewardType: text('reward_type').notNull(),
+    /** The reward's money value on this order, minor units of reward_currency; null when it has none. */
+    rewardValue: bigint('reward_value', { mode: 'number' }),
+    rewardCurrency: text('reward_currency'),
+    budgetKind: text('budget_kind', { enum: ['none', 'redemptions', 'amount'] }).notNull(),
+    budgetUnits: bigint('budget_units', { mode: 'number' }).notNull(),
+    status: text('status', { enum: ['redeemed', 'cancelled'] })
+      .notNull()
+      .default('redeemed'),
+    redeemedAt: tz('redeemed_at').notNull().defaultNow(),
+    cancelledAt: tz('cancelled_at'),
+  },
+  (table) => [
+    index('redemptions_customer_idx').on(table.offerId, table.profileId, table.redeemedAt),
+    index('redemptions_offer_seq_idx').on(table.offerId, table.seq),
+    check('redemptions_budget_units_nonnegative', sql`${table.budgetUnits} >= 0`),
+  ],
+);
+
+/**
+ * The answer given to each Idempotency-Key of POST /v1/redemptions, refusals included: a retry with
+ * the same key and body gets it again (status and body) and changes nothing; the same key with
+ * another body (another fingerprint) is refused with 422. Inserted first in the redemption's
+ * transaction, so a concurrent request with the same key waits on the primary key and then replays.
+ */
+export const redemptionRequests = offersSchema.table('redemption_requests', {
+  idempotencyKey: text('idempotency_key').primaryKey(),
+  /** SHA-256 of the request body's fields. */
+  fingerprint: text('fingerprint').notNull(),
+  statusCode: integer('status_code').notNull(),
+  response: jsonb('response').$type<Record<string, unknown>>().notNull(),
+  redemptionId: uuid('redemption_id'),
+  createdAt: tz('created_at').notNull().defaultNow(),
+});
 
 /** The outbox of OFFERS messages and the inbox of applied envelope ids (ADR 12). */
 export const { outbox, inbox, streamLocations, streamErasures } = outboxTables(offersSchema);

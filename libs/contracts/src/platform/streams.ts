@@ -32,7 +32,10 @@ export const SUBJECTS = {
   segmentsChanged: 'segments.changed',
   segmentsKpis: 'segments.kpis',
   offersServed: 'offers.served',
+  /** A customer redeemed an offer (OfferRedeemedV1). */
   offersRedeemed: 'offers.redeemed',
+  /** An offer's budget crossed 80 % or 100 % (OfferBudgetAlertV1). */
+  offersBudgetAlert: 'offers.budget_alert',
   loyaltyPoints: 'loyalty.points',
   journeysDelivered: 'journeys.delivered',
   /** The segments an offer or journey targets (SegmentReferencesV1). */

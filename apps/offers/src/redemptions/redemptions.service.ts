@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DomainError, NotFoundError, ValidationFailedError, toApiError } from '@segmenta/chassis';
+import { BUDGET_ALERT_THRESHOLDS, SUBJECTS, type ApiErrorDetail, type OfferBudgetAlertV1, type OfferRedeemedV1, type OfferRewardType } from '@segmenta/contracts';
+import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
+import { normalizeCode } from '../catalog/coupon-codes';
+import type { OfferBudget } from '../catalog/offer-rules';
+import { OFFER_KEY } from '../catalog/offers.dto';
+import type { OfferRow, OffersTx } from '../catalog/offers.repository';
+import { RedemptionEligibility } from './redemption-eligibility';
+import { IDEMPOTENCY_KEY, budgetUnits, crossedThresholds, limitWindowStart, requestFingerprint, rewardValue, type Outcome } from './redemption-rules';
+import { toRedemptionResponse, type ListRedemptionsQueryDto, type RedeemDto, type RedemptionResponse } from './redemptions.dto';
+import { RedemptionsRepository, type RedemptionRow } from './redemptions.repository';
+
+/** The answer to POST /v1/redemptions: what the first request with its Idempotency-Key was answered. */
+export interface RedemptionAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  /** True when this is the stored answer of an earlier request with the same key. */
+  replayed: boolean;
+}
+
+/**
+ * A refusal of a redemption: 409 when the state of the offer, the budget, the code or the
+ * customer's uses forbids it (the same body may pass later or elsewhere), 422 when the body can
+ * never fit this offer (a wrong code, a wrong currency). Caught inside the service, never thrown out.
+ */
+class RedemptionRefused extends DomainError {
+  readonly kind = 'conflict';
+
+  constructor(
+    message: string,
+    details: ApiErrorDetail[],
+    readonly status: 409 | 422,
+  ) {
+    super(message, details);
+  }
+}
+
+const REASON: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Entity' };
+
+const refuse = (status: 409 | 422, message: string, field: string, problem: string) => new RedemptionRefused(message, [{ field, problem }], status);
+
+function unwrap<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw new RedemptionRefused(outcome.message, outcome.details, outcome.status);
+  return outcome.value;
+}
+
+/** Redemptions: race-free budgets, per-customer limits and single-use codes in one transaction each (ADR 20). */
+@Injectable()
+export class RedemptionsService {
+  constructor(
+    private readonly repository: RedemptionsRepository,
+    private readonly eligibility: RedemptionEligibility,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /**
+   * Redeems once per Idempotency-Key. The key is claimed first in the transaction; the checks and
+   * changes run in a savepoint, so a refusal rolls back every change but the stored answer, which
+   * a retry with the same key and body gets again.
+   */
+  async redeem(idempotencyKey: string | undefined, body: RedeemDto): Promise<RedemptionAnswer> {
+    if (idempotencyKey === undefined || idempotencyKey === '')
+      throw ValidationFailedError.of([{ field: 'Idempotency-Key', problem: 'header is required: a unique value per redemption, such as a UUID, sent again unchanged on a retry' }]);
+    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw ValidationFailedError.of([{ field: 'Idempotency-Key', problem: 'must be 1 to 200 visible ASCII characters' }]);
+    const fingerprint = requestFingerprint(body);
+    const answer = await this.repository.transaction(async (tx): Promise<RedemptionAnswer> => {
+      if (!(await this.repository.claimRequest(tx, idempotencyKey, fingerprint))) {
+        const first = await this.repository.request(tx, idempotencyKey);
+        if (!first) throw new Error(`idempotency key ${idempotencyKey} claimed and not found`);
+        if (first.fingerprint !== fingerprint) return keyReused(idempotencyKey);
+        return { status: first.statusCode, body: first.response, replayed: true };
+      }
+      let settled: { status: number; body: Record<string, unknown>; redemptionId: string | null };
+      try {
+        const redemption = await tx.transaction((savepoint) => this.redeemIn(savepoint, idempotencyKey, body));
+        settled = { status: 201, body: { ...redemption }, redemptionId: redemption.id };
+      } catch (error) {
+        // Only the service's own decisions are answers to keep; an outage or a bug rolls everything back.
+        if (!(error instanceof DomainError) || error.kind === 'unavailable' || error.kind === 'too_many_requests') throw error;
+        settled = { status: refusalStatus(error), body: refusalBody(error), redemptionId: null };
+      }
+      await this.repository.settleRequest(tx, idempotencyKey, { statusCode: settled.status, response: settled.body, redemptionId: settled.redemptionId });
+      return { status: settled.status, body: settled.body, replayed: false };
+    });
+    if (answer.status === 201 && !answer.replayed) this.outbox.wake();
+    return answer;
+  }
+
+  async get(id: string): Promise<RedemptionResponse> {
+    const row = isUuid(id) ? await this.repository.byId(id) : undefined;
+    if (!row) throw redemptionNotFound(id);
+    return toRedemptionResponse(row);
+  }
+
+  /**
+   * An order returned: the redemption is cancelled, its budget units go back to the offer and it no
+   * longer counts against the customer's limit. A unique code stays redeemed (it was handed over and
+   * used; reissuing it would let one code be used twice). A second cancel changes nothing and
+   * answers the same.
+   */
+  async cancel(id: string): Promise<RedemptionResponse> {
+    if (!isUuid(id)) throw redemptionNotFound(id);
+    const row = await this.repository.transaction(async (tx) => {
+      const redemption = await this.repository.lockById(tx, id);
+      if (!redemption) throw redemptionNotFound(id);
+      if (redemption.status === 'cancelled') return redemption;
+      const cancelled = await this.repository.markCancelled(tx, id, new Date());
+      await this.repository.giveBackBudget(tx, redemption.offerId, redemption.budgetKind, redemption.budgetUnits);
+      return cancelled;
+    });
+    return toRedemptionResponse(row);
+  }
+
+  async listForOffer(key: string, query: ListRedemptionsQueryDto): Promise<{ redemptions: RedemptionResponse[]; nextCursor: string | null }> {
+    if (query.cursor !== undefined && !/^[1-9]\d{0,15}$/.test(query.cursor)) throw ValidationFailedError.of([{ field: 'cursor', problem: 'invalid' }]);
+    const offer = key.length <= 100 && OFFER_KEY.test(key) ? await this.repository.offerKeyExists(key) : undefined;
+    if (!offer) throw new NotFoundError(`No offer "${key}"`, [{ field: 'key', problem: 'not found' }]);
+    const limit = query.limit ?? 100;
+    const rows = await this.repository.list(offer.id, { status: query.status, beforeSeq: query.cursor === undefined ? undefined : Number(query.cursor), limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    return { redemptions: page.map(toRedemptionResponse), nextCursor: rows.length > limit ? String(page[page.length - 1].seq) : null };
+  }
+
+  /**
+   * Every check and change of one redemption. Locks are taken in one order — the customer's, the
+   * code's row, the offer's row — so concurrent redemptions queue and never deadlock; the offer's
+   * row (the hottest) is locked last and held for the fewest statements.
+   */
+  private async redeemIn(tx: OffersTx, idempotencyKey: string, body: RedeemDto): Promise<RedemptionResponse> {
+    const offer = await this.repository.offerByKey(tx, body.offerKey);
+    if (!offer) throw new NotFoundError(`No offer "${body.offerKey}"`, [{ field: 'offerKey', problem: 'not found' }]);
+    const now = new Date();
+    assertRedeemableNow(offer, now);
+    const code = this.checkCode(offer, body.code);
+    const order = body.orderAmount ? { amount: body.orderAmount.amount, currency: body.orderAmount.currency } : undefined;
+    const value = unwrap(rewardValue(offer.reward, order));
+    const units = unwrap(budgetUnits(budgetOf(offer), offer.reward, value));
+
+    const verdict = await this.eligibility.check(tx, offer, body.profileId);
+    if (!verdict.eligible) throw refuse(409, `Customer ${body.profileId} may not redeem offer "${offer.key}": ${verdict.problem}`, 'profileId', `not eligible: ${verdict.problem}`);
+
+    if (offer.perCustomerLimit !== null) {
+      const limit = { count: offer.perCustomerLimit, ...(offer.perCustomerPeriodDays !== null ? { periodDays: offer.perCustomerPeriodDays } : {}) };
+      await this.repository.lockCustomer(tx, offer.id, body.profileId);
+      const uses = await this.repository.countUses(tx, offer.id, body.profileId, limitWindowStart(limit, now));
+      if (uses >= limit.count) {
+        const period = limit.periodDays !== undefined ? ` in ${limit.periodDays} days` : '';
+        throw refuse(409, `Customer ${body.profileId} has redeemed offer "${offer.key}" ${uses} times${period}; the limit is ${limit.count}${period}`, 'profileId', 'limit reached');
+      }
+    }
+
+    if (offer.coupons.type === 'unique' && code !== null && !(await this.repository.redeemCode(tx, offer.id, code, body.profileId))) {
+      const state = await this.repository.codeState(tx, offer.id, code);
+      if (!state) throw refuse(422, `Code ${code} is not a code of offer "${offer.key}"`, 'code', 'code not valid for this offer');
+      if (state.status === 'redeemed') throw refuse(409, `Code ${code} of offer "${offer.key}" has been redeemed already`, 'code', 'code already redeemed');
+      throw refuse(409, `Code ${code} of offer "${offer.key}" is reserved for another customer`, 'code', 'code reserved for another customer');
+    }
+
+    let budget: { used: number; total: number } | undefined;
+    if (offer.budgetKind !== 'none') {
+      budget = await this.repository.takeBudget(tx, offer.id, units);
+      if (!budget) {
+        const current = await this.repository.offerById(tx, offer.id);
+        if (!current || current.status !== 'active') throw refuse(409, `Offer "${offer.key}" is ${current?.status ?? 'gone'}; only active offers can be redeemed`, 'offerKey', 'offer not active');
+        const unit = offer.budgetKind === 'amount' ? ` minor units of ${offer.budgetCurrency}` : ' redemptions';
+        throw refuse(409, `Offer "${offer.key}" has used ${current.budgetUsed} of its budget of ${current.budgetTotal}${unit}; this redemption needs ${units}`, 'budget', 'budget exhausted');
+      }
+    }
+
+    const row = await this.repository.insert(tx, {
+      id: randomUUID(),
+      idempotencyKey,
+      offerId: offer.id,
+      offerKey: offer.key,
+      profileId: body.profileId,
+      code,
+      orderId: body.orderId ?? null,
+      orderAmount: order?.amount ?? null,
+      orderCurrency: order?.currency ?? null,
+      rewardType: offer.reward.type,
+      rewardValue: value.value,
+      rewardCurrency: value.currency,
+      budgetKind: offer.budgetKind,
+      budgetUnits: units,
+      redeemedAt: now,
+    });
+    await this.outbox.write(tx, [redeemedMessage(row), ...(budget ? alertMessages(offer, row, budget, units) : [])]);
+    return toRedemptionResponse(row);
+  }
+
+  /** The code in its stored form, or null for an offer without codes; refuses a missing or wrong one. */
+  private checkCode(offer: OfferRow, given: string | undefined): string | null {
+    const code = given === undefined ? undefined : normalizeCode(given);
+    if (offer.coupons.type === 'none') {
+      if (code !== undefined) throw refuse(422, `Offer "${offer.key}" takes no code; leave code out`, 'code', 'offer takes no code');
+      return null;
+    }
+    if (code === undefined || code === '') throw refuse(422, `Offer "${offer.key}" needs a coupon code`, 'code', 'is required for this offer');
+    if (offer.coupons.type === 'shared' && code !== offer.coupons.code) throw refuse(422, `Code ${code} is not the code of offer "${offer.key}"`, 'code', 'code not valid for this offer');
+    return code;
+  }
+}
+
+function assertRedeemableNow(offer: OfferRow, now: Date): void {
+  if (offer.status !== 'active') throw refuse(409, `Offer "${offer.key}" is ${offer.status}; only active offers can be redeemed`, 'offerKey', 'offer not active');
+  if (now < offer.startsAt) throw refuse(409, `Offer "${offer.key}" starts at ${offer.startsAtLocal} (${offer.timeZone})`, 'offerKey', 'offer not started yet');
+  if (offer.endsAt && now >= offer.endsAt) throw refuse(409, `Offer "${offer.key}" ended at ${offer.endsAtLocal} (${offer.timeZone})`, 'offerKey', 'offer has ended');
+}
+
+function budgetOf(offer: OfferRow): OfferBudget {
+  if (offer.budgetKind === 'redemptions') return { type: 'redemptions', limit: offer.budgetTotal ?? 0 };
+  if (offer.budgetKind === 'amount') return { type: 'amount', amount: offer.budgetTotal ?? 0, currency: offer.budgetCurrency ?? '' };
+  return { type: 'none' };
+}
+
+function redeemedMessage(row: RedemptionRow): OutgoingMessage {
+  const data: OfferRedeemedV1 = {
+    redemptionId: row.id,
+    offerId: row.offerId,
+    offerKey: row.offerKey,
+    profileId: row.profileId,
+    code: row.code,
+    orderId: row.orderId,
+    orderAmount: row.orderAmount,
+    orderCurrency: row.orderCurrency,
+    rewardType: row.rewardType as OfferRewardType,
+    rewardValue: row.rewardValue,
+    rewardCurrency: row.rewardCurrency,
+    at: row.redeemedAt.toISOString(),
+  };
+  return { subject: SUBJECTS.offersRedeemed, envelope: createEnvelope(SUBJECTS.offersRedeemed, data, { id: `redemption-${row.id}`, occurredAt: row.redeemedAt }), partitionKey: row.profileId };
+}
+
+/**
+ * offers.budget_alert for each threshold this redemption crossed. Budget increments are serialised
+ * by the offer's row lock, so each crossing belongs to exactly one redemption: once per crossing.
+ */
+function alertMessages(offer: OfferRow, row: RedemptionRow, budget: { used: number; total: number }, units: number): OutgoingMessage[] {
+  return crossedThresholds(budget.used - units, budget.used, budget.total, BUDGET_ALERT_THRESHOLDS).map((threshold) => {
+    const data: OfferBudgetAlertV1 = {
+      offerId: offer.id,
+      offerKey: offer.key,
+      threshold: threshold as OfferBudgetAlertV1['threshold'],
+      budgetType: offer.budgetKind as OfferBudgetAlertV1['budgetType'],
+      used: budget.used,
+      total: budget.total,
+      currency: offer.budgetKind === 'amount' ? offer.budgetCurrency : null,
+      redemptionId: row.id,
+      at: row.redeemedAt.toISOString(),
+    };
+    return {
+      subject: SUBJECTS.offersBudgetAlert,
+      envelope: createEnvelope(SUBJECTS.offersBudgetAlert, data, { id: `redemption-${row.id}-budget-${threshold}`, occurredAt: row.redeemedAt }),
+      partitionKey: offer.id,
+    };
+  });
+}
+
+/** The same Idempotency-Key with another body: 422, as the IETF Idempotency-Key draft asks; resending can never succeed. Not stored. */
+function keyReused(idempotencyKey: string): RedemptionAnswer {
+  return {
+    status: 422,
+    body: {
+      statusCode: 422,
+      error: REASON[422],
+      message: `Idempotency-Key ${idempotencyKey} was used for a different redemption request; use a new key for a new request`,
+      details: [{ field: 'Idempotency-Key', problem: 'already used with a different body' }],
+    },
+    replayed: false,
+  };
+}
+
+function refusalStatus(error: DomainError): number {
+  return error instanceof RedemptionRefused ? error.status : toApiError(error).statusCode;
+}
+
+function refusalBody(error: DomainError): Record<string, unknown> {
+  const status = refusalStatus(error);
+  return { ...toApiError(error), statusCode: status, error: REASON[status] ?? toApiError(error).error };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (id: string) => UUID.test(id);
+
+const redemptionNotFound = (id: string) => new NotFoundError(`No redemption ${id}`, [{ field: 'id', problem: 'not found' }]);

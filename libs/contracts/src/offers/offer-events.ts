@@ -1,0 +1,104 @@
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, Min } from 'class-validator';
+
+/** What a redemption gave, as offers records it; money in integer minor units of `currency`. */
+export const OFFER_REWARD_TYPES = ['percent_off', 'amount_off', 'free_shipping', 'bonus_points', 'points_multiplier', 'gift'] as const;
+export type OfferRewardType = (typeof OFFER_REWARD_TYPES)[number];
+
+/**
+ * `offers.redeemed`: a customer redeemed an offer (written to the outbox in the redemption's
+ * transaction). `rewardValue` is the money the reward is worth on this order in minor units of
+ * `rewardCurrency` (percent of the order amount, or the fixed amount capped at the order), null for
+ * rewards without a money value (free shipping, points, gifts) or a percent reward without an order amount.
+ */
+export class OfferRedeemedV1 {
+  @IsUUID()
+  redemptionId!: string;
+
+  @IsUUID()
+  offerId!: string;
+
+  @IsString()
+  @Length(1, 100)
+  offerKey!: string;
+
+  @IsUUID()
+  profileId!: string;
+
+  /** The coupon code used (upper-case), null when the offer needs none. */
+  @IsOptional()
+  @IsString()
+  code!: string | null;
+
+  @IsOptional()
+  @IsString()
+  orderId!: string | null;
+
+  /** Minor units of orderCurrency. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  orderAmount!: number | null;
+
+  @IsOptional()
+  @Matches(/^[A-Z]{3}$/)
+  orderCurrency!: string | null;
+
+  @IsIn(OFFER_REWARD_TYPES)
+  rewardType!: OfferRewardType;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  rewardValue!: number | null;
+
+  @IsOptional()
+  @Matches(/^[A-Z]{3}$/)
+  rewardCurrency!: string | null;
+
+  @IsISO8601()
+  at!: string;
+}
+
+export const BUDGET_ALERT_THRESHOLDS = [80, 100] as const;
+export type BudgetAlertThreshold = (typeof BUDGET_ALERT_THRESHOLDS)[number];
+
+/**
+ * `offers.budget_alert`: a redemption took an offer's budget across a threshold (80 % or 100 %
+ * of `total`). Sent once per upward crossing; a cancel that drops the budget below a threshold lets a
+ * later redemption cross it, and alert, again (ADR 20).
+ */
+export class OfferBudgetAlertV1 {
+  @IsUUID()
+  offerId!: string;
+
+  @IsString()
+  @Length(1, 100)
+  offerKey!: string;
+
+  @IsIn(BUDGET_ALERT_THRESHOLDS)
+  threshold!: BudgetAlertThreshold;
+
+  /** Redemptions, or minor units of `currency`. */
+  @IsIn(['redemptions', 'amount'])
+  budgetType!: 'redemptions' | 'amount';
+
+  @IsInt()
+  @Min(0)
+  used!: number;
+
+  @IsInt()
+  @Min(1)
+  total!: number;
+
+  /** The currency of an amount budget; null for a budget of redemptions. */
+  @IsOptional()
+  @Matches(/^[A-Z]{3}$/)
+  currency!: string | null;
+
+  /** The redemption that crossed the threshold. */
+  @IsUUID()
+  redemptionId!: string;
+
+  @IsISO8601()
+  at!: string;
+}
