@@ -3,6 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { platformModules } from '@segmenta/chassis';
 import { OffersConfig } from './config';
 import { CatalogModule } from './catalog/catalog.module';
+import { ReadModelModule } from './read-model/read-model.module';
 import * as tables from './db/schema';
 
 @Module({})
@@ -11,7 +12,12 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [...platformModules({ service: 'offers', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }), CatalogModule],
+      imports: [
+        ...platformModules({ service: 'offers', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }),
+        // Before the catalog: GET /v1/offers/status must not be taken for the offer keyed `status`.
+        ReadModelModule,
+        CatalogModule,
+      ],
       providers: [{ provide: OffersConfig, useValue: config }],
       exports: [OffersConfig],
     };
