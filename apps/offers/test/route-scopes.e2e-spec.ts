@@ -2,7 +2,8 @@ import { routeScopeSuite } from '@segmenta/chassis';
 import { startOffers } from '../src/start';
 
 // Health, docs and metrics are public; the dead-letter routes every service has need admin; the
-// catalog's GET routes are declared `read` (dashboards, the console), its changes `admin`.
+// catalog's GET routes and the read model's status are declared `read` (dashboards, the console),
+// changes and the read model's rebuild `admin`.
 const suite = routeScopeSuite(startOffers, {
   label: 'offsc',
   scopes: ['none', 'admin', 'read'],
@@ -16,6 +17,8 @@ const suite = routeScopeSuite(startOffers, {
     'GET /v1/offers/{key}/history',
     'POST /v1/offers/{key}/codes',
     'GET /v1/offers/{key}/codes',
+    'GET /v1/offers/status',
+    'POST /v1/offers/read-model/rebuild',
   ],
 });
 beforeAll(suite.start);
