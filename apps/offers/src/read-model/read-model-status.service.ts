@@ -31,7 +31,7 @@ export class ReadModelStatusService {
         lastFinishedAt: state.rebuildFinishedAt,
         snapshotSeq: state.rebuildSnapshotSeq,
         rows: state.rebuildRows,
-        error: state.rebuildError,
+        error: this.rebuilds.lastFailureToStart ?? state.rebuildError,
       },
     };
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { MembershipHeadV1 } from '@segmenta/contracts';
 import { DATABASE, withTransaction, type Database } from '@segmenta/persistence';
 import type * as tables from '../db/schema';
 import { ReadModelRepository } from './read-model.repository';
@@ -28,6 +29,8 @@ export class RebuildService implements OnApplicationBootstrap, OnApplicationShut
   private running: Promise<RebuildResult> | null = null;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Why the last rebuild could not start (segmentation did not answer): nothing was written for it. */
+  private failedToStart: string | null = null;
 
   constructor(
     @Inject(DATABASE) private readonly database: Database<typeof tables>,
@@ -37,6 +40,10 @@ export class RebuildService implements OnApplicationBootstrap, OnApplicationShut
 
   get isRunning(): boolean {
     return this.running !== null;
+  }
+
+  get lastFailureToStart(): string | null {
+    return this.failedToStart;
   }
 
   onApplicationBootstrap(): void {
@@ -72,9 +79,17 @@ export class RebuildService implements OnApplicationBootstrap, OnApplicationShut
 
   private async run(): Promise<RebuildResult> {
     const started = performance.now();
+    // S0 first, and before anything is written: an attempt while segmentation is away leaves no trace but this.
+    let head: MembershipHeadV1;
+    try {
+      head = await this.segmentation.head();
+      this.failedToStart = null;
+    } catch (error) {
+      this.failedToStart = (error as Error).message;
+      throw error;
+    }
     const mark = await this.repository.startRebuild();
     try {
-      const head = await this.segmentation.head();
       let rows = 0;
       let after: { afterSegmentId: string; afterProfileId: string } | undefined;
       for (;;) {
