@@ -4,6 +4,7 @@ import { platformModules } from '@segmenta/chassis';
 import { OffersConfig } from './config';
 import { CatalogModule } from './catalog/catalog.module';
 import { RedemptionsModule } from './redemptions/redemptions.module';
+import { ReadModelModule } from './read-model/read-model.module';
 import * as tables from './db/schema';
 
 @Module({})
@@ -12,7 +13,13 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [...platformModules({ service: 'offers', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }), CatalogModule, RedemptionsModule],
+      imports: [
+        ...platformModules({ service: 'offers', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }),
+        // Before the catalog: GET /v1/offers/status must not be taken for the offer keyed `status`.
+        ReadModelModule,
+        CatalogModule,
+        RedemptionsModule,
+      ],
       providers: [{ provide: OffersConfig, useValue: config }],
       exports: [OffersConfig],
     };

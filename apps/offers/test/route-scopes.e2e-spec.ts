@@ -2,8 +2,9 @@ import { routeScopeSuite } from '@segmenta/chassis';
 import { startOffers } from '../src/start';
 
 // Health, docs and metrics are public; the dead-letter routes every service has need admin; the
-// catalog's GET routes are declared `read` (dashboards, the console), its changes `admin`; an app
-// redeems and cancels with `personalize`, and reads redemptions with `read`.
+// catalog's GET routes and the read model's status are declared `read` (dashboards, the console),
+// changes and the read model's rebuild `admin`; an app redeems and cancels with `personalize`, and
+// reads redemptions with `read`.
 const suite = routeScopeSuite(startOffers, {
   label: 'offsc',
   scopes: ['none', 'admin', 'personalize', 'read'],
@@ -21,6 +22,8 @@ const suite = routeScopeSuite(startOffers, {
     'POST /v1/redemptions/{id}/cancel',
     'GET /v1/redemptions/{id}',
     'GET /v1/offers/{key}/redemptions',
+    'GET /v1/offers/status',
+    'POST /v1/offers/read-model/rebuild',
   ],
 });
 beforeAll(suite.start);

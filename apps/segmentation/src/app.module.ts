@@ -7,6 +7,7 @@ import * as tables from './db/schema';
 import { SegmentDiscoveryModule } from './discovery/segment-discovery.module';
 import { SegmentKpisModule } from './kpis/segment-kpis.module';
 import { MembershipModule } from './membership/membership.module';
+import { MembershipSnapshotModule } from './membership-snapshot/membership-snapshot.module';
 import { ReadModelModule } from './read-model/read-model.module';
 import { SegmentReferencesModule } from './references/segment-references.module';
 import { SegmentsModule } from './segments/segments.module';
@@ -26,6 +27,7 @@ export class AppModule {
         ReadModelModule,
         SegmentKpisModule,
         SegmentDiscoveryModule,
+        MembershipSnapshotModule,
       ],
       providers: [{ provide: SegmentationConfig, useValue: config }],
       exports: [SegmentationConfig],

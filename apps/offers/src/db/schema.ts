@@ -1,6 +1,6 @@
 import { outboxTables } from '@segmenta/messaging';
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, check, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, doublePrecision, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { CouponHandling, OfferEligibility, OfferReward } from '../catalog/offer-rules';
 
 /** Offers' tables; no other service reads them (ARCHITECTURE §1). */
@@ -148,6 +148,81 @@ export const redemptionRequests = offersSchema.table('redemption_requests', {
   response: jsonb('response').$type<Record<string, unknown>>().notNull(),
   redemptionId: uuid('redemption_id'),
   createdAt: tz('created_at').notNull().defaultNow(),
+});
+
+/**
+ * The read model of segment memberships (ARCHITECTURE §4), from segments.entered/exited and
+ * segmentation's snapshot pages. An exit keeps its row as a non-member: `seq` (the last change
+ * applied to the pair) is what stops a redelivered or replayed older change from regressing it.
+ */
+export const membershipView = offersSchema.table(
+  'membership_view',
+  {
+    segmentId: uuid('segment_id').notNull(),
+    segmentKey: text('segment_key').notNull(),
+    profileId: uuid('profile_id').notNull(),
+    member: boolean('member').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    /** The rebuild that last saw the pair in segmentation's pages: the rebuild's sweep leaves the others as non-members. */
+    rebuildMark: integer('rebuild_mark').notNull().default(0),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.segmentId, table.profileId] }), index('membership_view_profile_idx').on(table.profileId, table.segmentKey)],
+);
+
+/** Segments deleted in segmentation: their rows are gone, and a late change of theirs is not applied. */
+export const removedSegments = offersSchema.table('removed_segments', {
+  segmentId: uuid('segment_id').primaryKey(),
+  removedAt: tz('removed_at').notNull().defaultNow(),
+});
+
+/**
+ * Profiles merged away or erased: a late membership change or update of theirs is not applied.
+ * `mergedInto` resolves an old id to the surviving profile; null once erased (nothing but the
+ * random id is kept, which identifies no one).
+ */
+export const goneProfiles = offersSchema.table('gone_profiles', {
+  profileId: uuid('profile_id').primaryKey(),
+  mergedInto: uuid('merged_into'),
+  goneAt: tz('gone_at').notNull().defaultNow(),
+});
+
+/** What offers' eligibility reads of a profile's features (profiles.updated), one row per profile. */
+export const profileFacts = offersSchema.table('profile_facts', {
+  profileId: uuid('profile_id').primaryKey(),
+  lifecycleStage: text('lifecycle_stage'),
+  topCategory: text('top_category'),
+  /** Minor units of profiles' base currency. */
+  clv: doublePrecision('clv'),
+  churnRisk: doublePrecision('churn_risk'),
+  pAlive: doublePrecision('p_alive'),
+  /** Propensity scores by model name (the features propensity_<name>). */
+  propensities: jsonb('propensities').$type<Record<string, number>>().notNull().default({}),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
+/** The identifiers `?userId=` / `?anonymousId=` / `?email=` resolve through to a profile id. */
+export const profileIdentifiers = offersSchema.table(
+  'profile_identifiers',
+  {
+    kind: text('kind', { enum: ['user_id', 'anonymous_id', 'email'] }).notNull(),
+    value: text('value').notNull(),
+    profileId: uuid('profile_id').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.kind, table.value] }), index('profile_identifiers_profile_idx').on(table.profileId)],
+);
+
+/** One row: the progress of the membership read model (last change applied) and of its last rebuild. */
+export const readModelState = offersSchema.table('read_model_state', {
+  id: text('id').primaryKey(),
+  lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
+  lastChangeAt: tz('last_change_at'),
+  rebuildMark: integer('rebuild_mark').notNull().default(0),
+  rebuildStartedAt: tz('rebuild_started_at'),
+  rebuildFinishedAt: tz('rebuild_finished_at'),
+  rebuildSnapshotSeq: bigint('rebuild_snapshot_seq', { mode: 'number' }),
+  rebuildRows: integer('rebuild_rows'),
+  rebuildError: text('rebuild_error'),
 });
 
 /** The outbox of OFFERS messages and the inbox of applied envelope ids (ADR 12). */

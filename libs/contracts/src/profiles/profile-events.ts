@@ -72,6 +72,8 @@ export class ProfileUpdatedV1 {
 export interface CustomerIdentifiersV1 {
   userId?: string;
   email?: string;
+  /** An anonymous id the profile holds; read models that resolve `?anonymousId=` keep it when sent. */
+  anonymousId?: string;
 }
 
 /** `profiles.merged`: `fromProfileId` no longer exists on its own; its data now belongs to `intoProfileId`. */
