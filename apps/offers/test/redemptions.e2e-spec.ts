@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import request from 'supertest';
 import { issueTestApiKeys, startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
-import { SUBJECTS, type Envelope, type OfferBudgetAlertV1, type OfferRedeemedV1 } from '@segmenta/contracts';
+import { SUBJECTS, type Envelope, type OfferBudgetAlertV1, type OfferRedeemedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import { createEnvelope } from '@segmenta/messaging';
 import { waitFor } from '@segmenta/infra';
 import { availableTestDrivers } from '@segmenta/persistence';
 import { startOffers } from '../src/start';
@@ -145,6 +146,33 @@ describe.each(availableTestDrivers())('redemptions (%s)', (driver) => {
     const usd = await redeem({ offerKey: 'ten-percent', profileId: customer(), orderAmount: { amount: 100, currency: 'USD' } });
     expect([usd.status, problems(usd)]).toEqual([422, [{ field: 'orderAmount.currency', problem: "must be EUR, the currency of the offer's budget" }]]);
     expect(await budgetUsed('ten-percent')).toBe(1300);
+  });
+
+  it('redeems only for the customers its eligibility names, from the read model of segment memberships', async () => {
+    await activeOffer('vip-only', { budget: { type: 'redemptions', limit: 10 }, eligibility: { segments: { anyOf: ['vip-redeemers'], noneOf: ['fraud-watch'] } } });
+    const ann = customer();
+    const refused = await redeem({ offerKey: 'vip-only', profileId: ann, orderAmount: { amount: 10_000, currency: 'EUR' } });
+    expect(refused.status).toBe(409);
+    expect(problems(refused)).toEqual([{ field: 'profileId', problem: 'not eligible: not a member of any of vip-redeemers' }]);
+    expect(await budgetUsed('vip-only')).toBe(0);
+
+    // Segmentation puts her into the segment: offers learns it from SEGMENTS, and she may redeem.
+    const entered = createEnvelope<SegmentMembershipChangedV1>(SUBJECTS.segmentsEntered, {
+      seq: Date.now(),
+      segmentId: randomUUID(),
+      segmentKey: 'vip-redeemers',
+      segmentVersion: 1,
+      profileId: ann,
+      change: 'entered',
+      at: new Date().toISOString(),
+    });
+    await nc.jetstream().publish(`${service.prefix}.${SUBJECTS.segmentsEntered}`, JSONCodec().encode(entered));
+    let answer: Answer | undefined;
+    await waitFor(async () => (answer = await redeem({ offerKey: 'vip-only', profileId: ann, orderAmount: { amount: 10_000, currency: 'EUR' } })).status === 201, {
+      timeoutMs: 15_000,
+      what: 'the redemption accepted once offers knows the membership',
+    });
+    expect(answer?.body).toMatchObject({ offerKey: 'vip-only', profileId: ann });
   });
 
   it('refuses offers that are not active or not started yet, and unknown ones, with precise details and no change', async () => {

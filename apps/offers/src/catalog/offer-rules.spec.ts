@@ -1,4 +1,14 @@
-import { referencedSegmentKeys, validateBudget, validateCategories, validateCoupons, validateEligibility, validatePerCustomerLimit, validatePlacements, validateReward } from './offer-rules';
+import {
+  eligibilityVerdict,
+  referencedSegmentKeys,
+  validateBudget,
+  validateCategories,
+  validateCoupons,
+  validateEligibility,
+  validatePerCustomerLimit,
+  validatePlacements,
+  validateReward,
+} from './offer-rules';
 
 const problems = (result: { ok: boolean; problems?: Array<{ field: string; problem: string }> }) => (result.ok ? [] : (result.problems ?? []).map((p) => p.field));
 
@@ -107,5 +117,23 @@ describe('validatePlacements and validateCategories', () => {
     expect(validateCategories(['cameras'])).toEqual({ ok: true, value: ['cameras'] });
     expect(problems(validateCategories([]))).toEqual(['categories']);
     expect(problems(validateCategories(['cameras', '']))).toEqual(['categories[1]']);
+  });
+});
+
+describe('eligibilityVerdict', () => {
+  const member = (...keys: string[]) => Object.fromEntries(keys.map((k) => [k, true]));
+  it.each([
+    [{}, member(), { eligible: true }],
+    [{ segments: { anyOf: ['a', 'b'] } }, member('b'), { eligible: true }],
+    [{ segments: { anyOf: ['a', 'b'] } }, member('c'), { eligible: false, problem: 'not a member of any of a, b' }],
+    [{ segments: { allOf: ['a', 'b'] } }, member('a'), { eligible: false, problem: 'not a member of b' }],
+    [{ segments: { allOf: ['a', 'b'] } }, member('a', 'b'), { eligible: true }],
+    [{ segments: { noneOf: ['x'] } }, member('x'), { eligible: false, problem: 'a member of x, which the offer excludes' }],
+    [{ segments: { noneOf: ['x'] } }, { x: false }, { eligible: true }],
+    [{ lifecycleStages: ['at_risk' as const] }, member('lifecycle-at-risk'), { eligible: true }],
+    [{ lifecycleStages: ['at_risk' as const, 'lapsed' as const] }, member('lifecycle-new'), { eligible: false, problem: 'not in lifecycle stage at_risk or lapsed' }],
+    [{ tiers: ['gold'] }, member(), { eligible: false, problem: 'the offer is for loyalty tiers gold, which are not known yet' }],
+  ])('%j with memberships %j: %j', (eligibility, memberOf, verdict) => {
+    expect(eligibilityVerdict(eligibility, memberOf)).toEqual(verdict);
   });
 });

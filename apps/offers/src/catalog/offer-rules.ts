@@ -268,3 +268,26 @@ export function validatePlacements(input: unknown, allowed: readonly string[], f
   if (checked.value.length === 0) return { ok: false, problems: [{ field, problem: `must name at least one placement (allowed: ${allowed.join(', ')})` }] };
   return checked;
 }
+
+export type EligibilityVerdict = { eligible: true } | { eligible: false; problem: string };
+
+/**
+ * Whether a customer meets an offer's eligibility, from their membership of the segments it names
+ * (`referencedSegmentKeys`; a key absent from `memberOf` counts as not a member). Loyalty tiers are
+ * not known yet (the loyalty issue adds them): an offer for tiers refuses everyone rather than give
+ * a tier's reward to anyone.
+ */
+export function eligibilityVerdict(eligibility: OfferEligibility, memberOf: Readonly<Record<string, boolean>>): EligibilityVerdict {
+  const member = (key: string) => memberOf[key] === true;
+  const refuse = (problem: string): EligibilityVerdict => ({ eligible: false, problem });
+  const { anyOf = [], allOf = [], noneOf = [] } = eligibility.segments ?? {};
+  if (anyOf.length > 0 && !anyOf.some(member)) return refuse(`not a member of any of ${anyOf.join(', ')}`);
+  const missing = allOf.filter((key) => !member(key));
+  if (missing.length > 0) return refuse(`not a member of ${missing.join(', ')}`);
+  const excluded = noneOf.filter(member);
+  if (excluded.length > 0) return refuse(`a member of ${excluded.join(', ')}, which the offer excludes`);
+  const stages = eligibility.lifecycleStages ?? [];
+  if (stages.length > 0 && !stages.some((stage) => member(lifecycleSegmentKey(stage)))) return refuse(`not in lifecycle stage ${stages.join(' or ')}`);
+  if ((eligibility.tiers ?? []).length > 0) return refuse(`the offer is for loyalty tiers ${(eligibility.tiers ?? []).join(', ')}, which are not known yet`);
+  return { eligible: true };
+}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { identifierOf, membershipMatrix, type ProfileReference } from './eligibility-lookup';
 import type { ProfileFacts } from './profile-facts';
-import { ReadModelRepository } from './read-model.repository';
+import { ReadModelRepository, type Tx } from './read-model.repository';
 
 /** A resolved profile: its current id (after merges) and what offers knows of it. */
 export interface ResolvedProfile {
@@ -17,16 +17,16 @@ export interface ResolvedProfile {
 export class EligibilityLookupService {
   constructor(private readonly repository: ReadModelRepository) {}
 
-  /** For each profile, whether it is a member of each of `segmentKeys`. */
-  async memberships(profileIds: string[], segmentKeys: string[]): Promise<Map<string, Record<string, boolean>>> {
+  /** For each profile, whether it is a member of each of `segmentKeys` (`tx`: inside a caller's transaction). */
+  async memberships(profileIds: string[], segmentKeys: string[], tx?: Tx): Promise<Map<string, Record<string, boolean>>> {
     const ids = [...new Set(profileIds)];
     const keys = [...new Set(segmentKeys)];
-    return membershipMatrix(ids, keys, await this.repository.memberSegments(ids, keys));
+    return membershipMatrix(ids, keys, await this.repository.memberSegments(ids, keys, tx));
   }
 
   /** Whether one profile is a member of each of `segmentKeys`. */
-  async isMember(profileId: string, segmentKeys: string[]): Promise<Record<string, boolean>> {
-    return (await this.memberships([profileId], segmentKeys)).get(profileId) ?? {};
+  async isMember(profileId: string, segmentKeys: string[], tx?: Tx): Promise<Record<string, boolean>> {
+    return (await this.memberships([profileId], segmentKeys, tx)).get(profileId) ?? {};
   }
 
   /**

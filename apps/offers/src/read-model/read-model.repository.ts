@@ -254,12 +254,10 @@ export class ReadModelRepository {
   }
 
   /** Of these profiles, the segments among `segmentKeys` each is a member of. */
-  memberSegments(profileIds: string[], segmentKeys: string[]): Promise<Array<{ profile_id: string; segment_key: string }>> {
+  /** `tx`: inside a caller's transaction (on PGlite, one connection, a read beside it would wait for it). */
+  memberSegments(profileIds: string[], segmentKeys: string[], tx: Tx = this.database.db): Promise<Array<{ profile_id: string; segment_key: string }>> {
     if (profileIds.length === 0 || segmentKeys.length === 0) return Promise.resolve([]);
-    return queryRows(
-      this.database.db,
-      sql`select profile_id, segment_key from offers.membership_view where profile_id = ${anyOf(profileIds, 'uuid')} and segment_key = ${anyOf(segmentKeys, 'text')} and member`,
-    );
+    return queryRows(tx, sql`select profile_id, segment_key from offers.membership_view where profile_id = ${anyOf(profileIds, 'uuid')} and segment_key = ${anyOf(segmentKeys, 'text')} and member`);
   }
 
   async profileByIdentifier(kind: IdentifierKind, value: string): Promise<string | null> {

@@ -1,22 +1,28 @@
 import { Injectable } from '@nestjs/common';
+import { eligibilityVerdict, referencedSegmentKeys, type EligibilityVerdict } from '../catalog/offer-rules';
 import type { OfferRow, OffersTx } from '../catalog/offers.repository';
+import { EligibilityLookupService } from '../read-model/eligibility-lookup.service';
 
-export type EligibilityVerdict = { eligible: true } | { eligible: false; problem: string };
+export type { EligibilityVerdict };
 
 /**
- * Whether a customer may redeem an offer by its eligibility (segments, tiers, lifecycle stages),
- * asked inside the redemption's transaction. This is the hook the membership read model replaces:
- * it provides its own implementation under this token (`{ provide: RedemptionEligibility, useClass: … }`).
- * A refusal answers 409 with `{ field: 'profileId', problem }`.
+ * Whether a customer may redeem an offer by its eligibility (segments, lifecycle stages, tiers),
+ * asked inside the redemption's transaction. A refusal answers 409 with `{ field: 'profileId', problem }`.
  */
 export abstract class RedemptionEligibility {
   abstract check(tx: OffersTx, offer: OfferRow, profileId: string): Promise<EligibilityVerdict>;
 }
 
-/** Until the read model of memberships exists: everyone is eligible. */
+/** Eligibility from offers' read model of segment memberships: no call to segmentation. */
 @Injectable()
-export class EveryoneEligible extends RedemptionEligibility {
-  check(): Promise<EligibilityVerdict> {
-    return Promise.resolve({ eligible: true });
+export class SegmentEligibility extends RedemptionEligibility {
+  constructor(private readonly lookup: EligibilityLookupService) {
+    super();
+  }
+
+  async check(tx: OffersTx, offer: OfferRow, profileId: string): Promise<EligibilityVerdict> {
+    const keys = referencedSegmentKeys(offer.eligibility);
+    const memberOf = keys.length > 0 ? await this.lookup.isMember(profileId, keys, tx) : {};
+    return eligibilityVerdict(offer.eligibility, memberOf);
   }
 }

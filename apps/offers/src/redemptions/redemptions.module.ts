@@ -1,15 +1,17 @@
 import { Module } from '@nestjs/common';
-import { EveryoneEligible, RedemptionEligibility } from './redemption-eligibility';
+import { ReadModelModule } from '../read-model/read-model.module';
+import { RedemptionEligibility, SegmentEligibility } from './redemption-eligibility';
 import { RedemptionsController } from './redemptions.controller';
 import { RedemptionsRepository } from './redemptions.repository';
 import { RedemptionsService } from './redemptions.service';
 
 /**
- * Redemptions (issue 18): budgets, per-customer limits and single-use codes without races (ADR 20).
- * RedemptionEligibility accepts everyone until the membership read model provides its own.
+ * Redemptions (issue 18): budgets, per-customer limits and single-use codes without races (ADR 20);
+ * eligibility from the read model of segment memberships.
  */
 @Module({
+  imports: [ReadModelModule],
   controllers: [RedemptionsController],
-  providers: [RedemptionsRepository, RedemptionsService, { provide: RedemptionEligibility, useClass: EveryoneEligible }],
+  providers: [RedemptionsRepository, RedemptionsService, { provide: RedemptionEligibility, useClass: SegmentEligibility }],
 })
 export class RedemptionsModule {}
