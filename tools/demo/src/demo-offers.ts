@@ -1,0 +1,75 @@
+import type { ServiceProcess } from '@segmenta/infra';
+
+/** What the offers step shows: the offer, one redemption and the refused second use of its code. */
+export interface DemoOffers {
+  offerKey: string;
+  codes: number;
+  redemption: { id: string; code: string; rewardValue: number | null; currency: string | null };
+  secondUse: { status: number; problem: string | undefined };
+}
+
+async function call(offers: ServiceProcess, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${offers.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function expectStatus(offers: ServiceProcess, key: string, expected: number, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<any> {
+  const answer = await call(offers, key, method, path, body, headers);
+  if (answer.status !== expected) throw new Error(`${method} ${path} answered ${answer.status} (expected ${expected}): ${JSON.stringify(answer.body)}`);
+  return answer.body;
+}
+
+/** Today's date where the shop is, as the offer's local start (the window is in the shop's time zone). */
+function localDate(timeZone: string, plusDays = 0): string {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(Date.now() + plusDays * 86_400_000));
+}
+
+/**
+ * A loyalty team's first offer: "10% off cameras" for the camera-intent segment, with a pool of
+ * unique codes, each redeemable once; the customer redeems a code at checkout and a second use
+ * of that code is refused.
+ */
+export async function showOffers(options: { offers: ServiceProcess; adminKey: string; customerProfileId: string; print: (line: string) => void }): Promise<DemoOffers> {
+  const { offers, adminKey, customerProfileId, print } = options;
+  const offerKey = 'camera-fans-10';
+  const timeZone = 'Europe/Berlin';
+  await expectStatus(offers, adminKey, 201, 'POST', '/v1/offers', {
+    key: offerKey,
+    name: '10% off cameras',
+    description: 'Camera fans get 10% off any camera this month.',
+    reward: { type: 'percent_off', percent: 10 },
+    categories: ['cameras'],
+    placements: ['checkout', 'app_inbox'],
+    priority: 10,
+    startsAt: `${localDate(timeZone)}T00:00`,
+    endsAt: `${localDate(timeZone, 30)}T23:59`,
+    timeZone,
+    eligibility: { segments: { anyOf: ['camera-intent'] } },
+    budget: { type: 'redemptions', limit: 500 },
+    coupons: { type: 'unique' },
+  });
+  const pool = await expectStatus(offers, adminKey, 201, 'POST', `/v1/offers/${offerKey}/codes`, { generate: { count: 500, prefix: 'CAM10-', length: 8 }, idempotencyKey: 'demo-pool-1' });
+  await expectStatus(offers, adminKey, 200, 'POST', `/v1/offers/${offerKey}/status`, { status: 'active' });
+  print(`  offer "${offerKey}": 10% off cameras for segment camera-intent, ${pool.counts.available} unique codes (each redeemable once), active (POST ${offers.url}/v1/offers)`);
+  const code = ((await expectStatus(offers, adminKey, 200, 'GET', `/v1/offers/${offerKey}/codes?limit=1`)).codes as Array<{ code: string }>)[0].code;
+  const order = { offerKey, profileId: customerProfileId, code, orderId: 'demo-order-2', orderAmount: { amount: 89_900, currency: 'EUR' } };
+  const redemption = await expectStatus(offers, adminKey, 201, 'POST', '/v1/redemptions', order, { 'idempotency-key': 'demo-checkout-1' });
+  const value = redemption.reward?.value as number | null;
+  print(
+    `  checkout: the customer redeems ${code} on a 899.00 EUR camera order → ${value === null ? 'no money value' : `${(value / 100).toFixed(2)} ${String(redemption.reward.currency)} off`} (redemption ${String(redemption.id)})`,
+  );
+  const again = await call(offers, adminKey, 'POST', '/v1/redemptions', { ...order, orderId: 'demo-order-3' }, { 'idempotency-key': 'demo-checkout-2' });
+  const problem = (again.body?.details as Array<{ problem: string }> | undefined)?.map((d) => d.problem).join(', ');
+  print(`  a second use of ${code} is refused: ${again.status} ${problem ?? String(again.body?.message)}`);
+  return {
+    offerKey,
+    codes: pool.counts.available as number,
+    redemption: { id: String(redemption.id), code, rewardValue: value, currency: redemption.reward?.currency ?? null },
+    secondUse: { status: again.status, problem },
+  };
+}
