@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { platformModules } from '@segmenta/chassis';
 import { OffersConfig } from './config';
 import { CatalogModule } from './catalog/catalog.module';
@@ -15,6 +16,7 @@ export class AppModule {
       global: true,
       imports: [
         ...platformModules({ service: 'offers', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }),
+        ScheduleModule.forRoot(),
         // Before the catalog: GET /v1/offers/status must not be taken for the offer keyed `status`.
         ReadModelModule,
         CatalogModule,

@@ -10,6 +10,10 @@ export class OffersConfig extends BaseServiceConfig {
   @Matches(/^[a-z][a-z0-9_]{0,39}(,[a-z][a-z0-9_]{0,39}){0,49}$/, { message: 'must be comma-separated placement names (lower-case letters, digits and _), such as "home_banner,checkout"' })
   OFFER_PLACEMENTS = 'home_banner,checkout,email,app_inbox,product_page';
 
+  /** When offers are moved by their windows: scheduled → active at the start, → ended at the end. */
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "* * * * *"' })
+  OFFERS_SCHEDULE_CRON = '* * * * *';
+
   /** OFFER_PLACEMENTS as a list. */
   get offerPlacements(): string[] {
     return [...new Set(this.OFFER_PLACEMENTS.split(','))];

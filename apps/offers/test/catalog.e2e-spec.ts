@@ -5,6 +5,7 @@ import type { KeyValueBucket } from '@segmenta/messaging';
 import { SUBJECTS, type Envelope, type SegmentReferencesV1 } from '@segmenta/contracts';
 import { waitFor } from '@segmenta/infra';
 import { availableTestDrivers } from '@segmenta/persistence';
+import { OfferSchedule } from '../src/catalog/offer-schedule.service';
 import { startOffers } from '../src/start';
 
 /** The offer catalog against real NATS and PostgreSQL (and PGlite): CRUD, transitions, audit, coupon pools, segment references. */
@@ -42,7 +43,8 @@ describe.each(availableTestDrivers())('offer catalog (%s)', (driver) => {
   const referencesOf = (ownerId: string) => references.filter((r) => r.ownerId === ownerId);
 
   beforeAll(async () => {
-    service = await startServiceUnderTest(startOffers, { label: 'offcat', driver, env: { ADMIN_API_KEY: ADMIN } });
+    // The schedule runs when a test asks (OfferSchedule.apply), not every minute.
+    service = await startServiceUnderTest(startOffers, { label: 'offcat', driver, env: { ADMIN_API_KEY: ADMIN, OFFERS_SCHEDULE_CRON: '0 0 1 1 *' } });
     http = request(service.app.getHttpServer());
     readKey = (await issueTestApiKeys(service.app)).read;
     nc = await connect({ servers: service.natsUrl });
@@ -188,6 +190,37 @@ describe.each(availableTestDrivers())('offer catalog (%s)', (driver) => {
     expect((await move('active', 409)).body.message).toBe('Offer "lifecycle" is ended; it cannot become active. ended is final');
     expect((await http.patch('/v1/offers/lifecycle').set(admin).send({ priority: 1 }).expect(409)).body.message).toMatch(/ended offers are final/);
     expect((await move('sleeping', 400)).body.details[0].field).toBe('status');
+  });
+
+  it('moves offers by their windows: scheduled → active when the start comes, → ended when the end passes, audited as the schedule', async () => {
+    const utc = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+    const now = Date.now();
+    await http
+      .post('/v1/offers')
+      .set(admin)
+      .send(camerasOffer('starts-now', { startsAt: utc(now - 3_600_000), endsAt: null, timeZone: 'UTC' }))
+      .expect(201);
+    await http.post('/v1/offers/starts-now/status').set(admin).send({ status: 'scheduled' }).expect(200);
+    const endsAt = now + 2_000;
+    await http
+      .post('/v1/offers')
+      .set(admin)
+      .send(camerasOffer('ends-soon', { startsAt: utc(now - 3_600_000), endsAt: utc(endsAt), timeZone: 'UTC' }))
+      .expect(201);
+    await http.post('/v1/offers/ends-soon/status').set(admin).send({ status: 'active' }).expect(200);
+    const schedule = service.app.get(OfferSchedule);
+
+    expect(await schedule.apply()).toEqual([{ key: 'starts-now', to: 'active' }]);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(endsAt / 1000) * 1000 - Date.now()) + 100));
+    expect(await schedule.apply()).toEqual([{ key: 'ends-soon', to: 'ended' }]);
+    expect(await schedule.apply()).toEqual([]);
+    for (const [key, status] of [
+      ['starts-now', 'active'],
+      ['ends-soon', 'ended'],
+    ]) {
+      expect((await http.get(`/v1/offers/${key}`).set(admin).expect(200)).body.status).toBe(status);
+      expect((await http.get(`/v1/offers/${key}/history`).set(admin).expect(200)).body.changes[0]).toMatchObject({ action: 'status_changed', actor: 'schedule' });
+    }
   });
 
   it('deletes drafts only (announcing no references), and keeps their history', async () => {

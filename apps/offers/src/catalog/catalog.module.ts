@@ -1,5 +1,6 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { CouponPoolsService } from './coupon-pools.service';
+import { OfferSchedule } from './offer-schedule.service';
 import { TextUploadMiddleware } from './coupon-upload';
 import { OffersController } from './offers.controller';
 import { OffersRepository } from './offers.repository';
@@ -8,7 +9,7 @@ import { OffersService } from './offers.service';
 /** The offer catalog: offers, their status, coupon pools and audit trail (issue 18, first part). */
 @Module({
   controllers: [OffersController],
-  providers: [OffersRepository, OffersService, CouponPoolsService],
+  providers: [OffersRepository, OffersService, CouponPoolsService, OfferSchedule],
   exports: [OffersService],
 })
 export class CatalogModule implements NestModule {

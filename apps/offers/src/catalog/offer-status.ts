@@ -28,3 +28,14 @@ export function canTransition(from: OfferStatus, to: OfferStatus): boolean {
 }
 
 export const isOfferStatus = (value: unknown): value is OfferStatus => typeof value === 'string' && (OFFER_STATUSES as readonly string[]).includes(value);
+
+/**
+ * Where time alone moves an offer at `now` (epoch ms), or null: a scheduled offer whose window has
+ * begun becomes active; a scheduled, active or paused offer whose window has closed is ended.
+ */
+export function scheduledMove(offer: { status: OfferStatus; startsAt: number; endsAt: number | null }, now: number): OfferStatus | null {
+  const closed = offer.endsAt !== null && offer.endsAt <= now;
+  if (closed && (offer.status === 'scheduled' || offer.status === 'active' || offer.status === 'paused')) return 'ended';
+  if (!closed && offer.status === 'scheduled' && offer.startsAt <= now) return 'active';
+  return null;
+}

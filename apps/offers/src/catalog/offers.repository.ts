@@ -52,6 +52,18 @@ export class OffersRepository {
     return rows[0];
   }
 
+  /** Offers time may move at `now`: scheduled ones whose start has come, and unended ones whose end has passed. */
+  async dueForSchedule(now: Date): Promise<Array<Pick<OfferRow, 'key' | 'status' | 'startsAt' | 'endsAt'>>> {
+    const iso = now.toISOString();
+    return this.database.db
+      .select({ key: tables.offers.key, status: tables.offers.status, startsAt: tables.offers.startsAt, endsAt: tables.offers.endsAt })
+      .from(tables.offers)
+      .where(
+        sql`(${tables.offers.status} = 'scheduled' and ${tables.offers.startsAt} <= ${iso}::timestamptz)
+          or (${tables.offers.status} in ('scheduled', 'active', 'paused') and ${tables.offers.endsAt} <= ${iso}::timestamptz)`,
+      );
+  }
+
   /** Deletes the offer and its coupon pool; its audit trail stays. */
   async delete(id: string, tx: OffersTx): Promise<void> {
     await tx.delete(tables.couponCodes).where(eq(tables.couponCodes.offerId, id));
