@@ -3,6 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { platformModules } from '@segmenta/chassis';
 import { OffersConfig } from './config';
 import { CatalogModule } from './catalog/catalog.module';
+import { PersonalizationModule } from './personalization/personalization.module';
 import { RedemptionsModule } from './redemptions/redemptions.module';
 import { ReadModelModule } from './read-model/read-model.module';
 import * as tables from './db/schema';
@@ -19,6 +20,7 @@ export class AppModule {
         ReadModelModule,
         CatalogModule,
         RedemptionsModule,
+        PersonalizationModule,
       ],
       providers: [{ provide: OffersConfig, useValue: config }],
       exports: [OffersConfig],
