@@ -4,6 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { platformModules } from '@segmenta/chassis';
 import { OffersConfig } from './config';
 import { CatalogModule } from './catalog/catalog.module';
+import { PersonalizationModule } from './personalization/personalization.module';
 import { RedemptionsModule } from './redemptions/redemptions.module';
 import { ReadModelModule } from './read-model/read-model.module';
 import * as tables from './db/schema';
@@ -21,6 +22,7 @@ export class AppModule {
         ReadModelModule,
         CatalogModule,
         RedemptionsModule,
+        PersonalizationModule,
       ],
       providers: [{ provide: OffersConfig, useValue: config }],
       exports: [OffersConfig],

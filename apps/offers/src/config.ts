@@ -1,4 +1,5 @@
-import { Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, Matches, Max, Min } from 'class-validator';
 import { BaseServiceConfig } from '@segmenta/chassis';
 
 /** Offers's environment: the variables every service reads (ARCHITECTURE §7) plus its own. */
@@ -13,6 +14,34 @@ export class OffersConfig extends BaseServiceConfig {
   /** When offers are moved by their windows: scheduled → active at the start, → ended at the end. */
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "* * * * *"' })
   OFFERS_SCHEDULE_CRON = '* * * * *';
+
+  /**
+   * The propensity model (profiles' feature propensity_<name>) that scores how likely a customer
+   * redeems an offer: the personalized offers API weights each reward's value by it when known.
+   */
+  @Matches(/^[a-z][a-z0-9_]{0,39}$/, { message: 'must be a propensity model name: lower-case letters, digits and _' })
+  OFFER_PROPENSITY_MODEL = 'offer_redemption';
+
+  /** The order value (minor units) a percent reward is measured on when the customer's average is unknown. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of minor units' })
+  @Min(0, { message: 'must be at least 0' })
+  @Max(100_000_000, { message: 'must be at most 100000000' })
+  OFFER_DEFAULT_ORDER_VALUE = 5000;
+
+  /** What one loyalty point is worth, minor units: ranks bonus points against money off. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of minor units' })
+  @Min(0, { message: 'must be at least 0' })
+  @Max(1_000_000, { message: 'must be at most 1000000' })
+  OFFER_POINT_VALUE = 1;
+
+  /** What free shipping saves on an order, minor units. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of minor units' })
+  @Min(0, { message: 'must be at least 0' })
+  @Max(1_000_000, { message: 'must be at most 1000000' })
+  OFFER_FREE_SHIPPING_VALUE = 500;
 
   /** OFFER_PLACEMENTS as a list. */
   get offerPlacements(): string[] {

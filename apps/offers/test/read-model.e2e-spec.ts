@@ -117,7 +117,7 @@ describe.each(availableTestDrivers())('membership and profile read model (%s)', 
       SUBJECTS.profilesUpdated,
       updated(
         profileId,
-        { lifecycle_stage: 'at_risk', top_category: 'cameras', clv: 12_000, churn_risk: 0.6, p_alive: 0.4, propensity_upgrade: 0.25, orders: 3 },
+        { lifecycle_stage: 'at_risk', top_category: 'cameras', clv: 12_000, aov: 5_500, churn_risk: 0.6, p_alive: 0.4, propensity_upgrade: 0.25, orders: 3 },
         { userId, anonymousId, email: 'Ann@Example.com' },
       ),
     );
@@ -125,7 +125,7 @@ describe.each(availableTestDrivers())('membership and profile read model (%s)', 
     const resolved = await lookup().resolveProfile({ userId });
     expect(resolved).toEqual({
       profileId,
-      facts: { lifecycleStage: 'at_risk', topCategory: 'cameras', clv: 12_000, churnRisk: 0.6, pAlive: 0.4, propensities: { upgrade: 0.25 } },
+      facts: { lifecycleStage: 'at_risk', topCategory: 'cameras', clv: 12_000, aov: 5_500, churnRisk: 0.6, pAlive: 0.4, propensities: { upgrade: 0.25 } },
     });
     expect((await lookup().resolveProfile({ anonymousId }))?.profileId).toBe(profileId);
     expect((await lookup().resolveProfile({ email: 'ann@example.com' }))?.profileId).toBe(profileId);

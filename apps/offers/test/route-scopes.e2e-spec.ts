@@ -4,7 +4,8 @@ import { startOffers } from '../src/start';
 // Health, docs and metrics are public; the dead-letter routes every service has need admin; the
 // catalog's GET routes and the read model's status are declared `read` (dashboards, the console),
 // changes and the read model's rebuild `admin`; an app redeems and cancels with `personalize`, and
-// reads redemptions with `read`.
+// reads redemptions with `read`; it asks for a customer's offers with `personalize`, the loyalty
+// team reads the personalization matrix with `read`.
 const suite = routeScopeSuite(startOffers, {
   label: 'offsc',
   scopes: ['none', 'admin', 'personalize', 'read'],
@@ -24,6 +25,9 @@ const suite = routeScopeSuite(startOffers, {
     'GET /v1/offers/{key}/redemptions',
     'GET /v1/offers/status',
     'POST /v1/offers/read-model/rebuild',
+    'GET /v1/customers/{id}/offers',
+    'GET /v1/customers/offers',
+    'GET /v1/personalization-matrix',
   ],
 });
 beforeAll(suite.start);

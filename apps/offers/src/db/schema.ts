@@ -1,6 +1,6 @@
 import { outboxTables } from '@segmenta/messaging';
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, check, doublePrecision, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, doublePrecision, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { CouponHandling, OfferEligibility, OfferReward } from '../catalog/offer-rules';
 
 /** Offers' tables; no other service reads them (ARCHITECTURE §1). */
@@ -76,7 +76,15 @@ export const couponCodes = offersSchema.table(
     reservedFor: uuid('reserved_for'),
     createdAt: tz('created_at').notNull().defaultNow(),
   },
-  (table) => [primaryKey({ columns: [table.offerId, table.code] }), index('coupon_codes_batch_idx').on(table.offerId, table.batch), index('coupon_codes_status_idx').on(table.offerId, table.status)],
+  (table) => [
+    primaryKey({ columns: [table.offerId, table.code] }),
+    index('coupon_codes_batch_idx').on(table.offerId, table.batch),
+    index('coupon_codes_status_idx').on(table.offerId, table.status),
+    // A customer holds at most one reserved code of an offer: the personalized offers API serves it again.
+    uniqueIndex('coupon_codes_one_reservation_idx')
+      .on(table.offerId, table.reservedFor)
+      .where(sql`status = 'reserved'`),
+  ],
 );
 
 /** Every change to an offer: who (API key id), when, what (field → from/to). Kept after the offer is deleted. */
@@ -194,6 +202,8 @@ export const profileFacts = offersSchema.table('profile_facts', {
   topCategory: text('top_category'),
   /** Minor units of profiles' base currency. */
   clv: doublePrecision('clv'),
+  /** Average order value, minor units of profiles' base currency (the feature aov): what a percent reward is worth to them. */
+  aov: doublePrecision('aov'),
   churnRisk: doublePrecision('churn_risk'),
   pAlive: doublePrecision('p_alive'),
   /** Propensity scores by model name (the features propensity_<name>). */

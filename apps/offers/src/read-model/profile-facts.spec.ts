@@ -1,12 +1,12 @@
 import { EMPTY_FACTS, applyFeatures, identifierRows, type ProfileFacts } from './profile-facts';
 
-const known: ProfileFacts = { lifecycleStage: 'active', topCategory: 'cameras', clv: 12_500, churnRisk: 0.2, pAlive: 0.8, propensities: { churn: 0.3 } };
+const known: ProfileFacts = { lifecycleStage: 'active', topCategory: 'cameras', clv: 12_500, aov: 4_200, churnRisk: 0.2, pAlive: 0.8, propensities: { churn: 0.3 } };
 
 describe('applyFeatures', () => {
   it('reads the features offers keeps from a full update and ignores the others', () => {
     expect(
-      applyFeatures(undefined, { lifecycle_stage: 'loyal', top_category: 'lenses', clv: 40_000, churn_risk: 0.05, p_alive: 0.95, propensity_upgrade: 0.7, orders: 9, revenue: 1000 }, true),
-    ).toEqual({ lifecycleStage: 'loyal', topCategory: 'lenses', clv: 40_000, churnRisk: 0.05, pAlive: 0.95, propensities: { upgrade: 0.7 } });
+      applyFeatures(undefined, { lifecycle_stage: 'loyal', top_category: 'lenses', clv: 40_000, aov: 8_000, churn_risk: 0.05, p_alive: 0.95, propensity_upgrade: 0.7, orders: 9, revenue: 1000 }, true),
+    ).toEqual({ lifecycleStage: 'loyal', topCategory: 'lenses', clv: 40_000, aov: 8_000, churnRisk: 0.05, pAlive: 0.95, propensities: { upgrade: 0.7 } });
   });
 
   it('changes only the keys a partial update names; null removes one', () => {

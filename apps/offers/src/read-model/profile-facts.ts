@@ -5,13 +5,15 @@ export interface ProfileFacts {
   lifecycleStage: string | null;
   topCategory: string | null;
   clv: number | null;
+  /** Average order value in minor units (the feature aov); null when unknown. */
+  aov: number | null;
   churnRisk: number | null;
   pAlive: number | null;
   /** By model name: the feature `propensity_<name>`. */
   propensities: Record<string, number>;
 }
 
-export const EMPTY_FACTS: ProfileFacts = { lifecycleStage: null, topCategory: null, clv: null, churnRisk: null, pAlive: null, propensities: {} };
+export const EMPTY_FACTS: ProfileFacts = { lifecycleStage: null, topCategory: null, clv: null, aov: null, churnRisk: null, pAlive: null, propensities: {} };
 
 const PROPENSITY_PREFIX = 'propensity_';
 
@@ -29,6 +31,7 @@ export function applyFeatures(current: ProfileFacts | undefined, features: Recor
   if (has('lifecycle_stage')) next.lifecycleStage = text(features.lifecycle_stage);
   if (has('top_category')) next.topCategory = text(features.top_category);
   if (has('clv')) next.clv = number(features.clv);
+  if (has('aov')) next.aov = number(features.aov);
   if (has('churn_risk')) next.churnRisk = number(features.churn_risk);
   if (has('p_alive')) next.pAlive = number(features.p_alive);
   for (const [key, value] of Object.entries(features)) {

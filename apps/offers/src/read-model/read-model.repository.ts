@@ -128,12 +128,16 @@ export class ReadModelRepository {
       lifecycle_stage: string | null;
       top_category: string | null;
       clv: number | null;
+      aov: number | null;
       churn_risk: number | null;
       p_alive: number | null;
       propensities: Record<string, number>;
-    }>(tx, sql`select profile_id, lifecycle_stage, top_category, clv, churn_risk, p_alive, propensities from offers.profile_facts where profile_id = ${anyOf(profileIds, 'uuid')}`);
+    }>(tx, sql`select profile_id, lifecycle_stage, top_category, clv, aov, churn_risk, p_alive, propensities from offers.profile_facts where profile_id = ${anyOf(profileIds, 'uuid')}`);
     return new Map(
-      rows.map((r) => [r.profile_id, { lifecycleStage: r.lifecycle_stage, topCategory: r.top_category, clv: r.clv, churnRisk: r.churn_risk, pAlive: r.p_alive, propensities: r.propensities ?? {} }]),
+      rows.map((r) => [
+        r.profile_id,
+        { lifecycleStage: r.lifecycle_stage, topCategory: r.top_category, clv: r.clv, aov: r.aov, churnRisk: r.churn_risk, pAlive: r.p_alive, propensities: r.propensities ?? {} },
+      ]),
     );
   }
 
@@ -144,14 +148,15 @@ export class ReadModelRepository {
       lifecycle_stage: f.lifecycleStage,
       top_category: f.topCategory,
       clv: f.clv,
+      aov: f.aov,
       churn_risk: f.churnRisk,
       p_alive: f.pAlive,
       propensities: f.propensities,
     }));
-    await tx.execute(sql`insert into offers.profile_facts (profile_id, lifecycle_stage, top_category, clv, churn_risk, p_alive, propensities, updated_at)
-      select profile_id, lifecycle_stage, top_category, clv, churn_risk, p_alive, propensities, now()
-      from json_to_recordset(${jsonParam(rows)}::json) as x(profile_id uuid, lifecycle_stage text, top_category text, clv float8, churn_risk float8, p_alive float8, propensities jsonb)
-      on conflict (profile_id) do update set lifecycle_stage = excluded.lifecycle_stage, top_category = excluded.top_category, clv = excluded.clv,
+    await tx.execute(sql`insert into offers.profile_facts (profile_id, lifecycle_stage, top_category, clv, aov, churn_risk, p_alive, propensities, updated_at)
+      select profile_id, lifecycle_stage, top_category, clv, aov, churn_risk, p_alive, propensities, now()
+      from json_to_recordset(${jsonParam(rows)}::json) as x(profile_id uuid, lifecycle_stage text, top_category text, clv float8, aov float8, churn_risk float8, p_alive float8, propensities jsonb)
+      on conflict (profile_id) do update set lifecycle_stage = excluded.lifecycle_stage, top_category = excluded.top_category, clv = excluded.clv, aov = excluded.aov,
         churn_risk = excluded.churn_risk, p_alive = excluded.p_alive, propensities = excluded.propensities, updated_at = now()`);
   }
 

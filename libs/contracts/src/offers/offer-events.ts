@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Min } from 'class-validator';
 
 /** What a redemption gave, as offers records it; money in integer minor units of `currency`. */
 export const OFFER_REWARD_TYPES = ['percent_off', 'amount_off', 'free_shipping', 'bonus_points', 'points_multiplier', 'gift'] as const;
@@ -98,6 +98,52 @@ export class OfferBudgetAlertV1 {
   /** The redemption that crossed the threshold. */
   @IsUUID()
   redemptionId!: string;
+
+  @IsISO8601()
+  at!: string;
+}
+
+/** How the app named the customer it asked offers for. */
+export const CUSTOMER_IDENTIFIER_KINDS = ['profile_id', 'user_id', 'anonymous_id', 'email'] as const;
+export type CustomerIdentifierKind = (typeof CUSTOMER_IDENTIFIER_KINDS)[number];
+
+/** One offer of an offers.served answer, in the order it was shown. */
+export interface ServedOfferV1 {
+  offerId: string;
+  offerKey: string;
+}
+
+/** Most offers one answer serves (the API's largest `limit`). */
+export const MAX_SERVED_OFFERS = 50;
+
+/**
+ * `offers.served`: the personalized offers API answered an app (an exposure), written to the outbox
+ * in the answer's transaction; an empty answer is an exposure too. `profileId` is the profile the
+ * identifier resolved to, null for an unknown visitor; `identifier` is what the app asked with.
+ * Offers appear in the order shown (`offers[0]` first). Nested items are validated by consumers
+ * (contracts carry no class-transformer).
+ */
+export class OfferServedV1 {
+  /** This answer's id (also the envelope's): one exposure, counted once. */
+  @IsUUID()
+  servedId!: string;
+
+  @IsOptional()
+  @IsUUID()
+  profileId!: string | null;
+
+  @IsObject()
+  identifier!: { kind: CustomerIdentifierKind; value: string };
+
+  /** The placement asked for; null when the app asked for every placement. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 40)
+  placement!: string | null;
+
+  @IsArray()
+  @ArrayMaxSize(MAX_SERVED_OFFERS)
+  offers!: ServedOfferV1[];
 
   @IsISO8601()
   at!: string;

@@ -31,6 +31,7 @@ export const SUBJECTS = {
   segmentsExited: 'segments.exited',
   segmentsChanged: 'segments.changed',
   segmentsKpis: 'segments.kpis',
+  /** The personalized offers API answered an app: which offers, in which order, for whom (OfferServedV1). */
   offersServed: 'offers.served',
   /** A customer redeemed an offer (OfferRedeemedV1). */
   offersRedeemed: 'offers.redeemed',

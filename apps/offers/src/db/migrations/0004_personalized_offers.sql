@@ -1,0 +1,2 @@
+ALTER TABLE "offers"."profile_facts" ADD COLUMN "aov" double precision;--> statement-breakpoint
+CREATE UNIQUE INDEX "coupon_codes_one_reservation_idx" ON "offers"."coupon_codes" USING btree ("offer_id","reserved_for") WHERE status = 'reserved';

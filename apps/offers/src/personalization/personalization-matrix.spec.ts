@@ -1,0 +1,37 @@
+import { matrixCsv, personalizationMatrix, type MatrixOffer } from './personalization-matrix';
+
+const offers: MatrixOffer[] = [
+  { key: 'welcome', name: 'Welcome 5 €', priority: 0, eligibility: {} },
+  { key: 'cameras', name: '10% off cameras, "this week"', priority: 10, eligibility: { segments: { anyOf: ['camera-intent'] } } },
+  { key: 'winback', name: 'Win-back', priority: 5, eligibility: { lifecycleStages: ['at_risk', 'lapsed'] } },
+  { key: 'no-fraud', name: '=SUM(A1)', priority: 1, eligibility: { segments: { noneOf: ['fraud-watch'] } } },
+  { key: 'gold', name: 'Gold only', priority: 99, eligibility: { tiers: ['gold'] } },
+];
+
+describe('personalizationMatrix', () => {
+  const matrix = personalizationMatrix(offers);
+  const cell = (segment: string | null, stage: string) => matrix.cells.find((c) => c.segment === segment && c.lifecycleStage === stage)?.offers.map((o) => o.key);
+
+  it('has a row per named segment (lifecycle segments are columns) plus one for no segment, and a column per stage', () => {
+    expect(matrix.segments).toEqual([null, 'camera-intent', 'fraud-watch']);
+    expect(matrix.lifecycleStages).toEqual(['prospect', 'new', 'active', 'loyal', 'at_risk', 'lapsed']);
+    expect(matrix.cells).toHaveLength(3 * 6);
+  });
+
+  it('lists the offers that apply in each cell in priority order; tier offers apply nowhere until tiers are known', () => {
+    expect(cell(null, 'active')).toEqual(['no-fraud', 'welcome']);
+    expect(cell('camera-intent', 'at_risk')).toEqual(['cameras', 'winback', 'no-fraud', 'welcome']);
+    expect(cell('fraud-watch', 'lapsed')).toEqual(['winback', 'welcome']);
+  });
+});
+
+describe('matrixCsv', () => {
+  it('writes a row per segment and a column per stage, quoting commas and quotes and defusing a cell that starts like a formula', () => {
+    const lines = matrixCsv(personalizationMatrix(offers)).split('\r\n');
+    expect(lines[0]).toBe('segment,prospect,new,active,loyal,at risk,lapsed');
+    expect(lines[1]).toBe("(no segment),'=SUM(A1); Welcome 5 €,'=SUM(A1); Welcome 5 €,'=SUM(A1); Welcome 5 €,'=SUM(A1); Welcome 5 €,Win-back; =SUM(A1); Welcome 5 €,Win-back; =SUM(A1); Welcome 5 €");
+    expect(lines[2].startsWith('camera-intent,"10% off cameras, ""this week""; =SUM(A1); Welcome 5 €",')).toBe(true);
+    expect(lines).toHaveLength(5);
+    expect(lines[4]).toBe('');
+  });
+});

@@ -1,0 +1,66 @@
+import { LIFECYCLE_STAGES } from '@segmenta/analytics';
+import { eligibilityVerdict, lifecycleSegmentKey, referencedSegmentKeys, type OfferEligibility } from '../catalog/offer-rules';
+import { rankOffers, stageInWords } from './offer-ranking';
+
+/**
+ * Which active offers a customer in each segment × lifecycle stage gets: what a loyalty team
+ * checks before a campaign ("does an at-risk camera-intent customer see anything?"). Pure.
+ */
+
+export interface MatrixOffer {
+  key: string;
+  name: string;
+  priority: number;
+  eligibility: OfferEligibility;
+}
+
+export interface MatrixCell {
+  /** null: a customer in none of the segments the offers name. */
+  segment: string | null;
+  lifecycleStage: string;
+  offers: Array<{ key: string; name: string }>;
+}
+
+export interface PersonalizationMatrix {
+  segments: Array<string | null>;
+  lifecycleStages: string[];
+  cells: MatrixCell[];
+}
+
+const LIFECYCLE_KEYS = new Set<string>(LIFECYCLE_STAGES.map(lifecycleSegmentKey));
+
+/**
+ * One row per segment the offers name (lifecycle segments are the columns), plus a row for a
+ * customer in none of them; in each cell the offers a member of just that segment in that stage
+ * is eligible for, in priority order.
+ */
+export function personalizationMatrix(offers: readonly MatrixOffer[]): PersonalizationMatrix {
+  const named = [...new Set(offers.flatMap((o) => referencedSegmentKeys(o.eligibility)))].filter((key) => !LIFECYCLE_KEYS.has(key)).sort();
+  const segments: Array<string | null> = [null, ...named];
+  const ranked = rankOffers(offers.map((o) => ({ ...o, expectedValue: 0 })));
+  const cells: MatrixCell[] = [];
+  for (const segment of segments)
+    for (const stage of LIFECYCLE_STAGES) {
+      const memberOf: Record<string, boolean> = { [lifecycleSegmentKey(stage)]: true };
+      if (segment !== null) memberOf[segment] = true;
+      const applying = ranked.filter((o) => eligibilityVerdict(o.eligibility, memberOf).eligible).map((o) => ({ key: o.key, name: o.name }));
+      cells.push({ segment, lifecycleStage: stage, offers: applying });
+    }
+  return { segments, lifecycleStages: [...LIFECYCLE_STAGES], cells };
+}
+
+/** A CSV field: quoted when needed; a leading =, +, - or @ is escaped so a spreadsheet shows it as text, not a formula. */
+function csvField(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** The matrix as a spreadsheet: a row per segment, a column per lifecycle stage, offer names joined by "; " in each cell. */
+export function matrixCsv(matrix: PersonalizationMatrix): string {
+  const header = ['segment', ...matrix.lifecycleStages.map(stageInWords)];
+  const rows = matrix.segments.map((segment) => [
+    segment ?? '(no segment)',
+    ...matrix.lifecycleStages.map((stage) => (matrix.cells.find((c) => c.segment === segment && c.lifecycleStage === stage)?.offers ?? []).map((o) => o.name).join('; ')),
+  ]);
+  return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+}

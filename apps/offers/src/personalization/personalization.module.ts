@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ReadModelModule } from '../read-model/read-model.module';
+import { PersonalizationController } from './personalization.controller';
+import { PersonalizationRepository } from './personalization.repository';
+import { PersonalizationService } from './personalization.service';
+
+/** The personalized offers API and the personalization matrix (issue 18), from the catalog and the read model. */
+@Module({
+  imports: [ReadModelModule],
+  controllers: [PersonalizationController],
+  providers: [PersonalizationRepository, PersonalizationService],
+})
+export class PersonalizationModule {}
