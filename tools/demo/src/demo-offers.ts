@@ -1,9 +1,10 @@
-import type { ServiceProcess } from '@segmenta/infra';
+import { waitFor, type ServiceProcess } from '@segmenta/infra';
 
 /** What the offers step shows: the offer, one redemption and the refused second use of its code. */
 export interface DemoOffers {
   offerKey: string;
   codes: number;
+  reasons: string[];
   redemption: { id: string; code: string; rewardValue: number | null; currency: string | null };
   secondUse: { status: number; problem: string | undefined };
 }
@@ -34,8 +35,8 @@ function localDate(timeZone: string, plusDays = 0): string {
  * unique codes, each redeemable once; the customer redeems a code at checkout and a second use
  * of that code is refused.
  */
-export async function showOffers(options: { offers: ServiceProcess; adminKey: string; customerProfileId: string; print: (line: string) => void }): Promise<DemoOffers> {
-  const { offers, adminKey, customerProfileId, print } = options;
+export async function showOffers(options: { offers: ServiceProcess; adminKey: string; customerProfileId: string; userId: string; print: (line: string) => void }): Promise<DemoOffers> {
+  const { offers, adminKey, customerProfileId, userId, print } = options;
   const offerKey = 'camera-fans-10';
   const timeZone = 'Europe/Berlin';
   await expectStatus(offers, adminKey, 201, 'POST', '/v1/offers', {
@@ -56,7 +57,20 @@ export async function showOffers(options: { offers: ServiceProcess; adminKey: st
   const pool = await expectStatus(offers, adminKey, 201, 'POST', `/v1/offers/${offerKey}/codes`, { generate: { count: 500, prefix: 'CAM10-', length: 8 }, idempotencyKey: 'demo-pool-1' });
   await expectStatus(offers, adminKey, 200, 'POST', `/v1/offers/${offerKey}/status`, { status: 'active' });
   print(`  offer "${offerKey}": 10% off cameras for segment camera-intent, ${pool.counts.available} unique codes (each redeemable once), active (POST ${offers.url}/v1/offers)`);
-  const code = ((await expectStatus(offers, adminKey, 200, 'GET', `/v1/offers/${offerKey}/codes?limit=1`)).codes as Array<{ code: string }>)[0].code;
+  // The shop's app asks for the customer's offers at checkout, by the user id it knows (scope personalize in production).
+  type Served = { offers: Array<{ key: string; reasons: string[]; coupon: { type: string; code: string } | null }> };
+  let served: Served | undefined;
+  await waitFor(
+    async () => {
+      served = (await expectStatus(offers, adminKey, 200, 'GET', `/v1/customers/offers?userId=${encodeURIComponent(userId)}&placement=checkout`)) as Served;
+      return served.offers.some((o) => o.key === offerKey);
+    },
+    { timeoutMs: 15_000, what: `${offerKey} among ${userId}'s offers` },
+  );
+  const offer = (served as Served).offers.find((o) => o.key === offerKey) as Served['offers'][number];
+  const code = offer.coupon?.code as string;
+  print(`  the app asks GET ${offers.url}/v1/customers/offers?userId=${userId}&placement=checkout:`);
+  print(`    ${offerKey}  because: ${offer.reasons.join('; ')}  code ${code} (reserved for this customer)`);
   const order = { offerKey, profileId: customerProfileId, code, orderId: 'demo-order-2', orderAmount: { amount: 89_900, currency: 'EUR' } };
   const redemption = await expectStatus(offers, adminKey, 201, 'POST', '/v1/redemptions', order, { 'idempotency-key': 'demo-checkout-1' });
   const value = redemption.reward?.value as number | null;
@@ -69,6 +83,7 @@ export async function showOffers(options: { offers: ServiceProcess; adminKey: st
   return {
     offerKey,
     codes: pool.counts.available as number,
+    reasons: offer.reasons,
     redemption: { id: String(redemption.id), code, rewardValue: value, currency: redemption.reward?.currency ?? null },
     secondUse: { status: again.status, problem },
   };

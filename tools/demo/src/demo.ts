@@ -290,9 +290,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     const segments = await showSegments({ segmentation, ingestion, profiles, adminKey, writeKey, customerProfileId: profile.id, print });
     print('6/7 Customer analytics: BG/NBD and Gamma-Gamma in profiles, discovered micro-segments and segment KPIs in segmentation');
     const insights = await showAnalytics({ segmentation, profiles, adminKey, print });
-    print("7/7 Offers: a loyalty team's offer for a segment, with unique codes, redeemed at checkout (offers)");
-    const offers = await showOffers({ offers: services.find((s) => s.name === 'offers') as ServiceProcess, adminKey, customerProfileId: profile.id, print });
-    print('The personalized offers API and experiment results join this demo as those services gain their features.');
+    print("7/7 Offers: a loyalty team's offer for a segment, served to the customer with a reserved code, redeemed at checkout (offers)");
+    const offers = await showOffers({ offers: services.find((s) => s.name === 'offers') as ServiceProcess, adminKey, customerProfileId: profile.id, userId, print });
+    print('Experiment results join this demo as those services gain their features.');
     if (options.keep) {
       // What a newcomer types next, ready to paste: the services answer now.
       const admin = process.env.ADMIN_API_KEY ? '$ADMIN_API_KEY' : adminKey;
