@@ -2,7 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { StringOf } from '@segmenta/contracts';
-import type { CouponHandling, OfferReward } from '../catalog/offer-rules';
+import type { CouponHandling } from '../catalog/offer-rules';
+import type { OfferResponse } from '../catalog/offers.dto';
 import type { OfferRow } from '../catalog/offers.repository';
 
 export const DEFAULT_OFFERS_LIMIT = 10;
@@ -48,16 +49,8 @@ export class MatrixQueryDto {
   format?: 'json' | 'csv';
 }
 
-/** One offer as the app shows it. */
-export interface PersonalizedOffer {
-  id: string;
-  key: string;
-  name: string;
-  description: string;
-  reward: OfferReward;
-  categories: string[] | null;
-  placements: string[];
-  priority: number;
+/** One offer as the app shows it: the catalog's customer-facing fields, and what applies to this customer. */
+export interface PersonalizedOffer extends Pick<OfferResponse, 'id' | 'key' | 'name' | 'description' | 'reward' | 'categories' | 'placements' | 'priority'> {
   /** The end of the validity window (UTC), null: no end. */
   endsAt: string | null;
   /** null: the offer needs no code. */
