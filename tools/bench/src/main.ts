@@ -13,6 +13,7 @@ import { fmt, median, print } from './report';
 import { benchAnalytics, benchAnalyzeCli, benchKMeans } from './analytics';
 import { benchFaults } from './faults';
 import { benchEvaluator, benchSegmentation } from './segmentation';
+import { benchOffers } from './offers';
 import { benchOverload, type OverloadCase } from './overload';
 
 /**
@@ -20,7 +21,7 @@ import { benchOverload, type OverloadCase } from './overload';
  * events from a separate load process, against the raw JetStream publish rate of the same message
  * bodies measured in the same run. Prints medians of several runs and their ratio.
  */
-const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload] [options]
+const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload|offers] [options]
   --runs=<n>                 runs of each measurement, default 3
   --seconds=<n>              length of an ingestion load run, default 10
   --connections=<n>          load connections, default 8
@@ -28,6 +29,8 @@ const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|
   --profile-events=<n>       events of the profiles run, default 100000
   --lag-rate=<n> --lag-seconds=<n>   paced load of the lag measurement, default 5000/s for 15 s
   --only=evaluator           only segmentation's in-memory evaluator (no NATS, no PostgreSQL)
+  --only=offers              only the personalized offers API, with --offer-profiles=<n> (default 200000 customers
+                             in 5 segments each: 1,000,000 memberships) --offer-connections=<n> (default 50)
   --segment-profiles=<n>     profiles of the segment recompute, default 1000000 (0 skips it)
   --facts-per-profile=<n>    default 10
   --realtime-rate=<n> --realtime-seconds=<n> --realtime-warmup=<n>   real-time segmentation load, default 1000/s for 20 s after 5 s
@@ -58,6 +61,8 @@ const OPTIONS = [
   'analytics-customers',
   'kmeans-rows',
   'analyze-orders',
+  'offer-profiles',
+  'offer-connections',
   'fault-rate',
   'down-seconds',
   'ack-wait',
@@ -208,6 +213,25 @@ async function main(): Promise<void> {
       },
       runs: RUNS,
     });
+  if (args.get('only') === 'offers') {
+    try {
+      await benchOffers({
+        natsUrl: nats.url,
+        postgresUrl: postgres.url,
+        runs: RUNS,
+        seconds: SECONDS,
+        connections: Number(args.get('offer-connections') ?? 50),
+        offers: 100,
+        segments: 200,
+        profiles: Number(args.get('offer-profiles') ?? 200_000),
+        segmentsPerProfile: 5,
+      });
+    } finally {
+      await namespace.cleanup();
+      await nats.stop();
+    }
+    return;
+  }
   if (args.get('only') === 'overload') {
     try {
       await benchOverload({

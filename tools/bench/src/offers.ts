@@ -1,0 +1,140 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { createTestNamespace } from '@segmenta/messaging';
+import { WORKSPACE_ROOT, startServiceProcess, type ServiceProcess } from '@segmenta/infra';
+import { createTestDatabase } from '@segmenta/persistence';
+import { print } from './report';
+import { serviceApi } from './realtime';
+
+export interface OffersBenchOptions {
+  natsUrl: string;
+  postgresUrl?: string;
+  runs: number;
+  seconds: number;
+  connections: number;
+  offers: number;
+  segments: number;
+  profiles: number;
+  segmentsPerProfile: number;
+}
+
+interface LoadResult {
+  requestsPerSecond: number;
+  ok: number;
+  notOk: number;
+  errors: number;
+  latencyP50: number;
+  latencyP99: number;
+}
+
+function runLoad(url: string, path: string, authorization: string, options: OffersBenchOptions): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(__dirname, 'offers-load.js'), [url, path, authorization, String(options.connections), String(options.seconds), String(options.profiles)], {
+      execArgv: ['-r', join(WORKSPACE_ROOT, 'tools/scripts/register-paths.js')],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as LoadResult) : reject(new Error(`load process exited with ${code}`))));
+  });
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/**
+ * The personalized offers API (issue 18): `offers` offers, each for two of `segments` segments,
+ * and `profiles` × `segmentsPerProfile` memberships seeded into offers' read model; load from a
+ * separate process on GET /v1/customers/:id/offers for random seeded customers, against the same
+ * app's GET /health (a hello-world route) in the same run.
+ */
+export async function benchOffers(options: OffersBenchOptions): Promise<void> {
+  if (!options.postgresUrl) {
+    print('offers: skipped (needs a PostgreSQL server; set DATABASE_URL)');
+    return;
+  }
+  const namespace = createTestNamespace(options.natsUrl, 'bench-off');
+  const database = await createTestDatabase({ serverUrl: options.postgresUrl });
+  const adminKey = randomBytes(24).toString('base64url');
+  const client = new Client({ connectionString: database.url });
+  let service: ServiceProcess | undefined;
+  try {
+    service = await startServiceProcess({
+      app: 'offers',
+      mode: 'dist',
+      env: {
+        NATS_URL: options.natsUrl,
+        NATS_PREFIX: namespace.prefix,
+        DATABASE_URL: database.url,
+        DATA_DIR: 'memory://',
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+        ADMIN_API_KEY: adminKey,
+        OFFERS_SCHEDULE_CRON: '0 0 1 1 *',
+        // Measured, not protected: no shedding or rate limits in the way of the load.
+        SHED_MAX_IN_FLIGHT: '0',
+        SHED_EVENT_LOOP_LAG_MS: '0',
+        RATE_LIMIT_PER_KEY: '0',
+        RATE_LIMIT_PER_ADDRESS: '0',
+      },
+    });
+    const segmentKey = (s: number) => `bench-seg-${s}`;
+    for (let i = 0; i < options.offers; i += 1) {
+      const key = `bench-offer-${i}`;
+      await serviceApi(service, adminKey, 'POST', '/v1/offers', {
+        key,
+        name: `Offer ${i}`,
+        description: 'Bench offer',
+        reward: i % 2 === 0 ? { type: 'percent_off', percent: 5 + (i % 20) } : { type: 'amount_off', amount: 500 + i * 10, currency: 'EUR' },
+        placements: ['home_banner', 'checkout'],
+        priority: i % 10,
+        startsAt: '2020-01-01T00:00',
+        endsAt: null,
+        timeZone: 'UTC',
+        eligibility: { segments: { anyOf: [segmentKey((2 * i) % options.segments), segmentKey((2 * i + 1) % options.segments)] } },
+        coupons: { type: 'none' },
+      });
+      await serviceApi(service, adminKey, 'POST', `/v1/offers/${key}/status`, { status: 'active' });
+    }
+    await client.connect();
+    const seedStarted = performance.now();
+    // Each customer in `segmentsPerProfile` distinct segments (steps of 41 stay distinct below 200/41).
+    await client.query(
+      `insert into offers.membership_view (segment_id, segment_key, profile_id, member, seq)
+       select ('10000000-0000-4000-8000-' || lpad(s::text, 12, '0'))::uuid, 'bench-seg-' || s, ('00000000-0000-4000-8000-' || lpad(p::text, 12, '0'))::uuid, true, p * $3 + k + 1
+       from generate_series(0, $1 - 1) p, generate_series(0, $3 - 1) k, lateral (select (p * 7 + k * 41) % $2 as s) x`,
+      [options.profiles, options.segments, options.segmentsPerProfile],
+    );
+    await client.query('vacuum analyze offers.membership_view');
+    const memberships = (await client.query('select count(*)::int as n from offers.membership_view')).rows[0].n as number;
+    print('');
+    print(
+      `offers: ${options.offers} offers, ${options.segments} segments, ${fmt(memberships)} memberships of ${fmt(options.profiles)} customers seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s; ${options.connections} connections, ${options.seconds} s per run`,
+    );
+    const authorization = `Bearer ${adminKey}`;
+    const hello: LoadResult[] = [];
+    const personalized: LoadResult[] = [];
+    for (let run = 1; run <= options.runs; run += 1) {
+      hello.push(await runLoad(service.url, '/health', authorization, options));
+      personalized.push(await runLoad(service.url, '/v1/customers/{p}/offers?placement=home_banner&limit=10', authorization, options));
+      const [h, p] = [hello[hello.length - 1], personalized[personalized.length - 1]];
+      print(
+        `  run ${run}: GET /health ${fmt(h.requestsPerSecond)} req/s (p99 ${h.latencyP99} ms); personalized offers ${fmt(p.requestsPerSecond)} req/s, p50 ${p.latencyP50} ms, p99 ${p.latencyP99} ms, ${fmt(p.notOk)} not 2xx, ${p.errors} errors`,
+      );
+    }
+    const rps = median(personalized.map((r) => r.requestsPerSecond));
+    print('');
+    print('| measure | value | target |');
+    print('|---|---|---|');
+    print(`| GET /health of the same app (baseline, median of ${options.runs}) | ${fmt(median(hello.map((r) => r.requestsPerSecond)))} req/s | |`);
+    print(`| GET /v1/customers/:id/offers (median) | ${fmt(rps)} req/s | ≥ 5,000 |`);
+    print(`| its p99 (median of the runs) | ${median(personalized.map((r) => r.latencyP99))} ms | < 20 ms |`);
+    print(`| personalized / hello world | ${((rps / median(hello.map((r) => r.requestsPerSecond))) * 100).toFixed(0)} % | ≥ 50 % |`);
+  } finally {
+    await client.end().catch(() => undefined);
+    await service?.stop();
+    await database.drop();
+    await namespace.cleanup();
+  }
+}
