@@ -1,10 +1,8 @@
-import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AckPolicy, connect, headers as natsHeaders } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { parseCommandLineOrExit } from '@segmenta/cli';
-import { WORKSPACE_ROOT, ensureNats, ensurePostgres, startServiceProcess, type ServiceProcess } from '@segmenta/infra';
+import { ensureNats, ensurePostgres, startServiceProcess, type ServiceProcess } from '@segmenta/infra';
 import { JetStreamClient, createTestNamespace } from '@segmenta/messaging';
 import { createTestDatabase } from '@segmenta/persistence';
 import { Client } from 'pg';
@@ -13,6 +11,7 @@ import { fmt, median, print } from './report';
 import { benchAnalytics, benchAnalyzeCli, benchKMeans } from './analytics';
 import { benchFaults } from './faults';
 import { benchEvaluator, benchSegmentation } from './segmentation';
+import { runLoadProcess } from './load-process';
 import { benchOffers } from './offers';
 import { benchOverload, type OverloadCase } from './overload';
 
@@ -148,16 +147,7 @@ interface LoadResult {
 }
 
 function runLoad(url: string, authorization: string, runId: string, paced?: { requestsPerSecond: number; seconds: number }): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const loadArgs = [url, authorization, String(CONNECTIONS), String(paced?.seconds ?? SECONDS), String(BATCH), runId, ...(paced ? [String(paced.requestsPerSecond)] : [])];
-    const child = fork(join(__dirname, 'load.js'), loadArgs, {
-      execArgv: ['-r', join(WORKSPACE_ROOT, 'tools/scripts/register-paths.js')],
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as LoadResult) : reject(new Error(`load process exited with ${code}`))));
-  });
+  return runLoadProcess<LoadResult>('load.js', [url, authorization, String(CONNECTIONS), String(paced?.seconds ?? SECONDS), String(BATCH), runId, ...(paced ? [String(paced.requestsPerSecond)] : [])]);
 }
 
 async function main(): Promise<void> {

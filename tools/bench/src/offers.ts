@@ -1,11 +1,7 @@
-import { fork } from 'node:child_process';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { createTestNamespace } from '@segmenta/messaging';
-import { WORKSPACE_ROOT, startServiceProcess, type ServiceProcess } from '@segmenta/infra';
-import { createTestDatabase } from '@segmenta/persistence';
-import { print } from './report';
+import { startBenchService } from './bench-service';
+import { runLoadProcess } from './load-process';
+import { fmt, median, print } from './report';
 import { serviceApi } from './realtime';
 
 export interface OffersBenchOptions {
@@ -30,19 +26,8 @@ interface LoadResult {
 }
 
 function runLoad(url: string, path: string, authorization: string, options: OffersBenchOptions): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(join(__dirname, 'offers-load.js'), [url, path, authorization, String(options.connections), String(options.seconds), String(options.profiles)], {
-      execArgv: ['-r', join(WORKSPACE_ROOT, 'tools/scripts/register-paths.js')],
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as LoadResult) : reject(new Error(`load process exited with ${code}`))));
-  });
+  return runLoadProcess<LoadResult>('offers-load.js', [url, path, authorization, String(options.connections), String(options.seconds), String(options.profiles)]);
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /**
  * The personalized offers API (issue 18): `offers` offers, each for two of `segments` segments,
@@ -55,30 +40,23 @@ export async function benchOffers(options: OffersBenchOptions): Promise<void> {
     print('offers: skipped (needs a PostgreSQL server; set DATABASE_URL)');
     return;
   }
-  const namespace = createTestNamespace(options.natsUrl, 'bench-off');
-  const database = await createTestDatabase({ serverUrl: options.postgresUrl });
-  const adminKey = randomBytes(24).toString('base64url');
-  const client = new Client({ connectionString: database.url });
-  let service: ServiceProcess | undefined;
+  const bench = await startBenchService({
+    app: 'offers',
+    natsUrl: options.natsUrl,
+    postgresUrl: options.postgresUrl,
+    label: 'bench-off',
+    env: {
+      OFFERS_SCHEDULE_CRON: '0 0 1 1 *',
+      // Measured, not protected: no shedding or rate limits in the way of the load.
+      SHED_MAX_IN_FLIGHT: '0',
+      SHED_EVENT_LOOP_LAG_MS: '0',
+      RATE_LIMIT_PER_KEY: '0',
+      RATE_LIMIT_PER_ADDRESS: '0',
+    },
+  });
+  const { service, adminKey } = bench;
+  const client = new Client({ connectionString: bench.databaseUrl });
   try {
-    service = await startServiceProcess({
-      app: 'offers',
-      mode: 'dist',
-      env: {
-        NATS_URL: options.natsUrl,
-        NATS_PREFIX: namespace.prefix,
-        DATABASE_URL: database.url,
-        DATA_DIR: 'memory://',
-        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-        ADMIN_API_KEY: adminKey,
-        OFFERS_SCHEDULE_CRON: '0 0 1 1 *',
-        // Measured, not protected: no shedding or rate limits in the way of the load.
-        SHED_MAX_IN_FLIGHT: '0',
-        SHED_EVENT_LOOP_LAG_MS: '0',
-        RATE_LIMIT_PER_KEY: '0',
-        RATE_LIMIT_PER_ADDRESS: '0',
-      },
-    });
     const segmentKey = (s: number) => `bench-seg-${s}`;
     for (let i = 0; i < options.offers; i += 1) {
       const key = `bench-offer-${i}`;
@@ -133,8 +111,6 @@ export async function benchOffers(options: OffersBenchOptions): Promise<void> {
     print(`| personalized / hello world | ${((rps / median(hello.map((r) => r.requestsPerSecond))) * 100).toFixed(0)} % | ≥ 50 % |`);
   } finally {
     await client.end().catch(() => undefined);
-    await service?.stop();
-    await database.drop();
-    await namespace.cleanup();
+    await bench.stop();
   }
 }

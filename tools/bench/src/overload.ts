@@ -1,8 +1,7 @@
-import { fork } from 'node:child_process';
+import { runLoadProcess } from './load-process';
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { WORKSPACE_ROOT, freePort, startServiceProcess } from '@segmenta/infra';
+import { freePort, startServiceProcess } from '@segmenta/infra';
 import { fmt, median, percentile, print } from './report';
 
 interface OverloadLoad {
@@ -24,15 +23,7 @@ export interface OverloadCase {
 }
 
 function runOverloadLoad(url: string, authorization: string, connections: number, seconds: number, runId: string): Promise<OverloadLoad> {
-  return new Promise((resolve, reject) => {
-    const child = fork(join(__dirname, 'overload-load.js'), [url, authorization, String(connections), String(seconds), runId], {
-      execArgv: ['-r', join(WORKSPACE_ROOT, 'tools/scripts/register-paths.js')],
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as OverloadLoad) : reject(new Error(`overload process exited with ${code}`))));
-  });
+  return runLoadProcess<OverloadLoad>('overload-load.js', [url, authorization, String(connections), String(seconds), runId]);
 }
 
 /** GET /health on a new connection (as a kubelet probes), its latency in ms; 30 s when it never answers. */

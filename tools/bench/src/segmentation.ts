@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { startServiceProcess, type ServiceProcess } from '@segmenta/infra';
-import { createTestNamespace } from '@segmenta/messaging';
-import { createTestDatabase } from '@segmenta/persistence';
 import { compileFactsCrossing, compileMembersQuery, compilePredicate, timeBoundaries, type ProfileSnapshot, type SegmentDefinition } from '@segmenta/segment-rules';
+import { startBenchService } from './bench-service';
 import { benchRealtime, serviceApi as api, type RealtimeBenchOptions } from './realtime';
 import { fmt, median, print } from './report';
 import { BENCH_SEGMENTS, CATEGORIES, COUNTRIES, STAGES, seedStatements } from './segment-definitions';
@@ -164,27 +161,17 @@ async function benchRecompute(options: SegmentationBenchOptions): Promise<void> 
     print('segmentation recompute: skipped (needs a PostgreSQL server; set DATABASE_URL)');
     return;
   }
-  const namespace = createTestNamespace(options.natsUrl, 'bench-seg');
-  const database = await createTestDatabase({ serverUrl: options.postgresUrl });
-  const adminKey = randomBytes(24).toString('base64url');
-  const client = new Client({ connectionString: database.url });
-  let service: ServiceProcess | undefined;
+  // The schedule is pushed out of the way: only the measured recomputes run.
+  const bench = await startBenchService({
+    app: 'segmentation',
+    natsUrl: options.natsUrl,
+    postgresUrl: options.postgresUrl,
+    label: 'bench-seg',
+    env: { SEGMENTS_RECOMPUTE_CRON: '0 0 1 1 *', SEGMENTS_FULL_RECOMPUTE_CRON: '0 0 1 1 *' },
+  });
+  const { service, adminKey } = bench;
+  const client = new Client({ connectionString: bench.databaseUrl });
   try {
-    service = await startServiceProcess({
-      app: 'segmentation',
-      mode: 'dist',
-      // The schedule is pushed out of the way: only the measured recomputes run.
-      env: {
-        NATS_URL: options.natsUrl,
-        NATS_PREFIX: namespace.prefix,
-        DATABASE_URL: database.url,
-        DATA_DIR: 'memory://',
-        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-        ADMIN_API_KEY: adminKey,
-        SEGMENTS_RECOMPUTE_CRON: '0 0 1 1 *',
-        SEGMENTS_FULL_RECOMPUTE_CRON: '0 0 1 1 *',
-      },
-    });
     const builtins = (await api(service, adminKey, 'GET', '/v1/segments')) as Array<{ key: string }>;
     for (const b of builtins) await api(service, adminKey, 'DELETE', `/v1/segments/${b.key}`);
     const created: Array<{ id: string; key: string; definition: SegmentDefinition }> = [];
@@ -242,7 +229,7 @@ async function benchRecompute(options: SegmentationBenchOptions): Promise<void> 
     type Summary = { mode: string; entered: number; exited: number; profiles: number; evaluated: number };
     const timed = async (path: string, what: string) => {
       const t = performance.now();
-      const summary = (await api(service as ServiceProcess, adminKey, 'POST', path)) as Summary;
+      const summary = (await api(service, adminKey, 'POST', path)) as Summary;
       const ms = performance.now() - t;
       print(
         `  ${what}: ${(ms / 1000).toFixed(2)} s, ${fmt(summary.evaluated)} of ${fmt(summary.profiles)} profiles evaluated: ${fmt(summary.entered)} entered, ${fmt(summary.exited)} exited (logged and published)`,
@@ -282,11 +269,7 @@ async function benchRecompute(options: SegmentationBenchOptions): Promise<void> 
     print(`| recompute since the last one, seconds later | ${(sinceLastAgain.ms / 1000).toFixed(2)} s | |`);
   } finally {
     await client.end().catch(() => undefined);
-    await service?.stop();
-    if (process.env.BENCH_LOG_DIR && service) writeFileSync(join(process.env.BENCH_LOG_DIR, 'bench-segmentation-recompute.log'), `${service.output.join('\n')}\n`);
-    // BENCH_KEEP_DATABASE=1 keeps the seeded database for experiments (drop it by hand).
-    if (process.env.BENCH_KEEP_DATABASE === '1') print(`  kept database ${database.url}`);
-    else await database.drop();
-    await namespace.cleanup();
+    await bench.stop();
+    if (process.env.BENCH_LOG_DIR) writeFileSync(join(process.env.BENCH_LOG_DIR, 'bench-segmentation-recompute.log'), `${service.output.join('\n')}\n`);
   }
 }
