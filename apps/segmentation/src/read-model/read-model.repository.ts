@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import type { CustomerIdentifiersV1 } from '@segmenta/contracts';
 import { DATABASE, anyOf, jsonParam, type Database, type Db } from '@segmenta/persistence';
 import * as tables from '../db/schema';
@@ -62,9 +62,18 @@ export class ReadModelRepository {
   }
 
   /** Deletes the facts that happened before `before`; returns how many. */
-  /** Up to `limit` profiles with facts older than `before` (what the retention purge takes next). */
-  async profilesWithFactsBefore(before: Date, limit: number): Promise<string[]> {
-    const rows = await this.database.db.selectDistinct({ profileId: behaviourFacts.profileId }).from(behaviourFacts).where(lt(behaviourFacts.occurredAt, before)).limit(limit);
+  /**
+   * Up to `limit` profiles after `after` (in id order) with facts older than `before`: the
+   * retention purge walks them once along the (profile_id, occurred_at) index, instead of scanning
+   * every fact again for each batch.
+   */
+  async profilesWithFactsBefore(before: Date, limit: number, after?: string): Promise<string[]> {
+    const rows = await this.database.db
+      .selectDistinct({ profileId: behaviourFacts.profileId })
+      .from(behaviourFacts)
+      .where(and(lt(behaviourFacts.occurredAt, before), after === undefined ? undefined : gt(behaviourFacts.profileId, after)))
+      .orderBy(behaviourFacts.profileId)
+      .limit(limit);
     return rows.map((r) => r.profileId);
   }
 

@@ -180,9 +180,11 @@ export class ReadModelService {
   async applyRetention(): Promise<number> {
     const before = new Date(this.clock.now() - this.config.BEHAVIOUR_RETENTION_DAYS * DAY_MS);
     let removed = 0;
+    let after: string | undefined;
     for (;;) {
-      const profileIds = await this.readModel.profilesWithFactsBefore(before, RETENTION_PROFILES_PER_TRANSACTION);
+      const profileIds = await this.readModel.profilesWithFactsBefore(before, RETENTION_PROFILES_PER_TRANSACTION, after);
       if (profileIds.length === 0) break;
+      after = profileIds[profileIds.length - 1];
       const catalog = await this.memberships.catalogNow();
       const { deleted, changes } = await withTransaction(
         this.database.db,
