@@ -114,6 +114,37 @@ describeWithServer('transactional outbox (PostgreSQL + JetStream)', () => {
     }
   });
 
+  it('append group-commits concurrent callers: each resolves once its message is stored, many share one INSERT, and a bad message fails only its caller', async () => {
+    const { namespace, client } = await freshNamespace();
+    const outbox = new Outbox(database, client, { schema: SCHEMA, pollMs: 50 });
+    const message = (n: number) => ({ subject: 'profiles.updated', envelope: createEnvelope('profiles.updated', { customer: `c${n % 7}`, n }, { id: `appended-${n}` }), partitionKey: `c${n % 7}` });
+    const stored = async (id: string) => (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from ${sql.raw(SCHEMA)}.outbox where envelope->>'id' = ${id}`))[0].n;
+    try {
+      // Each caller checks, as soon as it resolves, that its row is committed (before the relay starts).
+      const seen = await Promise.all(Array.from({ length: 300 }, (_, n) => outbox.append([message(n)]).then(() => stored(`appended-${n}`))));
+      expect(seen).toEqual(Array(300).fill(1));
+      // Rows of one INSERT share its transaction's now(): the rounds are the distinct created_at values.
+      const [{ rounds, rows }] = await queryRows<{ rounds: number; rows: number }>(
+        database.db,
+        sql.raw(`select count(distinct created_at)::int as rounds, count(*)::int as rows from ${SCHEMA}.outbox`),
+      );
+      expect(rows).toBe(300);
+      expect(rounds).toBeLessThanOrEqual(3);
+
+      const bad = { subject: null as unknown as string, envelope: createEnvelope('profiles.updated', { customer: 'x', n: -1 }, { id: 'bad' }) };
+      const results = await Promise.allSettled([outbox.append([message(300)]), outbox.append([message(301)]), outbox.append([bad]), outbox.append([message(302)])]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      outbox.start();
+      await outbox.flush();
+      const published = (await streamMessages(nc, namespace.prefix)).map((m) => m.n);
+      expect(published).toEqual(Array.from({ length: 303 }, (_, n) => n));
+    } finally {
+      await outbox.stop();
+      await client.drain();
+      await namespace.cleanup();
+    }
+  });
+
   it('erases a customer from the stream: what the relay published for them and the locations given go, other customers stay', async () => {
     const { namespace, client } = await freshNamespace();
     const outbox = new Outbox(database, client, { schema: SCHEMA, pollMs: 50 });

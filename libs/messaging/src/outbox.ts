@@ -93,6 +93,9 @@ function identifier(name: string): string {
 /** Written messages kept in memory for the relay at most; past it the relay reads them back from the table. */
 const MAX_REMEMBERED = 100_000;
 
+/** Callers of `append` one INSERT serves at most. */
+const MAX_APPEND_ROUND = 500;
+
 /** Rows the relay deletes between two vacuums of the outbox table. */
 const VACUUM_EVERY = 5_000;
 
@@ -124,6 +127,9 @@ export class Outbox {
   private deletedSinceVacuum = 0;
   /** Messages this process wrote, by outbox id, until the relay publishes them. */
   private readonly written = new Map<number, OutgoingMessage>();
+  /** Messages waiting for the next group-committed INSERT of `append`, and whether one is under way. */
+  private readonly appends: Array<{ messages: OutgoingMessage[]; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private appending = false;
   /** Published rows since start (tests and logs). */
   published = 0;
 
@@ -155,6 +161,48 @@ export class Outbox {
     for (const row of inserted) {
       const message = byEnvelopeId.get(row.envelope_id);
       if (message) this.written.set(Number(row.id), message);
+    }
+  }
+
+  /**
+   * Stores messages that belong to no other change (an exposure, say) and resolves once they are
+   * committed, then wakes the relay. Calls made while a write is under way share the next one: one
+   * INSERT per round, whatever the number of callers (group commit), so a busy route pays one
+   * statement per batch of answers instead of a transaction each.
+   */
+  append(messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.appends.push({ messages, resolve, reject });
+      if (!this.appending) void this.writeAppends();
+    });
+  }
+
+  private async writeAppends(): Promise<void> {
+    this.appending = true;
+    try {
+      while (this.appends.length > 0) {
+        const round = this.appends.splice(0, MAX_APPEND_ROUND);
+        try {
+          await this.write(
+            this.database.db,
+            round.flatMap((a) => a.messages),
+          );
+          for (const a of round) a.resolve();
+        } catch (error) {
+          // One caller's bad message must not fail the others: each is tried alone.
+          if (round.length === 1) round[0].reject(error);
+          else
+            for (const a of round)
+              await this.write(this.database.db, a.messages).then(
+                () => a.resolve(),
+                (alone: unknown) => a.reject(alone),
+              );
+        }
+        this.wake();
+      }
+    } finally {
+      this.appending = false;
     }
   }
 

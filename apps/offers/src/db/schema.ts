@@ -235,5 +235,16 @@ export const readModelState = offersSchema.table('read_model_state', {
   rebuildError: text('rebuild_error'),
 });
 
+/**
+ * One row: grows with every change to the catalog that can change what the personalized offers API
+ * serves (any change of an offer but its budget use, and a budget running out or coming back),
+ * bumped by a trigger on offers.offers (migration 0006). Each request reads it with the customer's
+ * data, so every replica's in-memory catalog reloads at once when it moves.
+ */
+export const catalogVersion = offersSchema.table('catalog_version', {
+  id: integer('id').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull(),
+});
+
 /** The outbox of OFFERS messages and the inbox of applied envelope ids (ADR 12). */
 export const { outbox, inbox, streamLocations, streamErasures } = outboxTables(offersSchema);

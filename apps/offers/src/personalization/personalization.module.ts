@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ReadModelModule } from '../read-model/read-model.module';
 import { PersonalizationController } from './personalization.controller';
+import { ActiveCatalog } from './active-catalog';
 import { PersonalizationRepository } from './personalization.repository';
 import { PersonalizationService } from './personalization.service';
 
@@ -8,6 +9,6 @@ import { PersonalizationService } from './personalization.service';
 @Module({
   imports: [ReadModelModule],
   controllers: [PersonalizationController],
-  providers: [PersonalizationRepository, PersonalizationService],
+  providers: [PersonalizationRepository, ActiveCatalog, PersonalizationService],
 })
 export class PersonalizationModule {}

@@ -3,6 +3,38 @@ import { and, arrayContains, asc, desc, eq, gt, isNull, lte, or, sql } from 'dri
 import { DATABASE, anyOf, queryRows, withTransaction, type Database } from '@segmenta/persistence';
 import * as tables from '../db/schema';
 import type { OfferRow, OffersTx } from '../catalog/offers.repository';
+import type { ProfileReference } from '../read-model/eligibility-lookup';
+import { identifierOf } from '../read-model/eligibility-lookup';
+import type { ProfileFacts } from '../read-model/profile-facts';
+import { toProfileFacts, type ProfileFactsRow } from '../read-model/read-model.repository';
+
+/** What one personalized request asks of the database besides the customer: from the active catalog. */
+export interface CustomerViewLookups {
+  /** Segment keys the active offers' eligibility names. */
+  segmentKeys: string[];
+  /** Offers with a per-customer limit, and the earliest redemption any of their limits counts (null: all). */
+  limitedOfferIds: string[];
+  usesSince: Date | null;
+  /** Offers with a pool of unique codes. */
+  uniqueOfferIds: string[];
+}
+
+/** A customer as the personalized offers API sees them, read in one statement. */
+export interface CustomerView {
+  /** offers.catalog_version when read: the in-memory catalog reloads when it differs. */
+  catalogVersion: number;
+  /** The profile the reference means now (merges followed); null: unknown or erased. */
+  profileId: string | null;
+  /** The survivor the id was merged into was itself merged or erased (gone_profiles normally points at the last survivor). */
+  chained: boolean;
+  facts: ProfileFacts | null;
+  /** Of the lookups' segment keys, those the profile is a member of. */
+  segments: Set<string>;
+  /** Non-cancelled redemptions of the limited offers since `usesSince`, by offer id. */
+  uses: Map<string, Date[]>;
+  /** The unique code reserved for the profile, by offer id. */
+  reservedCodes: Map<string, string>;
+}
 
 /** The SQL of the personalized offers API: what can be served now, a customer's uses, and code reservations. */
 @Injectable()
@@ -11,6 +43,62 @@ export class PersonalizationRepository {
 
   transaction<T>(work: (tx: OffersTx) => Promise<T>): Promise<T> {
     return withTransaction(this.database.db, work);
+  }
+
+  /** Every active offer, and offers.catalog_version of the same snapshot. */
+  async activeCatalog(): Promise<{ version: number; offers: OfferRow[] }> {
+    const o = tables.offers;
+    const v = tables.catalogVersion;
+    const rows = await this.database.db.select({ version: v.version, offer: o }).from(v).leftJoin(o, eq(o.status, 'active')).where(eq(v.id, 1)).orderBy(desc(o.priority), asc(o.key));
+    return { version: rows[0]?.version ?? 0, offers: rows.flatMap((r) => (r.offer ? [r.offer] : [])) };
+  }
+
+  /**
+   * Everything one personalized request needs of the customer, in one statement (one round trip):
+   * the profile the reference resolves to (one merge hop: gone_profiles points at the last
+   * survivor), its facts, its memberships among the catalog's segments, its uses of limited offers,
+   * its reserved codes, and the catalog version.
+   */
+  async customerView(reference: ProfileReference, lookups: CustomerViewLookups): Promise<CustomerView> {
+    const identifier = identifierOf(reference);
+    const given = identifier
+      ? sql`select (select profile_id from offers.profile_identifiers where kind = ${identifier.kind} and value = ${identifier.value}) as id`
+      : sql`select ${(reference as { profileId: string }).profileId}::uuid as id`;
+    const [row] = await queryRows<{
+      catalog_version: string | number | null;
+      profile_id: string | null;
+      chained: boolean;
+      facts: ProfileFactsRow | null;
+      segments: string[];
+      uses: Array<[string, string]> | null;
+      codes: Array<[string, string]> | null;
+    }>(
+      this.database.db,
+      sql`with given as (${given}),
+        resolved as (
+          select case when g.profile_id is null then given.id else g.merged_into end as id, g2.profile_id is not null as chained
+          from given left join offers.gone_profiles g on g.profile_id = given.id left join offers.gone_profiles g2 on g2.profile_id = g.merged_into)
+        select (select version from offers.catalog_version where id = 1) as catalog_version, r.id as profile_id, r.chained,
+          (select row_to_json(f) from offers.profile_facts f where f.profile_id = r.id) as facts,
+          array(select m.segment_key from offers.membership_view m where m.profile_id = r.id and m.member and m.segment_key = ${anyOf(lookups.segmentKeys, 'text')}) as segments,
+          (select json_agg(json_build_array(x.offer_id, x.redeemed_at)) from offers.redemptions x
+            where x.profile_id = r.id and x.status = 'redeemed' and x.offer_id = ${anyOf(lookups.limitedOfferIds, 'uuid')}
+            ${lookups.usesSince ? sql`and x.redeemed_at >= ${lookups.usesSince.toISOString()}::timestamptz` : sql``}) as uses,
+          (select json_agg(json_build_array(c.offer_id, c.code)) from offers.coupon_codes c
+            where c.reserved_for = r.id and c.status = 'reserved' and c.offer_id = ${anyOf(lookups.uniqueOfferIds, 'uuid')}) as codes
+        from resolved r`,
+    );
+    const uses = new Map<string, Date[]>();
+    for (const [offerId, at] of row.uses ?? []) uses.set(offerId, [...(uses.get(offerId) ?? []), new Date(at)]);
+    return {
+      catalogVersion: Number(row.catalog_version ?? 0),
+      profileId: row.profile_id,
+      chained: row.chained,
+      facts: row.facts ? toProfileFacts(row.facts) : null,
+      segments: new Set(row.segments),
+      uses,
+      reservedCodes: new Map(row.codes ?? []),
+    };
   }
 
   /** Offers that can be served at `now`: active, inside their window, with budget left; of one placement when given. */
@@ -29,20 +117,6 @@ export class PersonalizationRepository {
         ),
       )
       .orderBy(desc(o.priority), asc(o.key));
-  }
-
-  /** The customer's non-cancelled redemptions of these offers since `since`, by offer id. */
-  async redemptionTimes(profileId: string, offerIds: string[], since: Date | null): Promise<Map<string, Date[]>> {
-    const times = new Map<string, Date[]>();
-    if (offerIds.length === 0) return times;
-    const rows = await queryRows<{ offer_id: string; redeemed_at: string | Date }>(
-      this.database.db,
-      sql`select offer_id, redeemed_at from offers.redemptions
-        where profile_id = ${profileId}::uuid and status = 'redeemed' and offer_id = ${anyOf(offerIds, 'uuid')}
-        ${since ? sql`and redeemed_at >= ${since.toISOString()}::timestamptz` : sql``}`,
-    );
-    for (const row of rows) times.set(row.offer_id, [...(times.get(row.offer_id) ?? []), new Date(row.redeemed_at)]);
-    return times;
   }
 
   /** The code of the offer's pool reserved for this customer, if any. */

@@ -3,12 +3,12 @@ import { Injectable } from '@nestjs/common';
 import { ValidationFailedError } from '@segmenta/chassis';
 import { SUBJECTS, type CustomerIdentifierKind, type OfferServedV1 } from '@segmenta/contracts';
 import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
-import { eligibilityVerdict, referencedSegmentKeys } from '../catalog/offer-rules';
-import type { OfferRow, OffersTx } from '../catalog/offers.repository';
+import { eligibilityVerdict } from '../catalog/offer-rules';
+import type { OfferRow } from '../catalog/offers.repository';
 import { OffersConfig } from '../config';
 import { identifierOf, type ProfileReference } from '../read-model/eligibility-lookup';
-import { EligibilityLookupService, type ResolvedProfile } from '../read-model/eligibility-lookup.service';
-import { limitWindowStart } from '../redemptions/redemption-rules';
+import { EligibilityLookupService } from '../read-model/eligibility-lookup.service';
+import { ActiveCatalog, earliestWindowStart, limitOf, servableAt, type CatalogSnapshot } from './active-catalog';
 import { expectedValue, isForEveryone, offerReasons, rankOffers, rewardMoneyValue, usedUp, type RewardValuation } from './offer-ranking';
 import { matrixCsv, personalizationMatrix, type PersonalizationMatrix } from './personalization-matrix';
 import {
@@ -20,7 +20,7 @@ import {
   type PersonalizedOffer,
   type PersonalizedOffersResponse,
 } from './personalization.dto';
-import { PersonalizationRepository } from './personalization.repository';
+import { PersonalizationRepository, type CustomerView } from './personalization.repository';
 
 /** An offer the customer may get, before its coupon is settled. */
 interface Candidate {
@@ -35,14 +35,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The personalized offers API (issue 18): the offers a customer may get now, ranked, with reasons
- * and their coupon code; every answer is an offers.served exposure written to the outbox in the
- * transaction that reserves its codes.
+ * and their coupon code. A request reads the customer in one statement against the active catalog
+ * held in memory (ADR 21); every answer is an offers.served exposure, stored in the outbox before
+ * the answer goes out (a code reserved on first serve is committed before that, in its own transaction).
  */
 @Injectable()
 export class PersonalizationService {
   constructor(
     private readonly repository: PersonalizationRepository,
     private readonly lookup: EligibilityLookupService,
+    private readonly catalog: ActiveCatalog,
     private readonly outbox: Outbox,
     private readonly config: OffersConfig,
   ) {}
@@ -78,23 +80,42 @@ export class PersonalizationService {
       throw ValidationFailedError.of([{ field: 'placement', problem: `is not a known placement (allowed: ${this.config.offerPlacements.join(', ')})` }]);
     const limit = query.limit ?? DEFAULT_OFFERS_LIMIT;
     const now = new Date();
-    const [profile, offers] = await Promise.all([this.lookup.resolveProfile(reference), this.repository.servable(now, placement)]);
-    const ranked = rankOffers(await this.candidates(profile, offers, now));
-    const profileId = profile?.profileId ?? null;
+    const { catalog, view } = await this.customerAndCatalog(reference, now);
+    const offers = catalog.offers.filter((offer) => servableAt(offer, now, placement));
+    const ranked = rankOffers(this.candidates(view, offers, now));
+    const chosen: PersonalizedOffer[] = [];
+    for (const candidate of ranked) {
+      if (chosen.length >= limit) break;
+      const coupon = await this.couponFor(candidate.offer, view);
+      if (coupon === 'exhausted') continue;
+      chosen.push(toPersonalizedOffer(candidate.offer, coupon, candidate.reasons, candidate.expectedValue));
+    }
     const servedId = randomUUID();
-    const served = await this.repository.transaction(async (tx) => {
-      const chosen: PersonalizedOffer[] = [];
-      for (const candidate of ranked) {
-        if (chosen.length >= limit) break;
-        const coupon = await this.couponFor(tx, candidate.offer, profileId);
-        if (coupon === 'exhausted') continue;
-        chosen.push(toPersonalizedOffer(candidate.offer, coupon, candidate.reasons, candidate.expectedValue));
+    // Group commit: concurrent answers share one INSERT; the answer goes out once its exposure is stored.
+    await this.outbox.append([servedMessage(servedId, view.profileId, reference, placement ?? null, chosen, now)]);
+    return { servedId, profileId: view.profileId, placement: placement ?? null, offers: chosen };
+  }
+
+  /**
+   * The customer (one statement) and the catalog at least as new as the version read with them;
+   * read again in the rare cases where what was looked up does not fit: a newer catalog names other
+   * segments or offers, or a merge chain needs more than the one hop the statement follows.
+   */
+  private async customerAndCatalog(reference: ProfileReference, now: Date): Promise<{ catalog: CatalogSnapshot; view: CustomerView }> {
+    let catalog = await this.catalog.current();
+    for (let reads = 0; ; reads += 1) {
+      const limited = catalog.offers.filter((o) => o.perCustomerLimit !== null);
+      const view = await this.repository.customerView(reference, { ...catalog.lookups, usesSince: earliestWindowStart(limited, now) });
+      if (view.chained && reads < 2) {
+        const resolved = await this.lookup.resolveProfile(reference);
+        if (!resolved) return { catalog, view: { ...view, profileId: null, chained: false, facts: null } };
+        reference = { profileId: resolved.profileId };
+        continue;
       }
-      await this.outbox.write(tx, [servedMessage(servedId, profileId, reference, placement ?? null, chosen, now)]);
-      return chosen;
-    });
-    this.outbox.wake();
-    return { servedId, profileId, placement: placement ?? null, offers: served };
+      const newer = await this.catalog.atLeast(view.catalogVersion);
+      if (newer.lookups === catalog.lookups || reads >= 2) return { catalog: newer, view };
+      catalog = newer;
+    }
   }
 
   /**
@@ -102,14 +123,14 @@ export class PersonalizationService {
    * An unknown visitor gets the offers for everyone that need no reserved code (a unique code is
    * held for a profile, and only a profile can redeem).
    */
-  private async candidates(profile: ResolvedProfile | null, offers: OfferRow[], now: Date): Promise<Candidate[]> {
+  private candidates(view: CustomerView, offers: OfferRow[], now: Date): Candidate[] {
     const valuation: RewardValuation = {
-      averageOrderValue: profile?.facts?.aov ?? null,
+      averageOrderValue: view.facts?.aov ?? null,
       defaultOrderValue: this.config.OFFER_DEFAULT_ORDER_VALUE,
       pointValue: this.config.OFFER_POINT_VALUE,
       freeShippingValue: this.config.OFFER_FREE_SHIPPING_VALUE,
     };
-    const propensity = profile?.facts?.propensities[this.config.OFFER_PROPENSITY_MODEL];
+    const propensity = view.facts?.propensities[this.config.OFFER_PROPENSITY_MODEL];
     const candidate = (offer: OfferRow, memberOf: Record<string, boolean>): Candidate => ({
       key: offer.key,
       priority: offer.priority,
@@ -117,51 +138,29 @@ export class PersonalizationService {
       offer,
       reasons: offerReasons(offer.eligibility, memberOf),
     });
-    if (!profile) return offers.filter((o) => isForEveryone(o.eligibility) && o.coupons.type !== 'unique').map((o) => candidate(o, {}));
-
-    const keys = [...new Set(offers.flatMap((o) => referencedSegmentKeys(o.eligibility)))];
-    const memberOf = keys.length > 0 ? await this.lookup.isMember(profile.profileId, keys) : {};
-    const eligible = offers.filter((o) => eligibilityVerdict(o.eligibility, memberOf).eligible);
-    const limited = eligible.filter((o) => o.perCustomerLimit !== null);
-    const times = await this.repository.redemptionTimes(
-      profile.profileId,
-      limited.map((o) => o.id),
-      earliestWindowStart(limited, now),
-    );
-    return eligible.filter((o) => !usedUp(limitOf(o), times.get(o.id) ?? [], now)).map((o) => candidate(o, memberOf));
+    if (view.profileId === null) return offers.filter((o) => isForEveryone(o.eligibility) && o.coupons.type !== 'unique').map((o) => candidate(o, {}));
+    const memberOf = Object.fromEntries([...view.segments].map((key) => [key, true]));
+    return offers.filter((o) => eligibilityVerdict(o.eligibility, memberOf).eligible && !usedUp(limitOf(o), view.uses.get(o.id) ?? [], now)).map((o) => candidate(o, memberOf));
   }
 
   /**
    * The code the customer gets: none, the shared code, or a unique code reserved for them — the one
-   * reserved before, else one taken from the pool under a per-customer lock (two parallel requests
-   * reserve one code, not two). 'exhausted': the pool has no code for them.
+   * read with the customer, else one taken from the pool under a per-customer lock (two parallel
+   * requests reserve one code, not two). 'exhausted': the pool has no code for them.
    */
-  private async couponFor(tx: OffersTx, offer: OfferRow, profileId: string | null): Promise<PersonalizedOffer['coupon'] | 'exhausted'> {
+  private async couponFor(offer: OfferRow, view: CustomerView): Promise<PersonalizedOffer['coupon'] | 'exhausted'> {
     if (offer.coupons.type === 'none') return null;
     if (offer.coupons.type === 'shared') return { type: 'shared', code: sharedCode(offer.coupons) as string };
+    const profileId = view.profileId;
     if (profileId === null) return 'exhausted';
-    let code = await this.repository.reservedCode(tx, offer.id, profileId);
-    if (code === undefined) {
+    const held = view.reservedCodes.get(offer.id);
+    if (held !== undefined) return { type: 'unique', code: held };
+    const code = await this.repository.transaction(async (tx) => {
       await this.repository.lockReservation(tx, offer.id, profileId);
-      code = (await this.repository.reservedCode(tx, offer.id, profileId)) ?? (await this.repository.reserveCode(tx, offer.id, profileId));
-    }
+      return (await this.repository.reservedCode(tx, offer.id, profileId)) ?? (await this.repository.reserveCode(tx, offer.id, profileId));
+    });
     return code === undefined ? 'exhausted' : { type: 'unique', code };
   }
-}
-
-const limitOf = (offer: OfferRow) =>
-  offer.perCustomerLimit === null ? null : { count: offer.perCustomerLimit, ...(offer.perCustomerPeriodDays !== null ? { periodDays: offer.perCustomerPeriodDays } : {}) };
-
-/** The earliest redemption any of these limits counts (null: one counts every redemption ever). */
-function earliestWindowStart(offers: OfferRow[], now: Date): Date | null {
-  let earliest: Date | null = null;
-  for (const offer of offers) {
-    const limit = limitOf(offer);
-    const start = limit === null ? null : limitWindowStart(limit, now);
-    if (start === null) return null;
-    if (earliest === null || start < earliest) earliest = start;
-  }
-  return earliest;
 }
 
 function identifierOfReference(reference: ProfileReference): { kind: CustomerIdentifierKind; value: string } {

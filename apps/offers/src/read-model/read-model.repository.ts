@@ -27,6 +27,28 @@ export interface ReadModelStateRow {
   rebuildError: string | null;
 }
 
+/** A row of offers.profile_facts, as the driver or row_to_json gives it. */
+export interface ProfileFactsRow {
+  profile_id: string;
+  lifecycle_stage: string | null;
+  top_category: string | null;
+  clv: number | null;
+  aov: number | null;
+  churn_risk: number | null;
+  p_alive: number | null;
+  propensities: Record<string, number> | null;
+}
+
+export const toProfileFacts = (r: ProfileFactsRow): ProfileFacts => ({
+  lifecycleStage: r.lifecycle_stage,
+  topCategory: r.top_category,
+  clv: r.clv,
+  aov: r.aov,
+  churnRisk: r.churn_risk,
+  pAlive: r.p_alive,
+  propensities: r.propensities ?? {},
+});
+
 const iso = (value: string | Date | null) => (value === null ? null : new Date(value).toISOString());
 
 /** Offers' read model of memberships and profile facts (SQL only). */
@@ -123,22 +145,11 @@ export class ReadModelRepository {
 
   async facts(tx: Tx, profileIds: string[]): Promise<Map<string, ProfileFacts>> {
     if (profileIds.length === 0) return new Map();
-    const rows = await queryRows<{
-      profile_id: string;
-      lifecycle_stage: string | null;
-      top_category: string | null;
-      clv: number | null;
-      aov: number | null;
-      churn_risk: number | null;
-      p_alive: number | null;
-      propensities: Record<string, number>;
-    }>(tx, sql`select profile_id, lifecycle_stage, top_category, clv, aov, churn_risk, p_alive, propensities from offers.profile_facts where profile_id = ${anyOf(profileIds, 'uuid')}`);
-    return new Map(
-      rows.map((r) => [
-        r.profile_id,
-        { lifecycleStage: r.lifecycle_stage, topCategory: r.top_category, clv: r.clv, aov: r.aov, churnRisk: r.churn_risk, pAlive: r.p_alive, propensities: r.propensities ?? {} },
-      ]),
+    const rows = await queryRows<ProfileFactsRow>(
+      tx,
+      sql`select profile_id, lifecycle_stage, top_category, clv, aov, churn_risk, p_alive, propensities from offers.profile_facts where profile_id = ${anyOf(profileIds, 'uuid')}`,
     );
+    return new Map(rows.map((r) => [r.profile_id, toProfileFacts(r)]));
   }
 
   async writeFacts(tx: Tx, facts: Array<{ profileId: string; facts: ProfileFacts }>): Promise<void> {

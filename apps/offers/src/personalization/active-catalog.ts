@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { SingleFlight } from '@segmenta/chassis';
+import { referencedSegmentKeys } from '../catalog/offer-rules';
+import type { OfferRow } from '../catalog/offers.repository';
+import { limitWindowStart } from '../redemptions/redemption-rules';
+import { PersonalizationRepository, type CustomerViewLookups } from './personalization.repository';
+
+/** The active offers at one catalog version, and what a request looks up of a customer for them. */
+export interface CatalogSnapshot {
+  version: number;
+  offers: OfferRow[];
+  lookups: Omit<CustomerViewLookups, 'usesSince'>;
+}
+
+/** A per-customer limit as redemption-rules counts it. */
+export const limitOf = (offer: OfferRow) =>
+  offer.perCustomerLimit === null ? null : { count: offer.perCustomerLimit, ...(offer.perCustomerPeriodDays !== null ? { periodDays: offer.perCustomerPeriodDays } : {}) };
+
+/** The earliest redemption any of these offers' limits counts at `now` (null: one counts every redemption ever). */
+export function earliestWindowStart(offers: readonly OfferRow[], now: Date): Date | null {
+  let earliest: Date | null = null;
+  for (const offer of offers) {
+    const limit = limitOf(offer);
+    const start = limit === null ? null : limitWindowStart(limit, now);
+    if (start === null) return null;
+    if (earliest === null || start < earliest) earliest = start;
+  }
+  return earliest;
+}
+
+/** Whether an active offer can be served at `now`: inside its window, with budget left, on the placement when one is asked. */
+export function servableAt(offer: OfferRow, now: Date, placement: string | undefined): boolean {
+  if (offer.startsAt > now || (offer.endsAt !== null && offer.endsAt <= now)) return false;
+  if (offer.budgetKind !== 'none' && !(offer.budgetTotal !== null && offer.budgetUsed < offer.budgetTotal)) return false;
+  return placement === undefined || offer.placements.includes(placement);
+}
+
+function snapshotOf(version: number, offers: OfferRow[]): CatalogSnapshot {
+  return {
+    version,
+    offers,
+    lookups: {
+      segmentKeys: [...new Set(offers.flatMap((o) => referencedSegmentKeys(o.eligibility)))],
+      limitedOfferIds: offers.filter((o) => o.perCustomerLimit !== null).map((o) => o.id),
+      uniqueOfferIds: offers.filter((o) => o.coupons.type === 'unique').map((o) => o.id),
+    },
+  };
+}
+
+/**
+ * The active offers in memory, so that a personalized request reads only the customer (ADR 21).
+ * Every request reads offers.catalog_version with the customer; a version other than the one held
+ * reloads the catalog before the answer, so a change made through any replica (an offer paused,
+ * a budget used up) is served by every replica from its next request on.
+ */
+@Injectable()
+export class ActiveCatalog {
+  private held: CatalogSnapshot | undefined;
+  private readonly loading = new SingleFlight<CatalogSnapshot>();
+
+  constructor(private readonly repository: PersonalizationRepository) {}
+
+  /** The catalog held, loaded on first use. */
+  async current(): Promise<CatalogSnapshot> {
+    return this.held ?? this.reload();
+  }
+
+  /** A catalog at `version` or later: a load already under way may predate it, so load until it is reached. */
+  async atLeast(version: number): Promise<CatalogSnapshot> {
+    let snapshot = await this.current();
+    for (let tries = 0; snapshot.version < version && tries < 3; tries += 1) snapshot = await this.reload();
+    return snapshot;
+  }
+
+  private reload(): Promise<CatalogSnapshot> {
+    return this.loading.run(async () => {
+      const { version, offers } = await this.repository.activeCatalog();
+      // A slower load that started earlier never replaces a newer catalog.
+      if (!this.held || version >= this.held.version) this.held = snapshotOf(version, offers);
+      return this.held;
+    });
+  }
+}
