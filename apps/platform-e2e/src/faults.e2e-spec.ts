@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'nats';
 import { Client } from 'pg';
+import { SUBJECTS, type Envelope, type OfferServedV1 } from '@segmenta/contracts';
 import { startPrivateNats, startPrivatePostgres, startServiceProcess, waitFor, type PrivateNats, type PrivatePostgres, type ServiceProcess } from '@segmenta/infra';
 
 /**
  * Faults under load (issue 15), against servers this file starts and breaks itself — a private
  * nats-server and a private PostgreSQL cluster, never the machine's shared ones — with ingestion,
- * profiles and segmentation as processes on their default consumer settings. Each test sends a few
- * thousand events while one thing fails, then checks that every event ingestion acknowledged (HTTP
- * 200) is stored exactly once in profiles and in segmentation's read model, and that the services
- * recovered without help.
+ * profiles, segmentation and offers as processes on their default consumer settings. Each test sends
+ * a few thousand events while one thing fails, then checks that every event ingestion acknowledged
+ * (HTTP 200) is stored exactly once in profiles and in segmentation's read model, and that the
+ * services recovered without help. The personalized offers API (issue 18) answers 503 with
+ * Retry-After while the database is down and keeps serving while NATS is, its exposures waiting in
+ * the outbox until NATS is back.
  */
 jest.setTimeout(240_000);
 
@@ -16,7 +20,8 @@ const ADMIN_API_KEY = `admin-${randomUUID()}`;
 const admin = { authorization: `Bearer ${ADMIN_API_KEY}` };
 let nats: PrivateNats;
 let postgres: PrivatePostgres;
-const services: Record<'ingestion' | 'profiles' | 'segmentation', ServiceProcess> = {} as never;
+const NATS_PREFIX = 'faults';
+const services: Record<'ingestion' | 'profiles' | 'segmentation' | 'offers', ServiceProcess> = {} as never;
 let writeKey: string;
 /** A source whose write key is never used before an outage: its look-up has to ask the database. */
 let unusedWriteKey: string;
@@ -26,7 +31,7 @@ const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64'
 function start(app: keyof typeof services): Promise<ServiceProcess> {
   return startServiceProcess({
     app,
-    env: { NATS_URL: nats.url, NATS_PREFIX: 'faults', DATABASE_URL: postgres.url, LOG_LEVEL: 'warn', ADMIN_API_KEY },
+    env: { NATS_URL: nats.url, NATS_PREFIX, DATABASE_URL: postgres.url, LOG_LEVEL: 'warn', ADMIN_API_KEY },
     readyTimeoutMs: 120000,
   });
 }
@@ -131,8 +136,62 @@ async function expectStoredOnce(tag: string, acked: string[]): Promise<void> {
   expect(missing).toEqual([]);
 }
 
+/** An active offer for everyone without a code: any profile id gets it. */
+const EVERYONE_OFFER = 'faults-everyone';
+
+async function createEveryoneOffer(): Promise<void> {
+  const json = { ...admin, 'content-type': 'application/json' };
+  const body = {
+    key: EVERYONE_OFFER,
+    name: 'For everyone',
+    description: 'Served under faults',
+    reward: { type: 'amount_off', amount: 500, currency: 'EUR' },
+    placements: ['home_banner'],
+    startsAt: '2020-01-01T00:00',
+    endsAt: null,
+    timeZone: 'Europe/Berlin',
+    coupons: { type: 'none' },
+  };
+  expect((await fetch(`${services.offers.url}/v1/offers`, { method: 'POST', headers: json, body: JSON.stringify(body) })).status).toBe(201);
+  const activated = await fetch(`${services.offers.url}/v1/offers/${EVERYONE_OFFER}/status`, { method: 'POST', headers: json, body: JSON.stringify({ status: 'active' }) });
+  expect(activated.status).toBe(200);
+}
+
+/** GET /v1/customers/:id/offers for a new profile id, bounded: a hang fails the test instead of holding it. */
+function personalizedOffers(): Promise<Response> {
+  return fetch(`${services.offers.url}/v1/customers/${randomUUID()}/offers`, { headers: admin, signal: AbortSignal.timeout(10000) });
+}
+
+async function expectServedEveryoneOffer(): Promise<string> {
+  const response = await personalizedOffers();
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { servedId: string; offers: Array<{ key: string }> };
+  expect(body.offers.map((o) => o.key)).toContain(EVERYONE_OFFER);
+  return body.servedId;
+}
+
+/** The servedIds of every offers.served exposure in the OFFERS stream, read with an ordered consumer. */
+async function servedIdsInStream(): Promise<Set<string>> {
+  const nc = await connect({ servers: nats.url, reconnect: false, timeout: 2000 });
+  try {
+    const consumer = await nc.jetstream().consumers.get(`${NATS_PREFIX}_OFFERS`, { filterSubjects: `${NATS_PREFIX}.${SUBJECTS.offersServed}` });
+    const ids = new Set<string>();
+    for (;;) {
+      const batch = await consumer.fetch({ max_messages: 500, expires: 1000 });
+      let count = 0;
+      for await (const message of batch) {
+        ids.add(message.json<Envelope<OfferServedV1>>().data.servedId);
+        count += 1;
+      }
+      if (count === 0) return ids;
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
 async function expectNoDeadLetters(): Promise<void> {
-  for (const service of [services.profiles, services.segmentation]) {
+  for (const service of [services.profiles, services.segmentation, services.offers]) {
     const response = await fetch(`${service.url}/v1/admin/dead-letters`, { headers: admin });
     expect(response.status).toBe(200);
     expect(((await response.json()) as { items: unknown[] }).items).toEqual([]);
@@ -152,6 +211,8 @@ beforeAll(async () => {
   services.ingestion = await start('ingestion');
   services.profiles = await start('profiles');
   services.segmentation = await start('segmentation');
+  services.offers = await start('offers');
+  await createEveryoneOffer();
   writeKey = await createSource('faults');
   unusedWriteKey = await createSource('faults-unused');
 });
@@ -162,7 +223,7 @@ afterAll(async () => {
 });
 
 describe('faults under load', () => {
-  it('rides out a PostgreSQL restart: no service dies, all report not ready and ingestion answers 503 with Retry-After while it is down, then they resume on their own', async () => {
+  it('rides out a PostgreSQL restart: no service dies, all report not ready and ingestion and offers answer 503 with Retry-After while it is down, then they resume on their own', async () => {
     const tag = `pg-${randomUUID().slice(0, 8)}`;
     const load = sendLoad(tag, 3000, 150);
     await waitFor(() => load.sent >= 800, { timeoutMs: 60000, what: 'the load under way' });
@@ -180,6 +241,20 @@ describe('faults under load', () => {
       });
       expect(response.status).toBe(503);
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      // The personalized offers API and redemptions: 503 with Retry-After, not 500 and not a hang.
+      const offers = await personalizedOffers();
+      expect(offers.status).toBe(503);
+      expect(Number(offers.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await offers.json()) as { message: string }).message).toMatch(/database/);
+      const redemption = await fetch(`${services.offers.url}/v1/redemptions`, {
+        method: 'POST',
+        headers: { ...admin, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        body: JSON.stringify({ offerKey: EVERYONE_OFFER, profileId: randomUUID() }),
+        signal: AbortSignal.timeout(10000),
+      });
+      expect(redemption.status).toBe(503);
+      expect(Number(redemption.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await redemption.json()) as { message: string }).message).toMatch(/database/);
       // Down for longer than the retries a poison message gets would take.
       await new Promise((resolve) => setTimeout(resolve, 8000));
       for (const service of Object.values(services)) expect(alive(service)).toBe(true);
@@ -188,25 +263,37 @@ describe('faults under load', () => {
     }
     await load.done;
     await expectAllReady();
+    await expectServedEveryoneOffer();
     await expectStoredOnce(tag, load.acked);
     await expectNoDeadLetters();
   });
 
-  it('rides out a NATS restart: ingestion answers 503 while it is down, consumers reconnect and resume', async () => {
+  it('rides out a NATS restart: ingestion answers 503 while it is down, personalized offers keep being served, consumers reconnect and resume, the exposures reach the stream', async () => {
     const tag = `nats-${randomUUID().slice(0, 8)}`;
     const load = sendLoad(tag, 3000, 150);
     await waitFor(() => load.sent >= 800, { timeoutMs: 60000, what: 'the load under way' });
     await nats.stopServer('SIGTERM');
+    const servedWhileDown: string[] = [];
     try {
       await waitFor(async () => (await status(`${services.profiles.url}/ready`)) === 503, { timeoutMs: 15000, intervalMs: 200, what: 'profiles /ready 503 while NATS is down' });
       // Metrics stay scrapable during the outage: the counters are there, the DLQ gauge says it could not be read.
       const metrics = await fetch(`${services.profiles.url}/metrics`, { signal: AbortSignal.timeout(5000) });
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toMatch(/^segmenta_dead_letters_up 0$/m);
+      // Offers reads its read model and writes its outbox in PostgreSQL: it keeps serving, the exposures wait.
+      for (let i = 0; i < 3; i += 1) servedWhileDown.push(await expectServedEveryoneOffer());
+      expect((await query<{ n: number }>('select count(*)::int as n from offers.outbox'))[0].n).toBeGreaterThanOrEqual(servedWhileDown.length);
       await new Promise((resolve) => setTimeout(resolve, 3000));
     } finally {
       await nats.startServer();
     }
+    await waitFor(
+      async () => {
+        const inStream = await servedIdsInStream().catch(() => new Set<string>());
+        return servedWhileDown.every((id) => inStream.has(id));
+      },
+      { timeoutMs: 60000, intervalMs: 500, what: 'the exposures served while NATS was down in the OFFERS stream' },
+    );
     await load.done;
     expect(load.statuses.get(503) ?? 0).toBeGreaterThan(0);
     await expectAllReady();
