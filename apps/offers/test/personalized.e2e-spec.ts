@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import request from 'supertest';
 import { issueTestApiKeys, startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
-import { SUBJECTS, type Envelope, type OfferServedV1, type ProfileUpdatedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import { SUBJECTS, type Envelope, type OfferServedV1, type ProfileUpdatedV1, type SegmentChangedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
 import { createEnvelope } from '@segmenta/messaging';
 import { waitFor } from '@segmenta/infra';
 import { availableTestDrivers } from '@segmenta/persistence';
@@ -16,7 +16,7 @@ import { startOffers } from '../src/start';
 jest.setTimeout(120_000);
 
 const ADMIN = 'offers-personalized-admin-key-0123456789';
-const PLACEMENTS = ['home_banner', 'checkout', 'seg_test', 'rank_test', 'budget_test', 'visitor_test', 'race_test', 'pool_test'];
+const PLACEMENTS = ['home_banner', 'checkout', 'seg_test', 'named_test', 'rank_test', 'budget_test', 'visitor_test', 'race_test', 'pool_test'];
 const servedCodec = JSONCodec<Envelope<OfferServedV1>>();
 const codec = JSONCodec();
 
@@ -166,6 +166,22 @@ describe.each(availableTestDrivers())('personalized offers (%s)', (driver) => {
     expect([redeemed.status, redeemed.body.code]).toEqual([201, code]);
     const again = await redeem({ offerKey: 'cams-10', profileId, code });
     expect([again.status, again.body.details]).toEqual([409, [{ field: 'code', problem: 'code already redeemed' }]]);
+  });
+
+  it('names segments in its reasons by the names segmentation gave them, and by a new name once it is renamed', async () => {
+    await activeOffer('named-10', 'named_test', { eligibility: { segments: { anyOf: ['camera-fans-week'] } } });
+    const segmentId = randomUUID();
+    const announce = async (name: string, version: number) => {
+      const changed = createEnvelope<SegmentChangedV1>(SUBJECTS.segmentsChanged, { segmentId, key: 'camera-fans-week', name, kind: 'rule', version, status: 'active', at: new Date().toISOString() });
+      await nc.jetstream().publish(`${service.prefix}.${SUBJECTS.segmentsChanged}`, codec.encode(changed));
+    };
+    const profileId = randomUUID();
+    await enter(profileId, 'camera-fans-week');
+    await announce('Camera fans this week', 1);
+    const reasons = async () => (await offersOf(profileId, { placement: 'named_test' })).offers[0]?.reasons;
+    await waitFor(async () => JSON.stringify(await reasons()) === JSON.stringify(['member of Camera fans this week']), { timeoutMs: 15_000, what: 'the reason naming the segment' });
+    await announce('Camera lovers', 2);
+    await waitFor(async () => JSON.stringify(await reasons()) === JSON.stringify(['member of Camera lovers']), { timeoutMs: 15_000, what: 'the reason with the new name' });
   });
 
   it('filters by placement and ranks by priority, then the reward worth to the customer weighted by their redemption propensity', async () => {

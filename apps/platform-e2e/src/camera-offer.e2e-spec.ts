@@ -154,7 +154,7 @@ it('serves "10% off cameras" with a reason and a reserved code to a customer who
     reward: { type: 'percent_off', percent: 10 },
     categories: ['cameras'],
     // offers knows a segment by its key (see offerReasons: a name only where one is known).
-    reasons: [`member of ${SEGMENT.key}`],
+    reasons: [`member of ${SEGMENT.name}`],
     coupon: { type: 'unique', code: expect.stringMatching(/^CAM10-\w{8}$/) },
   });
   const code = offer.coupon?.code as string;

@@ -40,6 +40,16 @@ async function offersMembers(): Promise<string[]> {
   return rows.map((r) => r.pair);
 }
 
+const SEGMENT_NAMES = [
+  { segment_key: 'tier-gold', name: 'Tier gold' },
+  { segment_key: 'tier-silver', name: 'Tier silver' },
+];
+
+/** The names offers' reasons use, by key. */
+async function offersSegmentNames(): Promise<Array<{ segment_key: string; name: string }>> {
+  return (await platform.db.query<{ segment_key: string; name: string }>("select segment_key, name from offers.segment_names where segment_key like 'tier-%' order by segment_key")).rows;
+}
+
 async function sameMembers(): Promise<boolean> {
   const [a, b] = await Promise.all([segmentationMembers(), offersMembers()]);
   return a.length > 0 && JSON.stringify(a) === JSON.stringify(b);
@@ -68,9 +78,10 @@ it("rebuilds offers' memberships to exactly segmentation's, from its pages, whil
   await publishTiers(profileIds, (i) => (i % 3 === 0 ? 'gold' : i % 3 === 1 ? 'silver' : 'bronze'));
   await waitFor(async () => (await segmentationMembers()).length === (PROFILES / 3) * 2, { timeoutMs: 60_000, intervalMs: 250, what: 'segmentation holding the memberships' });
   await waitFor(sameMembers, { timeoutMs: 60_000, intervalMs: 250, what: 'offers caught up from the stream' });
+  await waitFor(async () => JSON.stringify(await offersSegmentNames()) === JSON.stringify(SEGMENT_NAMES), { timeoutMs: 30_000, what: 'the segment names from segments.changed' });
 
-  // Offers loses its read model, and the stream its old changes: only segmentation's pages can tell them now.
-  await platform.db.query('truncate offers.membership_view');
+  // Offers loses its read model, and the stream its old changes: only segmentation's pages (and head, for the names) can tell them now.
+  await platform.db.query('truncate offers.membership_view, offers.segment_names');
   const jsm = await nc.jetstreamManager();
   await jsm.streams.purge(`${platform.prefix}_SEGMENTS`);
   expect(await offersMembers()).toEqual([]);
@@ -87,6 +98,7 @@ it("rebuilds offers' memberships to exactly segmentation's, from its pages, whil
   });
   await waitFor(sameMembers, { timeoutMs: 60_000, intervalMs: 250, what: "offers' memberships equal to segmentation's" });
   expect(await offersMembers()).toEqual(await segmentationMembers());
+  expect(await offersSegmentNames()).toEqual(SEGMENT_NAMES);
 
   const status = (await request(offers.url).get('/v1/offers/status').set(platform.admin).expect(200)).body;
   expect(status.memberships.segmentationSeq).toEqual(expect.any(Number));

@@ -83,7 +83,7 @@ describe('the demo (npm run demo)', () => {
     expect(output).toMatch(/cluster-[a-z0-9-]+ +[1-9]\d* +\d+ %/);
     // Offers: the loyalty team's offer for camera-intent, redeemed once at checkout, the code's second use refused.
     expect(output).toMatch(/offer "camera-fans-10": 10% off cameras for segment camera-intent, 500 unique codes \(each redeemable once\), active/);
-    expect(output).toMatch(/camera-fans-10 {2}because: member of camera-intent {2}code CAM10-\w+ \(reserved for this customer\)/);
+    expect(output).toMatch(/camera-fans-10 {2}because: member of Camera intent {2}code CAM10-\w+ \(reserved for this customer\)/);
     expect(output).toMatch(/checkout: the customer redeems CAM10-\w+ on a 899\.00 EUR camera order → 89\.90 EUR off/);
     expect(output).toMatch(/a second use of CAM10-\w+ is refused: 409 code already redeemed/);
     // Money carries its currency.

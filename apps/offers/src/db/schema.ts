@@ -178,6 +178,17 @@ export const membershipView = offersSchema.table(
   (table) => [primaryKey({ columns: [table.segmentId, table.profileId] }), index('membership_view_profile_idx').on(table.profileId, table.segmentKey)],
 );
 
+/**
+ * The name of each segment (segments.changed, and segmentation's head on a rebuild): reasons say
+ * "member of Camera fans this week", not the key. A change of a name moves catalog_version.
+ */
+export const segmentNames = offersSchema.table('segment_names', {
+  segmentId: uuid('segment_id').primaryKey(),
+  segmentKey: text('segment_key').notNull(),
+  name: text('name').notNull(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
 /** Segments deleted in segmentation: their rows are gone, and a late change of theirs is not applied. */
 export const removedSegments = offersSchema.table('removed_segments', {
   segmentId: uuid('segment_id').primaryKey(),

@@ -9,6 +9,8 @@ import { PersonalizationRepository, type CustomerViewLookups } from './personali
 export interface CatalogSnapshot {
   version: number;
   offers: OfferRow[];
+  /** Segment names by key, for reasons. */
+  segmentNames: Readonly<Record<string, string>>;
   lookups: Omit<CustomerViewLookups, 'usesSince'>;
 }
 
@@ -35,10 +37,11 @@ export function servableAt(offer: OfferRow, now: Date, placement: string | undef
   return placement === undefined || offer.placements.includes(placement);
 }
 
-function snapshotOf(version: number, offers: OfferRow[]): CatalogSnapshot {
+function snapshotOf(version: number, offers: OfferRow[], segmentNames: Record<string, string>): CatalogSnapshot {
   return {
     version,
     offers,
+    segmentNames,
     lookups: {
       segmentKeys: [...new Set(offers.flatMap((o) => referencedSegmentKeys(o.eligibility)))],
       limitedOfferIds: offers.filter((o) => o.perCustomerLimit !== null).map((o) => o.id),
@@ -49,7 +52,7 @@ function snapshotOf(version: number, offers: OfferRow[]): CatalogSnapshot {
 
 /**
  * The active offers in memory, so that a personalized request reads only the customer (ADR 21).
- * Every request reads offers.catalog_version with the customer; a version other than the one held
+ * Segment names come with it (a new name moves the version too). Every request reads offers.catalog_version with the customer; a version other than the one held
  * reloads the catalog before the answer, so a change made through any replica (an offer paused,
  * a budget used up) is served by every replica from its next request on.
  */
@@ -74,9 +77,9 @@ export class ActiveCatalog {
 
   private reload(): Promise<CatalogSnapshot> {
     return this.loading.run(async () => {
-      const { version, offers } = await this.repository.activeCatalog();
+      const { version, offers, segmentNames } = await this.repository.activeCatalog();
       // A slower load that started earlier never replaces a newer catalog.
-      if (!this.held || version >= this.held.version) this.held = snapshotOf(version, offers);
+      if (!this.held || version >= this.held.version) this.held = snapshotOf(version, offers, segmentNames);
       return this.held;
     });
   }

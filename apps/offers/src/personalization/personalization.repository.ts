@@ -45,12 +45,17 @@ export class PersonalizationRepository {
     return withTransaction(this.database.db, work);
   }
 
-  /** Every active offer, and offers.catalog_version of the same snapshot. */
-  async activeCatalog(): Promise<{ version: number; offers: OfferRow[] }> {
+  /** Every active offer, and offers.catalog_version of the same snapshot; the names of segments by key. */
+  async activeCatalog(): Promise<{ version: number; offers: OfferRow[]; segmentNames: Record<string, string> }> {
     const o = tables.offers;
     const v = tables.catalogVersion;
     const rows = await this.database.db.select({ version: v.version, offer: o }).from(v).leftJoin(o, eq(o.status, 'active')).where(eq(v.id, 1)).orderBy(desc(o.priority), asc(o.key));
-    return { version: rows[0]?.version ?? 0, offers: rows.flatMap((r) => (r.offer ? [r.offer] : [])) };
+    const names = await this.database.db.select({ key: tables.segmentNames.segmentKey, name: tables.segmentNames.name }).from(tables.segmentNames);
+    return {
+      version: rows[0]?.version ?? 0,
+      offers: rows.flatMap((r) => (r.offer ? [r.offer] : [])),
+      segmentNames: Object.fromEntries(names.map((n) => [n.key, n.name])),
+    };
   }
 
   /**

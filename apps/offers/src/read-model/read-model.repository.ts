@@ -120,10 +120,31 @@ export class ReadModelRepository {
     return row.n;
   }
 
-  /** A deleted segment: its rows go, and later changes of it are not applied. */
+  /** A deleted segment: its rows and name go, and later changes of it are not applied. */
   async removeSegment(tx: Tx, segmentId: string): Promise<void> {
     await tx.execute(sql`insert into offers.removed_segments (segment_id) values (${segmentId}::uuid) on conflict do nothing`);
     await tx.execute(sql`delete from offers.membership_view where segment_id = ${segmentId}::uuid`);
+    await tx.execute(sql`delete from offers.segment_names where segment_id = ${segmentId}::uuid`);
+  }
+
+  /**
+   * Segments' keys and names as segmentation announced them; a new or changed name moves the
+   * catalog version, so every replica's catalog reloads the names its reasons use.
+   * `exactly`: these are all the segments (a rebuild's head), so the names of any others go.
+   */
+  async writeSegmentNames(tx: Tx, segments: Array<{ segmentId: string; key: string; name: string }>, exactly = false): Promise<void> {
+    const rows = segments.map((s) => ({ segment_id: s.segmentId, segment_key: s.key, name: s.name }));
+    await tx.execute(sql`with written as (
+        insert into offers.segment_names as n (segment_id, segment_key, name)
+        select segment_id, segment_key, name from json_to_recordset(${jsonParam(rows)}::json) as x(segment_id uuid, segment_key text, name text)
+        where not exists (select 1 from offers.removed_segments r where r.segment_id = x.segment_id)
+        on conflict (segment_id) do update set segment_key = excluded.segment_key, name = excluded.name, updated_at = now()
+        where (n.segment_key, n.name) is distinct from (excluded.segment_key, excluded.name)
+        returning 1),
+      dropped as (
+        delete from offers.segment_names where ${exactly}::boolean and segment_id <> all(array(select (x->>'segment_id')::uuid from json_array_elements(${jsonParam(rows)}::json) x))
+        returning 1)
+      update offers.catalog_version set version = version + 1 where id = 1 and (exists (select 1 from written) or exists (select 1 from dropped))`);
   }
 
   /** A segment's key as segments.changed names it (kept on every row for look-ups by key). */

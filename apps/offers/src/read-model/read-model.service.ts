@@ -58,7 +58,10 @@ export class ReadModelService {
           if (m.type === SUBJECTS.segmentsChanged) {
             await flush();
             if (m.data.status === 'deleted') await this.repository.removeSegment(tx, m.data.segmentId);
-            else await this.repository.renameSegment(tx, m.data.segmentId, m.data.key);
+            else {
+              await this.repository.renameSegment(tx, m.data.segmentId, m.data.key);
+              await this.repository.writeSegmentNames(tx, [{ segmentId: m.data.segmentId, key: m.data.key, name: m.data.name }]);
+            }
             continue;
           }
           const change: MembershipChange = {

@@ -112,6 +112,7 @@ export class RebuildService implements OnApplicationBootstrap, OnApplicationShut
         async (tx) => {
           await this.repository.holdMembershipWrites(tx);
           const n = await this.repository.sweepUnseen(tx, mark, head.seq);
+          if (head.segments) await this.repository.writeSegmentNames(tx, head.segments, true);
           await this.repository.finishRebuild(tx, mark, { seq: head.seq, at: head.at }, rows);
           return n;
         },

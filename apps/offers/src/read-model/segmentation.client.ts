@@ -1,7 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { firstValueFrom, timeout } from 'rxjs';
 import { UnavailableError } from '@segmenta/chassis';
-import { MEMBERSHIP_SNAPSHOT_PATTERNS, MembershipHeadV1, MembershipPageV1, MembershipSnapshotRowV1, type MembershipPageRequestV1 } from '@segmenta/contracts';
+import { MEMBERSHIP_SNAPSHOT_PATTERNS, MembershipHeadV1, MembershipPageV1, MembershipSnapshotRowV1, SegmentNameV1, type MembershipPageRequestV1 } from '@segmenta/contracts';
 import { PrefixedNatsClient, assertMessageData, parseMessageData } from '@segmenta/messaging';
 import { OffersConfig } from '../config';
 
@@ -18,7 +18,9 @@ export class SegmentationClient implements OnApplicationShutdown {
   }
 
   async head(): Promise<MembershipHeadV1> {
-    return parseMessageData(MembershipHeadV1, await this.request(MEMBERSHIP_SNAPSHOT_PATTERNS.head, {}));
+    const head = parseMessageData(MembershipHeadV1, await this.request(MEMBERSHIP_SNAPSHOT_PATTERNS.head, {}));
+    for (const segment of head.segments ?? []) assertMessageData(SegmentNameV1, segment);
+    return head;
   }
 
   async page(request: MembershipPageRequestV1): Promise<MembershipPageV1> {

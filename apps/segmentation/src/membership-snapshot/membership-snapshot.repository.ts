@@ -11,7 +11,8 @@ export class MembershipSnapshotRepository {
 
   async head(): Promise<MembershipHeadV1> {
     const [row] = await queryRows<{ seq: string | number; at: string | Date }>(this.database.db, sql`select seq, at from segmentation.membership_changes order by seq desc limit 1`);
-    return row ? { seq: Number(row.seq), at: new Date(row.at).toISOString() } : { seq: 0, at: null };
+    const segments = await queryRows<{ segmentId: string; key: string; name: string }>(this.database.db, sql`select id as "segmentId", key, name from segmentation.segments order by key`);
+    return row ? { seq: Number(row.seq), at: new Date(row.at).toISOString(), segments } : { seq: 0, at: null, segments };
   }
 
   /**

@@ -15,6 +15,18 @@ export const MEMBERSHIP_SNAPSHOT_PATTERNS = {
 /** The most rows one page may hold: a page of 5,000 rows stays well below NATS's 1 MB message limit. */
 export const MEMBERSHIP_PAGE_MAX = 5000;
 
+/** A segment as read models name it: its key and the name people gave it. */
+export class SegmentNameV1 {
+  @IsUUID()
+  segmentId!: string;
+
+  @IsString()
+  key!: string;
+
+  @IsString()
+  name!: string;
+}
+
 /** The head of segmentation's membership change log. */
 export class MembershipHeadV1 {
   /** 0 when no change was ever recorded. */
@@ -26,6 +38,15 @@ export class MembershipHeadV1 {
   @IsOptional()
   @IsISO8601()
   at!: string | null;
+
+  /**
+   * Every segment that exists now, with its name (absent from segmentation versions before it):
+   * what a rebuilding read model needs to name segments whose segments.changed the stream no longer
+   * holds. Validated one by one by the caller (SegmentNameV1).
+   */
+  @IsOptional()
+  @IsArray()
+  segments?: SegmentNameV1[];
 }
 
 /** Asks for the memberships after a keyset cursor (none: from the start). */
