@@ -4,6 +4,9 @@ import { startServiceProcess, type ServiceProcess } from '@segmenta/infra';
 import { createTestDatabase } from '@segmenta/persistence';
 import { print } from './report';
 
+/** Measured, not protected: no load shedding or rate limits in the way of a bench part's load. */
+export const UNPROTECTED_ENV = { SHED_MAX_IN_FLIGHT: '0', SHED_EVENT_LOOP_LAG_MS: '0', RATE_LIMIT_PER_KEY: '0', RATE_LIMIT_PER_ADDRESS: '0' };
+
 /** One service of a bench part: from `dist/`, on a database and a NATS prefix of its own. */
 export interface BenchService {
   service: ServiceProcess;

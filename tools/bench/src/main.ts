@@ -13,6 +13,8 @@ import { benchFaults } from './faults';
 import { benchEvaluator, benchSegmentation } from './segmentation';
 import { runLoadProcess } from './load-process';
 import { benchOffers } from './offers';
+import { benchRedemptions } from './redemptions';
+import { benchFreshness } from './freshness';
 import { benchOverload, type OverloadCase } from './overload';
 
 /**
@@ -20,7 +22,7 @@ import { benchOverload, type OverloadCase } from './overload';
  * events from a separate load process, against the raw JetStream publish rate of the same message
  * bodies measured in the same run. Prints medians of several runs and their ratio.
  */
-const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload|offers] [options]
+const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload|offers|redemptions|freshness] [options]
   --runs=<n>                 runs of each measurement, default 3
   --seconds=<n>              length of an ingestion load run, default 10
   --connections=<n>          load connections, default 8
@@ -30,6 +32,13 @@ const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|
   --only=evaluator           only segmentation's in-memory evaluator (no NATS, no PostgreSQL)
   --only=offers              only the personalized offers API, with --offer-profiles=<n> (default 200000 customers
                              in 5 segments each: 1,000,000 memberships) --offer-connections=<n> (default 50)
+  --only=redemptions         only POST /v1/redemptions at full speed: --runs runs of --seconds without a budget, then against one they
+                             cannot reach; then against --redemption-budget=<n> (default 500) until twice it was offered, at least
+                             --budget-seconds=<n> (default 5);
+                             --offer-connections=<n> (default 50), --redemption-customers=<n> random customers (default 100000)
+  --only=freshness           only track call → segment's offer served, through ingestion → profiles → segmentation → offers:
+                             --freshness-rate=<n> background track calls/s (default 500), --freshness-warmup=<n> s (default 5),
+                             --freshness-probes=<n> (default 100) --probe-interval=<ms> apart (default 250), polled every --poll-ms=<ms> (default 10)
   --segment-profiles=<n>     profiles of the segment recompute, default 1000000 (0 skips it)
   --facts-per-profile=<n>    default 10
   --realtime-rate=<n> --realtime-seconds=<n> --realtime-warmup=<n>   real-time segmentation load, default 1000/s for 20 s after 5 s
@@ -62,6 +71,14 @@ const OPTIONS = [
   'analyze-orders',
   'offer-profiles',
   'offer-connections',
+  'redemption-customers',
+  'redemption-budget',
+  'budget-seconds',
+  'freshness-rate',
+  'freshness-warmup',
+  'freshness-probes',
+  'probe-interval',
+  'poll-ms',
   'fault-rate',
   'down-seconds',
   'ack-wait',
@@ -216,6 +233,36 @@ async function main(): Promise<void> {
         profiles: Number(args.get('offer-profiles') ?? 200_000),
         segmentsPerProfile: 5,
       });
+    } finally {
+      await namespace.cleanup();
+      await nats.stop();
+    }
+    return;
+  }
+  if (args.get('only') === 'redemptions' || args.get('only') === 'freshness') {
+    try {
+      if (args.get('only') === 'redemptions')
+        await benchRedemptions({
+          natsUrl: nats.url,
+          postgresUrl: postgres.url,
+          runs: RUNS,
+          seconds: SECONDS,
+          connections: Number(args.get('offer-connections') ?? 50),
+          customers: Number(args.get('redemption-customers') ?? 100_000),
+          smallBudget: Number(args.get('redemption-budget') ?? 500),
+          smallSeconds: Number(args.get('budget-seconds') ?? 5),
+        });
+      else
+        await benchFreshness({
+          natsUrl: nats.url,
+          postgresUrl: postgres.url,
+          rate: Number(args.get('freshness-rate') ?? 500),
+          warmupSeconds: Number(args.get('freshness-warmup') ?? 5),
+          probes: Number(args.get('freshness-probes') ?? 100),
+          probeIntervalMs: Number(args.get('probe-interval') ?? 250),
+          pollMs: Number(args.get('poll-ms') ?? 10),
+          timeoutMs: 10_000,
+        });
     } finally {
       await namespace.cleanup();
       await nats.stop();

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { startBenchService } from './bench-service';
+import { UNPROTECTED_ENV, startBenchService } from './bench-service';
 import { runLoadProcess } from './load-process';
 import { fmt, median, print } from './report';
 import { serviceApi } from './realtime';
@@ -16,18 +16,34 @@ export interface OffersBenchOptions {
   segmentsPerProfile: number;
 }
 
-interface LoadResult {
+export interface OffersLoadResult {
   requestsPerSecond: number;
   ok: number;
   notOk: number;
   errors: number;
+  timeouts: number;
   latencyP50: number;
   latencyP99: number;
+  durationSeconds: number;
+  /** Answers by HTTP status. */
+  statusCodes: Record<string, number>;
 }
 
-function runLoad(url: string, path: string, authorization: string, options: OffersBenchOptions): Promise<LoadResult> {
-  return runLoadProcess<LoadResult>('offers-load.js', [url, path, authorization, String(options.connections), String(options.seconds), String(options.profiles)]);
+/** offers-load.js from a separate process: GETs of `path`, or POSTs of `body` with an Idempotency-Key each; `{p}` a random one of `profiles` seeded ids. */
+export function runOffersLoad(url: string, path: string, authorization: string, load: { connections: number; seconds: number; profiles: number; body?: string }): Promise<OffersLoadResult> {
+  return runLoadProcess<OffersLoadResult>('offers-load.js', [
+    url,
+    path,
+    authorization,
+    String(load.connections),
+    String(load.seconds),
+    String(load.profiles),
+    ...(load.body === undefined ? [] : [`--body=${load.body}`]),
+  ]);
 }
+
+/** The offers service of a bench part: no scheduled status moves, and measured, not protected. */
+export const OFFERS_BENCH_ENV = { OFFERS_SCHEDULE_CRON: '0 0 1 1 *', ...UNPROTECTED_ENV };
 
 /**
  * The personalized offers API (issue 18): `offers` offers, each for two of `segments` segments,
@@ -45,14 +61,7 @@ export async function benchOffers(options: OffersBenchOptions): Promise<void> {
     natsUrl: options.natsUrl,
     postgresUrl: options.postgresUrl,
     label: 'bench-off',
-    env: {
-      OFFERS_SCHEDULE_CRON: '0 0 1 1 *',
-      // Measured, not protected: no shedding or rate limits in the way of the load.
-      SHED_MAX_IN_FLIGHT: '0',
-      SHED_EVENT_LOOP_LAG_MS: '0',
-      RATE_LIMIT_PER_KEY: '0',
-      RATE_LIMIT_PER_ADDRESS: '0',
-    },
+    env: OFFERS_BENCH_ENV,
   });
   const { service, adminKey } = bench;
   const client = new Client({ connectionString: bench.databaseUrl });
@@ -91,11 +100,11 @@ export async function benchOffers(options: OffersBenchOptions): Promise<void> {
       `offers: ${options.offers} offers, ${options.segments} segments, ${fmt(memberships)} memberships of ${fmt(options.profiles)} customers seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s; ${options.connections} connections, ${options.seconds} s per run`,
     );
     const authorization = `Bearer ${adminKey}`;
-    const hello: LoadResult[] = [];
-    const personalized: LoadResult[] = [];
+    const hello: OffersLoadResult[] = [];
+    const personalized: OffersLoadResult[] = [];
     for (let run = 1; run <= options.runs; run += 1) {
-      hello.push(await runLoad(service.url, '/health', authorization, options));
-      personalized.push(await runLoad(service.url, '/v1/customers/{p}/offers?placement=home_banner&limit=10', authorization, options));
+      hello.push(await runOffersLoad(service.url, '/health', authorization, options));
+      personalized.push(await runOffersLoad(service.url, '/v1/customers/{p}/offers?placement=home_banner&limit=10', authorization, options));
       const [h, p] = [hello[hello.length - 1], personalized[personalized.length - 1]];
       print(
         `  run ${run}: GET /health ${fmt(h.requestsPerSecond)} req/s (p99 ${h.latencyP99} ms); personalized offers ${fmt(p.requestsPerSecond)} req/s, p50 ${p.latencyP50} ms, p99 ${p.latencyP99} ms, ${fmt(p.notOk)} not 2xx, ${p.errors} errors`,

@@ -32,10 +32,10 @@ export interface RealtimeBenchOptions {
 const P99_TARGET_MS = 250;
 /** The processes an event passes through, whose CPU is the pipeline's (not the load generator's). */
 const PIPELINE = ['ingestion', 'profiles', 'segmentation', 'nats-server', 'PostgreSQL'];
-const BATCH_SIZE = 10;
+export const BATCH_SIZE = 10;
 
-/** One track call as an SDK sends it: a new visitor's product view, which puts them into the bench segment. */
-function productView() {
+/** One track call as an SDK sends it: a new visitor's product view, which puts them into VIEWED_TODAY. */
+export function productView() {
   return {
     type: 'track',
     event: 'Product Viewed',
@@ -46,18 +46,21 @@ function productView() {
   };
 }
 
-/** Sends `total` items as batches of BATCH_SIZE at `rate` items/s (catching up when behind); resolves the offered rate. */
-async function paced(rate: number, total: number, send: (batchIndex: number) => Promise<void>): Promise<number> {
+/**
+ * Sends `total` items as batches of BATCH_SIZE at `rate` items/s (catching up when behind), or
+ * fewer when `stop` is aborted first; resolves the offered rate.
+ */
+export async function paced(rate: number, total: number, send: (batchIndex: number) => Promise<void>, stop?: AbortSignal): Promise<number> {
   const interval = (1000 * BATCH_SIZE) / rate;
   const started = performance.now();
   const pending: Array<Promise<void>> = [];
-  for (let i = 0; i * BATCH_SIZE < total; i += 1) {
+  for (let i = 0; i * BATCH_SIZE < total && !stop?.aborted; i += 1) {
     const wait = started + i * interval - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     pending.push(send(i));
   }
   await Promise.all(pending);
-  return total / ((performance.now() - started) / 1000);
+  return Math.min(total, pending.length * BATCH_SIZE) / ((performance.now() - started) / 1000);
 }
 
 interface Step {
@@ -108,9 +111,44 @@ export async function benchRealtime(options: RealtimeBenchOptions): Promise<void
   }
 }
 
-async function runRealtime(options: RealtimeBenchOptions): Promise<void> {
-  const namespace = createTestNamespace(options.natsUrl, 'bench-rt');
-  const databases = await Promise.all([0, 1, 2].map(() => createTestDatabase({ serverUrl: options.postgresUrl })));
+/** The real-time bench's segment: each track call of the load (a new visitor's product view) puts its visitor into it. */
+export const VIEWED_TODAY = { key: 'viewed-today', name: 'Viewed a product today', definition: { event: 'Product Viewed', count: { op: 'gte', value: 1 }, within: 'P1D' } };
+
+/** Ingestion, profiles and segmentation (and `more` apps after them) of a bench part, a source to send events with, and the bench's segments. */
+export interface Pipeline {
+  prefix: string;
+  adminKey: string;
+  ingestion: ServiceProcess;
+  profiles: ServiceProcess;
+  segmentation: ServiceProcess;
+  /** Every service, the three above first, then `more` in their order. */
+  services: ServiceProcess[];
+  /** The database of each service, in the order of `services`. */
+  databaseUrls: Array<string | undefined>;
+  /** Basic authorization with the write key of a source of ingestion. */
+  authorization: string;
+  /** Stops the services (BENCH_LOG_DIR keeps each one's log), then drops the databases and the NATS prefix. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the pipeline from dist/ on a NATS prefix of its own, each service on a database of its
+ * own and with `env` added; segmentation's scheduled recomputes are off (only real-time changes),
+ * and the `segments` are created in segmentation. `more` start after the three (offers' first
+ * rebuild asks segmentation).
+ */
+export async function startPipeline(options: {
+  natsUrl: string;
+  postgresUrl: string | undefined;
+  label: string;
+  segments: Array<{ key: string; name: string; definition: unknown }>;
+  more?: Array<{ app: string; env?: Record<string, string> }>;
+  /** Added to every service's environment. */
+  env?: Record<string, string>;
+}): Promise<Pipeline> {
+  const namespace = createTestNamespace(options.natsUrl, options.label);
+  const more = options.more ?? [];
+  const databases = await Promise.all([0, 1, 2, ...more].map(() => createTestDatabase({ serverUrl: options.postgresUrl })));
   const adminKey = randomBytes(24).toString('base64url');
   // BENCH_LOG_LEVEL=debug BENCH_LOG_DIR=/tmp keeps each service's log (segmentation logs each batch's timings).
   const env = (i: number) => ({
@@ -120,13 +158,15 @@ async function runRealtime(options: RealtimeBenchOptions): Promise<void> {
     DATA_DIR: 'memory://',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     ADMIN_API_KEY: adminKey,
+    ...options.env,
   });
   const services: ServiceProcess[] = [];
-  // BENCH_LOG_DIR also keeps each visitor's latencies by send time, to see when the slow ones happen.
-  const timeline: string[] = ['sent_ms,entered_ms,activity_ms'];
-  const nc = await connect({ servers: options.natsUrl });
-  const natsPid = pidListeningOn(Number(new URL(options.natsUrl.replace(/^nats:/, 'http:')).port || 4222));
-  const postmaster = await postmasterPid(databases[0].url?.startsWith('postgres') ? databases[0].url : undefined);
+  const stop = async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    if (process.env.BENCH_LOG_DIR) for (const s of services) writeFileSync(join(process.env.BENCH_LOG_DIR, `bench-${s.name}.log`), `${s.output.join('\n')}\n`);
+    await Promise.all(databases.map((d) => d.drop()));
+    await namespace.cleanup();
+  };
   try {
     const [ingestion, profiles, segmentation] = await Promise.all([
       startServiceProcess({ app: 'ingestion', mode: 'dist', env: env(0) }),
@@ -134,13 +174,36 @@ async function runRealtime(options: RealtimeBenchOptions): Promise<void> {
       startServiceProcess({ app: 'segmentation', mode: 'dist', env: { ...env(2), SEGMENTS_RECOMPUTE_CRON: '0 0 1 1 *', SEGMENTS_FULL_RECOMPUTE_CRON: '0 0 1 1 *' } }),
     ]);
     services.push(ingestion, profiles, segmentation);
-    await serviceApi(segmentation, adminKey, 'POST', '/v1/segments', {
-      key: 'viewed-today',
-      name: 'Viewed a product today',
-      definition: { event: 'Product Viewed', count: { op: 'gte', value: 1 }, within: 'P1D' },
-    });
-    const source = (await serviceApi(ingestion, adminKey, 'POST', '/v1/sources', { name: 'bench realtime' })) as { writeKey: string };
-    const authorization = `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}`;
+    for (const [i, extra] of more.entries()) services.push(await startServiceProcess({ app: extra.app, mode: 'dist', env: { ...env(3 + i), ...extra.env } }));
+    for (const segment of options.segments) await serviceApi(segmentation, adminKey, 'POST', '/v1/segments', segment);
+    const source = (await serviceApi(ingestion, adminKey, 'POST', '/v1/sources', { name: `bench ${options.label}` })) as { writeKey: string };
+    return {
+      prefix: namespace.prefix,
+      adminKey,
+      ingestion,
+      profiles,
+      segmentation,
+      services,
+      databaseUrls: databases.map((d) => d.url),
+      authorization: `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}`,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function runRealtime(options: RealtimeBenchOptions): Promise<void> {
+  // BENCH_LOG_DIR also keeps each visitor's latencies by send time, to see when the slow ones happen.
+  const timeline: string[] = ['sent_ms,entered_ms,activity_ms'];
+  const nc = await connect({ servers: options.natsUrl });
+  const natsPid = pidListeningOn(Number(new URL(options.natsUrl.replace(/^nats:/, 'http:')).port || 4222));
+  let services: Pipeline | undefined;
+  try {
+    services = await startPipeline({ natsUrl: options.natsUrl, postgresUrl: options.postgresUrl, label: 'bench-rt', segments: [VIEWED_TODAY] });
+    const { ingestion, profiles, segmentation, authorization, prefix } = services;
+    const postmaster = await postmasterPid(services.databaseUrls[0]?.startsWith('postgres') ? services.databaseUrls[0] : undefined);
     const counters: CpuCounters = {
       ingestion: () => processCpuSeconds(ingestion.pid),
       profiles: () => processCpuSeconds(profiles.pid),
@@ -157,8 +220,8 @@ async function runRealtime(options: RealtimeBenchOptions): Promise<void> {
     const activitySeenAt = new Map<string, number>();
     const pendingEntered = new Map<string, number>();
     const started = performance.now();
-    const activity = nc.subscribe(`${namespace.prefix}.profiles.activity`);
-    const entered = nc.subscribe(`${namespace.prefix}.segments.entered`);
+    const activity = nc.subscribe(`${prefix}.profiles.activity`);
+    const entered = nc.subscribe(`${prefix}.segments.entered`);
     const record = (profileId: string, at: number) => {
       const eventId = profileToEvent.get(profileId);
       const sent = eventId ? sentAt.get(eventId) : undefined;
@@ -190,7 +253,7 @@ async function runRealtime(options: RealtimeBenchOptions): Promise<void> {
       for await (const msg of entered) {
         const at = performance.now();
         const { data } = codec.decode(msg.data);
-        if (data.segmentKey === 'viewed-today') record(data.profileId, at);
+        if (data.segmentKey === VIEWED_TODAY.key) record(data.profileId, at);
       }
     })();
 
@@ -207,7 +270,7 @@ async function runRealtime(options: RealtimeBenchOptions): Promise<void> {
           stepOf.set(call.messageId, step);
           step.ids.add(call.messageId);
         }
-        await postBatch(agent, `${ingestion.url}/v1/batch`, authorization, JSON.stringify({ batch }));
+        await postJson(agent, `${ingestion.url}/v1/batch`, authorization, JSON.stringify({ batch }));
       });
     const drained = async (step: Step) => {
       const deadline = Date.now() + 60_000;
@@ -240,7 +303,7 @@ async function runRealtime(options: RealtimeBenchOptions): Promise<void> {
     if (warmup.latencies.length > 0) print(`| warm-up (the first ${options.warmupSeconds} s after start-up, not in the figures above): p50 / p95 / p99 / max | ${spread(warmup.latencies)} | |`);
 
     // 2. The raw baseline at the same rate: the same calls published to a stream and consumed by a durable consumer, nothing else.
-    const raw = await rawPublishConsume(nc, namespace.prefix, options.rate, options.seconds, {
+    const raw = await rawPublishConsume(nc, prefix, options.rate, options.seconds, {
       'nats-server': counters['nats-server'],
       'publisher + consumer (bench)': counters['load generator (bench)'],
     });
@@ -287,7 +350,7 @@ async function runRealtime(options: RealtimeBenchOptions): Promise<void> {
         if (!ok) break;
         capacity = rate;
       }
-      const rawMax = await rawPublishConsume(nc, namespace.prefix, Infinity, 0, {}, 40_000);
+      const rawMax = await rawPublishConsume(nc, prefix, Infinity, 0, {}, 40_000);
       print('');
       print(`| capacity (highest rate with p99 < ${P99_TARGET_MS} ms) | ${capacity > 0 ? `${fmt(capacity)} events/s` : `below ${fmt(options.capacityRates[0])} events/s`} | target ≥ 3,000 |`);
       print(`| raw baseline: JetStream publish + durable consume of the same calls, unpaced | ${fmt(rawMax.offered)} msg/s | |`);
@@ -297,11 +360,8 @@ async function runRealtime(options: RealtimeBenchOptions): Promise<void> {
     agent.destroy();
   } finally {
     await nc.close();
-    await Promise.all(services.map((s) => s.stop()));
+    await services?.stop();
     if (process.env.BENCH_LOG_DIR) writeFileSync(join(process.env.BENCH_LOG_DIR, 'bench-realtime-latencies.csv'), `${timeline.join('\n')}\n`);
-    if (process.env.BENCH_LOG_DIR) for (const s of services) writeFileSync(join(process.env.BENCH_LOG_DIR, `bench-${s.name}.log`), `${s.output.join('\n')}\n`);
-    await Promise.all(databases.map((d) => d.drop()));
-    await namespace.cleanup();
   }
 }
 
@@ -363,7 +423,7 @@ export async function serviceApi(service: ServiceProcess, adminKey: string, meth
 }
 
 /** POSTs one JSON body and resolves once the answer is 2xx (rejects with the answer otherwise). */
-function postBatch(agent: Agent, url: string, authorization: string, body: string): Promise<void> {
+export function postJson(agent: Agent, url: string, authorization: string, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization } }, (res) => {
       const chunks: Buffer[] = [];
@@ -371,7 +431,7 @@ function postBatch(agent: Agent, url: string, authorization: string, body: strin
       res.on('end', () => {
         const status = res.statusCode ?? 0;
         if (status >= 200 && status < 300) resolve();
-        else reject(new Error(`ingestion answered ${status}: ${Buffer.concat(chunks).toString('utf8')}`));
+        else reject(new Error(`POST ${url} answered ${status}: ${Buffer.concat(chunks).toString('utf8')}`));
       });
       res.on('error', reject);
     });
