@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, index, jsonb, primaryKey, text, timestamp, type PgSchema } from 'drizzle-orm/pg-core';
 import type { Envelope } from '@segmenta/contracts';
-import { anyOf, jsonParam, queryRows, type Database, type Db } from '@segmenta/persistence';
+import { CallRounds, anyOf, jsonParam, queryRows, type Database, type Db, type RoundOutcome } from '@segmenta/persistence';
 import type { JetStreamClient, StreamLocation } from './jetstream-client';
 
 /**
@@ -93,9 +93,6 @@ function identifier(name: string): string {
 /** Written messages kept in memory for the relay at most; past it the relay reads them back from the table. */
 const MAX_REMEMBERED = 100_000;
 
-/** Callers of `append` one INSERT serves at most. */
-const MAX_APPEND_ROUND = 500;
-
 /** Rows the relay deletes between two vacuums of the outbox table. */
 const VACUUM_EVERY = 5_000;
 
@@ -127,9 +124,8 @@ export class Outbox {
   private deletedSinceVacuum = 0;
   /** Messages this process wrote, by outbox id, until the relay publishes them. */
   private readonly written = new Map<number, OutgoingMessage>();
-  /** Messages waiting for the next group-committed INSERT of `append`, and whether one is under way. */
-  private readonly appends: Array<{ messages: OutgoingMessage[]; resolve: () => void; reject: (error: unknown) => void }> = [];
-  private appending = false;
+  /** `append`'s rounds: one INSERT for the callers waiting while the last one ran. */
+  private readonly appends = new CallRounds<OutgoingMessage[], void>((calls) => this.writeAppends(calls), { maxPerRound: 500 });
   /** Published rows since start (tests and logs). */
   published = 0;
 
@@ -171,38 +167,27 @@ export class Outbox {
    * statement per batch of answers instead of a transaction each.
    */
   append(messages: OutgoingMessage[]): Promise<void> {
-    if (messages.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.appends.push({ messages, resolve, reject });
-      if (!this.appending) void this.writeAppends();
-    });
+    return messages.length === 0 ? Promise.resolve() : this.appends.call(messages);
   }
 
-  private async writeAppends(): Promise<void> {
-    this.appending = true;
+  /** One round of `append`: one INSERT; if it fails, each caller's messages alone, so that one bad message fails only its caller. */
+  private async writeAppends(calls: OutgoingMessage[][]): Promise<Array<RoundOutcome<void>>> {
     try {
-      while (this.appends.length > 0) {
-        const round = this.appends.splice(0, MAX_APPEND_ROUND);
-        try {
-          await this.write(
-            this.database.db,
-            round.flatMap((a) => a.messages),
-          );
-          for (const a of round) a.resolve();
-        } catch (error) {
-          // One caller's bad message must not fail the others: each is tried alone.
-          if (round.length === 1) round[0].reject(error);
-          else
-            for (const a of round)
-              await this.write(this.database.db, a.messages).then(
-                () => a.resolve(),
-                (alone: unknown) => a.reject(alone),
-              );
-        }
-        this.wake();
-      }
+      await this.write(this.database.db, calls.flat());
+      return calls.map(() => ({ value: undefined }));
+    } catch (error) {
+      if (calls.length === 1) return [{ error }];
+      const outcomes: Array<RoundOutcome<void>> = [];
+      for (const messages of calls)
+        outcomes.push(
+          await this.write(this.database.db, messages).then(
+            () => ({ value: undefined }),
+            (alone: unknown) => ({ error: alone }),
+          ),
+        );
+      return outcomes;
     } finally {
-      this.appending = false;
+      this.wake();
     }
   }
 

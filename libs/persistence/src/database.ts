@@ -30,6 +30,13 @@ export interface Database<TSchema extends Record<string, unknown> = Record<strin
   readonly driver: 'node-postgres' | 'pglite';
   /** Runs `select 1`; throws when the database does not answer. */
   ping(): Promise<void>;
+  /**
+   * Runs a hot statement as a named prepared statement: parsed and planned once per connection
+   * (node-postgres), so that each call costs only its execution (a third of the server's CPU of an
+   * unnamed statement for the personalized offers API's read); a plain parameterised query on
+   * PGlite. `name` must always go with the same `text`; values are parameters, never text.
+   */
+  prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -62,6 +69,7 @@ export function openDatabase<TSchema extends Record<string, unknown> = Record<st
       ping: async () => {
         await db.execute(sql`select 1`);
       },
+      prepared: async <T>(name: string, text: string, values: unknown[]) => (await pool.query({ name, text, values })).rows as T[],
       close: async () => {
         if (closed) return;
         closed = true;
@@ -82,6 +90,7 @@ export function openDatabase<TSchema extends Record<string, unknown> = Record<st
     ping: async () => {
       await db.execute(sql`select 1`);
     },
+    prepared: async <T>(_name: string, text: string, values: unknown[]) => (await client.query<T>(text, values)).rows,
     close: async () => {
       if (!client.closed) await client.close();
     },

@@ -5,3 +5,4 @@ export * from './persistence.module';
 export * from './testing/test-database';
 export * from './sql-helpers';
 export * from './pglite-template';
+export * from './call-rounds';

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { SingleFlight } from '@segmenta/chassis';
-import { referencedSegmentKeys } from '../catalog/offer-rules';
 import type { OfferRow } from '../catalog/offers.repository';
 import { limitWindowStart } from '../redemptions/redemption-rules';
 import { PersonalizationRepository, type CustomerViewLookups } from './personalization.repository';
@@ -43,7 +42,6 @@ function snapshotOf(version: number, offers: OfferRow[], segmentNames: Record<st
     offers,
     segmentNames,
     lookups: {
-      segmentKeys: [...new Set(offers.flatMap((o) => referencedSegmentKeys(o.eligibility)))],
       limitedOfferIds: offers.filter((o) => o.perCustomerLimit !== null).map((o) => o.id),
       uniqueOfferIds: offers.filter((o) => o.coupons.type === 'unique').map((o) => o.id),
     },

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ReadModelModule } from '../read-model/read-model.module';
 import { PersonalizationController } from './personalization.controller';
 import { ActiveCatalog } from './active-catalog';
+import { CustomerViews } from './customer-views';
 import { PersonalizationRepository } from './personalization.repository';
 import { PersonalizationService } from './personalization.service';
 
@@ -9,6 +10,6 @@ import { PersonalizationService } from './personalization.service';
 @Module({
   imports: [ReadModelModule],
   controllers: [PersonalizationController],
-  providers: [PersonalizationRepository, ActiveCatalog, PersonalizationService],
+  providers: [PersonalizationRepository, ActiveCatalog, CustomerViews, PersonalizationService],
 })
 export class PersonalizationModule {}

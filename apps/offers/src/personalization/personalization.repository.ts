@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, arrayContains, asc, desc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
-import { DATABASE, anyOf, queryRows, withTransaction, type Database } from '@segmenta/persistence';
+import { DATABASE, queryRows, withTransaction, type Database } from '@segmenta/persistence';
 import * as tables from '../db/schema';
 import type { OfferRow, OffersTx } from '../catalog/offers.repository';
 import type { ProfileReference } from '../read-model/eligibility-lookup';
@@ -10,8 +10,6 @@ import { toProfileFacts, type ProfileFactsRow } from '../read-model/read-model.r
 
 /** What one personalized request asks of the database besides the customer: from the active catalog. */
 export interface CustomerViewLookups {
-  /** Segment keys the active offers' eligibility names. */
-  segmentKeys: string[];
   /** Offers with a per-customer limit, and the earliest redemption any of their limits counts (null: all). */
   limitedOfferIds: string[];
   usesSince: Date | null;
@@ -28,13 +26,36 @@ export interface CustomerView {
   /** The survivor the id was merged into was itself merged or erased (gone_profiles normally points at the last survivor). */
   chained: boolean;
   facts: ProfileFacts | null;
-  /** Of the lookups' segment keys, those the profile is a member of. */
+  /** The keys of every segment the profile is a member of. */
   segments: Set<string>;
   /** Non-cancelled redemptions of the limited offers since `usesSince`, by offer id. */
   uses: Map<string, Date[]>;
   /** The unique code reserved for the profile, by offer id. */
   reservedCodes: Map<string, string>;
 }
+
+/**
+ * The customers of a round of personalized requests, in one statement: `$1` kinds and `$2` values
+ * of their references (kind profile_id: the value is the id, checked a UUID before), then the
+ * limited offers' ids, the earliest use they count (null: all), and the unique-code offers' ids.
+ * A text constant, so that it runs as a named prepared statement.
+ */
+const CUSTOMERS = `with given as (
+    select g.n, case when g.kind = 'profile_id' then g.value::uuid
+      else (select i.profile_id from offers.profile_identifiers i where i.kind = g.kind and i.value = g.value) end as id
+    from unnest($1::text[], $2::text[]) with ordinality as g(kind, value, n)),
+  resolved as (
+    select given.n, case when g.profile_id is null then given.id else g.merged_into end as id, g2.profile_id is not null as chained
+    from given left join offers.gone_profiles g on g.profile_id = given.id left join offers.gone_profiles g2 on g2.profile_id = g.merged_into)
+  select r.n, (select version from offers.catalog_version where id = 1) as catalog_version, r.id as profile_id, r.chained,
+    (select row_to_json(f) from offers.profile_facts f where f.profile_id = r.id) as facts,
+    array(select m.segment_key from offers.membership_view m where m.profile_id = r.id and m.member) as segments,
+    (select json_agg(json_build_array(x.offer_id, x.redeemed_at)) from offers.redemptions x
+      where x.profile_id = r.id and x.status = 'redeemed' and x.offer_id = any($3::uuid[])
+        and ($4::timestamptz is null or x.redeemed_at >= $4::timestamptz)) as uses,
+    (select json_agg(json_build_array(c.offer_id, c.code)) from offers.coupon_codes c
+      where c.reserved_for = r.id and c.status = 'reserved' and c.offer_id = any($5::uuid[])) as codes
+  from resolved r order by r.n`;
 
 /** The SQL of the personalized offers API: what can be served now, a customer's uses, and code reservations. */
 @Injectable()
@@ -59,17 +80,14 @@ export class PersonalizationRepository {
   }
 
   /**
-   * Everything one personalized request needs of the customer, in one statement (one round trip):
-   * the profile the reference resolves to (one merge hop: gone_profiles points at the last
-   * survivor), its facts, its memberships among the catalog's segments, its uses of limited offers,
-   * its reserved codes, and the catalog version.
+   * Everything a personalized request needs of its customer, for a round of requests in one
+   * prepared statement (planned once per connection): the profile each reference resolves to (one
+   * merge hop: gone_profiles points at the last survivor), its facts, every segment it is a member
+   * of, its uses of limited offers, its reserved codes, and the catalog version.
    */
-  async customerView(reference: ProfileReference, lookups: CustomerViewLookups): Promise<CustomerView> {
-    const identifier = identifierOf(reference);
-    const given = identifier
-      ? sql`select (select profile_id from offers.profile_identifiers where kind = ${identifier.kind} and value = ${identifier.value}) as id`
-      : sql`select ${(reference as { profileId: string }).profileId}::uuid as id`;
-    const [row] = await queryRows<{
+  async customerViews(references: ProfileReference[], lookups: CustomerViewLookups): Promise<CustomerView[]> {
+    const given = references.map((reference) => identifierOf(reference) ?? { kind: 'profile_id', value: (reference as { profileId: string }).profileId });
+    const rows = await this.database.prepared<{
       catalog_version: string | number | null;
       profile_id: string | null;
       chained: boolean;
@@ -77,33 +95,20 @@ export class PersonalizationRepository {
       segments: string[];
       uses: Array<[string, string]> | null;
       codes: Array<[string, string]> | null;
-    }>(
-      this.database.db,
-      sql`with given as (${given}),
-        resolved as (
-          select case when g.profile_id is null then given.id else g.merged_into end as id, g2.profile_id is not null as chained
-          from given left join offers.gone_profiles g on g.profile_id = given.id left join offers.gone_profiles g2 on g2.profile_id = g.merged_into)
-        select (select version from offers.catalog_version where id = 1) as catalog_version, r.id as profile_id, r.chained,
-          (select row_to_json(f) from offers.profile_facts f where f.profile_id = r.id) as facts,
-          array(select m.segment_key from offers.membership_view m where m.profile_id = r.id and m.member and m.segment_key = ${anyOf(lookups.segmentKeys, 'text')}) as segments,
-          (select json_agg(json_build_array(x.offer_id, x.redeemed_at)) from offers.redemptions x
-            where x.profile_id = r.id and x.status = 'redeemed' and x.offer_id = ${anyOf(lookups.limitedOfferIds, 'uuid')}
-            ${lookups.usesSince ? sql`and x.redeemed_at >= ${lookups.usesSince.toISOString()}::timestamptz` : sql``}) as uses,
-          (select json_agg(json_build_array(c.offer_id, c.code)) from offers.coupon_codes c
-            where c.reserved_for = r.id and c.status = 'reserved' and c.offer_id = ${anyOf(lookups.uniqueOfferIds, 'uuid')}) as codes
-        from resolved r`,
-    );
-    const uses = new Map<string, Date[]>();
-    for (const [offerId, at] of row.uses ?? []) uses.set(offerId, [...(uses.get(offerId) ?? []), new Date(at)]);
-    return {
-      catalogVersion: Number(row.catalog_version ?? 0),
-      profileId: row.profile_id,
-      chained: row.chained,
-      facts: row.facts ? toProfileFacts(row.facts) : null,
-      segments: new Set(row.segments),
-      uses,
-      reservedCodes: new Map(row.codes ?? []),
-    };
+    }>('offers_customers', CUSTOMERS, [given.map((g) => g.kind), given.map((g) => g.value), lookups.limitedOfferIds, lookups.usesSince?.toISOString() ?? null, lookups.uniqueOfferIds]);
+    return rows.map((row) => {
+      const uses = new Map<string, Date[]>();
+      for (const [offerId, at] of row.uses ?? []) uses.set(offerId, [...(uses.get(offerId) ?? []), new Date(at)]);
+      return {
+        catalogVersion: Number(row.catalog_version ?? 0),
+        profileId: row.profile_id,
+        chained: row.chained,
+        facts: row.facts ? toProfileFacts(row.facts) : null,
+        segments: new Set(row.segments),
+        uses,
+        reservedCodes: new Map(row.codes ?? []),
+      };
+    });
   }
 
   /** Offers that can be served at `now`: active, inside their window, with budget left; of one placement when given. */

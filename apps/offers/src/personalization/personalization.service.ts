@@ -8,6 +8,7 @@ import type { OfferRow } from '../catalog/offers.repository';
 import { OffersConfig } from '../config';
 import { identifierOf, type ProfileReference } from '../read-model/eligibility-lookup';
 import { EligibilityLookupService } from '../read-model/eligibility-lookup.service';
+import { CustomerViews } from './customer-views';
 import { ActiveCatalog, earliestWindowStart, limitOf, servableAt, type CatalogSnapshot } from './active-catalog';
 import { expectedValue, isForEveryone, offerReasons, rankOffers, rewardMoneyValue, usedUp, type RewardValuation } from './offer-ranking';
 import { matrixCsv, personalizationMatrix, type PersonalizationMatrix } from './personalization-matrix';
@@ -45,6 +46,7 @@ export class PersonalizationService {
     private readonly repository: PersonalizationRepository,
     private readonly lookup: EligibilityLookupService,
     private readonly catalog: ActiveCatalog,
+    private readonly customers: CustomerViews,
     private readonly outbox: Outbox,
     private readonly config: OffersConfig,
   ) {}
@@ -98,14 +100,14 @@ export class PersonalizationService {
 
   /**
    * The customer (one statement) and the catalog at least as new as the version read with them;
-   * read again in the rare cases where what was looked up does not fit: a newer catalog names other
-   * segments or offers, or a merge chain needs more than the one hop the statement follows.
+   * read again in the rare cases where what was looked up does not fit: a newer catalog has other
+   * limited or unique-code offers, or a merge chain needs more than the one hop the statement follows.
    */
   private async customerAndCatalog(reference: ProfileReference, now: Date): Promise<{ catalog: CatalogSnapshot; view: CustomerView }> {
     let catalog = await this.catalog.current();
     for (let reads = 0; ; reads += 1) {
       const limited = catalog.offers.filter((o) => o.perCustomerLimit !== null);
-      const view = await this.repository.customerView(reference, { ...catalog.lookups, usesSince: earliestWindowStart(limited, now) });
+      const view = await this.customers.load(reference, catalog.lookups, earliestWindowStart(limited, now));
       if (view.chained && reads < 2) {
         const resolved = await this.lookup.resolveProfile(reference);
         if (!resolved) return { catalog, view: { ...view, profileId: null, chained: false, facts: null } };
