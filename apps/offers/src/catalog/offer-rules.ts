@@ -271,23 +271,40 @@ export function validatePlacements(input: unknown, allowed: readonly string[], f
 
 export type EligibilityVerdict = { eligible: true } | { eligible: false; problem: string };
 
+/** The first rule of an eligibility a customer does not meet (its keys or stages), without words: the hot path asks only whether there is one. */
+export type UnmetEligibility = { rule: 'anyOf' | 'allOf' | 'noneOf' | 'lifecycleStages' | 'tiers'; names: readonly string[] };
+
 /**
  * Whether a customer meets an offer's eligibility, from their membership of the segments it names
- * (`referencedSegmentKeys`; a key absent from `memberOf` counts as not a member). Loyalty tiers are
- * not known yet (the loyalty issue adds them): an offer for tiers refuses everyone rather than give
- * a tier's reward to anyone.
+ * (`referencedSegmentKeys`; a key not a member of counts as not a member): null when they do, else
+ * the first rule they do not meet. Loyalty tiers are not known yet (the loyalty issue adds them):
+ * an offer for tiers refuses everyone rather than give a tier's reward to anyone.
  */
+export function unmetEligibility(eligibility: OfferEligibility, member: (key: string) => boolean): UnmetEligibility | null {
+  const segments = eligibility.segments;
+  if (segments) {
+    if (segments.anyOf && segments.anyOf.length > 0 && !segments.anyOf.some(member)) return { rule: 'anyOf', names: segments.anyOf };
+    if (segments.allOf && !segments.allOf.every(member)) return { rule: 'allOf', names: segments.allOf };
+    if (segments.noneOf && segments.noneOf.some(member)) return { rule: 'noneOf', names: segments.noneOf };
+  }
+  const stages = eligibility.lifecycleStages;
+  if (stages && stages.length > 0 && !stages.some((stage) => member(lifecycleSegmentKey(stage)))) return { rule: 'lifecycleStages', names: stages };
+  if (eligibility.tiers && eligibility.tiers.length > 0) return { rule: 'tiers', names: eligibility.tiers };
+  return null;
+}
+
+/** The same decision as `unmetEligibility`, with the reason for a refusal in words. */
 export function eligibilityVerdict(eligibility: OfferEligibility, memberOf: Readonly<Record<string, boolean>>): EligibilityVerdict {
   const member = (key: string) => memberOf[key] === true;
-  const refuse = (problem: string): EligibilityVerdict => ({ eligible: false, problem });
-  const { anyOf = [], allOf = [], noneOf = [] } = eligibility.segments ?? {};
-  if (anyOf.length > 0 && !anyOf.some(member)) return refuse(`not a member of any of ${anyOf.join(', ')}`);
-  const missing = allOf.filter((key) => !member(key));
-  if (missing.length > 0) return refuse(`not a member of ${missing.join(', ')}`);
-  const excluded = noneOf.filter(member);
-  if (excluded.length > 0) return refuse(`a member of ${excluded.join(', ')}, which the offer excludes`);
-  const stages = eligibility.lifecycleStages ?? [];
-  if (stages.length > 0 && !stages.some((stage) => member(lifecycleSegmentKey(stage)))) return refuse(`not in lifecycle stage ${stages.join(' or ')}`);
-  if ((eligibility.tiers ?? []).length > 0) return refuse(`the offer is for loyalty tiers ${(eligibility.tiers ?? []).join(', ')}, which are not known yet`);
-  return { eligible: true };
+  const unmet = unmetEligibility(eligibility, member);
+  if (unmet === null) return { eligible: true };
+  const names = unmet.names;
+  const problem = {
+    anyOf: () => `not a member of any of ${names.join(', ')}`,
+    allOf: () => `not a member of ${names.filter((key) => !member(key)).join(', ')}`,
+    noneOf: () => `a member of ${names.filter(member).join(', ')}, which the offer excludes`,
+    lifecycleStages: () => `not in lifecycle stage ${names.join(' or ')}`,
+    tiers: () => `the offer is for loyalty tiers ${names.join(', ')}, which are not known yet`,
+  }[unmet.rule]();
+  return { eligible: false, problem };
 }

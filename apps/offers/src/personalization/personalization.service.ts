@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ValidationFailedError } from '@segmenta/chassis';
 import { SUBJECTS, type CustomerIdentifierKind, type OfferServedV1 } from '@segmenta/contracts';
 import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
-import { eligibilityVerdict } from '../catalog/offer-rules';
+import { unmetEligibility } from '../catalog/offer-rules';
 import type { OfferRow } from '../catalog/offers.repository';
 import { OffersConfig } from '../config';
 import { identifierOf, type ProfileReference } from '../read-model/eligibility-lookup';
@@ -141,8 +141,10 @@ export class PersonalizationService {
       reasons: offerReasons(offer.eligibility, memberOf, segmentNames),
     });
     if (view.profileId === null) return offers.filter((o) => isForEveryone(o.eligibility) && o.coupons.type !== 'unique').map((o) => candidate(o, {}));
+    const member = (key: string) => view.segments.has(key);
+    const eligible = offers.filter((o) => unmetEligibility(o.eligibility, member) === null && !usedUp(limitOf(o), view.uses.get(o.id) ?? [], now));
     const memberOf = Object.fromEntries([...view.segments].map((key) => [key, true]));
-    return offers.filter((o) => eligibilityVerdict(o.eligibility, memberOf).eligible && !usedUp(limitOf(o), view.uses.get(o.id) ?? [], now)).map((o) => candidate(o, memberOf));
+    return eligible.map((o) => candidate(o, memberOf));
   }
 
   /**
