@@ -145,6 +145,29 @@ describeWithServer('transactional outbox (PostgreSQL + JetStream)', () => {
     }
   });
 
+  it('append with flush false commits without waiting for the WAL flush for its own statement only: the connection keeps synchronous_commit on', async () => {
+    const { namespace, client } = await freshNamespace();
+    // One connection, so the statements below run where the append ran.
+    const single = openDatabase({ url: testDb.url, poolSize: 1 });
+    const outbox = new Outbox(single, client, { schema: SCHEMA, pollMs: 50 });
+    const setting = async () => (await queryRows<{ synchronous_commit: string }>(single.db, sql`show synchronous_commit`))[0].synchronous_commit;
+    try {
+      await outbox.append([{ subject: 'profiles.updated', envelope: createEnvelope('profiles.updated', { customer: 'q', n: 0 }, { id: 'unflushed-0' }), partitionKey: 'q' }], { flush: false });
+      expect(await setting()).toBe('on');
+      await outbox.append([{ subject: 'profiles.updated', envelope: createEnvelope('profiles.updated', { customer: 'q', n: 1 }, { id: 'flushed-1' }), partitionKey: 'q' }]);
+      const [{ n }] = await queryRows<{ n: number }>(single.db, sql.raw(`select count(*)::int as n from ${SCHEMA}.outbox`));
+      expect(n).toBe(2);
+      outbox.start();
+      await outbox.flush();
+      expect((await streamMessages(nc, namespace.prefix)).map((m) => m.id)).toEqual(['unflushed-0', 'flushed-1']);
+    } finally {
+      await outbox.stop();
+      await single.close();
+      await client.drain();
+      await namespace.cleanup();
+    }
+  });
+
   it('erases a customer from the stream: what the relay published for them and the locations given go, other customers stay', async () => {
     const { namespace, client } = await freshNamespace();
     const outbox = new Outbox(database, client, { schema: SCHEMA, pollMs: 50 });

@@ -73,6 +73,17 @@ export interface OutgoingMessage {
   partitionKey?: string | null;
 }
 
+export interface AppendOptions {
+  /**
+   * false: the answer may go out before PostgreSQL flushed the row to its WAL (synchronous_commit
+   * off for that statement alone). A crash of this process still loses nothing; a crash of the
+   * database server can lose what was appended in its last fraction of a second (wal_writer_delay,
+   * 200 ms by default, at most three times that). For records such as exposures, whose loss is a
+   * gap in statistics rather than a wrong balance. Default true.
+   */
+  flush?: boolean;
+}
+
 export interface OutboxOptions {
   /** The service's PostgreSQL schema, which holds its `outbox` table. */
   schema: string;
@@ -125,7 +136,8 @@ export class Outbox {
   /** Messages this process wrote, by outbox id, until the relay publishes them. */
   private readonly written = new Map<number, OutgoingMessage>();
   /** `append`'s rounds: one INSERT for the callers waiting while the last one ran. */
-  private readonly appends = new CallRounds<OutgoingMessage[], void>((calls) => this.writeAppends(calls), { maxPerRound: 500 });
+  private readonly appends = new CallRounds<OutgoingMessage[], void>((calls) => this.writeAppends(calls, true), { maxPerRound: 500 });
+  private readonly unflushedAppends = new CallRounds<OutgoingMessage[], void>((calls) => this.writeAppends(calls, false), { maxPerRound: 500 });
   /** Published rows since start (tests and logs). */
   published = 0;
 
@@ -141,13 +153,20 @@ export class Outbox {
   }
 
   /** Adds messages to the outbox in the caller's transaction (one statement whatever their number). */
-  async write(tx: SqlRunner, messages: OutgoingMessage[]): Promise<void> {
+  write(tx: SqlRunner, messages: OutgoingMessage[]): Promise<void> {
+    return this.insert(tx, messages, true);
+  }
+
+  /** `flush` false: in a statement of its own, which then commits without waiting for the WAL flush (synchronous_commit off for it alone). */
+  private async insert(tx: SqlRunner, messages: OutgoingMessage[], flush: boolean): Promise<void> {
     if (messages.length === 0) return;
     const rows = messages.map((m) => ({ subject: m.subject, envelope: m.envelope, partition_key: m.partitionKey ?? null }));
     const inserted = await queryRows<{ id: string | number; envelope_id: string }>(
       tx,
       sql`insert into ${sql.raw(this.table)} (subject, envelope, partition_key)
-        select subject, envelope, partition_key from rows from (json_to_recordset(${jsonParam(rows)}::json) as (subject text, envelope jsonb, partition_key text)) with ordinality as x(subject, envelope, partition_key, n) order by n
+        select subject, envelope, partition_key from rows from (json_to_recordset(${jsonParam(rows)}::json) as (subject text, envelope jsonb, partition_key text)) with ordinality as x(subject, envelope, partition_key, n)
+        ${flush ? sql`` : sql`where set_config('synchronous_commit', 'off', true) is not null`}
+        order by n
         returning id, envelope->>'id' as envelope_id`,
     );
     // The relay publishes these from memory once it finds their ids committed (a rolled-back
@@ -166,21 +185,22 @@ export class Outbox {
    * INSERT per round, whatever the number of callers (group commit), so a busy route pays one
    * statement per batch of answers instead of a transaction each.
    */
-  append(messages: OutgoingMessage[]): Promise<void> {
-    return messages.length === 0 ? Promise.resolve() : this.appends.call(messages);
+  append(messages: OutgoingMessage[], options: AppendOptions = {}): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    return (options.flush === false ? this.unflushedAppends : this.appends).call(messages);
   }
 
   /** One round of `append`: one INSERT; if it fails, each caller's messages alone, so that one bad message fails only its caller. */
-  private async writeAppends(calls: OutgoingMessage[][]): Promise<Array<RoundOutcome<void>>> {
+  private async writeAppends(calls: OutgoingMessage[][], flush: boolean): Promise<Array<RoundOutcome<void>>> {
     try {
-      await this.write(this.database.db, calls.flat());
+      await this.insert(this.database.db, calls.flat(), flush);
       return calls.map(() => ({ value: undefined }));
     } catch (error) {
       if (calls.length === 1) return [{ error }];
       const outcomes: Array<RoundOutcome<void>> = [];
       for (const messages of calls)
         outcomes.push(
-          await this.write(this.database.db, messages).then(
+          await this.insert(this.database.db, messages, flush).then(
             () => ({ value: undefined }),
             (alone: unknown) => ({ error: alone }),
           ),

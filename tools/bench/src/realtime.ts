@@ -9,6 +9,7 @@ import { Client } from 'pg';
 import { createTestNamespace } from '@segmenta/messaging';
 import { createTestDatabase } from '@segmenta/persistence';
 import { cpuPerEvent, ownCpuSeconds, pidListeningOn, postmasterPid, processCpuSeconds, processTreeCpuSeconds, readCpu, type CpuCounters } from './process-cpu';
+import { openLoop } from './pacing';
 import { fmt, percentile, print } from './report';
 
 export interface RealtimeBenchOptions {
@@ -51,16 +52,9 @@ export function productView() {
  * fewer when `stop` is aborted first; resolves the offered rate.
  */
 export async function paced(rate: number, total: number, send: (batchIndex: number) => Promise<void>, stop?: AbortSignal): Promise<number> {
-  const interval = (1000 * BATCH_SIZE) / rate;
   const started = performance.now();
-  const pending: Array<Promise<void>> = [];
-  for (let i = 0; i * BATCH_SIZE < total && !stop?.aborted; i += 1) {
-    const wait = started + i * interval - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    pending.push(send(i));
-  }
-  await Promise.all(pending);
-  return Math.min(total, pending.length * BATCH_SIZE) / ((performance.now() - started) / 1000);
+  const batches = await openLoop((1000 * BATCH_SIZE) / rate, Math.ceil(total / BATCH_SIZE), (i) => send(i), stop);
+  return Math.min(total, batches * BATCH_SIZE) / ((performance.now() - started) / 1000);
 }
 
 interface Step {

@@ -5,12 +5,22 @@ import { limitWindowStart } from '../redemptions/redemption-rules';
 import { PersonalizationRepository, type CustomerViewLookups } from './personalization.repository';
 
 /** The active offers at one catalog version, and what a request looks up of a customer for them. */
+/** The offers a snapshot serves on one placement (or all), for as long as no window starts or ends. */
+interface ServableNow {
+  offers: OfferRow[];
+  /** The next start or end of a window after the moment they were picked (ms; Infinity: none). */
+  validUntil: number;
+  pickedAt: number;
+}
+
 export interface CatalogSnapshot {
   version: number;
   offers: OfferRow[];
   /** Segment names by key, for reasons. */
   segmentNames: Readonly<Record<string, string>>;
   lookups: Omit<CustomerViewLookups, 'usesSince'>;
+  /** The offers servable at `now` on the placement (undefined: any), picked again only when a window starts or ends. */
+  servable(now: Date, placement: string | undefined): OfferRow[];
 }
 
 /** A per-customer limit as redemption-rules counts it. */
@@ -36,11 +46,31 @@ export function servableAt(offer: OfferRow, now: Date, placement: string | undef
   return placement === undefined || offer.placements.includes(placement);
 }
 
-function snapshotOf(version: number, offers: OfferRow[], segmentNames: Record<string, string>): CatalogSnapshot {
+/** The first window start or end after `at` among the offers (Infinity: none). */
+function nextWindowEdge(offers: readonly OfferRow[], at: number): number {
+  let next = Infinity;
+  for (const offer of offers) for (const edge of [offer.startsAt.getTime(), offer.endsAt?.getTime() ?? Infinity]) if (edge > at && edge < next) next = edge;
+  return next;
+}
+
+/** A catalog at one version: its offers, names and lookups, and what it serves when. */
+export function catalogSnapshot(version: number, offers: OfferRow[], segmentNames: Record<string, string>): CatalogSnapshot {
+  const picked = new Map<string, ServableNow>();
   return {
     version,
     offers,
     segmentNames,
+    servable(now, placement) {
+      const at = now.getTime();
+      const key = placement ?? '';
+      let current = picked.get(key);
+      // Again when a window edge is passed, or when the clock went back past the last pick.
+      if (!current || at >= current.validUntil || at < current.pickedAt) {
+        current = { offers: offers.filter((offer) => servableAt(offer, now, placement)), validUntil: nextWindowEdge(offers, at), pickedAt: at };
+        picked.set(key, current);
+      }
+      return current.offers;
+    },
     lookups: {
       limitedOfferIds: offers.filter((o) => o.perCustomerLimit !== null).map((o) => o.id),
       uniqueOfferIds: offers.filter((o) => o.coupons.type === 'unique').map((o) => o.id),
@@ -77,7 +107,7 @@ export class ActiveCatalog {
     return this.loading.run(async () => {
       const { version, offers, segmentNames } = await this.repository.activeCatalog();
       // A slower load that started earlier never replaces a newer catalog.
-      if (!this.held || version >= this.held.version) this.held = snapshotOf(version, offers, segmentNames);
+      if (!this.held || version >= this.held.version) this.held = catalogSnapshot(version, offers, segmentNames);
       return this.held;
     });
   }

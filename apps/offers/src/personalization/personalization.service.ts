@@ -9,7 +9,7 @@ import { OffersConfig } from '../config';
 import { identifierOf, type ProfileReference } from '../read-model/eligibility-lookup';
 import { EligibilityLookupService } from '../read-model/eligibility-lookup.service';
 import { CustomerViews } from './customer-views';
-import { ActiveCatalog, earliestWindowStart, limitOf, servableAt, type CatalogSnapshot } from './active-catalog';
+import { ActiveCatalog, earliestWindowStart, limitOf, type CatalogSnapshot } from './active-catalog';
 import { expectedValue, isForEveryone, offerReasons, rankOffers, rewardMoneyValue, usedUp, type RewardValuation } from './offer-ranking';
 import { matrixCsv, personalizationMatrix, type PersonalizationMatrix } from './personalization-matrix';
 import {
@@ -83,7 +83,7 @@ export class PersonalizationService {
     const limit = query.limit ?? DEFAULT_OFFERS_LIMIT;
     const now = new Date();
     const { catalog, view } = await this.customerAndCatalog(reference, now);
-    const offers = catalog.offers.filter((offer) => servableAt(offer, now, placement));
+    const offers = catalog.servable(now, placement);
     const ranked = rankOffers(this.candidates(view, offers, catalog.segmentNames, now));
     const chosen: PersonalizedOffer[] = [];
     for (const candidate of ranked) {
@@ -93,8 +93,9 @@ export class PersonalizationService {
       chosen.push(toPersonalizedOffer(candidate.offer, coupon, candidate.reasons, candidate.expectedValue));
     }
     const servedId = randomUUID();
-    // Group commit: concurrent answers share one INSERT; the answer goes out once its exposure is stored.
-    await this.outbox.append([servedMessage(servedId, view.profileId, reference, placement ?? null, chosen, now)]);
+    // Group commit: concurrent answers share one INSERT; the answer goes out once its exposure is
+    // committed (not waiting for the WAL flush: an exposure lost to a database crash is a gap in statistics).
+    await this.outbox.append([servedMessage(servedId, view.profileId, reference, placement ?? null, chosen, now)], { flush: false });
     return { servedId, profileId: view.profileId, placement: placement ?? null, offers: chosen };
   }
 
