@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { parseCommandLineOrExit } from '@segmenta/cli';
+import { autocannonSummary } from './autocannon-summary';
 import { batchTemplate } from './sample-events';
 
 /**
@@ -36,18 +37,6 @@ autocannon(
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }
-    process.stdout.write(
-      JSON.stringify({
-        requestsPerSecond: result.requests.average,
-        requestsTotal: result.requests.total,
-        ok: result['2xx'],
-        notOk: result.non2xx,
-        errors: result.errors,
-        timeouts: result.timeouts,
-        latencyP50: result.latency.p50,
-        latencyP99: result.latency.p99,
-        durationSeconds: result.duration,
-      }),
-    );
+    process.stdout.write(JSON.stringify(autocannonSummary(result)));
   },
 );

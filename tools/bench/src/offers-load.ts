@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import autocannon from 'autocannon';
 import { parseCommandLineOrExit } from '@segmenta/cli';
+import { autocannonSummary } from './autocannon-summary';
 import { benchProfileId } from './bench-ids';
 import { openLoop } from './pacing';
 import { percentile } from './report';
@@ -95,16 +96,6 @@ if (rate !== undefined) {
         process.stderr.write(`${error.message}\n`);
         process.exit(1);
       }
-      report({
-        requestsPerSecond: result.requests.average,
-        ok: result['2xx'],
-        notOk: result.non2xx,
-        errors: result.errors,
-        timeouts: result.timeouts,
-        latencyP50: result.latency.p50,
-        latencyP99: result.latency.p99,
-        durationSeconds: result.duration,
-        statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats?.count ?? 0])),
-      });
+      report(autocannonSummary(result));
     },
   );
