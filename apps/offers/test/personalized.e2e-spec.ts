@@ -255,6 +255,14 @@ describe.each(availableTestDrivers())('personalized offers (%s)', (driver) => {
     expect((await offersOf(first, { placement: 'pool_test' })).offers.map((o) => o.coupon?.code)).toEqual(['LAST-0001']);
   });
 
+  it('refuses read keys on the customer offers routes, which reserve codes and record exposures, and lets them read the matrix', async () => {
+    const read = { Authorization: `Bearer ${keys.read}` };
+    const refused = await http.get(`/v1/customers/${randomUUID()}/offers`).set(read).expect(403);
+    expect(refused.body.message).toMatch(/admin or personalize/);
+    await http.get('/v1/customers/offers').query({ userId: 'someone' }).set(read).expect(403);
+    await http.get('/v1/personalization-matrix').set(read).expect(200);
+  });
+
   it('answers the personalization matrix as JSON and as CSV', async () => {
     await activeOffer('matrix-cams', 'home_banner', { name: 'Cameras for at-risk', eligibility: { segments: { anyOf: ['matrix-cams'] }, lifecycleStages: ['at_risk'] } });
     const read = { Authorization: `Bearer ${keys.read}` };

@@ -4,8 +4,9 @@ import { startOffers } from '../src/start';
 // Health, docs and metrics are public; the dead-letter routes every service has need admin; the
 // catalog's GET routes and the read model's status are declared `read` (dashboards, the console),
 // changes and the read model's rebuild `admin`; an app redeems and cancels with `personalize`, and
-// reads redemptions with `read`; it asks for a customer's offers with `personalize`, the loyalty
-// team reads the personalization matrix with `read`.
+// reads redemptions with `read`; it asks for a customer's offers with `personalize` (not `read`:
+// an answer reserves codes and records an exposure, x-changes-state), the loyalty team reads the
+// personalization matrix with `read`.
 const suite = routeScopeSuite(startOffers, {
   label: 'offsc',
   scopes: ['none', 'admin', 'personalize', 'read'],

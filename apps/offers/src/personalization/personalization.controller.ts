@@ -17,6 +17,8 @@ const OFFERS_SUMMARY =
 export class PersonalizationController {
   constructor(private readonly personalization: PersonalizationService) {}
 
+  // Not for `read` keys: an answer reserves codes and records an exposure.
+  @RequireScope('personalize', { changesState: true })
   @Get('customers/offers')
   @ApiOperation({ summary: `The offers for a customer named by exactly one of ?userId=, ?anonymousId=, ?email= (as the app knows them), ${OFFERS_SUMMARY}` })
   @ApiResponse({ status: 200, schema: { example: PERSONALIZED_EXAMPLE } })
@@ -25,6 +27,7 @@ export class PersonalizationController {
     return this.personalization.forIdentifier(query);
   }
 
+  @RequireScope('personalize', { changesState: true })
   @Get('customers/:id/offers')
   @ApiOperation({ summary: `The offers for a customer by profile id, ${OFFERS_SUMMARY}` })
   @ApiParam({ name: 'id', description: 'The profile id (a UUID); a merged-away id answers for its survivor.', example: '0192f0c4-5b1e-7c39-8d2a-3f5e6a7b8c9d' })

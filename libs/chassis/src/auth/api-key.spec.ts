@@ -19,6 +19,12 @@ describe('acceptedScopes and isAllowed', () => {
     expect(acceptedScopes(required, method)).toEqual(expected);
   });
 
+  it('a GET that changes state is not for read keys', () => {
+    expect(acceptedScopes('personalize', 'GET', true)).toEqual(['admin', 'personalize']);
+    expect(isAllowed(['read'], 'personalize', 'GET', true)).toBe(false);
+    expect(isAllowed(['personalize'], 'personalize', 'GET', true)).toBe(true);
+  });
+
   it.each<[ApiScope[], ApiScope, string, boolean]>([
     [['admin'], 'personalize', 'POST', true],
     [['read'], 'admin', 'GET', true],

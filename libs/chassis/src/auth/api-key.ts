@@ -64,17 +64,18 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /**
  * The scopes that pass a route declared with `required`: `admin` always, the declared scope, and
- * `read` on GET/HEAD (dashboards may read what admin and personalize routes show).
+ * `read` on GET/HEAD (dashboards may read what admin and personalize routes show) unless the route
+ * changes state (`changesState`: a GET that reserves codes and records exposures).
  */
-export function acceptedScopes(required: ApiScope, httpMethod: string): ApiScope[] {
+export function acceptedScopes(required: ApiScope, httpMethod: string, changesState = false): ApiScope[] {
   const accepted = new Set<ApiScope>(['admin', required]);
-  if (READ_METHODS.has(httpMethod.toUpperCase())) accepted.add('read');
+  if (READ_METHODS.has(httpMethod.toUpperCase()) && !changesState) accepted.add('read');
   else accepted.delete('read');
   return API_SCOPES.filter((scope) => accepted.has(scope));
 }
 
-export function isAllowed(granted: readonly ApiScope[], required: ApiScope, httpMethod: string): boolean {
-  const accepted = acceptedScopes(required, httpMethod);
+export function isAllowed(granted: readonly ApiScope[], required: ApiScope, httpMethod: string, changesState = false): boolean {
+  const accepted = acceptedScopes(required, httpMethod, changesState);
   return granted.some((scope) => accepted.includes(scope));
 }
 

@@ -20,6 +20,14 @@ import { ApiKeyRegistry } from './api-key-registry';
 
 const SCOPE_METADATA = 'segmenta:required-scope';
 const DOCUMENTED_METADATA = 'segmenta:required-scope-documented';
+const CHANGES_STATE_METADATA = 'segmenta:changes-state';
+/** The OpenAPI extension on a GET that changes state, which `read` keys therefore do not pass. */
+export const CHANGES_STATE_EXTENSION = 'x-changes-state';
+
+export interface RequireScopeOptions {
+  /** A GET with effects (it reserves, records…): `read` keys, which may call every other GET, may not call it. */
+  changesState?: boolean;
+}
 /** The name of the bearer security scheme in every service's OpenAPI document. */
 export const API_KEY_SECURITY = 'api-key';
 /** The OpenAPI extension on every operation that says which scope it needs ('none', 'write-key' or a scope). */
@@ -28,8 +36,10 @@ export const REQUIRED_SCOPE_EXTENSION = 'x-required-scope';
 /** Documents one route: its declared scope, the scopes that pass it, and the bearer scheme. */
 function documentRoute(prototype: object, name: string, descriptor: PropertyDescriptor, required: ApiScope): void {
   const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, descriptor.value) as RequestMethod] ?? 'GET';
-  const accepted = acceptedScopes(required, method);
+  const changesState = Reflect.getMetadata(CHANGES_STATE_METADATA, descriptor.value) === true;
+  const accepted = acceptedScopes(required, method, changesState);
   ApiExtension(REQUIRED_SCOPE_EXTENSION, required)(prototype, name, descriptor);
+  if (changesState) ApiExtension(CHANGES_STATE_EXTENSION, true)(prototype, name, descriptor);
   ApiExtension('x-accepted-scopes', accepted)(prototype, name, descriptor);
   ApiSecurity(API_KEY_SECURITY, accepted)(prototype, name, descriptor);
   Reflect.defineMetadata(DOCUMENTED_METADATA, true, descriptor.value);
@@ -37,14 +47,15 @@ function documentRoute(prototype: object, name: string, descriptor: PropertyDesc
 
 /**
  * The scope a controller's routes need; on a method it overrides the controller's. A key with
- * `admin` passes every route, a `read` key every GET route. On the class it also installs the
+ * `admin` passes every route, a `read` key every GET route but those with `changesState` (on a method). On the class it also installs the
  * ScopeGuard and writes each route's scope into the OpenAPI document (class decorators run after
  * the method decorators, so every route's HTTP method is known by then).
  */
-export function RequireScope(scope: ApiScope): ClassDecorator & MethodDecorator {
+export function RequireScope(scope: ApiScope, options: RequireScopeOptions = {}): ClassDecorator & MethodDecorator {
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (descriptor) {
       SetMetadata(SCOPE_METADATA, scope)(target, key as string, descriptor);
+      if (options.changesState) SetMetadata(CHANGES_STATE_METADATA, true)(target, key as string, descriptor);
       // Guarded even where the class carries no @RequireScope (the class decorator drops this copy).
       UseGuards(ScopeGuard)(target, key as string, descriptor);
       // Placed above @Get/@Post the route is already known: document it now.
@@ -124,8 +135,9 @@ export class ScopeGuard implements CanActivate {
     }
     request.apiKeyId = check.keyId;
     this.traffic.consumeKey(`api-key:${check.keyId}`, context.switchToHttp().getResponse<AdmittedResponse>());
-    if (!isAllowed(check.scopes, required, request.method)) {
-      const accepted = acceptedScopes(required, request.method).join(' or ');
+    const changesState = this.reflector.get<boolean | undefined>(CHANGES_STATE_METADATA, context.getHandler()) === true;
+    if (!isAllowed(check.scopes, required, request.method, changesState)) {
+      const accepted = acceptedScopes(required, request.method, changesState).join(' or ');
       throw new ForbiddenException({
         statusCode: 403,
         error: 'Forbidden',

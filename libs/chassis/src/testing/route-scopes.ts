@@ -5,7 +5,7 @@ import type { KeyValueBucket } from '@segmenta/messaging';
 import { API_SCOPES, generateApiKeySecret, type ApiScope } from '../auth/api-key';
 import { API_KEYS_BUCKET, ApiKeyRegistry } from '../auth/api-key-registry';
 import { ApiKeysService } from '../auth/api-keys.service';
-import { REQUIRED_SCOPE_EXTENSION } from '../auth/require-scope';
+import { CHANGES_STATE_EXTENSION, REQUIRED_SCOPE_EXTENSION } from '../auth/require-scope';
 import { startServiceUnderTest, type ServiceUnderTest } from './service-under-test';
 
 /** Who calls: nobody, someone with a made-up key, or a key holding exactly one scope. */
@@ -18,6 +18,8 @@ export interface DocumentedRoute {
   path: string;
   /** x-required-scope: a scope, 'none' or 'write-key'; undefined when the operation lacks it. */
   requiredScope: string | undefined;
+  /** x-changes-state: a GET that `read` keys may not call. */
+  changesState?: boolean;
 }
 
 export interface RouteScopeResult extends DocumentedRoute {
@@ -33,18 +35,23 @@ export async function documentedRoutes(baseUrl: string): Promise<DocumentedRoute
   if (!response.ok) throw new Error(`${DOCS_PATH}/openapi.json answered ${response.status}`);
   const document = (await response.json()) as { paths: Record<string, Record<string, Record<string, unknown>>> };
   return Object.entries(document.paths).flatMap(([path, operations]) =>
-    Object.entries(operations).map(([method, operation]) => ({ method: method.toUpperCase(), path, requiredScope: operation[REQUIRED_SCOPE_EXTENSION] as string | undefined })),
+    Object.entries(operations).map(([method, operation]) => ({
+      method: method.toUpperCase(),
+      path,
+      requiredScope: operation[REQUIRED_SCOPE_EXTENSION] as string | undefined,
+      changesState: operation[CHANGES_STATE_EXTENSION] === true,
+    })),
   );
 }
 
 /** The auth decision ARCHITECTURE §5 asks for, written out independently of the guard's code. */
-export function expectedDecision(requiredScope: string, method: string, caller: Caller): 'passes auth' | 401 | 403 {
+export function expectedDecision(requiredScope: string, method: string, caller: Caller, changesState = false): 'passes auth' | 401 | 403 {
   if (requiredScope === 'none') return 'passes auth';
   // The tracking API takes write keys only: an API key is no write key.
   if (requiredScope === 'write-key') return 401;
   if (caller === 'no key' || caller === 'wrong key') return 401;
   if (caller === 'admin' || caller === requiredScope) return 'passes auth';
-  if (caller === 'read' && method === 'GET') return 'passes auth';
+  if (caller === 'read' && method === 'GET' && !changesState) return 'passes auth';
   return 403;
 }
 
@@ -74,7 +81,7 @@ export async function checkRouteScopes(baseUrl: string, keys: Record<ApiScope, s
       else if (caller !== 'no key') headers.authorization = `Bearer ${keys[caller]}`;
       const response = await fetch(url, { method: route.method, headers, body: ['GET', 'HEAD', 'DELETE'].includes(route.method) ? undefined : '{}' });
       await response.arrayBuffer();
-      const expected = route.requiredScope === undefined ? 401 : expectedDecision(route.requiredScope, route.method, caller);
+      const expected = route.requiredScope === undefined ? 401 : expectedDecision(route.requiredScope, route.method, caller, route.changesState);
       const ok = route.requiredScope !== undefined && (expected === 'passes auth' ? response.status !== 401 && response.status !== 403 && response.status < 500 : response.status === expected);
       results.push({ ...route, caller, expected, status: response.status, ok });
     }
