@@ -72,17 +72,17 @@ export class RedemptionsService {
         if (first.fingerprint !== fingerprint) return keyReused(idempotencyKey);
         return { status: first.statusCode, body: first.response, replayed: true };
       }
-      let settled: { status: number; body: Record<string, unknown>; redemptionId: string | null };
       try {
+        // A redemption stores its own answer inside the savepoint, before it takes the budget.
         const redemption = await tx.transaction((savepoint) => this.redeemIn(savepoint, idempotencyKey, body));
-        settled = { status: 201, body: { ...redemption }, redemptionId: redemption.id };
+        return { status: 201, body: { ...redemption }, replayed: false };
       } catch (error) {
         // Only the service's own decisions are answers to keep; an outage or a bug rolls everything back.
         if (!(error instanceof DomainError) || error.kind === 'unavailable' || error.kind === 'too_many_requests') throw error;
-        settled = { status: refusalStatus(error), body: refusalBody(error), redemptionId: null };
+        const refusal = { status: refusalStatus(error), body: refusalBody(error) };
+        await this.repository.settleRequest(tx, idempotencyKey, { statusCode: refusal.status, response: refusal.body, redemptionId: null });
+        return { ...refusal, replayed: false };
       }
-      await this.repository.settleRequest(tx, idempotencyKey, { statusCode: settled.status, response: settled.body, redemptionId: settled.redemptionId });
-      return { status: settled.status, body: settled.body, replayed: false };
     });
     if (answer.status === 201 && !answer.replayed) this.outbox.wake();
     return answer;
@@ -158,17 +158,6 @@ export class RedemptionsService {
       throw refuse(409, `Code ${code} of offer "${offer.key}" is reserved for another customer`, 'code', 'code reserved for another customer');
     }
 
-    let budget: { used: number; total: number } | undefined;
-    if (offer.budgetKind !== 'none') {
-      budget = await this.repository.takeBudget(tx, offer.id, units);
-      if (!budget) {
-        const current = await this.repository.offerById(tx, offer.id);
-        if (!current || current.status !== 'active') throw refuse(409, `Offer "${offer.key}" is ${current?.status ?? 'gone'}; only active offers can be redeemed`, 'offerKey', 'offer not active');
-        const unit = offer.budgetKind === 'amount' ? ` minor units of ${offer.budgetCurrency}` : ' redemptions';
-        throw refuse(409, `Offer "${offer.key}" has used ${current.budgetUsed} of its budget of ${current.budgetTotal}${unit}; this redemption needs ${units}`, 'budget', 'budget exhausted');
-      }
-    }
-
     const row = await this.repository.insert(tx, {
       id: randomUUID(),
       idempotencyKey,
@@ -186,8 +175,24 @@ export class RedemptionsService {
       budgetUnits: units,
       redeemedAt: now,
     });
-    await this.outbox.write(tx, [redeemedMessage(row), ...(budget ? alertMessages(offer, row, budget, units) : [])]);
-    return toRedemptionResponse(row);
+    await this.outbox.write(tx, [redeemedMessage(row)]);
+    const response = toRedemptionResponse(row);
+    await this.repository.settleRequest(tx, idempotencyKey, { statusCode: 201, response: { ...response }, redemptionId: row.id });
+
+    // The budget last: the offer's row stays locked from this UPDATE to the commit, which every
+    // other redemption of the offer waits for, so nothing but the commit (and a rare alert) follows it.
+    if (offer.budgetKind !== 'none') {
+      const budget = await this.repository.takeBudget(tx, offer.id, units);
+      if (!budget) {
+        const current = await this.repository.offerById(tx, offer.id);
+        if (!current || current.status !== 'active') throw refuse(409, `Offer "${offer.key}" is ${current?.status ?? 'gone'}; only active offers can be redeemed`, 'offerKey', 'offer not active');
+        const unit = offer.budgetKind === 'amount' ? ` minor units of ${offer.budgetCurrency}` : ' redemptions';
+        throw refuse(409, `Offer "${offer.key}" has used ${current.budgetUsed} of its budget of ${current.budgetTotal}${unit}; this redemption needs ${units}`, 'budget', 'budget exhausted');
+      }
+      const alerts = alertMessages(offer, row, budget, units);
+      if (alerts.length > 0) await this.outbox.write(tx, alerts);
+    }
+    return response;
   }
 
   /** The code in its stored form, or null for an offer without codes; refuses a missing or wrong one. */
