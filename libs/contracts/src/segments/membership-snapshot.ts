@@ -1,4 +1,5 @@
 import { IsArray, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
+import type { SegmentNameV1 } from './segment-events';
 
 /**
  * Request/reply (core NATS, @nestjs/microservices) of segmentation's memberships, for read models
@@ -14,18 +15,6 @@ export const MEMBERSHIP_SNAPSHOT_PATTERNS = {
 
 /** The most rows one page may hold: a page of 5,000 rows stays well below NATS's 1 MB message limit. */
 export const MEMBERSHIP_PAGE_MAX = 5000;
-
-/** A segment as read models name it: its key and the name people gave it. */
-export class SegmentNameV1 {
-  @IsUUID()
-  segmentId!: string;
-
-  @IsString()
-  key!: string;
-
-  @IsString()
-  name!: string;
-}
 
 /** The head of segmentation's membership change log. */
 export class MembershipHeadV1 {

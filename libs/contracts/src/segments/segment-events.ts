@@ -32,8 +32,8 @@ export class SegmentMembershipChangedV1 {
   at!: string;
 }
 
-/** `segments.changed`: a segment was created, edited, paused or deleted. */
-export class SegmentChangedV1 {
+/** A segment as read models name it: its key and the name people gave it (segmentation's memberships head lists them). */
+export class SegmentNameV1 {
   @IsUUID()
   segmentId!: string;
 
@@ -42,7 +42,10 @@ export class SegmentChangedV1 {
 
   @IsString()
   name!: string;
+}
 
+/** `segments.changed`: a segment was created, edited, paused or deleted. */
+export class SegmentChangedV1 extends SegmentNameV1 {
   @IsIn(SEGMENT_KINDS)
   kind!: SegmentKind;
 
