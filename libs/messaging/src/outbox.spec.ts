@@ -168,6 +168,24 @@ describeWithServer('transactional outbox (PostgreSQL + JetStream)', () => {
     }
   });
 
+  it("forgets every consumer's inbox ids applied longer ago than the inbox retention, and keeps the newer ones", async () => {
+    const { namespace, client } = await freshNamespace();
+    const outbox = new Outbox(database, client, { schema: SCHEMA, inboxRetentionMs: 86_400_000 });
+    try {
+      await database.db.execute(
+        sql.raw(`insert into ${SCHEMA}.inbox (consumer, envelope_id, applied_at) values
+          ('profiles-events', 'old-1', now() - interval '2 days'), ('segments', 'old-2', now() - interval '25 hours'),
+          ('profiles-events', 'new-1', now() - interval '23 hours'), ('segments', 'new-2', now())`),
+      );
+      expect(await outbox.purgeInbox()).toBe(2);
+      const left = await queryRows<{ envelope_id: string }>(database.db, sql.raw(`select envelope_id from ${SCHEMA}.inbox order by envelope_id`));
+      expect(left.map((r) => r.envelope_id)).toEqual(['new-1', 'new-2']);
+    } finally {
+      await client.drain();
+      await namespace.cleanup();
+    }
+  });
+
   it('erases a customer from the stream: what the relay published for them and the locations given go, other customers stay', async () => {
     const { namespace, client } = await freshNamespace();
     const outbox = new Outbox(database, client, { schema: SCHEMA, pollMs: 50 });

@@ -93,6 +93,8 @@ export interface OutboxOptions {
   pollMs?: number;
   /** Rows marked published by a relay before ADR 18 (which deletes them instead) are purged after this (default 1 h). */
   retentionMs?: number;
+  /** Inbox ids (every consumer's of the schema) are forgotten this long after they were applied (default 7 days). */
+  inboxRetentionMs?: number;
   log?: (level: 'log' | 'warn' | 'error', message: string) => void;
 }
 
@@ -123,6 +125,7 @@ export class Outbox {
   private readonly table: string;
   private readonly locations: string;
   private readonly erasures: string;
+  private readonly inbox: string;
   private readonly batchSize: number;
   private running: Promise<void> | undefined;
   private again = false;
@@ -149,6 +152,7 @@ export class Outbox {
     this.table = `${identifier(options.schema)}.outbox`;
     this.locations = `${identifier(options.schema)}.stream_locations`;
     this.erasures = `${identifier(options.schema)}.stream_erasures`;
+    this.inbox = `${identifier(options.schema)}.inbox`;
     this.batchSize = options.batchSize ?? 1000;
   }
 
@@ -439,7 +443,29 @@ export class Outbox {
       this.database.db,
       sql`with d as (delete from ${sql.raw(this.table)} where id in (select id from ${sql.raw(this.table)} where published_at < now() - make_interval(secs => ${retention / 1000}) limit 50000) returning 1) select count(*)::int as n from d`,
     );
+    await this.purgeInbox();
     return rows[0].n;
+  }
+
+  /**
+   * Forgets the schema's inbox ids (every consumer's) applied longer ago than inboxRetentionMs: far
+   * outside any redelivery, which JetStream makes only of unacknowledged messages. In batches along
+   * the applied_at index, so that one round never holds a long transaction; returns how many went.
+   */
+  async purgeInbox(): Promise<number> {
+    const seconds = (this.options.inboxRetentionMs ?? 7 * 86_400_000) / 1000;
+    let purged = 0;
+    for (let batch = 0; batch < 40; batch += 1) {
+      const [{ n }] = await queryRows<{ n: number }>(
+        this.database.db,
+        sql`with d as (delete from ${sql.raw(this.inbox)} where (consumer, envelope_id) in (
+            select consumer, envelope_id from ${sql.raw(this.inbox)} where applied_at < now() - make_interval(secs => ${seconds}) limit 50000) returning 1)
+          select count(*)::int as n from d`,
+      );
+      purged += n;
+      if (n < 50000) break;
+    }
+    return purged;
   }
 
   private log(level: 'log' | 'warn' | 'error', message: string): void {
@@ -474,14 +500,5 @@ export class Inbox {
         order by v on conflict do nothing returning envelope_id`,
     );
     return new Set(rows.map((r) => r.envelope_id));
-  }
-
-  /** Forgets ids applied longer ago than `olderThanMs` (they are far outside any redelivery). */
-  async purge(db: SqlRunner, olderThanMs: number): Promise<number> {
-    const rows = await queryRows<{ n: number }>(
-      db,
-      sql`with d as (delete from ${sql.raw(this.table)} where consumer = ${this.consumer} and applied_at < now() - make_interval(secs => ${olderThanMs / 1000}) returning 1) select count(*)::int as n from d`,
-    );
-    return rows[0].n;
   }
 }

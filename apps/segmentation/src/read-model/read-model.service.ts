@@ -204,8 +204,6 @@ export class ReadModelService {
       removed += deleted;
     }
     if (removed > 0) this.logger.log(`removed ${removed} behaviour facts older than ${this.config.BEHAVIOUR_RETENTION_DAYS} days`);
-    // JetStream redelivers only unacknowledged messages: a week covers any redelivery and replay.
-    await this.inbox.purge(this.database.db, 7 * DAY_MS);
     return removed;
   }
 }
