@@ -15,3 +15,6 @@ export function autocannonSummary(result: autocannon.Result) {
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats?.count ?? 0])),
   };
 }
+
+/** The result line of every load process (autocannon's, or the paced one's in the same shape). */
+export type LoadSummary = ReturnType<typeof autocannonSummary>;

@@ -12,6 +12,7 @@ import { benchAnalytics, benchAnalyzeCli, benchKMeans } from './analytics';
 import { benchFaults } from './faults';
 import { benchEvaluator, benchSegmentation } from './segmentation';
 import { runLoadProcess } from './load-process';
+import type { LoadSummary } from './autocannon-summary';
 import { benchOffers } from './offers';
 import { benchRedemptions } from './redemptions';
 import { benchFreshness } from './freshness';
@@ -151,17 +152,7 @@ function rssMb(pid: number): number {
   }
 }
 
-interface LoadResult {
-  requestsPerSecond: number;
-  requestsTotal: number;
-  ok: number;
-  notOk: number;
-  errors: number;
-  timeouts: number;
-  latencyP50: number;
-  latencyP99: number;
-  durationSeconds: number;
-}
+type LoadResult = LoadSummary;
 
 function runLoad(url: string, authorization: string, runId: string, paced?: { requestsPerSecond: number; seconds: number }): Promise<LoadResult> {
   return runLoadProcess<LoadResult>('load.js', [url, authorization, String(CONNECTIONS), String(paced?.seconds ?? SECONDS), String(BATCH), runId, ...(paced ? [String(paced.requestsPerSecond)] : [])]);

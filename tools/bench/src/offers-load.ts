@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import autocannon from 'autocannon';
 import { parseCommandLineOrExit } from '@segmenta/cli';
-import { autocannonSummary } from './autocannon-summary';
+import { autocannonSummary, type LoadSummary } from './autocannon-summary';
 import { benchProfileId } from './bench-ids';
 import { openLoop } from './pacing';
 import { percentile } from './report';
@@ -23,7 +23,7 @@ const rate = values.has('rate') ? Number(values.get('rate')) : undefined;
 const randomProfile = () => benchProfileId(Math.floor(Math.random() * Number(profiles)));
 
 /** The result line the bench reads. */
-function report(result: Record<string, unknown>): void {
+function report(result: LoadSummary): void {
   process.stdout.write(JSON.stringify(result));
 }
 
@@ -61,6 +61,7 @@ async function pacedGets(rate: number): Promise<void> {
   const ok = Object.entries(statusCodes).reduce((n, [code, count]) => (code.startsWith('2') ? n + count : n), 0);
   report({
     requestsPerSecond: sent / durationSeconds,
+    requestsTotal: sent,
     ok,
     notOk: latencies.length - ok,
     errors,

@@ -1,3 +1,4 @@
+import type { LoadSummary } from './autocannon-summary';
 import { Client } from 'pg';
 import { UNPROTECTED_ENV, startBenchService } from './bench-service';
 import { runLoadProcess } from './load-process';
@@ -16,18 +17,7 @@ export interface OffersBenchOptions {
   segmentsPerProfile: number;
 }
 
-export interface OffersLoadResult {
-  requestsPerSecond: number;
-  ok: number;
-  notOk: number;
-  errors: number;
-  timeouts: number;
-  latencyP50: number;
-  latencyP99: number;
-  durationSeconds: number;
-  /** Answers by HTTP status. */
-  statusCodes: Record<string, number>;
-}
+export type OffersLoadResult = LoadSummary;
 
 /** offers-load.js from a separate process: GETs of `path`, or POSTs of `body` with an Idempotency-Key each; `{p}` a random one of `profiles` seeded ids. */
 export function runOffersLoad(

@@ -3,32 +3,8 @@ import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestj
 import { CallerKeyId, RequireScope } from '@segmenta/chassis';
 import { CodesBodyPipe } from './coupon-upload';
 import { CouponPoolsService } from './coupon-pools.service';
-import { AddCodesDto, ChangeStatusDto, CreateOfferDto, ListOffersQueryDto, PageQueryDto, UpdateOfferDto } from './offers.dto';
+import { AddCodesDto, ChangeStatusDto, CreateOfferDto, ListOffersQueryDto, OFFER_EXAMPLE, PageQueryDto, UpdateOfferDto } from './offers.dto';
 import { OffersService } from './offers.service';
-
-const OFFER_EXAMPLE = {
-  id: '0b9f8c52-3a55-4d1e-9a4e-2f7c5d7f1a10',
-  key: 'black-friday-cameras',
-  name: 'Black Friday: 10% off cameras',
-  description: 'Take 10% off any camera until Sunday.',
-  reward: { type: 'percent_off', percent: 10 },
-  categories: ['cameras'],
-  placements: ['home_banner', 'checkout'],
-  priority: 10,
-  startsAt: '2026-11-27T00:00:00',
-  endsAt: '2026-11-30T23:59:59',
-  timeZone: 'Europe/Berlin',
-  startsAtUtc: '2026-11-26T23:00:00.000Z',
-  endsAtUtc: '2026-11-30T22:59:59.000Z',
-  eligibility: { segments: { anyOf: ['camera-intent'] }, lifecycleStages: ['at_risk'] },
-  budget: { type: 'redemptions', limit: 500, used: 0 },
-  perCustomerLimit: { count: 1 },
-  coupons: { type: 'unique' },
-  status: 'draft',
-  revision: 1,
-  createdAt: '2026-11-01T09:00:00.000Z',
-  updatedAt: '2026-11-01T09:00:00.000Z',
-};
 
 /**
  * The offer catalog. Configuration needs `admin`; the GET routes also take `read` (dashboards, the

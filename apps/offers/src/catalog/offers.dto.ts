@@ -307,7 +307,7 @@ export function toOfferResponse(row: OfferRow): OfferResponse {
     endsAtUtc: row.endsAt ? row.endsAt.toISOString() : null,
     eligibility: row.eligibility,
     budget: budgetOf(row),
-    perCustomerLimit: row.perCustomerLimit === null ? null : { count: row.perCustomerLimit, ...(row.perCustomerPeriodDays !== null ? { periodDays: row.perCustomerPeriodDays } : {}) },
+    perCustomerLimit: perCustomerLimitOf(row),
     coupons: row.coupons,
     status: row.status,
     revision: row.revision,
@@ -332,3 +332,33 @@ export interface OfferChangeResponse {
 }
 
 export const toChangeResponse = (row: OfferChangeRow): OfferChangeResponse => ({ seq: row.seq, action: row.action, actor: row.actor, at: row.at.toISOString(), changes: row.changes });
+
+/** An offer's per-customer limit as the API and the limit rules state it (null: no limit). */
+export function perCustomerLimitOf(row: Pick<OfferRow, 'perCustomerLimit' | 'perCustomerPeriodDays'>): PerCustomerLimit | null {
+  return row.perCustomerLimit === null ? null : { count: row.perCustomerLimit, ...(row.perCustomerPeriodDays !== null ? { periodDays: row.perCustomerPeriodDays } : {}) };
+}
+
+/** An offer as the catalog answers it (the OpenAPI examples of the catalog and of the personalized API). */
+export const OFFER_EXAMPLE = {
+  id: '0b9f8c52-3a55-4d1e-9a4e-2f7c5d7f1a10',
+  key: 'black-friday-cameras',
+  name: 'Black Friday: 10% off cameras',
+  description: 'Take 10% off any camera until Sunday.',
+  reward: { type: 'percent_off', percent: 10 },
+  categories: ['cameras'],
+  placements: ['home_banner', 'checkout'],
+  priority: 10,
+  startsAt: '2026-11-27T00:00:00',
+  endsAt: '2026-11-30T23:59:59',
+  timeZone: 'Europe/Berlin',
+  startsAtUtc: '2026-11-26T23:00:00.000Z',
+  endsAtUtc: '2026-11-30T22:59:59.000Z',
+  eligibility: { segments: { anyOf: ['camera-intent'] }, lifecycleStages: ['at_risk'] },
+  budget: { type: 'redemptions', limit: 500, used: 0 },
+  perCustomerLimit: { count: 1 },
+  coupons: { type: 'unique' },
+  status: 'draft',
+  revision: 1,
+  createdAt: '2026-11-01T09:00:00.000Z',
+  updatedAt: '2026-11-01T09:00:00.000Z',
+};

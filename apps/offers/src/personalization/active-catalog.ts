@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SingleFlight } from '@segmenta/chassis';
+import { perCustomerLimitOf } from '../catalog/offers.dto';
 import type { OfferRow } from '../catalog/offers.repository';
 import { limitWindowStart } from '../redemptions/redemption-rules';
 import { PersonalizationRepository, type CustomerViewLookups } from './personalization.repository';
@@ -19,19 +20,17 @@ export interface CatalogSnapshot {
   /** Segment names by key, for reasons. */
   segmentNames: Readonly<Record<string, string>>;
   lookups: Omit<CustomerViewLookups, 'usesSince'>;
+  /** The offers with a per-customer limit (their uses are looked up with the customer). */
+  limited: OfferRow[];
   /** The offers servable at `now` on the placement (undefined: any), picked again only when a window starts or ends. */
   servable(now: Date, placement: string | undefined): OfferRow[];
 }
-
-/** A per-customer limit as redemption-rules counts it. */
-export const limitOf = (offer: OfferRow) =>
-  offer.perCustomerLimit === null ? null : { count: offer.perCustomerLimit, ...(offer.perCustomerPeriodDays !== null ? { periodDays: offer.perCustomerPeriodDays } : {}) };
 
 /** The earliest redemption any of these offers' limits counts at `now` (null: one counts every redemption ever). */
 export function earliestWindowStart(offers: readonly OfferRow[], now: Date): Date | null {
   let earliest: Date | null = null;
   for (const offer of offers) {
-    const limit = limitOf(offer);
+    const limit = perCustomerLimitOf(offer);
     const start = limit === null ? null : limitWindowStart(limit, now);
     if (start === null) return null;
     if (earliest === null || start < earliest) earliest = start;
@@ -56,10 +55,12 @@ function nextWindowEdge(offers: readonly OfferRow[], at: number): number {
 /** A catalog at one version: its offers, names and lookups, and what it serves when. */
 export function catalogSnapshot(version: number, offers: OfferRow[], segmentNames: Record<string, string>): CatalogSnapshot {
   const picked = new Map<string, ServableNow>();
+  const limited = offers.filter((o) => o.perCustomerLimit !== null);
   return {
     version,
     offers,
     segmentNames,
+    limited,
     servable(now, placement) {
       const at = now.getTime();
       const key = placement ?? '';
@@ -72,7 +73,7 @@ export function catalogSnapshot(version: number, offers: OfferRow[], segmentName
       return current.offers;
     },
     lookups: {
-      limitedOfferIds: offers.filter((o) => o.perCustomerLimit !== null).map((o) => o.id),
+      limitedOfferIds: limited.map((o) => o.id),
       uniqueOfferIds: offers.filter((o) => o.coupons.type === 'unique').map((o) => o.id),
     },
   };

@@ -2,8 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { StringOf } from '@segmenta/contracts';
-import type { CouponHandling } from '../catalog/offer-rules';
-import type { OfferResponse } from '../catalog/offers.dto';
+import type { CouponHandling, OfferReward } from '../catalog/offer-rules';
+import { OFFER_EXAMPLE, type OfferResponse } from '../catalog/offers.dto';
 import type { OfferRow } from '../catalog/offers.repository';
 
 export const DEFAULT_OFFERS_LIMIT = 10;
@@ -94,17 +94,17 @@ export const PERSONALIZED_EXAMPLE: PersonalizedOffersResponse = {
   placement: 'home_banner',
   offers: [
     {
-      id: '0b9f8c52-3a55-4d1e-9a4e-2f7c5d7f1a10',
-      key: 'black-friday-cameras',
-      name: 'Black Friday: 10% off cameras',
-      description: 'Take 10% off any camera until Sunday.',
-      reward: { type: 'percent_off', percent: 10 },
-      categories: ['cameras'],
-      placements: ['home_banner', 'checkout'],
-      priority: 10,
-      endsAt: '2026-11-30T22:59:59.000Z',
+      id: OFFER_EXAMPLE.id,
+      key: OFFER_EXAMPLE.key,
+      name: OFFER_EXAMPLE.name,
+      description: OFFER_EXAMPLE.description,
+      reward: OFFER_EXAMPLE.reward as OfferReward,
+      categories: OFFER_EXAMPLE.categories,
+      placements: OFFER_EXAMPLE.placements,
+      priority: OFFER_EXAMPLE.priority,
+      endsAt: OFFER_EXAMPLE.endsAtUtc,
       coupon: { type: 'unique', code: 'BF26-7KQ2M9XH4T' },
-      reasons: ['member of camera-intent', 'lifecycle stage at risk'],
+      reasons: ['member of Camera intent', 'lifecycle stage at risk'],
       expectedValue: 420,
     },
     {

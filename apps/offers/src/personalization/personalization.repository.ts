@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, arrayContains, asc, desc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { DATABASE, queryRows, withTransaction, type Database } from '@segmenta/persistence';
 import * as tables from '../db/schema';
 import type { OfferRow, OffersTx } from '../catalog/offers.repository';
@@ -111,22 +111,10 @@ export class PersonalizationRepository {
     });
   }
 
-  /** Offers that can be served at `now`: active, inside their window, with budget left; of one placement when given. */
-  servable(now: Date, placement?: string): Promise<OfferRow[]> {
-    const o = tables.offers;
-    return this.database.db
-      .select()
-      .from(o)
-      .where(
-        and(
-          eq(o.status, 'active'),
-          lte(o.startsAt, now),
-          or(isNull(o.endsAt), gt(o.endsAt, now)),
-          or(eq(o.budgetKind, 'none'), sql`${o.budgetUsed} < ${o.budgetTotal}`),
-          placement !== undefined ? arrayContains(o.placements, [placement]) : undefined,
-        ),
-      )
-      .orderBy(desc(o.priority), asc(o.key));
+  /** offers.catalog_version now: what the in-memory catalog must have reached to answer as of now. */
+  async catalogVersion(): Promise<number> {
+    const [row] = await this.database.db.select({ version: tables.catalogVersion.version }).from(tables.catalogVersion).where(eq(tables.catalogVersion.id, 1));
+    return row?.version ?? 0;
   }
 
   /** The code of the offer's pool reserved for this customer, if any. */

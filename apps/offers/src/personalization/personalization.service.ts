@@ -9,7 +9,8 @@ import { OffersConfig } from '../config';
 import { identifierOf, type ProfileReference } from '../read-model/eligibility-lookup';
 import { EligibilityLookupService } from '../read-model/eligibility-lookup.service';
 import { CustomerViews } from './customer-views';
-import { ActiveCatalog, earliestWindowStart, limitOf, type CatalogSnapshot } from './active-catalog';
+import { perCustomerLimitOf } from '../catalog/offers.dto';
+import { ActiveCatalog, earliestWindowStart, type CatalogSnapshot } from './active-catalog';
 import { expectedValue, isForEveryone, offerReasons, rankOffers, rewardMoneyValue, usedUp, type RewardValuation } from './offer-ranking';
 import { matrixCsv, personalizationMatrix, type PersonalizationMatrix } from './personalization-matrix';
 import {
@@ -68,7 +69,8 @@ export class PersonalizationService {
 
   /** For each segment × lifecycle stage, the active offers (inside their window, with budget left) that apply. */
   async matrix(): Promise<PersonalizationMatrix> {
-    const offers = await this.repository.servable(new Date());
+    // The catalog as of now (not only as of the last request), picked by the same rule the API serves with.
+    const offers = (await this.catalog.atLeast(await this.repository.catalogVersion())).servable(new Date(), undefined);
     return personalizationMatrix(offers.map((o) => ({ key: o.key, name: o.name, priority: o.priority, eligibility: o.eligibility })));
   }
 
@@ -107,8 +109,7 @@ export class PersonalizationService {
   private async customerAndCatalog(reference: ProfileReference, now: Date): Promise<{ catalog: CatalogSnapshot; view: CustomerView }> {
     let catalog = await this.catalog.current();
     for (let reads = 0; ; reads += 1) {
-      const limited = catalog.offers.filter((o) => o.perCustomerLimit !== null);
-      const view = await this.customers.load(reference, catalog.lookups, earliestWindowStart(limited, now));
+      const view = await this.customers.load(reference, catalog.lookups, earliestWindowStart(catalog.limited, now));
       if (view.chained && reads < 2) {
         const resolved = await this.lookup.resolveProfile(reference);
         if (!resolved) return { catalog, view: { ...view, profileId: null, chained: false, facts: null } };
@@ -143,7 +144,7 @@ export class PersonalizationService {
     });
     if (view.profileId === null) return offers.filter((o) => isForEveryone(o.eligibility) && o.coupons.type !== 'unique').map((o) => candidate(o, {}));
     const member = (key: string) => view.segments.has(key);
-    const eligible = offers.filter((o) => unmetEligibility(o.eligibility, member) === null && !usedUp(limitOf(o), view.uses.get(o.id) ?? [], now));
+    const eligible = offers.filter((o) => unmetEligibility(o.eligibility, member) === null && !usedUp(perCustomerLimitOf(o), view.uses.get(o.id) ?? [], now));
     const memberOf = Object.fromEntries([...view.segments].map((key) => [key, true]));
     return eligible.map((o) => candidate(o, memberOf));
   }

@@ -5,7 +5,7 @@ import { BUDGET_ALERT_THRESHOLDS, SUBJECTS, type ApiErrorDetail, type OfferBudge
 import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
 import { normalizeCode } from '../catalog/coupon-codes';
 import type { OfferBudget } from '../catalog/offer-rules';
-import { OFFER_KEY } from '../catalog/offers.dto';
+import { OFFER_KEY, perCustomerLimitOf } from '../catalog/offers.dto';
 import type { OfferRow, OffersTx } from '../catalog/offers.repository';
 import { RedemptionEligibility } from './redemption-eligibility';
 import { IDEMPOTENCY_KEY, budgetUnits, crossedThresholds, limitWindowStart, requestFingerprint, rewardValue, type Outcome } from './redemption-rules';
@@ -141,8 +141,8 @@ export class RedemptionsService {
     const verdict = await this.eligibility.check(tx, offer, body.profileId);
     if (!verdict.eligible) throw refuse(409, `Customer ${body.profileId} may not redeem offer "${offer.key}": ${verdict.problem}`, 'profileId', `not eligible: ${verdict.problem}`);
 
-    if (offer.perCustomerLimit !== null) {
-      const limit = { count: offer.perCustomerLimit, ...(offer.perCustomerPeriodDays !== null ? { periodDays: offer.perCustomerPeriodDays } : {}) };
+    const limit = perCustomerLimitOf(offer);
+    if (limit !== null) {
       await this.repository.lockCustomer(tx, offer.id, body.profileId);
       const uses = await this.repository.countUses(tx, offer.id, body.profileId, limitWindowStart(limit, now));
       if (uses >= limit.count) {
