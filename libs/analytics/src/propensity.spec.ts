@@ -50,6 +50,18 @@ describe('propensity model', () => {
     expect(Math.abs(trainPropensity(x, y).auc - 0.5)).toBeLessThan(0.05);
   });
 
+  it('holds out both classes whenever each has two rows or more (a stratified split), so AUC is defined', () => {
+    // 4 positives in 60 rows: a plain 25 % draw left every positive out of the test rows for some seeds.
+    const { x } = simulated(60, 12);
+    const y = Array.from({ length: 60 }, (_, i) => (i % 15 === 0 ? 1 : 0));
+    for (let seed = 1; seed <= 200; seed += 1) {
+      const report = trainPropensity(x, y, { seed });
+      expect({ seed, auc: Number.isFinite(report.auc) }).toEqual({ seed, auc: true });
+      expect(report.testRows).toBe(15); // 25 % of each class: 1 of 4 positives, 14 of 56 negatives
+      expect(report.trainRows).toBe(45);
+    }
+  });
+
   it('shrinks weights as the L2 penalty grows', () => {
     const { x, y } = simulated(2000, 7);
     const weak = trainLogistic(x, y, { l2: 0.01 });

@@ -138,12 +138,30 @@ export interface PropensityReport {
   brier: number;
 }
 
-/** Trains on a seeded random (1 − testShare) of the rows and reports AUC and calibration on the rest. */
+/**
+ * Which rows are held out: a seeded `share` of each class (stratified), at least one of a class that has two rows
+ * or more, so the held-out AUC is defined even when one class is rare (a plain draw could hold out no positive).
+ */
+function stratifiedTestRows(y: ArrayLike<number>, share: number, random: () => number): boolean[] {
+  const isTest = new Array<boolean>(y.length).fill(false);
+  for (const label of [0, 1]) {
+    const rows = Array.from({ length: y.length }, (_, i) => i).filter((i) => y[i] === label);
+    for (let i = rows.length - 1; i > 0; i -= 1) {
+      const j = Math.floor(random() * (i + 1));
+      [rows[i], rows[j]] = [rows[j], rows[i]];
+    }
+    const count = rows.length < 2 ? 0 : Math.min(rows.length - 1, Math.max(1, Math.round(share * rows.length)));
+    for (const row of rows.slice(0, count)) isTest[row] = true;
+  }
+  return isTest;
+}
+
+/** Trains on a seeded, stratified (1 − testShare) of the rows and reports AUC and calibration on the rest. */
 export function trainPropensity(x: Matrix, y: ArrayLike<number>, options: { featureNames?: string[]; l2?: number; testShare?: number; seed?: number } = {}): PropensityReport {
   const testShare = options.testShare ?? 0.25;
   if (!(testShare > 0 && testShare < 1)) throw new RangeError(`testShare must be between 0 and 1, got ${testShare}`);
   const random = seededRandom(options.seed ?? 1);
-  const isTest = Array.from({ length: x.rows }, () => random() < testShare);
+  const isTest = stratifiedTestRows(y, testShare, random);
   const pick = (test: boolean) => {
     const indices = isTest.flatMap((t, i) => (t === test ? [i] : []));
     const m = matrix(indices.length, x.cols);
