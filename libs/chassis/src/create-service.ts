@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
-import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DOCS_PATH } from '@segmenta/contracts';
 import { PrefixedNatsServer } from '@segmenta/messaging';
-import { createLogger, createNestLogger, httpLoggingModule, type LogSink } from '@segmenta/telemetry';
+import { createLogger, createNestLogger, requestLogging, type LogSink } from '@segmenta/telemetry';
 import { ApiExceptionFilter, createValidationPipe } from './api-errors';
 import { API_KEY_SECURITY } from './auth/require-scope';
 import { StorableTextPipe, useJsonBodyParser } from './body-parsing';
@@ -35,10 +35,6 @@ export interface ServiceDefinition {
   jsonWhateverContentTypeRoutes?: string[];
 }
 
-/** The root of every service: request logging around the service's own module. */
-@Module({})
-class ServiceRootModule {}
-
 /**
  * Builds a service the same way in production and in tests: JSON logs (pino, redacted), the global validation
  * pipe and error filter, OpenAPI at /docs, the NATS request/reply transport. `app.close()` drains
@@ -51,8 +47,7 @@ export async function createService(definition: ServiceDefinition): Promise<INes
   // Nest's own logs, `new Logger(context)` in the services, the NATS transport and the JetStream
   // client (messaging.module) all write through this one.
   const logger = createNestLogger(pino);
-  const root: DynamicModule = { module: ServiceRootModule, imports: [httpLoggingModule(pino, definition.unloggedRoutes ?? []), definition.module] };
-  const app = await NestFactory.create<NestExpressApplication>(root, {
+  const app = await NestFactory.create<NestExpressApplication>(definition.module, {
     logger,
     bodyParser: false,
     abortOnError: false,
@@ -65,6 +60,14 @@ export async function createService(definition: ServiceDefinition): Promise<INes
   if (config.TRUST_PROXY) app.set('trust proxy', trustProxy(config.TRUST_PROXY));
   // Before the body parser: a shed or rate-limited request costs no body parsing.
   app.use(app.get(TrafficControl, { strict: false }).middleware());
+  // After shedding (an overloaded service writes no line per refused request), before body parsing
+  // (a body that is not JSON gets its line too).
+  app.use(
+    requestLogging(
+      pino,
+      (definition.unloggedRoutes ?? []).map((route) => `/${route}`),
+    ),
+  );
   useJsonBodyParser(app, { limit: definition.bodyLimit ?? '100kb', maxDepth: config.HTTP_MAX_JSON_DEPTH, anyContentTypeRoutes: definition.jsonWhateverContentTypeRoutes });
   // Unstorable text first: class-transformer would otherwise copy it into the DTO before anyone looks.
   app.useGlobalPipes(new StorableTextPipe(), createValidationPipe());

@@ -2,7 +2,8 @@ import type { LogLevel } from '@nestjs/common';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { createLogger, createNestLogger, parseLogLevel, withoutQueryValues } from './logger';
+import { createLogger, createNestLogger, parseLogLevel } from './logger';
+import { withoutQueryValues } from './request-logging';
 
 describe('service logger (pino behind Nest)', () => {
   const lines: string[] = [];
