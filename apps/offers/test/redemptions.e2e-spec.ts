@@ -249,6 +249,23 @@ describe.each(availableTestDrivers())('redemptions (%s)', (driver) => {
     expect(await budgetUsed('unique-codes')).toBe(0);
   });
 
+  it('rolls back every write of a redemption the budget refuses: its code stays available, no redemption, no offers.redeemed; the refusal replays', async () => {
+    await activeOffer('last-code', { coupons: { type: 'unique' }, budget: { type: 'redemptions', limit: 1 } }, ['LAST-0001', 'LAST-0002']);
+    expect((await redeem({ offerKey: 'last-code', profileId: customer(), code: 'LAST-0001' })).status).toBe(201);
+    // The code's UPDATE, the redemption row, its message and its 201 answer are written before the budget refuses.
+    const latecomer = customer();
+    const key = randomUUID();
+    const refused = await redeem({ offerKey: 'last-code', profileId: latecomer, code: 'LAST-0002' }, key);
+    expect([refused.status, problems(refused)]).toEqual([409, [{ field: 'budget', problem: 'budget exhausted' }]]);
+    expect((await http.get('/v1/offers/last-code/codes').set(admin).expect(200)).body.counts).toEqual({ available: 1, reserved: 0, redeemed: 1, total: 2 });
+    const listed = (await http.get('/v1/offers/last-code/redemptions').set(admin).expect(200)).body.redemptions as Array<{ profileId: string }>;
+    expect(listed.map((r) => r.profileId)).not.toContain(latecomer);
+    expect(await redeem({ offerKey: 'last-code', profileId: latecomer, code: 'LAST-0002' }, key)).toEqual({ status: 409, body: refused.body, replayed: true });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(redeemed.filter((r) => r.offerKey === 'last-code')).toHaveLength(1);
+    expect(await budgetUsed('last-code')).toBe(1);
+  });
+
   it('holds the per-customer limit over its period; a cancelled redemption gives the use back', async () => {
     await activeOffer('twice-a-month', { perCustomerLimit: { count: 2, periodDays: 30 } });
     const profileId = customer();

@@ -37,6 +37,16 @@ class RedemptionRefused extends DomainError {
   }
 }
 
+/** The budget's refusal, which comes after the redemption's writes: they roll back, then the refusal is stored. */
+class RefusedAfterWrites extends Error {
+  constructor(readonly refusal: DomainError) {
+    super(refusal.message);
+  }
+}
+
+/** Only the service's own decisions are answers to keep; an outage or a bug rolls everything back. */
+const isStoredRefusal = (error: unknown): error is DomainError => error instanceof DomainError && error.kind !== 'unavailable' && error.kind !== 'too_many_requests';
+
 const REASON: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Entity' };
 
 const refuse = (status: 409 | 422, message: string, field: string, problem: string) => new RedemptionRefused(message, [{ field, problem }], status);
@@ -56,36 +66,53 @@ export class RedemptionsService {
   ) {}
 
   /**
-   * Redeems once per Idempotency-Key. The key is claimed first in the transaction; the checks and
-   * changes run in a savepoint, so a refusal rolls back every change but the stored answer, which
-   * a retry with the same key and body gets again.
+   * Redeems once per Idempotency-Key. The key is claimed first in the transaction. Every refusal but
+   * one comes before the redemption writes anything, and is stored as the key's answer in the same
+   * transaction; the budget, taken last, can refuse after the writes: then the whole transaction
+   * rolls back and the refusal is stored in one of its own. A retry with the same key and body gets
+   * the stored answer again. (A savepoint around the checks cost budgeted redemptions a third of
+   * their throughput: the offer row's lock then belongs to a subtransaction, BENCHMARKS.md.)
    */
   async redeem(idempotencyKey: string | undefined, body: RedeemDto): Promise<RedemptionAnswer> {
     if (idempotencyKey === undefined || idempotencyKey === '')
       throw ValidationFailedError.of([{ field: 'Idempotency-Key', problem: 'header is required: a unique value per redemption, such as a UUID, sent again unchanged on a retry' }]);
     if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw ValidationFailedError.of([{ field: 'Idempotency-Key', problem: 'must be 1 to 200 visible ASCII characters' }]);
     const fingerprint = requestFingerprint(body);
-    const answer = await this.repository.transaction(async (tx): Promise<RedemptionAnswer> => {
-      if (!(await this.repository.claimRequest(tx, idempotencyKey, fingerprint))) {
-        const first = await this.repository.request(tx, idempotencyKey);
-        if (!first) throw new Error(`idempotency key ${idempotencyKey} claimed and not found`);
-        if (first.fingerprint !== fingerprint) return keyReused(idempotencyKey);
-        return { status: first.statusCode, body: first.response, replayed: true };
-      }
-      try {
-        // A redemption stores its own answer inside the savepoint, before it takes the budget.
-        const redemption = await tx.transaction((savepoint) => this.redeemIn(savepoint, idempotencyKey, body));
-        return { status: 201, body: { ...redemption }, replayed: false };
-      } catch (error) {
-        // Only the service's own decisions are answers to keep; an outage or a bug rolls everything back.
-        if (!(error instanceof DomainError) || error.kind === 'unavailable' || error.kind === 'too_many_requests') throw error;
-        const refusal = { status: refusalStatus(error), body: refusalBody(error) };
-        await this.repository.settleRequest(tx, idempotencyKey, { statusCode: refusal.status, response: refusal.body, redemptionId: null });
-        return { ...refusal, replayed: false };
-      }
-    });
+    let answer: RedemptionAnswer;
+    try {
+      answer = await this.repository.transaction(async (tx): Promise<RedemptionAnswer> => {
+        if (!(await this.repository.claimRequest(tx, idempotencyKey, fingerprint))) return this.storedAnswer(tx, idempotencyKey, fingerprint);
+        try {
+          const redemption = await this.redeemIn(tx, idempotencyKey, body);
+          return { status: 201, body: { ...redemption }, replayed: false };
+        } catch (error) {
+          if (!isStoredRefusal(error) || error instanceof RefusedAfterWrites) throw error;
+          const refusal = refusalAnswer(error);
+          await this.repository.settleRequest(tx, idempotencyKey, { statusCode: refusal.status, response: refusal.body, redemptionId: null });
+          return { ...refusal, replayed: false };
+        }
+      });
+    } catch (error) {
+      if (!(error instanceof RefusedAfterWrites)) throw error;
+      answer = await this.storeRefusal(idempotencyKey, fingerprint, refusalAnswer(error.refusal));
+    }
     if (answer.status === 201 && !answer.replayed) this.outbox.wake();
     return answer;
+  }
+
+  /** A refusal after the rollback of the redemption's writes, unless a request with the same key was answered meanwhile. */
+  private storeRefusal(idempotencyKey: string, fingerprint: string, refusal: { status: number; body: Record<string, unknown> }): Promise<RedemptionAnswer> {
+    return this.repository.transaction(async (tx) => {
+      if (!(await this.repository.claimRequest(tx, idempotencyKey, fingerprint, { statusCode: refusal.status, response: refusal.body }))) return this.storedAnswer(tx, idempotencyKey, fingerprint);
+      return { ...refusal, replayed: false };
+    });
+  }
+
+  private async storedAnswer(tx: OffersTx, idempotencyKey: string, fingerprint: string): Promise<RedemptionAnswer> {
+    const first = await this.repository.request(tx, idempotencyKey);
+    if (!first) throw new Error(`idempotency key ${idempotencyKey} claimed and not found`);
+    if (first.fingerprint !== fingerprint) return keyReused(idempotencyKey);
+    return { status: first.statusCode, body: first.response, replayed: true };
   }
 
   async get(id: string): Promise<RedemptionResponse> {
@@ -124,7 +151,8 @@ export class RedemptionsService {
   }
 
   /**
-   * Every check and change of one redemption. Locks are taken in one order — the customer's, the
+   * Every check and change of one redemption; a refusal before the budget is taken has written
+   * nothing (the code's conditional UPDATE writes only when it succeeds). Locks are taken in one order — the customer's, the
    * code's row, the offer's row — so concurrent redemptions queue and never deadlock; the offer's
    * row (the hottest) is locked last and held for the fewest statements.
    */
@@ -158,8 +186,9 @@ export class RedemptionsService {
       throw refuse(409, `Code ${code} of offer "${offer.key}" is reserved for another customer`, 'code', 'code reserved for another customer');
     }
 
-    const row = await this.repository.insert(tx, {
+    const row: RedemptionRow = {
       id: randomUUID(),
+      seq: 0, // given by the database; no answer or message carries it
       idempotencyKey,
       offerId: offer.id,
       offerKey: offer.key,
@@ -173,22 +202,25 @@ export class RedemptionsService {
       rewardCurrency: value.currency,
       budgetKind: offer.budgetKind,
       budgetUnits: units,
+      status: 'redeemed',
       redeemedAt: now,
-    });
-    await this.outbox.write(tx, [redeemedMessage(row)]);
+      cancelledAt: null,
+    };
     const response = toRedemptionResponse(row);
-    await this.repository.settleRequest(tx, idempotencyKey, { statusCode: 201, response: { ...response }, redemptionId: row.id });
-
-    // The budget last: the offer's row stays locked from this UPDATE to the commit, which every
-    // other redemption of the offer waits for, so nothing but the commit (and a rare alert) follows it.
+    await this.outbox.write(tx, [redeemedMessage(row)]);
+    // The budget, the row and the answer last, in one statement: the offer's row stays locked from
+    // it to the commit, which every other redemption of the offer waits for (ADR 20).
+    const budget = await this.repository.recordRedemption(tx, row, { ...response });
+    if (!budget) {
+      const current = await this.repository.offerById(tx, offer.id);
+      if (!current || current.status !== 'active')
+        throw new RefusedAfterWrites(refuse(409, `Offer "${offer.key}" is ${current?.status ?? 'gone'}; only active offers can be redeemed`, 'offerKey', 'offer not active'));
+      const unit = offer.budgetKind === 'amount' ? ` minor units of ${offer.budgetCurrency}` : ' redemptions';
+      throw new RefusedAfterWrites(
+        refuse(409, `Offer "${offer.key}" has used ${current.budgetUsed} of its budget of ${current.budgetTotal}${unit}; this redemption needs ${units}`, 'budget', 'budget exhausted'),
+      );
+    }
     if (offer.budgetKind !== 'none') {
-      const budget = await this.repository.takeBudget(tx, offer.id, units);
-      if (!budget) {
-        const current = await this.repository.offerById(tx, offer.id);
-        if (!current || current.status !== 'active') throw refuse(409, `Offer "${offer.key}" is ${current?.status ?? 'gone'}; only active offers can be redeemed`, 'offerKey', 'offer not active');
-        const unit = offer.budgetKind === 'amount' ? ` minor units of ${offer.budgetCurrency}` : ' redemptions';
-        throw refuse(409, `Offer "${offer.key}" has used ${current.budgetUsed} of its budget of ${current.budgetTotal}${unit}; this redemption needs ${units}`, 'budget', 'budget exhausted');
-      }
       const alerts = alertMessages(offer, row, budget, units);
       if (alerts.length > 0) await this.outbox.write(tx, alerts);
     }
@@ -275,6 +307,10 @@ function keyReused(idempotencyKey: string): RedemptionAnswer {
     },
     replayed: false,
   };
+}
+
+function refusalAnswer(error: DomainError): { status: number; body: Record<string, unknown> } {
+  return { status: refusalStatus(error), body: refusalBody(error) };
 }
 
 function refusalStatus(error: DomainError): number {
