@@ -9,11 +9,15 @@ const offers: MatrixOffer[] = [
 ];
 
 describe('personalizationMatrix', () => {
-  const matrix = personalizationMatrix(offers);
+  const matrix = personalizationMatrix(offers, { 'camera-intent': 'Camera intent', 'unused-segment': 'Unused' });
   const cell = (segment: string | null, stage: string) => matrix.cells.find((c) => c.segment === segment && c.lifecycleStage === stage)?.offers.map((o) => o.key);
 
   it('has a row per named segment (lifecycle segments are columns) plus one for no segment, and a column per stage', () => {
     expect(matrix.segments).toEqual([null, 'camera-intent', 'fraud-watch']);
+    // Rows carry the names segmentation gives; a segment offers has not heard of keeps its key.
+    expect(matrix.segmentNames).toEqual({ 'camera-intent': 'Camera intent', 'fraud-watch': 'fraud-watch' });
+    expect(matrix.cells.find((c) => c.segment === 'camera-intent')?.segmentName).toBe('Camera intent');
+    expect(matrix.cells.find((c) => c.segment === null)?.segmentName).toBeNull();
     expect(matrix.lifecycleStages).toEqual(['prospect', 'new', 'active', 'loyal', 'at_risk', 'lapsed']);
     expect(matrix.cells).toHaveLength(3 * 6);
   });
@@ -26,11 +30,11 @@ describe('personalizationMatrix', () => {
 });
 
 describe('matrixCsv', () => {
-  it('writes a row per segment and a column per stage, quoting commas and quotes and defusing a cell that starts like a formula', () => {
-    const lines = matrixCsv(personalizationMatrix(offers)).split('\r\n');
-    expect(lines[0]).toBe('segment,prospect,new,active,loyal,at risk,lapsed');
-    expect(lines[1]).toBe("(no segment),'=SUM(A1); Welcome 5 €,'=SUM(A1); Welcome 5 €,'=SUM(A1); Welcome 5 €,'=SUM(A1); Welcome 5 €,Win-back; =SUM(A1); Welcome 5 €,Win-back; =SUM(A1); Welcome 5 €");
-    expect(lines[2].startsWith('camera-intent,"10% off cameras, ""this week""; =SUM(A1); Welcome 5 €",')).toBe(true);
+  it('writes a row per segment (name, key) and a column per stage, quoting commas and quotes and defusing a cell that starts like a formula', () => {
+    const lines = matrixCsv(personalizationMatrix(offers, { 'camera-intent': 'Camera intent' })).split('\r\n');
+    expect(lines[0]).toBe('segment,key,prospect,new,active,loyal,at risk,lapsed');
+    expect(lines[1]).toBe("(no segment),,'=SUM(A1); Welcome 5 €,'=SUM(A1); Welcome 5 €,'=SUM(A1); Welcome 5 €,'=SUM(A1); Welcome 5 €,Win-back; =SUM(A1); Welcome 5 €,Win-back; =SUM(A1); Welcome 5 €");
+    expect(lines[2].startsWith('Camera intent,camera-intent,"10% off cameras, ""this week""; =SUM(A1); Welcome 5 €",')).toBe(true);
     expect(lines).toHaveLength(5);
     expect(lines[4]).toBe('');
   });

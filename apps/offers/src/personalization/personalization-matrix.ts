@@ -17,12 +17,16 @@ export interface MatrixOffer {
 export interface MatrixCell {
   /** null: a customer in none of the segments the offers name. */
   segment: string | null;
+  /** The segment's name as segmentation gives it (its key while offers has not heard of it). */
+  segmentName: string | null;
   lifecycleStage: string;
   offers: Array<{ key: string; name: string }>;
 }
 
 export interface PersonalizationMatrix {
   segments: Array<string | null>;
+  /** The rows' segment names by key. */
+  segmentNames: Record<string, string>;
   lifecycleStages: string[];
   cells: MatrixCell[];
 }
@@ -34,9 +38,10 @@ const LIFECYCLE_KEYS = new Set<string>(LIFECYCLE_STAGES.map(lifecycleSegmentKey)
  * customer in none of them; in each cell the offers a member of just that segment in that stage
  * is eligible for, in priority order.
  */
-export function personalizationMatrix(offers: readonly MatrixOffer[]): PersonalizationMatrix {
+export function personalizationMatrix(offers: readonly MatrixOffer[], knownNames: Readonly<Record<string, string>> = {}): PersonalizationMatrix {
   const named = [...new Set(offers.flatMap((o) => referencedSegmentKeys(o.eligibility)))].filter((key) => !LIFECYCLE_KEYS.has(key)).sort();
   const segments: Array<string | null> = [null, ...named];
+  const segmentNames = Object.fromEntries(named.map((key) => [key, knownNames[key] ?? key]));
   const ranked = rankOffers(offers.map((o) => ({ ...o, expectedValue: 0 })));
   const cells: MatrixCell[] = [];
   for (const segment of segments)
@@ -44,9 +49,9 @@ export function personalizationMatrix(offers: readonly MatrixOffer[]): Personali
       const memberOf: Record<string, boolean> = { [lifecycleSegmentKey(stage)]: true };
       if (segment !== null) memberOf[segment] = true;
       const applying = ranked.filter((o) => eligibilityVerdict(o.eligibility, memberOf).eligible).map((o) => ({ key: o.key, name: o.name }));
-      cells.push({ segment, lifecycleStage: stage, offers: applying });
+      cells.push({ segment, segmentName: segment === null ? null : segmentNames[segment], lifecycleStage: stage, offers: applying });
     }
-  return { segments, lifecycleStages: [...LIFECYCLE_STAGES], cells };
+  return { segments, segmentNames, lifecycleStages: [...LIFECYCLE_STAGES], cells };
 }
 
 /** A CSV field: quoted when needed; a leading =, +, - or @ is escaped so a spreadsheet shows it as text, not a formula. */
@@ -55,11 +60,12 @@ function csvField(value: string): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-/** The matrix as a spreadsheet: a row per segment, a column per lifecycle stage, offer names joined by "; " in each cell. */
+/** The matrix as a spreadsheet: a row per segment (its name, then its key), a column per lifecycle stage, offer names joined by "; " in each cell. */
 export function matrixCsv(matrix: PersonalizationMatrix): string {
-  const header = ['segment', ...matrix.lifecycleStages.map(stageInWords)];
+  const header = ['segment', 'key', ...matrix.lifecycleStages.map(stageInWords)];
   const rows = matrix.segments.map((segment) => [
-    segment ?? '(no segment)',
+    segment === null ? '(no segment)' : matrix.segmentNames[segment],
+    segment ?? '',
     ...matrix.lifecycleStages.map((stage) => (matrix.cells.find((c) => c.segment === segment && c.lifecycleStage === stage)?.offers ?? []).map((o) => o.name).join('; ')),
   ]);
   return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';

@@ -49,7 +49,7 @@ export class PersonalizationController {
     status: 200,
     content: {
       'application/json': { example: MATRIX_EXAMPLE },
-      'text/csv': { example: 'segment,prospect,new,active,loyal,at risk,lapsed\r\n(no segment),5 € off your next order,…\r\n' },
+      'text/csv': { example: 'segment,key,prospect,new,active,loyal,at risk,lapsed\r\n(no segment),,5 € off your next order,…\r\nCamera intent,camera-intent,…\r\n' },
     },
   })
   async matrix(@Query() query: MatrixQueryDto, @Headers('accept') accept: string | undefined, @Res({ passthrough: true }) response: { setHeader(name: string, value: string): unknown }) {

@@ -126,11 +126,13 @@ export const PERSONALIZED_EXAMPLE: PersonalizedOffersResponse = {
 
 export const MATRIX_EXAMPLE = {
   segments: [null, 'camera-intent'],
+  segmentNames: { 'camera-intent': 'Camera intent' },
   lifecycleStages: ['prospect', 'new', 'active', 'loyal', 'at_risk', 'lapsed'],
   cells: [
-    { segment: null, lifecycleStage: 'at_risk', offers: [{ key: 'welcome-5', name: '5 € off your next order' }] },
+    { segment: null, segmentName: null, lifecycleStage: 'at_risk', offers: [{ key: 'welcome-5', name: '5 € off your next order' }] },
     {
       segment: 'camera-intent',
+      segmentName: 'Camera intent',
       lifecycleStage: 'at_risk',
       offers: [
         { key: 'black-friday-cameras', name: 'Black Friday: 10% off cameras' },

@@ -70,8 +70,12 @@ export class PersonalizationService {
   /** For each segment × lifecycle stage, the active offers (inside their window, with budget left) that apply. */
   async matrix(): Promise<PersonalizationMatrix> {
     // The catalog as of now (not only as of the last request), picked by the same rule the API serves with.
-    const offers = (await this.catalog.atLeast(await this.repository.catalogVersion())).servable(new Date(), undefined);
-    return personalizationMatrix(offers.map((o) => ({ key: o.key, name: o.name, priority: o.priority, eligibility: o.eligibility })));
+    const catalog = await this.catalog.atLeast(await this.repository.catalogVersion());
+    const offers = catalog.servable(new Date(), undefined);
+    return personalizationMatrix(
+      offers.map((o) => ({ key: o.key, name: o.name, priority: o.priority, eligibility: o.eligibility })),
+      catalog.segmentNames,
+    );
   }
 
   async matrixCsv(): Promise<string> {
