@@ -118,7 +118,7 @@ describe.each(availableTestDrivers())('membership and profile read model (%s)', 
       updated(
         profileId,
         { lifecycle_stage: 'at_risk', top_category: 'cameras', clv: 12_000, aov: 5_500, churn_risk: 0.6, p_alive: 0.4, propensity_upgrade: 0.25, orders: 3 },
-        { userId, anonymousId, email: 'Ann@Example.com' },
+        { userId, anonymousIds: [anonymousId], email: 'Ann@Example.com' },
       ),
     );
     await waitFor(async () => (await lookup().resolveProfile({ userId })) !== null, { what: 'the profile known by its user id' });

@@ -125,9 +125,10 @@ it('serves "10% off cameras" with a reason and a reserved code to a customer who
   // The shop: a fan views cameras three times this week; another customer twice this week (once
   // more ten days ago, outside the window, and lenses today: neither counts).
   const fan = `fan-${randomUUID()}`;
+  const fanDevice = `device-${randomUUID()}`;
   const twice = `twice-${randomUUID()}`;
   const calls = [
-    view(fan, 'cameras', 6),
+    { ...view(fan, 'cameras', 6), anonymousId: fanDevice },
     view(fan, 'cameras', 3),
     view(fan, 'cameras', 0.01),
     view(twice, 'cameras', 10),
@@ -153,7 +154,7 @@ it('serves "10% off cameras" with a reason and a reserved code to a customer who
     name: '10% off cameras',
     reward: { type: 'percent_off', percent: 10 },
     categories: ['cameras'],
-    // offers knows a segment by its key (see offerReasons: a name only where one is known).
+    // The segment by the name segmentation gave it.
     reasons: [`member of ${SEGMENT.name}`],
     coupon: { type: 'unique', code: expect.stringMatching(/^CAM10-\w{8}$/) },
   });
@@ -165,6 +166,9 @@ it('serves "10% off cameras" with a reason and a reserved code to a customer who
   expect(again.servedId).not.toBe(first.servedId);
   expect(again.offers.map((o) => [o.key, o.coupon?.code])).toEqual([[OFFER_KEY, code]]);
   expect((await request(offers.url).get(`/v1/offers/${OFFER_KEY}/codes`).set(platform.admin).expect(200)).body.counts).toMatchObject({ available: 19, reserved: 1 });
+  // An app that knows the customer only by the device's anonymous id gets the same: profiles publishes the anonymous ids it attaches.
+  const byDevice = (await request(offers.url).get('/v1/customers/offers').query({ anonymousId: fanDevice }).set(app).expect(200)).body as Served;
+  expect([byDevice.profileId, byDevice.offers.map((o) => [o.key, o.coupon?.code])]).toEqual([first.profileId, [[OFFER_KEY, code]]]);
 
   // Twice is not enough: once segmentation holds all four of their views and offers holds exactly
   // segmentation's members, they get only the offers for everyone (none here).

@@ -135,11 +135,12 @@ describe.each(availableTestDrivers())('profiles: identity resolution, features a
     const survivorUpdate = messages.filter((m) => m.subject === 'profiles.updated' && m.envelope.data.profileId === customer.id).pop()!.envelope.data;
     expect(survivorUpdate).toMatchObject({ full: true, traits: { plan: 'gold', name: 'Ann' }, features: { event_count: 4 } });
     // Who the customer is, for member lists downstream: sent with the first update and the merge's, not with every one.
-    expect(survivorUpdate.identifiers).toEqual({ userId: 'ann', email: 'ann@example.com' });
+    // The merge's full update carries the devices now the customer's, so `?anonymousId=` resolves downstream.
+    expect(survivorUpdate.identifiers).toEqual({ userId: 'ann', email: 'ann@example.com', anonymousIds: ['anon-ann'] });
     const firstUpdate = messages.find((m) => m.subject === 'profiles.updated' && m.envelope.data.profileId === customer.id)!.envelope.data;
     expect(firstUpdate.identifiers).toEqual({ userId: 'ann', email: 'ann@example.com' });
     const anonymousUpdate = messages.find((m) => m.subject === 'profiles.updated' && m.envelope.data.profileId === before.id)!.envelope.data;
-    expect(anonymousUpdate.identifiers).toEqual({});
+    expect(anonymousUpdate.identifiers).toEqual({ anonymousIds: ['anon-ann'] });
   });
 
   it('computes order features in minor units and publishes only what changed', async () => {

@@ -34,10 +34,11 @@ describe('applyFeatures', () => {
 });
 
 describe('identifierRows', () => {
-  it('maps user id, anonymous id and a lower-cased e-mail', () => {
-    expect(identifierRows({ userId: 'u-1', anonymousId: 'a-1', email: ' Ann@Example.com ' })).toEqual([
+  it('maps user id, anonymous ids and a lower-cased e-mail', () => {
+    expect(identifierRows({ userId: 'u-1', anonymousIds: ['a-1', 'a-2'], email: ' Ann@Example.com ' })).toEqual([
       { kind: 'user_id', value: 'u-1' },
       { kind: 'anonymous_id', value: 'a-1' },
+      { kind: 'anonymous_id', value: 'a-2' },
       { kind: 'email', value: 'ann@example.com' },
     ]);
   });

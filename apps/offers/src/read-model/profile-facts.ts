@@ -46,12 +46,16 @@ export function applyFeatures(current: ProfileFacts | undefined, features: Recor
 
 export type IdentifierKind = 'user_id' | 'anonymous_id' | 'email';
 
+/** More than profiles sends in one update: a malformed message cannot flood the table. */
+const MAX_ANONYMOUS_IDS = 100;
+
 /** The identifiers of a profiles.updated as (kind, value) rows; e-mails compared lower-case. */
 export function identifierRows(identifiers: CustomerIdentifiersV1 | undefined): Array<{ kind: IdentifierKind; value: string }> {
   if (!identifiers) return [];
   const rows: Array<{ kind: IdentifierKind; value: string }> = [];
   if (typeof identifiers.userId === 'string' && identifiers.userId) rows.push({ kind: 'user_id', value: identifiers.userId });
-  if (typeof identifiers.anonymousId === 'string' && identifiers.anonymousId) rows.push({ kind: 'anonymous_id', value: identifiers.anonymousId });
+  if (Array.isArray(identifiers.anonymousIds))
+    for (const anonymousId of identifiers.anonymousIds.slice(0, MAX_ANONYMOUS_IDS)) if (typeof anonymousId === 'string' && anonymousId) rows.push({ kind: 'anonymous_id', value: anonymousId });
   if (typeof identifiers.email === 'string' && identifiers.email) rows.push({ kind: 'email', value: identifiers.email.trim().toLowerCase() });
   return rows;
 }

@@ -35,6 +35,8 @@ export interface BatchOutcome {
 
 /** Features every event changes: a change of these alone is not worth a profiles.updated. */
 const ACTIVITY_ONLY_FEATURES = new Set(['last_seen', 'event_count']);
+/** A full profiles.updated carries the profile's most recent anonymous ids, not every device it was ever seen on. */
+const MAX_ANONYMOUS_IDS_SENT = 20;
 
 /**
  * Applies a batch of Segment calls in one transaction: the inbox drops messageIds applied before,
@@ -199,13 +201,19 @@ export class ActivityService {
       });
     }
     // Identifiers people recognise the customer by, for profiles that are new, merged or gained one.
-    const identifiersChanged = new Set(identities.filter((i) => i.kind === 'user_id' || i.kind === 'email').map((i) => i.profileId));
-    for (const { profileId } of featureRows) if (rebuilt.has(profileId) || traitStates.get(profileId)?.full) identifiersChanged.add(profileId);
+    // Anonymous ids too, so that `?anonymousId=` resolves downstream (offers): those attached now, and on a full update the most recent.
+    const identifiersChanged = new Set(identities.filter((i) => i.kind === 'user_id' || i.kind === 'email' || i.kind === 'anonymous_id').map((i) => i.profileId));
+    const attachedAnonymousIds = new Map<string, string[]>();
+    for (const i of identities) if (i.kind === 'anonymous_id') attachedAnonymousIds.set(i.profileId, [...(attachedAnonymousIds.get(i.profileId) ?? []), i.value]);
+    const fullUpdates = new Set(featureRows.filter(({ profileId }) => rebuilt.has(profileId) || traitStates.get(profileId)?.full).map((r) => r.profileId));
+    for (const profileId of fullUpdates) identifiersChanged.add(profileId);
     const displayIdentifiers = await this.store.displayIdentifiers(tx, [...identifiersChanged]);
+    const recentAnonymousIds = await this.store.recentAnonymousIds(tx, [...fullUpdates], MAX_ANONYMOUS_IDS_SENT);
     for (const { profileId, features } of featureRows) {
       const traitState = traitStates.get(profileId);
       const full = rebuilt.has(profileId) || (traitState?.full ?? false);
-      const identifiers = identifiersChanged.has(profileId) ? (displayIdentifiers.get(profileId) ?? {}) : undefined;
+      const anonymousIds = [...new Set([...(attachedAnonymousIds.get(profileId) ?? []), ...(recentAnonymousIds.get(profileId) ?? [])])];
+      const identifiers = identifiersChanged.has(profileId) ? { ...displayIdentifiers.get(profileId), ...(anonymousIds.length > 0 ? { anonymousIds } : {}) } : undefined;
       const after = publicFeatures(features);
       // A full update replaces the subscriber's copy: keep the propensity scores in it.
       const changedFeatures = full

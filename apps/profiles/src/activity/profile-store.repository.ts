@@ -166,7 +166,6 @@ export class ProfileStoreRepository {
       select * from json_to_recordset(${jsonParam(rows)}::json) as x(from_profile_id uuid, into_profile_id uuid, status text, reason text, identifier text, event_id text, detail text)`);
   }
 
-  /** Inserts identifiers; returns how many were new (fewer means another transaction took one). */
   /** Per profile, its first user id and e-mail (what member lists show), in the caller's transaction. */
   async displayIdentifiers(tx: Tx, profileIds: string[]): Promise<Map<string, CustomerIdentifiersV1>> {
     const out = new Map<string, CustomerIdentifiersV1>();
@@ -182,6 +181,21 @@ export class ProfileStoreRepository {
       else identifiers.email = row.value;
       out.set(row.profile_id, identifiers);
     }
+    return out;
+  }
+
+  /** Per profile, its most recent anonymous ids (at most `limit`), in the caller's transaction. */
+  async recentAnonymousIds(tx: Tx, profileIds: string[], limit: number): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (profileIds.length === 0) return out;
+    const rows = await queryRows<{ profile_id: string; value: string }>(
+      tx,
+      sql`select profile_id, value from (
+            select profile_id, value, row_number() over (partition by profile_id order by created_at desc, value) as n
+            from profiles.identities where profile_id = ${anyOf(profileIds, 'uuid')} and kind = 'anonymous_id'
+          ) recent where n <= ${limit} order by profile_id, n`,
+    );
+    for (const row of rows) out.set(row.profile_id, [...(out.get(row.profile_id) ?? []), row.value]);
     return out;
   }
 

@@ -114,8 +114,10 @@ export class ReadModelService {
         case SUBJECTS.profilesUpdated: {
           const { profileId, traits, features, full } = m.data;
           const current = views.get(profileId);
-          // Identifiers come when they change (absent: keep what is known).
-          const identifiers = { ...(current?.identifiers ?? {}), ...(m.data.identifiers ?? {}) };
+          // Identifiers come when they change (absent: keep what is known). Member lists show the ones a
+          // marketer recognises: a user id and an e-mail, not the devices' anonymous ids.
+          const { userId, email } = m.data.identifiers ?? {};
+          const identifiers = { ...(current?.identifiers ?? {}), ...(userId === undefined ? {} : { userId }), ...(email === undefined ? {} : { email }) };
           const next =
             full || !current
               ? { traits: mergeChanged({}, traits), features: mergeChanged({}, features), identifiers }

@@ -72,8 +72,11 @@ export class ProfileUpdatedV1 {
 export interface CustomerIdentifiersV1 {
   userId?: string;
   email?: string;
-  /** An anonymous id the profile holds; read models that resolve `?anonymousId=` keep it when sent. */
-  anonymousId?: string;
+  /**
+   * Anonymous ids (devices, browsers) of the profile, for read models that resolve `?anonymousId=`:
+   * those this update attached, and on a full update the profile's most recent ones (at most 20).
+   */
+  anonymousIds?: string[];
 }
 
 /** `profiles.merged`: `fromProfileId` no longer exists on its own; its data now belongs to `intoProfileId`. */
