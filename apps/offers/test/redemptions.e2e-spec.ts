@@ -332,6 +332,20 @@ describe.each(availableTestDrivers())('redemptions (%s)', (driver) => {
     expect(alertsOf('five-only')).toEqual([80, 100, 100]);
   });
 
+  it('alerts both thresholds at once when one redemption of a money budget crosses both, with the currency and the redemption time', async () => {
+    const offer = await activeOffer('money-budget', { reward: { type: 'amount_off', amount: 500, currency: 'EUR' }, budget: { type: 'amount', amount: 1000, currency: 'EUR' } });
+    expect((await redeem({ offerKey: 'money-budget', profileId: customer() })).status).toBe(201); // 50 %: no alert
+    const second = await redeem({ offerKey: 'money-budget', profileId: customer() });
+    await waitFor(() => alertsOf('money-budget').length === 2, { timeoutMs: 10_000, what: 'alerts at 80 % and 100 %' });
+    const alert = { offerId: offer.id, offerKey: 'money-budget', budgetType: 'amount', used: 1000, total: 1000, currency: 'EUR', redemptionId: second.body.id, at: second.body.redeemedAt };
+    expect(alerts.filter((a) => a.offerKey === 'money-budget')).toEqual([
+      { ...alert, threshold: 80 },
+      { ...alert, threshold: 100 },
+    ]);
+    const refused = await redeem({ offerKey: 'money-budget', profileId: customer() });
+    expect([refused.status, refused.body.message]).toEqual([409, 'Offer "money-budget" has used 1000 of its budget of 1000 minor units of EUR; this redemption needs 500']);
+  });
+
   it('redeems exactly 50 of 200 concurrent requests against a budget of 50, and alerts once per threshold', async () => {
     await activeOffer('fifty', { budget: { type: 'redemptions', limit: 50 } });
     const answers = await Promise.all(Array.from({ length: 200 }, () => redeem({ offerKey: 'fifty', profileId: customer() })));

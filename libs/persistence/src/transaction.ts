@@ -31,7 +31,8 @@ export function isTransientDatabaseError(error: unknown): boolean {
   return false;
 }
 
-function sqlState(error: unknown): string | undefined {
+/** The SQLSTATE of a database error, wrapped or not (Drizzle puts the driver's on `cause`). */
+export function sqlState(error: unknown): string | undefined {
   let current: unknown = error;
   // Drizzle wraps driver errors; the SQLSTATE sits on the cause.
   for (let depth = 0; current && depth < 5; depth += 1) {

@@ -85,16 +85,6 @@ export function budgetUnits(budget: OfferBudget, reward: OfferReward, value: Rew
   return { ok: true, value: value.value };
 }
 
-/**
- * The thresholds (percent of `total`) that a change of the used budget from `before` to `after`
- * crosses upwards: `before` is below the threshold, `after` at or above it. Exact in integers.
- */
-export function crossedThresholds(before: number, after: number, total: number, thresholds: readonly number[]): number[] {
-  if (total <= 0 || after <= before) return [];
-  const reached = (used: number, threshold: number) => BigInt(used) * 100n >= BigInt(threshold) * BigInt(total);
-  return thresholds.filter((threshold) => !reached(before, threshold) && reached(after, threshold));
-}
-
 /** The earliest redemption time that counts against the limit at `now`: a rolling period, or null for ever. */
 export function limitWindowStart(limit: PerCustomerLimit, now: Date): Date | null {
   return limit.periodDays === undefined ? null : new Date(now.getTime() - limit.periodDays * 86_400_000);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, count, desc, eq, gte, lt, sql } from 'drizzle-orm';
-import { DATABASE, queryRows, withTransaction, type Database } from '@segmenta/persistence';
+import { DATABASE, withTransaction, type Database } from '@segmenta/persistence';
 import * as tables from '../db/schema';
 import type { OfferRow, OffersTx } from '../catalog/offers.repository';
 
@@ -43,11 +43,6 @@ export class RedemptionsRepository {
 
   async offerByKey(tx: OffersTx, key: string): Promise<OfferRow | undefined> {
     const rows = await tx.select().from(tables.offers).where(eq(tables.offers.key, key)).limit(1);
-    return rows[0];
-  }
-
-  async offerById(tx: OffersTx, id: string): Promise<OfferRow | undefined> {
-    const rows = await tx.select().from(tables.offers).where(eq(tables.offers.id, id)).limit(1);
     return rows[0];
   }
 
@@ -95,37 +90,20 @@ export class RedemptionsRepository {
   }
 
   /**
-   * The redemption's row, its 201 answer and, when the offer has a budget, the budget taken, in one
-   * statement: the budget's conditional UPDATE decides whether the row and the answer are written
-   * at all. It is the transaction's last statement, so the offer's row stays locked only until the
-   * commit (ADR 20), and the redemption pays one round trip where it paid three. Returns the used
-   * budget after (`{ used: 0, total: 0 }` without a budget), or undefined when the budget refused.
+   * The redemption's row and its 201 answer, in one statement. Inserting the row arms the
+   * commit-time budget take (migration 0008): its refusal fails the COMMIT with SQLSTATE SB001.
    */
-  async recordRedemption(tx: OffersTx, row: Required<Omit<NewRedemptionRow, 'seq' | 'status' | 'cancelledAt'>>, answer: Record<string, unknown>): Promise<{ used: number; total: number } | undefined> {
-    const o = tables.offers;
-    const budgeted = row.budgetKind !== 'none';
-    const rows = await queryRows<{ recorded: boolean; used: string | number | null; total: string | number | null }>(
-      tx,
-      sql`with budget as (
-          ${
-            budgeted
-              ? sql`update ${o} set budget_used = budget_used + ${row.budgetUnits} where id = ${row.offerId} and status = 'active' and budget_used + ${row.budgetUnits} <= budget_total returning budget_used, budget_total`
-              : sql`select 0::bigint as budget_used, 0::bigint as budget_total`
-          }
-        ), redemption as (
+  async recordRedemption(tx: OffersTx, row: Required<Omit<NewRedemptionRow, 'seq' | 'status' | 'cancelledAt'>>, answer: Record<string, unknown>): Promise<void> {
+    await tx.execute(
+      sql`with redemption as (
           insert into ${tables.redemptions} (id, idempotency_key, offer_id, offer_key, profile_id, code, order_id, order_amount, order_currency, reward_type, reward_value, reward_currency, budget_kind, budget_units, redeemed_at)
-          select ${row.id}, ${row.idempotencyKey}, ${row.offerId}, ${row.offerKey}, ${row.profileId}, ${row.code}, ${row.orderId}, ${row.orderAmount}, ${row.orderCurrency}, ${row.rewardType},
-            ${row.rewardValue}, ${row.rewardCurrency}, ${row.budgetKind}, ${row.budgetUnits}, ${row.redeemedAt.toISOString()}::timestamptz
-          where exists (select 1 from budget)
+          values (${row.id}, ${row.idempotencyKey}, ${row.offerId}, ${row.offerKey}, ${row.profileId}, ${row.code}, ${row.orderId}, ${row.orderAmount}, ${row.orderCurrency}, ${row.rewardType},
+            ${row.rewardValue}, ${row.rewardCurrency}, ${row.budgetKind}, ${row.budgetUnits}, ${row.redeemedAt.toISOString()}::timestamptz)
           returning id
-        ), answer as (
-          update ${tables.redemptionRequests} set status_code = 201, response = ${JSON.stringify(answer)}::jsonb, redemption_id = ${row.id}
-          where idempotency_key = ${row.idempotencyKey} and exists (select 1 from redemption)
         )
-        select exists (select 1 from redemption) as recorded, (select budget_used from budget) as used, (select budget_total from budget) as total`,
+        update ${tables.redemptionRequests} set status_code = 201, response = ${JSON.stringify(answer)}::jsonb, redemption_id = (select id from redemption)
+        where idempotency_key = ${row.idempotencyKey}`,
     );
-    const result = rows[0];
-    return result?.recorded ? { used: Number(result.used), total: Number(result.total) } : undefined;
   }
 
   /** Gives `units` back to the budget, if it is still of the kind they were taken from. */

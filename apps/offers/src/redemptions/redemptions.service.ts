@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DomainError, NotFoundError, ValidationFailedError, toApiError } from '@segmenta/chassis';
-import { BUDGET_ALERT_THRESHOLDS, SUBJECTS, type ApiErrorDetail, type OfferBudgetAlertV1, type OfferRedeemedV1, type OfferRewardType } from '@segmenta/contracts';
+import { SUBJECTS, type ApiErrorDetail, type OfferRedeemedV1, type OfferRewardType } from '@segmenta/contracts';
 import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
+import { sqlState } from '@segmenta/persistence';
 import { normalizeCode } from '../catalog/coupon-codes';
 import type { OfferBudget } from '../catalog/offer-rules';
 import { OFFER_KEY, perCustomerLimitOf } from '../catalog/offers.dto';
 import type { OfferRow, OffersTx } from '../catalog/offers.repository';
 import { RedemptionEligibility } from './redemption-eligibility';
-import { IDEMPOTENCY_KEY, budgetUnits, crossedThresholds, limitWindowStart, requestFingerprint, rewardValue, type Outcome } from './redemption-rules';
+import { IDEMPOTENCY_KEY, budgetUnits, limitWindowStart, requestFingerprint, rewardValue, type Outcome } from './redemption-rules';
 import { toRedemptionResponse, type ListRedemptionsQueryDto, type RedeemDto, type RedemptionResponse } from './redemptions.dto';
 import { RedemptionsRepository, type RedemptionRow } from './redemptions.repository';
 
@@ -37,11 +38,13 @@ class RedemptionRefused extends DomainError {
   }
 }
 
-/** The budget's refusal, which comes after the redemption's writes: they roll back, then the refusal is stored. */
-class RefusedAfterWrites extends Error {
-  constructor(readonly refusal: DomainError) {
-    super(refusal.message);
-  }
+/** SQLSTATE of the commit-time budget take's refusal (migration 0008). */
+const BUDGET_REFUSED = 'SB001';
+
+/** What the transaction learnt before its commit, for wording a refusal of the budget. */
+interface RedemptionAttempt {
+  offer?: OfferRow;
+  units?: number;
 }
 
 /** Only the service's own decisions are answers to keep; an outage or a bug rolls everything back. */
@@ -68,10 +71,11 @@ export class RedemptionsService {
   /**
    * Redeems once per Idempotency-Key. The key is claimed first in the transaction. Every refusal but
    * one comes before the redemption writes anything, and is stored as the key's answer in the same
-   * transaction; the budget, taken last, can refuse after the writes: then the whole transaction
-   * rolls back and the refusal is stored in one of its own. A retry with the same key and body gets
-   * the stored answer again. (A savepoint around the checks cost budgeted redemptions a third of
-   * their throughput: the offer row's lock then belongs to a subtransaction, BENCHMARKS.md.)
+   * transaction. The budget is taken at COMMIT (a deferred constraint trigger, migration 0008): its
+   * refusal fails the commit, the whole transaction rolls back and the refusal is stored in one of
+   * its own. A retry with the same key and body gets the stored answer again. (A savepoint around the
+   * checks cost budgeted redemptions a third of their throughput, and the budget taken by the
+   * service's last statement held the offer's row across a turn of its event loop: BENCHMARKS.md.)
    */
   async redeem(idempotencyKey: string | undefined, body: RedeemDto): Promise<RedemptionAnswer> {
     if (idempotencyKey === undefined || idempotencyKey === '')
@@ -79,22 +83,23 @@ export class RedemptionsService {
     if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw ValidationFailedError.of([{ field: 'Idempotency-Key', problem: 'must be 1 to 200 visible ASCII characters' }]);
     const fingerprint = requestFingerprint(body);
     let answer: RedemptionAnswer;
+    const attempt: RedemptionAttempt = {};
     try {
       answer = await this.repository.transaction(async (tx): Promise<RedemptionAnswer> => {
         if (!(await this.repository.claimRequest(tx, idempotencyKey, fingerprint))) return this.storedAnswer(tx, idempotencyKey, fingerprint);
         try {
-          const redemption = await this.redeemIn(tx, idempotencyKey, body);
+          const redemption = await this.redeemIn(tx, idempotencyKey, body, attempt);
           return { status: 201, body: { ...redemption }, replayed: false };
         } catch (error) {
-          if (!isStoredRefusal(error) || error instanceof RefusedAfterWrites) throw error;
+          if (!isStoredRefusal(error)) throw error;
           const refusal = refusalAnswer(error);
           await this.repository.settleRequest(tx, idempotencyKey, { statusCode: refusal.status, response: refusal.body, redemptionId: null });
           return { ...refusal, replayed: false };
         }
       });
     } catch (error) {
-      if (!(error instanceof RefusedAfterWrites)) throw error;
-      answer = await this.storeRefusal(idempotencyKey, fingerprint, refusalAnswer(error.refusal));
+      if (sqlState(error) !== BUDGET_REFUSED || !attempt.offer) throw error;
+      answer = await this.storeRefusal(idempotencyKey, fingerprint, refusalAnswer(await this.budgetRefusal(attempt.offer, attempt.units ?? 0)));
     }
     if (answer.status === 201 && !answer.replayed) this.outbox.wake();
     return answer;
@@ -106,6 +111,14 @@ export class RedemptionsService {
       if (!(await this.repository.claimRequest(tx, idempotencyKey, fingerprint, { statusCode: refusal.status, response: refusal.body }))) return this.storedAnswer(tx, idempotencyKey, fingerprint);
       return { ...refusal, replayed: false };
     });
+  }
+
+  /** Why the commit's budget take refused, in the words of the other refusals. */
+  private async budgetRefusal(offer: OfferRow, units: number): Promise<DomainError> {
+    const current = await this.repository.offerKeyExists(offer.key);
+    if (!current || current.status !== 'active') return refuse(409, `Offer "${offer.key}" is ${current?.status ?? 'gone'}; only active offers can be redeemed`, 'offerKey', 'offer not active');
+    const unit = offer.budgetKind === 'amount' ? ` minor units of ${offer.budgetCurrency}` : ' redemptions';
+    return refuse(409, `Offer "${offer.key}" has used ${current.budgetUsed} of its budget of ${current.budgetTotal}${unit}; this redemption needs ${units}`, 'budget', 'budget exhausted');
   }
 
   private async storedAnswer(tx: OffersTx, idempotencyKey: string, fingerprint: string): Promise<RedemptionAnswer> {
@@ -156,7 +169,7 @@ export class RedemptionsService {
    * code's row, the offer's row — so concurrent redemptions queue and never deadlock; the offer's
    * row (the hottest) is locked last and held for the fewest statements.
    */
-  private async redeemIn(tx: OffersTx, idempotencyKey: string, body: RedeemDto): Promise<RedemptionResponse> {
+  private async redeemIn(tx: OffersTx, idempotencyKey: string, body: RedeemDto, attempt: RedemptionAttempt): Promise<RedemptionResponse> {
     const offer = await this.repository.offerByKey(tx, body.offerKey);
     if (!offer) throw new NotFoundError(`No offer "${body.offerKey}"`, [{ field: 'offerKey', problem: 'not found' }]);
     const now = new Date();
@@ -165,6 +178,7 @@ export class RedemptionsService {
     const order = body.orderAmount ? { amount: body.orderAmount.amount, currency: body.orderAmount.currency } : undefined;
     const value = unwrap(rewardValue(offer.reward, order));
     const units = unwrap(budgetUnits(budgetOf(offer), offer.reward, value));
+    Object.assign(attempt, { offer, units });
 
     const verdict = await this.eligibility.check(tx, offer, body.profileId);
     if (!verdict.eligible) throw refuse(409, `Customer ${body.profileId} may not redeem offer "${offer.key}": ${verdict.problem}`, 'profileId', `not eligible: ${verdict.problem}`);
@@ -208,22 +222,8 @@ export class RedemptionsService {
     };
     const response = toRedemptionResponse(row);
     await this.outbox.write(tx, [redeemedMessage(row)]);
-    // The budget, the row and the answer last, in one statement: the offer's row stays locked from
-    // it to the commit, which every other redemption of the offer waits for (ADR 20).
-    const budget = await this.repository.recordRedemption(tx, row, { ...response });
-    if (!budget) {
-      const current = await this.repository.offerById(tx, offer.id);
-      if (!current || current.status !== 'active')
-        throw new RefusedAfterWrites(refuse(409, `Offer "${offer.key}" is ${current?.status ?? 'gone'}; only active offers can be redeemed`, 'offerKey', 'offer not active'));
-      const unit = offer.budgetKind === 'amount' ? ` minor units of ${offer.budgetCurrency}` : ' redemptions';
-      throw new RefusedAfterWrites(
-        refuse(409, `Offer "${offer.key}" has used ${current.budgetUsed} of its budget of ${current.budgetTotal}${unit}; this redemption needs ${units}`, 'budget', 'budget exhausted'),
-      );
-    }
-    if (offer.budgetKind !== 'none') {
-      const alerts = alertMessages(offer, row, budget, units);
-      if (alerts.length > 0) await this.outbox.write(tx, alerts);
-    }
+    // The budget is taken at the commit, by a trigger on this row (migration 0008, ADR 20).
+    await this.repository.recordRedemption(tx, row, { ...response });
     return response;
   }
 
@@ -268,31 +268,6 @@ function redeemedMessage(row: RedemptionRow): OutgoingMessage {
     at: row.redeemedAt.toISOString(),
   };
   return { subject: SUBJECTS.offersRedeemed, envelope: createEnvelope(SUBJECTS.offersRedeemed, data, { id: `redemption-${row.id}`, occurredAt: row.redeemedAt }), partitionKey: row.profileId };
-}
-
-/**
- * offers.budget_alert for each threshold this redemption crossed. Budget increments are serialised
- * by the offer's row lock, so each crossing belongs to exactly one redemption: once per crossing.
- */
-function alertMessages(offer: OfferRow, row: RedemptionRow, budget: { used: number; total: number }, units: number): OutgoingMessage[] {
-  return crossedThresholds(budget.used - units, budget.used, budget.total, BUDGET_ALERT_THRESHOLDS).map((threshold) => {
-    const data: OfferBudgetAlertV1 = {
-      offerId: offer.id,
-      offerKey: offer.key,
-      threshold: threshold as OfferBudgetAlertV1['threshold'],
-      budgetType: offer.budgetKind as OfferBudgetAlertV1['budgetType'],
-      used: budget.used,
-      total: budget.total,
-      currency: offer.budgetKind === 'amount' ? offer.budgetCurrency : null,
-      redemptionId: row.id,
-      at: row.redeemedAt.toISOString(),
-    };
-    return {
-      subject: SUBJECTS.offersBudgetAlert,
-      envelope: createEnvelope(SUBJECTS.offersBudgetAlert, data, { id: `redemption-${row.id}-budget-${threshold}`, occurredAt: row.redeemedAt }),
-      partitionKey: offer.id,
-    };
-  });
 }
 
 /** The same Idempotency-Key with another body: 422, as the IETF Idempotency-Key draft asks; resending can never succeed. Not stored. */
