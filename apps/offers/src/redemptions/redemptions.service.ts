@@ -164,10 +164,10 @@ export class RedemptionsService {
   }
 
   /**
-   * Every check and change of one redemption; a refusal before the budget is taken has written
-   * nothing (the code's conditional UPDATE writes only when it succeeds). Locks are taken in one order — the customer's, the
-   * code's row, the offer's row — so concurrent redemptions queue and never deadlock; the offer's
-   * row (the hottest) is locked last and held for the fewest statements.
+   * Every check and change of one redemption; a refusal here has written nothing (the code's
+   * conditional UPDATE writes only when it succeeds). Locks are taken in one order — the customer's,
+   * the code's row, then at commit the offer's row — so concurrent redemptions queue and never
+   * deadlock, and the offer's row (the hottest) is held only by the commit itself.
    */
   private async redeemIn(tx: OffersTx, idempotencyKey: string, body: RedeemDto, attempt: RedemptionAttempt): Promise<RedemptionResponse> {
     const offer = await this.repository.offerByKey(tx, body.offerKey);
