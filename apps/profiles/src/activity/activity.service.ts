@@ -208,7 +208,13 @@ export class ActivityService {
     const fullUpdates = new Set(featureRows.filter(({ profileId }) => rebuilt.has(profileId) || traitStates.get(profileId)?.full).map((r) => r.profileId));
     for (const profileId of fullUpdates) identifiersChanged.add(profileId);
     const displayIdentifiers = await this.store.displayIdentifiers(tx, [...identifiersChanged]);
-    const recentAnonymousIds = await this.store.recentAnonymousIds(tx, [...fullUpdates], MAX_ANONYMOUS_IDS_SENT);
+    // A profile new in this batch and merged with none holds only the anonymous ids attached now: no need to read them back.
+    const newProfiles = new Set(graph.newProfiles);
+    const recentAnonymousIds = await this.store.recentAnonymousIds(
+      tx,
+      [...fullUpdates].filter((profileId) => rebuilt.has(profileId) || !newProfiles.has(profileId)),
+      MAX_ANONYMOUS_IDS_SENT,
+    );
     for (const { profileId, features } of featureRows) {
       const traitState = traitStates.get(profileId);
       const full = rebuilt.has(profileId) || (traitState?.full ?? false);
