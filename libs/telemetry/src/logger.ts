@@ -1,7 +1,7 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
 import pino from 'pino';
-import { requestIds } from './request-logging';
+import { requestIds } from './request-context';
 import { activeTraceIds } from './trace-context';
 
 /** Receives each log line (one JSON object, no newline): tests pass one to capture the log. */
@@ -11,7 +11,8 @@ export type ServiceLogger = pino.Logger;
 
 const PINO_LEVEL: Record<LogLevel, pino.Level> = { verbose: 'trace', debug: 'debug', log: 'info', warn: 'warn', error: 'error', fatal: 'fatal' };
 
-const REDACTED = '[redacted]';
+/** What stands in a log line for a value that must not be written. */
+export const REDACTED = '[redacted]';
 // PII and secrets, at the top of a log object and one level down (`{ message: { traits } }`).
 const SENSITIVE_KEYS = ['email', 'phone', 'traits', 'writeKey', 'password', 'authorization', 'cookie', 'body'];
 export const REDACT_PATHS = [...SENSITIVE_KEYS.flatMap((key) => [key, `*.${key}`]), 'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'];

@@ -1,14 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pino from 'pino';
-
-/**
- * The id of the request being served: the service logger's mixin adds it to every line written
- * while it is served (reqId), so nothing per request is built unless a line is written.
- */
-export const requestIds = new AsyncLocalStorage<number>();
-
-const REDACTED = '[redacted]';
+import { REDACTED } from './logger';
+import { requestIds } from './request-context';
 
 /** `/v1/profiles?email=a@b.c` → `/v1/profiles?email=[redacted]`: look-ups pass PII in the query. */
 export function withoutQueryValues(url: string): string {
