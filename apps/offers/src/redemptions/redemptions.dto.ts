@@ -74,7 +74,8 @@ export interface RedemptionResponse {
   cancelledAt: string | null;
 }
 
-export function toRedemptionResponse(row: RedemptionRow): RedemptionResponse {
+/** `seq` (given by the database) is the listing's cursor only: no answer carries it. */
+export function toRedemptionResponse(row: Omit<RedemptionRow, 'seq'>): RedemptionResponse {
   return {
     id: row.id,
     offerId: row.offerId,

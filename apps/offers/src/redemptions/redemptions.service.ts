@@ -200,9 +200,8 @@ export class RedemptionsService {
       throw refuse(409, `Code ${code} of offer "${offer.key}" is reserved for another customer`, 'code', 'code reserved for another customer');
     }
 
-    const row: RedemptionRow = {
+    const row: Omit<RedemptionRow, 'seq'> = {
       id: randomUUID(),
-      seq: 0, // given by the database; no answer or message carries it
       idempotencyKey,
       offerId: offer.id,
       offerKey: offer.key,
@@ -252,7 +251,7 @@ function budgetOf(offer: OfferRow): OfferBudget {
   return { type: 'none' };
 }
 
-function redeemedMessage(row: RedemptionRow): OutgoingMessage {
+function redeemedMessage(row: Omit<RedemptionRow, 'seq'>): OutgoingMessage {
   const data: OfferRedeemedV1 = {
     redemptionId: row.id,
     offerId: row.offerId,
