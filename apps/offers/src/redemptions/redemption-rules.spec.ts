@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUDGET_ALERT_THRESHOLDS } from '@segmenta/contracts';
 import { budgetUnits, limitWindowStart, percentOf, requestFingerprint, rewardValue } from './redemption-rules';
 
 describe('rewardValue', () => {
@@ -65,5 +68,13 @@ describe('requestFingerprint', () => {
     expect(requestFingerprint({ orderAmount: { currency: 'EUR', amount: 100 }, code: 'BF26-AAAA', profileId: base.profileId, offerKey: 'cameras-10' })).toBe(requestFingerprint(base));
     expect(requestFingerprint({ ...base, orderAmount: { amount: 101, currency: 'EUR' } })).not.toBe(requestFingerprint(base));
     expect(requestFingerprint({ ...base, code: undefined })).not.toBe(requestFingerprint(base));
+  });
+});
+
+describe('budget alert thresholds', () => {
+  it('are the contract’s in the commit-time trigger that writes the alerts (migration 0008)', () => {
+    const sql = readFileSync(join(__dirname, '../db/migrations/0008_budget_taken_at_commit.sql'), 'utf8');
+    const inTrigger = /FOREACH threshold IN ARRAY ARRAY\[([\d, ]+)\]/.exec(sql)?.[1].split(',').map(Number);
+    expect(inTrigger).toEqual([...BUDGET_ALERT_THRESHOLDS]);
   });
 });
