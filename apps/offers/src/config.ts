@@ -43,8 +43,10 @@ export class OffersConfig extends BaseServiceConfig {
   @Max(1_000_000, { message: 'must be at most 1000000' })
   OFFER_FREE_SHIPPING_VALUE = 500;
 
-  /** OFFER_PLACEMENTS as a list. */
-  get offerPlacements(): string[] {
-    return [...new Set(this.OFFER_PLACEMENTS.split(','))];
+  private placements?: readonly string[];
+
+  /** OFFER_PLACEMENTS as a list, split once (every personalized request checks its placement against it). */
+  get offerPlacements(): readonly string[] {
+    return (this.placements ??= [...new Set(this.OFFER_PLACEMENTS.split(','))]);
   }
 }

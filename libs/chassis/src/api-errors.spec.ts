@@ -1,8 +1,9 @@
-import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
+import { BadRequestException, HttpException, NotFoundException, type ArgumentsHost } from '@nestjs/common';
+import { createLogger, createNestLogger } from '@segmenta/telemetry';
 import { Type } from 'class-transformer';
 import { plainToInstance } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsString, IsUrl, ValidateNested, validateSync } from 'class-validator';
-import { retryAfterSeconds, toApiError, validationDetails } from './api-errors';
+import { ApiExceptionFilter, retryAfterSeconds, toApiError, validationDetails } from './api-errors';
 import {
   ConflictError,
   ForbiddenError,
@@ -118,5 +119,29 @@ describe('toApiError', () => {
   it('answers anything else with a generic 500 that leaks nothing', () => {
     const body = toApiError(new Error('connection to 10.0.0.5:5432 refused for user admin'));
     expect(body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error', details: [] });
+  });
+});
+
+describe('ApiExceptionFilter', () => {
+  it('logs a 5xx (with its stack) and an outage (one line) with the id requestLogging gave the request, at warn too, where no request context is kept', () => {
+    const lines: string[] = [];
+    const filter = new ApiExceptionFilter(createNestLogger(createLogger({ service: 'offers', level: 'warn', sink: (line) => lines.push(line) })));
+    const answers: Array<[number, unknown]> = [];
+    const response = { setHeader: () => undefined, status: (code: number) => ({ json: (body: unknown) => answers.push([code, body]) }) };
+    const host = (id: number | undefined) => ({ getType: () => 'http', switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({ id }) }) }) as unknown as ArgumentsHost;
+
+    filter.catch(new Error('the reward has no value'), host(41));
+    filter.catch(new UnavailableError('JetStream did not answer'), host(42));
+    filter.catch(new NotFoundError('No offer bench-1'), host(43));
+    filter.catch('a thrown string', host(undefined));
+
+    expect(answers.map(([code]) => code)).toEqual([500, 503, 404, 500]);
+    const logged = lines.map((line) => JSON.parse(line) as { level: string; msg: string; reqId?: number; err?: { stack: string } });
+    expect(logged.map((e) => [e.level, e.msg, e.reqId])).toEqual([
+      ['error', 'the reward has no value', 41],
+      ['warn', '503: JetStream did not answer', 42],
+      ['error', 'a thrown string', undefined],
+    ]);
+    expect(logged[0].err?.stack).toMatch(/the reward has no value\n\s+at /);
   });
 });

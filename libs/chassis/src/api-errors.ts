@@ -1,6 +1,7 @@
 import { BadRequestException, Catch, HttpException, HttpStatus, ValidationPipe, type ArgumentsHost, type ExceptionFilter, type LoggerService, type ValidationError } from '@nestjs/common';
 import type { ApiErrorBody, ApiErrorDetail } from '@segmenta/contracts';
 import { isTransientDatabaseError } from '@segmenta/persistence';
+import type { RequestWithId } from '@segmenta/telemetry';
 import { DEFAULT_RETRY_AFTER_SECONDS, DomainError, UnavailableError, validationMessage, type DomainErrorKind } from './domain-errors';
 
 /** Flattens class-validator errors into `{ field, problem }` with dotted/indexed paths. */
@@ -130,10 +131,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
-    const body = sendApiError(host.switchToHttp().getResponse<ErrorResponse>(), exception);
+    const http = host.switchToHttp();
+    const body = sendApiError(http.getResponse<ErrorResponse>(), exception);
+    if (body.statusCode < 500) return;
+    // The request's id (requestLogging's), so the line joins the request's own also where no request context is kept.
+    const reqId = http.getRequest<RequestWithId | undefined>()?.id;
     // An outage, shedding or a rate limit answers on purpose and says when to retry: one line each, without a stack.
-    if (body.statusCode >= 500 && retryAfterSeconds(exception) !== undefined)
-      this.logger.warn(`${body.statusCode}: ${exception instanceof Error ? exception.message : String(exception)}`, 'ApiExceptionFilter');
-    else if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception : String(exception), 'ApiExceptionFilter');
+    if (retryAfterSeconds(exception) !== undefined) this.logger.warn({ msg: `${body.statusCode}: ${exception instanceof Error ? exception.message : String(exception)}`, reqId }, 'ApiExceptionFilter');
+    else this.logger.error(exception instanceof Error ? { err: exception, reqId } : { msg: String(exception), reqId }, 'ApiExceptionFilter');
   }
 }

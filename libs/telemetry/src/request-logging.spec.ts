@@ -2,7 +2,8 @@ import type { LogLevel } from '@nestjs/common';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, createNestLogger } from './logger';
-import { requestLogging } from './request-logging';
+import { requestIds } from './request-context';
+import { requestLogging, type RequestWithId } from './request-logging';
 
 // A real HTTP server with the middleware in front of a handler, as createService mounts it.
 describe('request logging', () => {
@@ -10,6 +11,8 @@ describe('request logging', () => {
   const entries = () =>
     lines.map((line) => JSON.parse(line) as Record<string, unknown> & { req?: { id: number; method: string; url: string; headers: Record<string, string> }; res?: { statusCode: number } });
   let server: Server | undefined;
+  /** What the handler saw of each request: its id on the request, and the request context's. */
+  const seen: Array<{ id?: number; context?: number }> = [];
 
   async function serve(level: LogLevel, unlogged: string[] = []) {
     const logger = createLogger({ service: 'offers', level, sink: (line) => lines.push(line) });
@@ -17,6 +20,7 @@ describe('request logging', () => {
     const middleware = requestLogging(logger, unlogged);
     server = createServer((req, res) =>
       middleware(req, res, () => {
+        seen.push({ id: (req as RequestWithId).id, context: requestIds.getStore() });
         const status = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('status') ?? 200);
         nestLogger.log('inside the request', 'Handler');
         if (req.url?.startsWith('/hang')) return; // never answers: the client gives up
@@ -39,7 +43,10 @@ describe('request logging', () => {
     for (let i = 0; i < 100 && lines.length < count; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
   };
 
-  beforeEach(() => lines.splice(0));
+  beforeEach(() => {
+    lines.splice(0);
+    seen.splice(0);
+  });
   afterEach(async () => {
     await new Promise((resolve) => server?.close(resolve));
     server?.closeAllConnections();
@@ -77,6 +84,10 @@ describe('request logging', () => {
     await waitForLines(1);
     expect(child).not.toHaveBeenCalled();
     expect(entries().map((e) => [e.level, e.res?.statusCode])).toEqual([['warn', 400]]);
+    // No request context above info (it would hook every promise); the request still has the id its line carries.
+    expect(seen.map((s) => s.context)).toEqual(new Array(21).fill(undefined));
+    expect(seen[20].id).toBe(entries()[0].req?.id);
+    expect(new Set(seen.map((s) => s.id)).size).toBe(21);
   });
 
   it('skips unlogged paths altogether and marks a request the client gave up on as aborted', async () => {

@@ -16,6 +16,9 @@ export function withoutQueryValues(url: string): string {
 }
 
 type Level = 'info' | 'warn' | 'error';
+
+/** The request as the middleware leaves it: with the id its line carries (pino-http's convention), for the 5xx error line too. */
+export type RequestWithId = IncomingMessage & { id?: number };
 const levelOf = (statusCode: number): Level => (statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info');
 
 /**
@@ -24,6 +27,11 @@ const levelOf = (statusCode: number): Level => (statusCode >= 500 ? 'error' : st
  * 5xx. Nothing is built for a line that the level drops: pino-http made two child loggers and
  * serialized every request even at LOG_LEVEL=warn, a third of a hot route's CPU (issue 18's bench).
  * `unloggedPaths` (e.g. '/v1/track'): high-volume machine traffic, no line and no request context.
+ *
+ * Every line written while the request is served carries its id (reqId) only where 2xx request
+ * lines are written too (info and below): that context is an AsyncLocalStorage, and in Node 20 it
+ * hooks every promise of the process, 12–18 % of a hot route's CPU (issue 18's bench). Above info,
+ * the request's own line and its 5xx error line (ApiExceptionFilter reads `req.id`) carry the id.
  */
 export function requestLogging(logger: pino.Logger, unloggedPaths: Iterable<string> = []): (req: IncomingMessage & { path?: string }, res: ServerResponse, next: () => void) => void {
   const unlogged = new Set(unloggedPaths);
@@ -46,6 +54,8 @@ export function requestLogging(logger: pino.Logger, unloggedPaths: Iterable<stri
       );
     };
     res.once('close', () => done(!res.writableFinished));
-    requestIds.run(id, next);
+    (req as RequestWithId).id = id;
+    if (logger.isLevelEnabled('info')) requestIds.run(id, next);
+    else next();
   };
 }

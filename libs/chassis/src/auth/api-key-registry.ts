@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { KeyValueBucket, type BucketMirror } from '@segmenta/messaging';
 import type { BaseServiceConfig } from '../config';
 import { SERVICE_CONFIG } from '../service-config';
-import { checkRecord, hashApiKeySecret, indexByHash, parseApiKeyRecord, sameSecret, type ApiKeyRecord, type KeyCheck } from './api-key';
+import { checkRecord, hashApiKeySecret, indexByHash, parseApiKeyRecord, sameHash, type ApiKeyRecord, type KeyCheck } from './api-key';
 import { withTimeout } from '../with-timeout';
 
 /** Injection token of the key-value bucket that holds the API key records. */
@@ -28,6 +28,7 @@ export class ApiKeyRegistry implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ApiKeyRegistry');
   private index = new Map<string, ApiKeyRecord>();
   private mirror?: BucketMirror;
+  private bootstrapHash?: string;
 
   constructor(
     @Inject(API_KEYS_BUCKET) private readonly bucket: KeyValueBucket,
@@ -69,9 +70,10 @@ export class ApiKeyRegistry implements OnModuleInit, OnModuleDestroy {
 
   /** The scopes a presented secret grants, or why it grants none. */
   authenticate(secret: string, now = new Date()): KeyCheck {
-    const bootstrap = this.config.ADMIN_API_KEY;
-    if (bootstrap && sameSecret(secret, bootstrap)) return { ok: true, keyId: 'ADMIN_API_KEY', scopes: ['admin'] };
+    // One hash per request: the given secret's, compared in constant time with the bootstrap key's, hashed once.
     const hash = hashApiKeySecret(secret);
+    const bootstrap = this.config.ADMIN_API_KEY;
+    if (bootstrap && sameHash(hash, (this.bootstrapHash ??= hashApiKeySecret(bootstrap)))) return { ok: true, keyId: 'ADMIN_API_KEY', scopes: ['admin'] };
     return checkRecord(this.index.get(hash), hash, now);
   }
 }

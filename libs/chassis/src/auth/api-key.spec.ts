@@ -1,4 +1,4 @@
-import { acceptedScopes, checkRecord, generateApiKeySecret, hashApiKeySecret, indexByHash, isAllowed, parseApiKeyRecord, sameSecret, type ApiKeyRecord, type ApiScope } from './api-key';
+import { acceptedScopes, checkRecord, generateApiKeySecret, hashApiKeySecret, indexByHash, isAllowed, parseApiKeyRecord, sameHash, type ApiKeyRecord, type ApiScope } from './api-key';
 
 const now = new Date('2026-12-02T08:00:00Z');
 const secret = 'sgk_current';
@@ -73,9 +73,10 @@ describe('key material', () => {
     expect(generateApiKeySecret()).not.toBe(a);
   });
 
-  it('compares secrets of different lengths without throwing', () => {
-    expect(sameSecret('short', 'a-much-longer-secret')).toBe(false);
-    expect(sameSecret('same-secret', 'same-secret')).toBe(true);
+  it('compares secrets of different lengths by their hashes, without throwing', () => {
+    expect(sameHash(hashApiKeySecret('short'), hashApiKeySecret('a-much-longer-secret'))).toBe(false);
+    expect(sameHash(hashApiKeySecret('same-secret'), hashApiKeySecret('same-secret'))).toBe(true);
+    expect(sameHash(hashApiKeySecret('same-secret'), 'abc')).toBe(false);
   });
 
   it('indexes a rotated record under its current and previous hash', () => {

@@ -32,11 +32,7 @@ export function hashApiKeySecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
-/** Compares two secrets in time independent of where they differ and of their lengths. */
-export function sameSecret(given: string, expected: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
-}
-
+/** Compares two hex hashes in time independent of where they differ (a secret's, hashed, with a stored one). */
 export function sameHash(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');
   const y = Buffer.from(b, 'hex');
