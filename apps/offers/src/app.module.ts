@@ -6,6 +6,7 @@ import { OffersConfig } from './config';
 import { CatalogModule } from './catalog/catalog.module';
 import { PersonalizationModule } from './personalization/personalization.module';
 import { RedemptionsModule } from './redemptions/redemptions.module';
+import { LoyaltyModule } from './loyalty/loyalty.module';
 import { ReadModelModule } from './read-model/read-model.module';
 import * as tables from './db/schema';
 
@@ -23,6 +24,7 @@ export class AppModule {
         CatalogModule,
         RedemptionsModule,
         PersonalizationModule,
+        LoyaltyModule,
       ],
       providers: [{ provide: OffersConfig, useValue: config }],
       exports: [OffersConfig],

@@ -15,6 +15,10 @@ export class OffersConfig extends BaseServiceConfig {
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "* * * * *"' })
   OFFERS_SCHEDULE_CRON = '* * * * *';
 
+  /** When pending loyalty points whose return window has passed become available (a customer's read releases theirs at once). */
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "* * * * *"' })
+  LOYALTY_RELEASE_CRON = '* * * * *';
+
   /**
    * The propensity model (profiles' feature propensity_<name>) that scores how likely a customer
    * redeems an offer: the personalized offers API weights each reward's value by it when known.

@@ -6,7 +6,9 @@ import { startOffers } from '../src/start';
 // changes and the read model's rebuild `admin`; an app redeems and cancels with `personalize`, and
 // reads redemptions with `read`; it asks for a customer's offers with `personalize` (not `read`:
 // an answer reserves codes and records an exposure, x-changes-state), the loyalty team reads the
-// personalization matrix with `read`.
+// personalization matrix with `read`. Loyalty: an app spends points with `personalize`; a customer's
+// loyalty, the programme and the earn rules are read with `read`; adjustments, the ledger check and
+// changes to the programme and the rules need `admin`.
 const suite = routeScopeSuite(startOffers, {
   label: 'offsc',
   scopes: ['none', 'admin', 'personalize', 'read'],
@@ -29,6 +31,17 @@ const suite = routeScopeSuite(startOffers, {
     'GET /v1/customers/{id}/offers',
     'GET /v1/customers/offers',
     'GET /v1/personalization-matrix',
+    'GET /v1/customers/{id}/loyalty',
+    'POST /v1/loyalty/redemptions',
+    'POST /v1/loyalty/adjustments',
+    'GET /v1/loyalty/ledger-check',
+    'GET /v1/loyalty/program',
+    'PUT /v1/loyalty/program',
+    'POST /v1/earn-rules',
+    'GET /v1/earn-rules',
+    'GET /v1/earn-rules/{key}',
+    'PUT /v1/earn-rules/{key}',
+    'DELETE /v1/earn-rules/{key}',
   ],
 });
 beforeAll(suite.start);

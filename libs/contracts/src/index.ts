@@ -6,6 +6,7 @@ export * from './ingestion/segment-message';
 export * from './profiles/profile-events';
 export * from './segments/segment-events';
 export * from './offers/offer-events';
+export * from './offers/loyalty-events';
 export * from './segments/membership-snapshot';
 export * from './platform/compiled-validation';
 export * from './platform/validation-messages';

@@ -2,6 +2,7 @@ import { outboxTables } from '@segmenta/messaging';
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, check, doublePrecision, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { CouponHandling, OfferEligibility, OfferReward } from '../catalog/offer-rules';
+import type { EarnRuleDefinition } from '../loyalty/earning';
 
 /** Offers' tables; no other service reads them (ARCHITECTURE §1). */
 export const offersSchema = pgSchema('offers');
@@ -255,6 +256,82 @@ export const readModelState = offersSchema.table('read_model_state', {
 export const catalogVersion = offersSchema.table('catalog_version', {
   id: integer('id').primaryKey(),
   version: bigint('version', { mode: 'number' }).notNull(),
+});
+
+/**
+ * A customer's loyalty account (issue 19), created on first need. `available` and `pending` are the
+ * sums of the ledger's deltas, kept in step with it in the same transaction (checked by
+ * GET /v1/loyalty/ledger-check); neither goes below zero.
+ */
+export const loyaltyAccounts = offersSchema.table(
+  'loyalty_accounts',
+  {
+    profileId: uuid('profile_id').primaryKey(),
+    available: bigint('available', { mode: 'number' }).notNull().default(0),
+    pending: bigint('pending', { mode: 'number' }).notNull().default(0),
+    /** Points ever earned (released or pending, less what was clawed back): what tiers will qualify by. */
+    lifetimeEarned: bigint('lifetime_earned', { mode: 'number' }).notNull().default(0),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (table) => [check('loyalty_accounts_available_nonnegative', sql`${table.available} >= 0`), check('loyalty_accounts_pending_nonnegative', sql`${table.pending} >= 0`)],
+);
+
+/**
+ * The points ledger: append-only, one row per change of a balance, with its cause. `cause` is
+ * unique per kind: an order earns once (`order:<id>`), a request spends once (`request:<key>`).
+ * Deltas move points between the buckets: an earn adds to pending, a release moves them to
+ * available, a redemption or an expiry takes from available.
+ */
+export const pointsLedger = offersSchema.table(
+  'points_ledger',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    profileId: uuid('profile_id').notNull(),
+    kind: text('kind', { enum: ['earn', 'release', 'redeem', 'adjust', 'expire', 'clawback'] }).notNull(),
+    availableDelta: bigint('available_delta', { mode: 'number' }).notNull(),
+    pendingDelta: bigint('pending_delta', { mode: 'number' }).notNull(),
+    cause: text('cause').notNull(),
+    orderId: text('order_id'),
+    /** Why, in words (an adjustment's reason is required) and who (an API key's id). */
+    reason: text('reason'),
+    actor: text('actor'),
+    /** How the points were computed (an earn's rules), for the customer's history. */
+    details: jsonb('details').$type<Record<string, unknown>>(),
+    at: tz('at').notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex('points_ledger_cause_idx').on(table.kind, table.cause), index('points_ledger_profile_idx').on(table.profileId, table.id)],
+);
+
+/** Earned points not yet available (inside the return window): released by a job when due, in the release's transaction. */
+export const pendingPoints = offersSchema.table(
+  'pending_points',
+  {
+    earnEntryId: bigint('earn_entry_id', { mode: 'number' }).primaryKey(),
+    profileId: uuid('profile_id').notNull(),
+    points: bigint('points', { mode: 'number' }).notNull(),
+    availableAt: tz('available_at').notNull(),
+  },
+  (table) => [index('pending_points_due_idx').on(table.availableAt)],
+);
+
+/** Earn rules (scope admin): the base rate per currency and the multipliers by segment and by product category. */
+export const earnRules = offersSchema.table('earn_rules', {
+  key: text('key').primaryKey(),
+  name: text('name').notNull(),
+  rule: jsonb('rule').$type<EarnRuleDefinition>().notNull(),
+  active: boolean('active').notNull().default(true),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
+/** One row: the programme's settings (return window, caps). */
+export const loyaltyProgram = offersSchema.table('loyalty_program', {
+  id: integer('id').primaryKey(),
+  returnWindowDays: integer('return_window_days').notNull().default(14),
+  capPerOrder: bigint('cap_per_order', { mode: 'number' }),
+  capPerDay: bigint('cap_per_day', { mode: 'number' }),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
 });
 
 /** The outbox of OFFERS messages and the inbox of applied envelope ids (ADR 12). */

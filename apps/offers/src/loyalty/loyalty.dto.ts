@@ -1,0 +1,165 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, NotEquals, ValidateIf, ValidateNested } from 'class-validator';
+import { CursorPageQuery } from '@segmenta/chassis';
+import { OFFER_KEY } from '../catalog/offers.dto';
+import { EARN_RULE_TYPES, type EarnRuleDefinition } from './earning';
+
+/** Points in one request: a whole number up to ten million. */
+const MAX_POINTS = 10_000_000;
+
+export class RedeemPointsDto {
+  @ApiProperty({ example: '0192f0c4-5b1e-7c39-8d2a-3f5e6a7b8c9d' })
+  @IsUUID(undefined, { message: 'must be a profile id (a UUID)' })
+  profileId!: string;
+
+  @ApiProperty({ example: 500, minimum: 1 })
+  @IsInt({ message: 'must be a whole number of points' })
+  @Min(1)
+  @Max(MAX_POINTS)
+  points!: number;
+
+  @ApiPropertyOptional({ example: 'order-1042', description: 'The order the points pay towards, for the history.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  orderId?: string;
+}
+
+export class AdjustPointsDto {
+  @ApiProperty({ example: '0192f0c4-5b1e-7c39-8d2a-3f5e6a7b8c9d' })
+  @IsUUID(undefined, { message: 'must be a profile id (a UUID)' })
+  profileId!: string;
+
+  @ApiProperty({ example: 250, description: 'Points to add (positive) or take away (negative) from the available balance.' })
+  @IsInt({ message: 'must be a whole number of points' })
+  @NotEquals(0, { message: 'must not be 0' })
+  @Min(-MAX_POINTS)
+  @Max(MAX_POINTS)
+  points!: number;
+
+  @ApiProperty({ example: 'Goodwill: parcel arrived late (ticket 8812)' })
+  @IsString()
+  @IsNotEmpty({ message: 'is required: say why, for the audit trail' })
+  @Length(1, 500)
+  reason!: string;
+}
+
+export class LoyaltyHistoryQueryDto extends CursorPageQuery({ defaultLimit: 50, maxLimit: 500 }) {}
+
+/** An earn rule's definition, validated per type. */
+export class EarnRuleDefinitionDto {
+  @ApiProperty({ enum: EARN_RULE_TYPES })
+  @IsIn(EARN_RULE_TYPES)
+  type!: EarnRuleDefinition['type'];
+
+  @ApiPropertyOptional({ example: 'EUR', description: 'base: the currency whose whole units earn pointsPerUnit.' })
+  @ValidateIf((o: EarnRuleDefinitionDto) => o.type === 'base')
+  @Matches(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 code such as EUR' })
+  currency?: string;
+
+  @ApiPropertyOptional({ example: 1, description: 'base: points per whole unit of currency (fractions allowed: 0.5 is a point per two euros).' })
+  @ValidateIf((o: EarnRuleDefinitionDto) => o.type === 'base')
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(10_000)
+  pointsPerUnit?: number;
+
+  @ApiPropertyOptional({ example: 'camera-fans', description: 'segment_multiplier: the segment key.' })
+  @ValidateIf((o: EarnRuleDefinitionDto) => o.type === 'segment_multiplier')
+  @Matches(OFFER_KEY, { message: 'must be a segment key' })
+  segment?: string;
+
+  @ApiPropertyOptional({ example: 'cameras', description: 'category_multiplier: the product category (compared without case).' })
+  @ValidateIf((o: EarnRuleDefinitionDto) => o.type === 'category_multiplier')
+  @IsString()
+  @Length(1, 100)
+  category?: string;
+
+  @ApiPropertyOptional({ example: 2, description: 'segment_multiplier, category_multiplier: at least 1.' })
+  @ValidateIf((o: EarnRuleDefinitionDto) => o.type === 'segment_multiplier' || o.type === 'category_multiplier')
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1)
+  @Max(100)
+  multiplier?: number;
+}
+
+export class EarnRuleBodyDto {
+  @ApiProperty({ example: 'Camera fans earn double' })
+  @IsString()
+  @Length(1, 200)
+  name!: string;
+
+  @ApiProperty({ type: EarnRuleDefinitionDto })
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => EarnRuleDefinitionDto)
+  rule!: EarnRuleDefinitionDto;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+}
+
+export class CreateEarnRuleDto extends EarnRuleBodyDto {
+  @ApiProperty({ example: 'camera-fans-double' })
+  @Length(1, 100)
+  @Matches(OFFER_KEY, { message: 'must be lower-case letters, digits and hyphens, starting with a letter or digit' })
+  key!: string;
+}
+
+export class LoyaltyProgramDto {
+  @ApiProperty({ example: 14, description: 'Days an order’s points stay pending (returns) before they can be spent; 0: at once.' })
+  @IsInt()
+  @Min(0)
+  @Max(365)
+  returnWindowDays!: number;
+
+  @ApiPropertyOptional({ example: 5000, nullable: true, description: 'Most points one order earns; null: no cap.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  capPerOrder!: number | null;
+
+  @ApiPropertyOptional({ example: 10000, nullable: true, description: 'Most points a customer earns per day (UTC); null: no cap.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  capPerDay!: number | null;
+}
+
+/** Only the fields of the rule's type are kept. */
+export function earnRuleDefinition(dto: EarnRuleDefinitionDto): EarnRuleDefinition {
+  switch (dto.type) {
+    case 'base':
+      return { type: 'base', currency: dto.currency as string, pointsPerUnit: dto.pointsPerUnit as number };
+    case 'segment_multiplier':
+      return { type: 'segment_multiplier', segment: dto.segment as string, multiplier: dto.multiplier as number };
+    case 'category_multiplier':
+      return { type: 'category_multiplier', category: dto.category as string, multiplier: dto.multiplier as number };
+  }
+}
+
+export const LOYALTY_EXAMPLE = {
+  profileId: '0192f0c4-5b1e-7c39-8d2a-3f5e6a7b8c9d',
+  available: 1250,
+  pending: 300,
+  lifetimeEarned: 2100,
+  tier: null,
+  pendingPoints: [{ points: 300, availableAt: '2026-12-17T10:00:00.000Z' }],
+  history: [
+    {
+      entryId: 42,
+      kind: 'earn',
+      availableDelta: 0,
+      pendingDelta: 300,
+      cause: 'order:order-1042',
+      orderId: 'order-1042',
+      reason: null,
+      details: { currency: 'EUR', revenue: 150, pointsPerUnit: 1, basePoints: 150, categoryBonus: 0, segment: 'camera-fans', segmentMultiplier: 2, cappedAt: null },
+      at: '2026-12-03T10:00:00.000Z',
+    },
+  ],
+  nextCursor: null,
+};
