@@ -15,9 +15,9 @@ export class OffersConfig extends BaseServiceConfig {
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "* * * * *"' })
   OFFERS_SCHEDULE_CRON = '* * * * *';
 
-  /** When pending loyalty points whose return window has passed become available (a customer's read releases theirs at once). */
+  /** When the loyalty jobs run: pending points become available, points expire and are announced ahead, tiers are reviewed (a customer's read releases and expires theirs at once). */
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression such as "* * * * *"' })
-  LOYALTY_RELEASE_CRON = '* * * * *';
+  LOYALTY_JOBS_CRON = '* * * * *';
 
   /**
    * The propensity model (profiles' feature propensity_<name>) that scores how likely a customer

@@ -2,10 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import request from 'supertest';
 import { issueTestApiKeys, startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
-import { SUBJECTS, type Envelope, type LoyaltyPointsChangedV1, type ProfileActivityV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import {
+  SUBJECTS,
+  type Envelope,
+  type LoyaltyPointsChangedV1,
+  type LoyaltyPointsExpiringV1,
+  type LoyaltyTierChangedV1,
+  type ProfileActivityV1,
+  type SegmentMembershipChangedV1,
+} from '@segmenta/contracts';
 import { createEnvelope } from '@segmenta/messaging';
 import { waitFor } from '@segmenta/infra';
-import { availableTestDrivers } from '@segmenta/persistence';
+import { DATABASE, availableTestDrivers, type Database } from '@segmenta/persistence';
+import { sql } from 'drizzle-orm';
 import { startOffers } from '../src/start';
 
 /**
@@ -21,6 +30,9 @@ const codec = JSONCodec<Envelope>();
 const pointsCodec = JSONCodec<Envelope<LoyaltyPointsChangedV1>>();
 
 interface Loyalty {
+  tier: { key: string; name: string; since: string; reviewAt: string } | null;
+  nextTier: { key: string; pointsToGo: number | null } | null;
+  expiringSoon: Array<{ points: number; expiresAt: string }>;
   available: number;
   pending: number;
   lifetimeEarned: number;
@@ -46,13 +58,15 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
   let seq = 0;
   const admin = { Authorization: `Bearer ${ADMIN}` };
   const published: LoyaltyPointsChangedV1[] = [];
+  const tierChanges: LoyaltyTierChangedV1[] = [];
+  const expiring: LoyaltyPointsExpiringV1[] = [];
 
   beforeAll(async () => {
     service = await startServiceUnderTest(startOffers, {
       label: 'offloy',
       driver,
       // Due points are released every second here (every minute by default).
-      env: { ADMIN_API_KEY: ADMIN, LOYALTY_RELEASE_CRON: '* * * * * *', SHED_MAX_IN_FLIGHT: '0', SHED_EVENT_LOOP_LAG_MS: '0' },
+      env: { ADMIN_API_KEY: ADMIN, LOYALTY_JOBS_CRON: '* * * * * *', SHED_MAX_IN_FLIGHT: '0', SHED_EVENT_LOOP_LAG_MS: '0' },
     });
     http = request(service.app.getHttpServer());
     const issued = await issueTestApiKeys(service.app);
@@ -61,6 +75,14 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
     const sub = nc.subscribe(`${service.prefix}.${SUBJECTS.loyaltyPoints}`);
     void (async () => {
       for await (const msg of sub) published.push(pointsCodec.decode(msg.data).data);
+    })();
+    const tierSub = nc.subscribe(`${service.prefix}.${SUBJECTS.loyaltyTierChanged}`);
+    void (async () => {
+      for await (const msg of tierSub) tierChanges.push(codec.decode(msg.data).data as LoyaltyTierChangedV1);
+    })();
+    const expiringSub = nc.subscribe(`${service.prefix}.${SUBJECTS.loyaltyPointsExpiring}`);
+    void (async () => {
+      for await (const msg of expiringSub) expiring.push(codec.decode(msg.data).data as LoyaltyPointsExpiringV1);
     })();
     await nc.flush();
     await http
@@ -168,7 +190,7 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
 
     const loyalty = await loyaltyOf(profileId);
     // floor(150.75 × 1 point per euro × 2 for camera fans) = 301.
-    expect(loyalty).toMatchObject({ available: 0, pending: 301, lifetimeEarned: 301, nextCursor: null });
+    expect(loyalty).toMatchObject({ available: 0, pending: 301, lifetimeEarned: 301, tier: null, nextTier: null, expiringSoon: [], nextCursor: null });
     expect(loyalty.pendingPoints).toEqual([{ points: 301, availableAt: new Date(at.getTime() + 14 * DAY_MS).toISOString() }]);
     expect(loyalty.history).toEqual([
       expect.objectContaining({
@@ -186,7 +208,8 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
 
   it('releases points whose return window has passed, and spends only what is available', async () => {
     const profileId = randomUUID();
-    await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'old-order', total: 80, currency: 'EUR' }, new Date(Date.now() - 20 * DAY_MS)));
+    // Its 14 days of return window end two seconds from now: pending first, then released by the job.
+    await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'old-order', total: 80, currency: 'EUR' }, new Date(Date.now() - 14 * DAY_MS + 2000)));
     await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'new-order', total: 40, currency: 'EUR' }));
     await waitFor(async () => (await loyaltyOf(profileId)).history.length === 3, { timeoutMs: 15_000, what: 'both orders earned and the old one released' });
     const loyalty = await loyaltyOf(profileId);
@@ -237,5 +260,113 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
     expect(await loyaltyOf(randomUUID())).toMatchObject({ available: 0, pending: 0, lifetimeEarned: 0, tier: null, history: [], nextCursor: null });
     await http.get('/v1/customers/not-a-uuid/loyalty').set(admin).expect(400);
     await http.get(`/v1/customers/${randomUUID()}/loyalty`).query({ cursor: 'abc' }).set(admin).expect(400);
+  });
+  const entriesOf = async (profileId: string) => (await loyaltyOf(profileId, { limit: 500 })).history;
+  const untilEntries = (profileId: string, n: number, what: string) => waitFor(async () => (await entriesOf(profileId)).length >= n, { timeoutMs: 15_000, what });
+
+  it('claws back a refund: its share of pending points, the whole of the rest, and of spent points what the balance still holds', async () => {
+    const profileId = randomUUID();
+    await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'refund-me', revenue: 100, currency: 'EUR' }));
+    await untilEntries(profileId, 1, 'the order earned');
+    await publish(SUBJECTS.profilesActivity, { ...order(profileId, { order_id: 'refund-me', total: 25, currency: 'EUR' }), name: 'Order Refunded' });
+    await untilEntries(profileId, 2, 'the partial refund');
+    expect(await loyaltyOf(profileId)).toMatchObject({ pending: 75, lifetimeEarned: 75 });
+    const whole = { ...order(profileId, { order_id: 'refund-me' }), name: 'Order Refunded' };
+    await publish(SUBJECTS.profilesActivity, whole);
+    await publish(SUBJECTS.profilesActivity, whole); // redelivered: once
+    await untilEntries(profileId, 3, 'the whole refund');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await loyaltyOf(profileId)).toMatchObject({ available: 0, pending: 0, lifetimeEarned: 0, pendingPoints: [] });
+    expect((await entriesOf(profileId)).map((e) => [e.kind, e.pendingDelta])).toEqual([
+      ['clawback', -75],
+      ['clawback', -25],
+      ['earn', 100],
+    ]);
+
+    // Released and partly spent: the unspent rest of the order goes, the spent part only as far as the balance holds.
+    const spender = randomUUID();
+    await publish(SUBJECTS.profilesActivity, order(spender, { order_id: 'spent-order', revenue: 200, currency: 'EUR' }, new Date(Date.now() - 20 * DAY_MS)));
+    await untilEntries(spender, 1, 'the old order earned');
+    expect((await spend('/v1/loyalty/redemptions', { profileId: spender, points: 150 })).status).toBe(201);
+    await publish(SUBJECTS.profilesActivity, { ...order(spender, { order_id: 'spent-order' }), name: 'Order Refunded' });
+    await untilEntries(spender, 3, 'the refund of a spent order');
+    const [clawback] = await entriesOf(spender);
+    expect(clawback).toMatchObject({ kind: 'clawback', availableDelta: -50, pendingDelta: 0, details: expect.objectContaining({ points: 200, fromOrder: 50, fromBalance: 0, unrecovered: 150 }) });
+    expect(await loyaltyOf(spender)).toMatchObject({ available: 0, pending: 0, lifetimeEarned: 0 });
+    expect(await ledgerCheck()).toMatchObject({ ok: true });
+  });
+
+  it('upgrades a tier at once, keeps it when the points go, and lowers it only at the review after the grace period', async () => {
+    await http.put('/v1/tiers/silver').set(admin).send({ name: 'Silver', rank: 1, minPoints: 200 }).expect(200);
+    await http
+      .put('/v1/tiers/gold')
+      .set(admin)
+      .send({ name: 'Gold', rank: 2, minPoints: 500, minSpend: { amount: 10_000, currency: 'EUR' } })
+      .expect(200);
+    expect((await http.put('/v1/tiers/platinum').set(admin).send({ name: 'Platinum', rank: 2, minPoints: 900 }).expect(409)).body.details).toEqual([
+      { field: 'rank', problem: 'is held by another tier' },
+    ]);
+    expect((await http.put('/v1/tiers/none').set(admin).send({ name: 'None', rank: 5 }).expect(400)).body.details).toEqual([expect.objectContaining({ field: 'minPoints' })]);
+    expect(
+      (
+        await http
+          .get('/v1/tiers')
+          .set({ Authorization: `Bearer ${keys.read}` })
+          .expect(200)
+      ).body.tiers.map((t: { key: string }) => t.key),
+    ).toEqual(['silver', 'gold']);
+
+    const profileId = randomUUID();
+    await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'tier-1', revenue: 300, currency: 'EUR' }));
+    await waitFor(async () => (await loyaltyOf(profileId)).tier?.key === 'silver', { timeoutMs: 15_000, what: 'silver' });
+    expect((await loyaltyOf(profileId)).nextTier).toMatchObject({ key: 'gold', pointsToGo: 200 });
+    await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'tier-2', revenue: 300, currency: 'EUR' }));
+    await waitFor(async () => (await loyaltyOf(profileId)).tier?.key === 'gold', { timeoutMs: 15_000, what: 'gold' });
+    await publish(SUBJECTS.profilesActivity, { ...order(profileId, { order_id: 'tier-2' }), name: 'Order Refunded' });
+    await untilEntries(profileId, 3, 'the refund');
+    // 300 points in the window qualify for silver only, but gold holds until the review.
+    expect((await loyaltyOf(profileId)).tier?.key).toBe('gold');
+
+    const database = service.app.get<Database<Record<string, unknown>>>(DATABASE);
+    await database.db.execute(sql`update offers.loyalty_accounts set tier_review_at = now() - interval '29 days' where profile_id = ${profileId}`);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect((await loyaltyOf(profileId)).tier?.key).toBe('gold'); // inside the 30 days of grace
+    await database.db.execute(sql`update offers.loyalty_accounts set tier_review_at = now() - interval '31 days' where profile_id = ${profileId}`);
+    await waitFor(async () => (await loyaltyOf(profileId)).tier?.key === 'silver', { timeoutMs: 15_000, what: 'the review lowered the tier' });
+    expect(tierChanges.filter((c) => c.profileId === profileId).map((c) => [c.from, c.to, c.direction])).toEqual([
+      [null, 'silver', 'upgrade'],
+      ['silver', 'gold', 'upgrade'],
+      ['gold', 'silver', 'downgrade'],
+    ]);
+    await http.delete('/v1/tiers/gold').set(admin).expect(204);
+    await http.delete('/v1/tiers/silver').set(admin).expect(204);
+  });
+
+  it('expires points oldest first after the configured period, announces them ahead, and spends the oldest first', async () => {
+    await http.put('/v1/loyalty/program').set(admin).send({ returnWindowDays: 14, capPerOrder: null, capPerDay: null, expireAfterDays: 30, expiringNoticeDays: 12 }).expect(200);
+    try {
+      const profileId = randomUUID();
+      const daysAgo = (d: number) => new Date(Date.now() - d * DAY_MS);
+      await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'exp-40', revenue: 50, currency: 'EUR' }, daysAgo(40)));
+      await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'exp-25', revenue: 100, currency: 'EUR' }, daysAgo(25)));
+      await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'exp-20', revenue: 100, currency: 'EUR' }, daysAgo(20)));
+      await untilEntries(profileId, 4, 'three orders and an expiry');
+      const loyalty = await loyaltyOf(profileId);
+      expect(loyalty.available).toBe(200);
+      expect(loyalty.history.filter((e) => e.kind === 'expire')).toEqual([expect.objectContaining({ availableDelta: -50, cause: expect.stringMatching(/^expire:/) })]);
+      // Both lots inside the 12 days of notice are announced, once each.
+      await waitFor(() => expiring.filter((e) => e.profileId === profileId).length === 2, { timeoutMs: 15_000, what: 'loyalty.points_expiring' });
+      expect(expiring.filter((e) => e.profileId === profileId).map((e) => e.points)).toEqual([100, 100]);
+
+      expect((await spend('/v1/loyalty/redemptions', { profileId, points: 120 })).status).toBe(201);
+      const after = await loyaltyOf(profileId);
+      expect(after.available).toBe(80);
+      // The order of 25 days ago went first: what is left expires with the order of 20 days ago.
+      expect(after.expiringSoon).toEqual([{ points: 80, expiresAt: expect.any(String) }]);
+      expect(new Date(after.expiringSoon[0].expiresAt).getTime()).toBeGreaterThan(Date.now() + 9 * DAY_MS);
+      expect(await ledgerCheck()).toMatchObject({ ok: true });
+    } finally {
+      await http.put('/v1/loyalty/program').set(admin).send({ returnWindowDays: 14, capPerOrder: null, capPerDay: null }).expect(200);
+    }
   });
 });

@@ -7,8 +7,8 @@ import { startOffers } from '../src/start';
 // reads redemptions with `read`; it asks for a customer's offers with `personalize` (not `read`:
 // an answer reserves codes and records an exposure, x-changes-state), the loyalty team reads the
 // personalization matrix with `read`. Loyalty: an app spends points with `personalize`; a customer's
-// loyalty, the programme and the earn rules are read with `read`; adjustments, the ledger check and
-// changes to the programme and the rules need `admin`.
+// loyalty, the programme, the earn rules and the tiers are read with `read`; adjustments, the ledger check and
+// changes to the programme, the rules and the tiers need `admin`.
 const suite = routeScopeSuite(startOffers, {
   label: 'offsc',
   scopes: ['none', 'admin', 'personalize', 'read'],
@@ -42,6 +42,9 @@ const suite = routeScopeSuite(startOffers, {
     'GET /v1/earn-rules/{key}',
     'PUT /v1/earn-rules/{key}',
     'DELETE /v1/earn-rules/{key}',
+    'GET /v1/tiers',
+    'PUT /v1/tiers/{key}',
+    'DELETE /v1/tiers/{key}',
   ],
 });
 beforeAll(suite.start);

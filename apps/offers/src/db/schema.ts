@@ -271,6 +271,10 @@ export const loyaltyAccounts = offersSchema.table(
     pending: bigint('pending', { mode: 'number' }).notNull().default(0),
     /** Points ever earned (released or pending, less what was clawed back): what tiers will qualify by. */
     lifetimeEarned: bigint('lifetime_earned', { mode: 'number' }).notNull().default(0),
+    /** The tier's key (null: none); upgraded at once, downgraded only at `tier_review_at`. */
+    tier: text('tier'),
+    tierSince: tz('tier_since'),
+    tierReviewAt: tz('tier_review_at'),
     createdAt: tz('created_at').notNull().defaultNow(),
     updatedAt: tz('updated_at').notNull().defaultNow(),
   },
@@ -303,16 +307,48 @@ export const pointsLedger = offersSchema.table(
   (table) => [uniqueIndex('points_ledger_cause_idx').on(table.kind, table.cause), index('points_ledger_profile_idx').on(table.profileId, table.id)],
 );
 
-/** Earned points not yet available (inside the return window): released by a job when due, in the release's transaction. */
-export const pendingPoints = offersSchema.table(
-  'pending_points',
+/**
+ * Where a customer's points came from, lot by lot (an order's earn, a positive adjustment), for the
+ * return window, FIFO spending, expiry and clawback. `points` is what the lot holds (less what was
+ * clawed back); `remaining` is what is left of it to spend or expire. A lot is spendable once
+ * released (its return window passed); spends take from the oldest released lots first.
+ */
+export const pointLots = offersSchema.table(
+  'point_lots',
   {
-    earnEntryId: bigint('earn_entry_id', { mode: 'number' }).primaryKey(),
+    entryId: bigint('entry_id', { mode: 'number' }).primaryKey(),
     profileId: uuid('profile_id').notNull(),
-    points: bigint('points', { mode: 'number' }).notNull(),
+    orderId: text('order_id'),
+    /** The order's revenue (whole units of its currency, less refunds): what tiers by spend count. */
+    orderAmount: doublePrecision('order_amount'),
+    orderCurrency: text('order_currency'),
+    /** What refunds of the order gave back so far (whole units of its currency). */
+    refundedAmount: doublePrecision('refunded_amount').notNull().default(0),
+    /** The points the lot was earned with (before clawbacks): a refund claws back its share of these. */
+    earned: bigint('earned', { mode: 'number' }).notNull(),
+    earnedAt: tz('earned_at').notNull(),
     availableAt: tz('available_at').notNull(),
+    /** null: never expires. */
+    expiresAt: tz('expires_at'),
+    points: bigint('points', { mode: 'number' }).notNull(),
+    remaining: bigint('remaining', { mode: 'number' }).notNull(),
+    released: boolean('released').notNull().default(false),
+    /** loyalty.points_expiring was published for this lot. */
+    expiryNoticed: boolean('expiry_noticed').notNull().default(false),
   },
-  (table) => [index('pending_points_due_idx').on(table.availableAt)],
+  (table) => [
+    index('point_lots_profile_idx').on(table.profileId, table.earnedAt, table.entryId),
+    index('point_lots_due_idx')
+      .on(table.availableAt)
+      .where(sql`not ${table.released}`),
+    index('point_lots_expiry_idx')
+      .on(table.expiresAt)
+      .where(sql`${table.released} and ${table.remaining} > 0`),
+    uniqueIndex('point_lots_order_idx')
+      .on(table.orderId)
+      .where(sql`${table.orderId} is not null`),
+    check('point_lots_remaining_within', sql`${table.remaining} >= 0 and ${table.remaining} <= ${table.points}`),
+  ],
 );
 
 /** Earn rules (scope admin): the base rate per currency and the multipliers by segment and by product category. */
@@ -331,6 +367,31 @@ export const loyaltyProgram = offersSchema.table('loyalty_program', {
   returnWindowDays: integer('return_window_days').notNull().default(14),
   capPerOrder: bigint('cap_per_order', { mode: 'number' }),
   capPerDay: bigint('cap_per_day', { mode: 'number' }),
+  /** Days after they were earned that points expire (null: never). */
+  expireAfterDays: integer('expire_after_days'),
+  /** Days before they expire that loyalty.points_expiring is published. */
+  expiringNoticeDays: integer('expiring_notice_days').notNull().default(30),
+  /** The rolling window tiers qualify in (points earned or spend), in days. */
+  tierWindowDays: integer('tier_window_days').notNull().default(365),
+  /** Days after a review date a customer who no longer qualifies keeps the tier. */
+  tierGraceDays: integer('tier_grace_days').notNull().default(30),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * Tiers (for example Bronze, Silver, Gold), by rank: a customer holds the highest tier whose
+ * threshold they reach in the rolling window, by points earned or by spend in a currency.
+ */
+export const tiers = offersSchema.table('tiers', {
+  key: text('key').primaryKey(),
+  name: text('name').notNull(),
+  rank: integer('rank').notNull().unique(),
+  /** Points earned in the window that qualify (null: not by points). */
+  minPoints: bigint('min_points', { mode: 'number' }),
+  /** Spend in the window, whole units of spend_currency, that qualifies (null: not by spend). */
+  minSpend: doublePrecision('min_spend'),
+  spendCurrency: text('spend_currency'),
+  createdAt: tz('created_at').notNull().defaultNow(),
   updatedAt: tz('updated_at').notNull().defaultNow(),
 });
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CallerKeyId, RequireScope } from '@segmenta/chassis';
-import { AdjustPointsDto, CreateEarnRuleDto, EarnRuleBodyDto, LOYALTY_EXAMPLE, LoyaltyHistoryQueryDto, LoyaltyProgramDto, RedeemPointsDto } from './loyalty.dto';
+import { AdjustPointsDto, CreateEarnRuleDto, EarnRuleBodyDto, LOYALTY_EXAMPLE, LoyaltyHistoryQueryDto, LoyaltyProgramDto, RedeemPointsDto, TierDto } from './loyalty.dto';
 import { LoyaltyService, type PointsChangeAnswer } from './loyalty.service';
 
 type Response = { status(code: number): unknown; setHeader(name: string, value: string): unknown };
@@ -149,5 +149,43 @@ export class EarnRulesController {
   @ApiResponse({ status: 404, description: 'No such rule.' })
   async remove(@Param('key') key: string): Promise<void> {
     await this.loyalty.deleteEarnRule(key);
+  }
+}
+
+const TIER_EXAMPLE = { key: 'gold', name: 'Gold', rank: 3, minPoints: 5000, minSpend: { amount: 2000, currency: 'EUR' }, updatedAt: '2026-12-03T10:00:00.000Z' };
+
+/** Tiers (scope `admin`; `read` may list): qualify by points earned or spend in the rolling window. */
+@ApiTags('loyalty')
+@RequireScope('admin')
+@Controller('v1/tiers')
+export class TiersController {
+  constructor(private readonly loyalty: LoyaltyService) {}
+
+  @Get()
+  @RequireScope('read')
+  @ApiOperation({ summary: 'Every tier, lowest rank first' })
+  @ApiResponse({ status: 200, schema: { example: { tiers: [TIER_EXAMPLE] } } })
+  list() {
+    return this.loyalty.listTiers();
+  }
+
+  @Put(':key')
+  @ApiOperation({
+    summary:
+      'Create or replace a tier: a customer is upgraded at once when their points earned (or spend) in the rolling window reach it, and lowered only at their review date after the grace period (the programme’s tierWindowDays and tierGraceDays)',
+  })
+  @ApiResponse({ status: 200, schema: { example: TIER_EXAMPLE } })
+  @ApiResponse({ status: 409, description: 'Another tier holds the rank.' })
+  put(@Param('key') key: string, @Body() body: TierDto) {
+    return this.loyalty.putTier(key, body);
+  }
+
+  @Delete(':key')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a tier (customers holding it fall back at their next review)' })
+  @ApiResponse({ status: 204 })
+  @ApiResponse({ status: 404, description: 'No such tier.' })
+  async remove(@Param('key') key: string): Promise<void> {
+    await this.loyalty.deleteTier(key);
   }
 }

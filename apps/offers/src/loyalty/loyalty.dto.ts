@@ -127,6 +127,71 @@ export class LoyaltyProgramDto {
   @IsInt()
   @Min(0)
   capPerDay!: number | null;
+
+  @ApiPropertyOptional({ example: 365, nullable: true, description: 'Days after they were earned that points expire, oldest first; null: never.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  expireAfterDays?: number | null;
+
+  @ApiPropertyOptional({ example: 30, default: 30, description: 'Days before points expire that loyalty.points_expiring is published.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(365)
+  expiringNoticeDays?: number;
+
+  @ApiPropertyOptional({ example: 365, default: 365, description: 'The rolling window tiers qualify in (points earned or spend), in days.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  tierWindowDays?: number;
+
+  @ApiPropertyOptional({ example: 30, default: 30, description: 'Days after a review date a customer who no longer qualifies keeps the tier.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(365)
+  tierGraceDays?: number;
+}
+
+export class TierSpendDto {
+  @ApiProperty({ example: 1000 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  amount!: number;
+
+  @ApiProperty({ example: 'EUR' })
+  @Matches(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 code such as EUR' })
+  currency!: string;
+}
+
+/** A tier: qualifies by points earned in the window, or by spend, or either (at least one). */
+export class TierDto {
+  @ApiProperty({ example: 'Gold' })
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+
+  @ApiProperty({ example: 3, description: 'Higher ranks are better tiers; each rank belongs to one tier.' })
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  rank!: number;
+
+  @ApiPropertyOptional({ example: 5000, nullable: true, description: 'Points earned in the window that qualify.' })
+  @ValidateIf((o: TierDto) => o.minPoints !== undefined || o.minSpend === undefined || o.minSpend === null)
+  @IsInt({ message: 'must be a whole number of points (give minPoints, minSpend or both)' })
+  @Min(0)
+  minPoints?: number | null;
+
+  @ApiPropertyOptional({ type: TierSpendDto, nullable: true, description: 'Spend in the window that qualifies.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TierSpendDto)
+  minSpend?: TierSpendDto | null;
 }
 
 /** Only the fields of the rule's type are kept. */
@@ -146,8 +211,11 @@ export const LOYALTY_EXAMPLE = {
   available: 1250,
   pending: 300,
   lifetimeEarned: 2100,
-  tier: null,
+  tier: { key: 'silver', name: 'Silver', since: '2026-11-02T10:00:00.000Z', reviewAt: '2027-11-02T10:00:00.000Z' },
+  nextTier: { key: 'gold', name: 'Gold', pointsToGo: 2900, spendToGo: { amount: 1150, currency: 'EUR' } },
+  qualifying: { windowDays: 365, points: 2100, spend: { EUR: 850 } },
   pendingPoints: [{ points: 300, availableAt: '2026-12-17T10:00:00.000Z' }],
+  expiringSoon: [{ points: 120, expiresAt: '2026-12-20T09:12:00.000Z' }],
   history: [
     {
       entryId: 42,

@@ -9,6 +9,9 @@ import type { EarnRuleDefinition } from './earning';
 export type PointsEntryRow = typeof tables.pointsLedger.$inferSelect;
 export type EarnRuleRow = typeof tables.earnRules.$inferSelect;
 export type LoyaltyProgramRow = typeof tables.loyaltyProgram.$inferSelect;
+export type PointLotRow = typeof tables.pointLots.$inferSelect;
+export type TierRow = typeof tables.tiers.$inferSelect;
+export type NewPointLot = Omit<typeof tables.pointLots.$inferInsert, 'remaining' | 'earned' | 'refundedAmount' | 'expiryNoticed'> & { points: number };
 
 /** A ledger entry to append. */
 export interface NewPointsEntry {
@@ -21,6 +24,8 @@ export interface NewPointsEntry {
   reason?: string | null;
   actor?: string | null;
   details?: Record<string, unknown> | null;
+  /** How the points ever earned move (default: an earn's points; a clawback gives its own). */
+  lifetimeDelta?: number;
 }
 
 /** The entry as appended, with the account's balances after it. */
@@ -38,6 +43,8 @@ export interface LedgerMismatch {
   pending: number;
   ledgerPending: number;
 }
+
+const withoutLifetime = ({ lifetimeDelta: _lifetime, ...entry }: NewPointsEntry) => entry;
 
 /** SQLSTATE of a check violation: an account's balance would go below zero. */
 export const CHECK_VIOLATION = '23514';
@@ -60,11 +67,11 @@ export class LoyaltyRepository {
   async append(tx: OffersTx, entry: NewPointsEntry): Promise<AppendedEntry | undefined> {
     const [row] = await tx
       .insert(tables.pointsLedger)
-      .values({ ...entry, orderId: entry.orderId ?? null, reason: entry.reason ?? null, actor: entry.actor ?? null, details: entry.details ?? null })
+      .values({ ...withoutLifetime(entry), orderId: entry.orderId ?? null, reason: entry.reason ?? null, actor: entry.actor ?? null, details: entry.details ?? null })
       .onConflictDoNothing({ target: [tables.pointsLedger.kind, tables.pointsLedger.cause] })
       .returning();
     if (!row) return undefined;
-    const earned = entry.kind === 'earn' || entry.kind === 'clawback' ? entry.availableDelta + entry.pendingDelta : 0;
+    const earned = entry.lifetimeDelta ?? (entry.kind === 'earn' ? entry.availableDelta + entry.pendingDelta : 0);
     const a = tables.loyaltyAccounts;
     // Created empty first, then moved: PostgreSQL checks an INSERT's row against the CHECKs before it
     // looks for a conflict, so an upsert of a negative delta would fail even for an account that covers it.
@@ -98,31 +105,110 @@ export class LoyaltyRepository {
     return row;
   }
 
-  /** Records points earned into pending until `availableAt`. */
-  async addPending(tx: OffersTx, earnEntryId: number, profileId: string, points: number, availableAt: Date): Promise<void> {
-    await tx.insert(tables.pendingPoints).values({ earnEntryId, profileId, points, availableAt });
+  /** A lot of points (an order's earn, a positive adjustment), in the transaction of its entry. */
+  async addLot(tx: OffersTx, lot: NewPointLot): Promise<void> {
+    await tx.insert(tables.pointLots).values({ ...lot, remaining: lot.points, earned: lot.points });
   }
 
-  /** Pending points due by `now`, locked for this transaction (another replica's release skips them). */
-  async duePending(tx: OffersTx, now: Date, limit: number, profileId?: string) {
-    const p = tables.pendingPoints;
+  /** Lots whose return window has passed and that are not released yet, locked (another replica's release skips them). */
+  async dueLots(tx: OffersTx, now: Date, limit: number, profileId?: string): Promise<PointLotRow[]> {
+    const p = tables.pointLots;
     return tx
       .select()
       .from(p)
-      .where(and(lte(p.availableAt, now), profileId ? eq(p.profileId, profileId) : undefined))
+      .where(and(eq(p.released, false), lte(p.availableAt, now), profileId ? eq(p.profileId, profileId) : undefined))
       .orderBy(asc(p.availableAt))
       .limit(limit)
       .for('update', { skipLocked: true });
   }
 
-  async removePending(tx: OffersTx, earnEntryId: number): Promise<void> {
-    await tx.delete(tables.pendingPoints).where(eq(tables.pendingPoints.earnEntryId, earnEntryId));
+  async markReleased(tx: OffersTx, entryId: number): Promise<void> {
+    await tx.update(tables.pointLots).set({ released: true }).where(eq(tables.pointLots.entryId, entryId));
   }
 
-  /** A customer's pending points, soonest first. */
-  async pendingOf(profileId: string) {
-    const p = tables.pendingPoints;
-    return this.database.db.select({ points: p.points, availableAt: p.availableAt }).from(p).where(eq(p.profileId, profileId)).orderBy(asc(p.availableAt));
+  /** Released lots past their expiry with points left, locked. */
+  async expiredLots(tx: OffersTx, now: Date, limit: number, profileId?: string): Promise<PointLotRow[]> {
+    const p = tables.pointLots;
+    return tx
+      .select()
+      .from(p)
+      .where(and(eq(p.released, true), sql`${p.remaining} > 0`, lte(p.expiresAt, now), profileId ? eq(p.profileId, profileId) : undefined))
+      .orderBy(asc(p.expiresAt))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+  }
+
+  /** Lots with points left that expire after `now` and by `until` and were not announced yet: marked announced, returned. */
+  async takeExpiryNotices(tx: OffersTx, now: Date, until: Date, limit: number): Promise<PointLotRow[]> {
+    return queryRows<PointLotRow>(
+      tx,
+      sql`update offers.point_lots l set expiry_noticed = true
+        from (select entry_id from offers.point_lots where not expiry_noticed and remaining > 0 and expires_at > ${now} and expires_at <= ${until} order by expires_at limit ${limit} for update skip locked) due
+        where l.entry_id = due.entry_id
+        returning l.entry_id as "entryId", l.profile_id as "profileId", l.remaining, l.expires_at as "expiresAt"`,
+    );
+  }
+
+  /**
+   * Takes `points` from a customer's released lots, oldest first (FIFO), in the transaction that
+   * took them from the balance (whose row lock serialises the customer's changes).
+   */
+  async consumeOldestFirst(tx: OffersTx, profileId: string, points: number): Promise<void> {
+    await tx.execute(
+      sql`with ordered as (
+          select entry_id, remaining, sum(remaining) over (order by earned_at, entry_id) - remaining as before
+          from offers.point_lots where profile_id = ${profileId} and released and remaining > 0)
+        update offers.point_lots l set remaining = l.remaining - least(o.remaining, ${points}::bigint - o.before)
+        from ordered o where l.entry_id = o.entry_id and o.before < ${points}::bigint`,
+    );
+  }
+
+  /** Sets what a lot holds and has left (a clawback), and what refunds gave back of its order. */
+  async updateLot(tx: OffersTx, entryId: number, change: { points: number; remaining: number; refundedAmount: number }): Promise<void> {
+    await tx.update(tables.pointLots).set({ points: change.points, remaining: change.remaining, refundedAmount: change.refundedAmount }).where(eq(tables.pointLots.entryId, entryId));
+  }
+
+  async expireLot(tx: OffersTx, entryId: number): Promise<void> {
+    await tx.update(tables.pointLots).set({ remaining: 0 }).where(eq(tables.pointLots.entryId, entryId));
+  }
+
+  /** The lot an order earned, locked for its refund. */
+  async lotOfOrder(tx: OffersTx, orderId: string): Promise<PointLotRow | undefined> {
+    const [row] = await tx.select().from(tables.pointLots).where(eq(tables.pointLots.orderId, orderId)).limit(1).for('update');
+    return row;
+  }
+
+  /** A customer's lots not yet released (pending), soonest first. */
+  async pendingLotsOf(profileId: string) {
+    const p = tables.pointLots;
+    return this.database.db
+      .select({ points: p.remaining, availableAt: p.availableAt })
+      .from(p)
+      .where(and(eq(p.profileId, profileId), eq(p.released, false), sql`${p.remaining} > 0`))
+      .orderBy(asc(p.availableAt));
+  }
+
+  /** A customer's points that expire by `until`, soonest first. */
+  async expiringOf(profileId: string, until: Date) {
+    const p = tables.pointLots;
+    return this.database.db
+      .select({ points: p.remaining, expiresAt: p.expiresAt })
+      .from(p)
+      .where(and(eq(p.profileId, profileId), eq(p.released, true), sql`${p.remaining} > 0`, lte(p.expiresAt, until)))
+      .orderBy(asc(p.expiresAt));
+  }
+
+  /** What a customer earned (points, net of clawbacks) and spent (by currency, net of refunds) since `since`: tier qualification. */
+  async qualification(profileId: string, since: Date, tx?: OffersTx): Promise<{ points: number; spend: Map<string, number> }> {
+    const rows = await queryRows<{ currency: string | null; points: string; spend: number | null }>(
+      tx ?? this.database.db,
+      sql`select order_currency as currency, sum(points) as points, sum(order_amount - refunded_amount) as spend
+        from offers.point_lots where profile_id = ${profileId} and earned_at >= ${since} group by order_currency`,
+    );
+    return {
+      points: rows.reduce((sum, r) => sum + Number(r.points), 0),
+      spend: new Map(rows.filter((r) => r.currency !== null).map((r) => [r.currency as string, Number(r.spend ?? 0)])),
+    };
   }
 
   /** Points a customer earned since `since` (the daily cap). */
@@ -219,12 +305,59 @@ export class LoyaltyRepository {
     return row;
   }
 
-  async updateProgram(change: { returnWindowDays: number; capPerOrder: number | null; capPerDay: number | null }): Promise<LoyaltyProgramRow> {
+  async updateProgram(change: Omit<LoyaltyProgramRow, 'id' | 'updatedAt'>): Promise<LoyaltyProgramRow> {
     const [row] = await this.database.db
       .update(tables.loyaltyProgram)
       .set({ ...change, updatedAt: sql`now()` })
       .where(eq(tables.loyaltyProgram.id, 1))
       .returning();
     return row;
+  }
+
+  /** Tiers by rank, lowest first. */
+  async tiers(tx?: OffersTx): Promise<TierRow[]> {
+    return (tx ?? this.database.db).select().from(tables.tiers).orderBy(asc(tables.tiers.rank));
+  }
+
+  /** Creates or replaces a tier; a rank another tier holds fails with a unique violation. */
+  async upsertTier(tier: Omit<TierRow, 'createdAt' | 'updatedAt'>): Promise<TierRow> {
+    const [row] = await this.database.db
+      .insert(tables.tiers)
+      .values(tier)
+      .onConflictDoUpdate({
+        target: tables.tiers.key,
+        set: { name: tier.name, rank: tier.rank, minPoints: tier.minPoints, minSpend: tier.minSpend, spendCurrency: tier.spendCurrency, updatedAt: sql`now()` },
+      })
+      .returning();
+    return row;
+  }
+
+  async deleteTier(key: string): Promise<boolean> {
+    const rows = await this.database.db.delete(tables.tiers).where(eq(tables.tiers.key, key)).returning({ key: tables.tiers.key });
+    return rows.length === 1;
+  }
+
+  /** Sets an account's tier (creating the account), with its next review. */
+  async setTier(tx: OffersTx, profileId: string, tier: string | null, since: Date, reviewAt: Date | null): Promise<void> {
+    const a = tables.loyaltyAccounts;
+    await tx
+      .insert(a)
+      .values({ profileId, tier, tierSince: since, tierReviewAt: reviewAt })
+      .onConflictDoUpdate({ target: a.profileId, set: { tier, tierSince: since, tierReviewAt: reviewAt, updatedAt: sql`now()` } });
+  }
+
+  async setReview(tx: OffersTx, profileId: string, reviewAt: Date): Promise<void> {
+    await tx.update(tables.loyaltyAccounts).set({ tierReviewAt: reviewAt }).where(eq(tables.loyaltyAccounts.profileId, profileId));
+  }
+
+  /** Accounts with a tier whose review date plus the grace period has passed, locked. */
+  async dueForReview(tx: OffersTx, before: Date, limit: number) {
+    const a = tables.loyaltyAccounts;
+    return tx
+      .select({ profileId: a.profileId, tier: a.tier, tierReviewAt: a.tierReviewAt })
+      .from(a)
+      .where(and(sql`${a.tier} is not null`, lte(a.tierReviewAt, before)))
+      .limit(limit)
+      .for('update', { skipLocked: true });
   }
 }

@@ -1,17 +1,29 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConflictError, NotFoundError, ValidationFailedError } from '@segmenta/chassis';
-import { SUBJECTS, type LoyaltyPointsChangedV1, type ProfileActivityV1 } from '@segmenta/contracts';
+import { SUBJECTS, type LoyaltyPointsChangedV1, type LoyaltyPointsExpiringV1, type LoyaltyTierChangedV1, type ProfileActivityV1 } from '@segmenta/contracts';
 import { Outbox, createEnvelope } from '@segmenta/messaging';
 import { sqlState } from '@segmenta/persistence';
 import type { OffersTx } from '../catalog/offers.repository';
+import { OFFER_KEY } from '../catalog/offers.dto';
 import { IDEMPOTENCY_KEY } from '../redemptions/redemption-rules';
+import { clawbackFor } from './clawback';
 import { orderFromProperties, pointsForOrder, withinDailyCap } from './earning';
-import { earnRuleDefinition, type AdjustPointsDto, type CreateEarnRuleDto, type EarnRuleBodyDto, type LoyaltyHistoryQueryDto, type LoyaltyProgramDto, type RedeemPointsDto } from './loyalty.dto';
-import { CHECK_VIOLATION, LoyaltyRepository, type AppendedEntry, type EarnRuleRow, type LoyaltyProgramRow, type NewPointsEntry, type PointsEntryRow } from './loyalty.repository';
+import { rankOf, tierMove } from './tiers';
+import {
+  earnRuleDefinition,
+  type AdjustPointsDto,
+  type CreateEarnRuleDto,
+  type EarnRuleBodyDto,
+  type LoyaltyHistoryQueryDto,
+  type LoyaltyProgramDto,
+  type RedeemPointsDto,
+  type TierDto,
+} from './loyalty.dto';
+import { CHECK_VIOLATION, LoyaltyRepository, type AppendedEntry, type EarnRuleRow, type LoyaltyProgramRow, type NewPointsEntry, type PointsEntryRow, type TierRow } from './loyalty.repository';
 
 const DAY_MS = 86_400_000;
-/** Pending points released per transaction of the release job. */
-const RELEASE_BATCH = 500;
+/** Lots (or accounts) handled per transaction of the jobs. */
+const BATCH = 500;
 
 /** An activity as the PROFILES consumer hands it over: the envelope's id and the validated data. */
 export interface ActivityMessage {
@@ -42,7 +54,7 @@ export function entryView(entry: PointsEntryRow) {
 }
 
 const earnRuleView = (row: EarnRuleRow) => ({ key: row.key, name: row.name, rule: row.rule, active: row.active, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() });
-const programView = (row: LoyaltyProgramRow) => ({ returnWindowDays: row.returnWindowDays, capPerOrder: row.capPerOrder, capPerDay: row.capPerDay, updatedAt: row.updatedAt.toISOString() });
+const programView = ({ id: _id, updatedAt, ...settings }: LoyaltyProgramRow) => ({ ...settings, updatedAt: updatedAt.toISOString() });
 
 /**
  * Loyalty (issue 19): an append-only points ledger whose sums are the account's balances, kept in
@@ -59,64 +71,216 @@ export class LoyaltyService {
   ) {}
 
   /**
-   * Earns for each `Order Completed` among the activities, once per order (`order:<order_id>`, or
-   * `event:<messageId>` for an order without an id), each in its own transaction: a replay, a
-   * redelivery or the same order sent twice earns nothing more.
+   * Applies the orders among the activities: an `Order Completed` earns once per order
+   * (`order:<order_id>`, or `event:<messageId>` without an id), an `Order Refunded` claws back its
+   * share once per refund event. Each in its own transaction: a replay, a redelivery or the same
+   * order sent twice changes nothing more.
    */
   async earnFromActivities(messages: ActivityMessage[]): Promise<number> {
-    let earned = 0;
+    let applied = 0;
     for (const { data } of messages) {
-      if (data.type !== 'track' || data.name !== 'Order Completed') continue;
-      const order = orderFromProperties(data.properties);
-      if (!order) {
-        this.logger.warn(`Order Completed ${data.eventId} of ${data.profileId} has no amount to earn on; skipped`);
-        continue;
-      }
-      const appended = await this.repository.transaction(async (tx) => {
-        const rules = await this.repository.activeEarnRules(tx);
-        if (rules.length === 0) return undefined;
-        const program = await this.repository.program(tx);
-        const segments = rules.some((r) => r.type === 'segment_multiplier') ? await this.repository.segmentsOf(tx, data.profileId) : new Set<string>();
-        const earning = pointsForOrder(order, rules, (s) => segments.has(s), program.capPerOrder);
-        const today = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);
-        const points = program.capPerDay === null ? earning.points : withinDailyCap(earning.points, await this.repository.earnedSince(tx, data.profileId, today), program.capPerDay);
-        if (points <= 0) return undefined;
-        const immediately = program.returnWindowDays === 0;
-        const entry = await this.append(tx, {
-          profileId: data.profileId,
-          kind: 'earn',
-          availableDelta: immediately ? points : 0,
-          pendingDelta: immediately ? 0 : points,
-          cause: order.orderId === null ? `event:${data.eventId}` : `order:${order.orderId}`,
-          orderId: order.orderId,
-          details: { ...earning.details, cappedPerDay: points < earning.points ? program.capPerDay : null },
-        });
-        if (entry && !immediately) await this.repository.addPending(tx, entry.entry.id, data.profileId, points, new Date(Date.parse(data.occurredAt) + program.returnWindowDays * DAY_MS));
-        return entry;
-      });
-      if (appended) earned += 1;
+      if (data.type !== 'track') continue;
+      const changed = data.name === 'Order Completed' ? await this.earn(data) : data.name === 'Order Refunded' ? await this.clawBack(data) : false;
+      if (changed) applied += 1;
     }
-    if (earned > 0) this.outbox.wake();
-    return earned;
+    if (applied > 0) this.outbox.wake();
+    return applied;
+  }
+
+  private async earn(data: ProfileActivityV1): Promise<boolean> {
+    const order = orderFromProperties(data.properties);
+    if (!order) {
+      this.logger.warn(`Order Completed ${data.eventId} of ${data.profileId} has no amount to earn on; skipped`);
+      return false;
+    }
+    return this.repository.transaction(async (tx) => {
+      const rules = await this.repository.activeEarnRules(tx);
+      if (rules.length === 0) return false;
+      const program = await this.repository.program(tx);
+      const segments = rules.some((r) => r.type === 'segment_multiplier') ? await this.repository.segmentsOf(tx, data.profileId) : new Set<string>();
+      const earning = pointsForOrder(order, rules, (s) => segments.has(s), program.capPerOrder);
+      const now = new Date();
+      const today = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
+      const points = program.capPerDay === null ? earning.points : withinDailyCap(earning.points, await this.repository.earnedSince(tx, data.profileId, today), program.capPerDay);
+      if (points <= 0) return false;
+      const earnedAt = new Date(data.occurredAt);
+      const availableAt = new Date(earnedAt.getTime() + program.returnWindowDays * DAY_MS);
+      // Released at once when the window is 0, or already over (an old order arriving late).
+      const immediately = availableAt.getTime() <= now.getTime();
+      const entry = await this.append(tx, {
+        profileId: data.profileId,
+        kind: 'earn',
+        availableDelta: immediately ? points : 0,
+        pendingDelta: immediately ? 0 : points,
+        cause: order.orderId === null ? `event:${data.eventId}` : `order:${order.orderId}`,
+        orderId: order.orderId,
+        details: { ...earning.details, cappedPerDay: points < earning.points ? program.capPerDay : null },
+      });
+      if (!entry) return false;
+      await this.repository.addLot(tx, {
+        entryId: entry.entry.id,
+        profileId: data.profileId,
+        orderId: order.orderId,
+        orderAmount: order.revenue,
+        orderCurrency: order.currency,
+        earnedAt,
+        availableAt,
+        expiresAt: expiryOf(earnedAt, program),
+        points,
+        released: immediately,
+      });
+      await this.reviewTier(tx, data.profileId, program, now, false);
+      return true;
+    });
+  }
+
+  /**
+   * An `Order Refunded` (whole, or partial with `total`/`revenue`/products) claws back the refunded
+   * share of the points that order earned: from its pending points, or from its unspent points and
+   * then, for points of it already spent, from the rest of the available balance as far as that
+   * goes. What the balance cannot cover is recorded in the entry (`unrecovered`), never a negative
+   * balance. An order that earned nothing here (unknown, or no rule) has nothing to claw back.
+   */
+  private async clawBack(data: ProfileActivityV1): Promise<boolean> {
+    const orderId = orderFromProperties({ ...data.properties, revenue: 0 })?.orderId ?? null;
+    if (orderId === null) return false;
+    const refund = orderFromProperties(data.properties);
+    // Only a refund that names an amount is partial; the whole order otherwise.
+    const amount = refund !== null && ['total', 'revenue', 'subtotal', 'products'].some((k) => data.properties[k] !== undefined) ? refund.revenue : null;
+    return this.repository.transaction(async (tx) => {
+      const lot = await this.repository.lotOfOrder(tx, orderId);
+      if (!lot) return false;
+      const claw = clawbackFor(lot, amount);
+      const cause = `refund:${data.eventId}`;
+      if (claw.points === 0) {
+        await this.repository.updateLot(tx, lot.entryId, { points: lot.points, remaining: lot.remaining, refundedAmount: claw.refundedAmount });
+        return false;
+      }
+      const account = await this.repository.account(tx, lot.profileId);
+      const otherAvailable = Math.max(0, (account?.available ?? 0) - claw.fromLot);
+      const fromBalance = Math.min(claw.fromBalance, otherAvailable);
+      const entry = await this.append(tx, {
+        profileId: lot.profileId,
+        kind: 'clawback',
+        availableDelta: -(claw.fromLot + fromBalance),
+        pendingDelta: -claw.fromPending,
+        cause,
+        orderId,
+        lifetimeDelta: -claw.points,
+        details: {
+          refundedAmount: claw.refundedAmount,
+          orderAmount: lot.orderAmount,
+          points: claw.points,
+          fromPending: claw.fromPending,
+          fromOrder: claw.fromLot,
+          fromBalance,
+          unrecovered: claw.fromBalance - fromBalance,
+        },
+      });
+      if (!entry) return false;
+      await this.repository.updateLot(tx, lot.entryId, { points: lot.points - claw.points, remaining: lot.remaining - claw.fromPending - claw.fromLot, refundedAmount: claw.refundedAmount });
+      if (fromBalance > 0) await this.repository.consumeOldestFirst(tx, lot.profileId, fromBalance);
+      await this.reviewTier(tx, lot.profileId, await this.repository.program(tx), new Date(), false);
+      return true;
+    });
+  }
+
+  /**
+   * The tier a customer holds after a change of what they earned (`reviewDue` false: only an
+   * upgrade), or at their review (a downgrade too, when they no longer qualify). Published as
+   * loyalty.tier_changed in the caller's transaction.
+   */
+  private async reviewTier(tx: OffersTx, profileId: string, program: LoyaltyProgramRow, now: Date, reviewDue: boolean): Promise<void> {
+    const tiers = await this.repository.tiers(tx);
+    if (tiers.length === 0 && !reviewDue) return;
+    const account = await this.repository.account(tx, profileId);
+    const held = account?.tier ?? null;
+    const qualification = await this.repository.qualification(profileId, new Date(now.getTime() - program.tierWindowDays * DAY_MS), tx);
+    const move = tierMove(tiers, held, qualification, reviewDue);
+    const nextReview = new Date(now.getTime() + program.tierWindowDays * DAY_MS);
+    if (!move.changed) {
+      if (reviewDue) await this.repository.setReview(tx, profileId, nextReview);
+      return;
+    }
+    await this.repository.setTier(tx, profileId, move.to, now, move.to === null ? null : nextReview);
+    const data: LoyaltyTierChangedV1 = { profileId, from: held, to: move.to, direction: rankOf(tiers, move.to) > rankOf(tiers, held) ? 'upgrade' : 'downgrade', at: now.toISOString() };
+    await this.outbox.write(tx, [{ subject: SUBJECTS.loyaltyTierChanged, envelope: createEnvelope(SUBJECTS.loyaltyTierChanged, data, { occurredAt: now }), partitionKey: profileId }]);
   }
 
   /** Moves pending points whose return window has passed to available (the job; a customer's read does it for theirs). */
   async releaseDue(now = new Date(), profileId?: string): Promise<number> {
-    let released = 0;
+    return this.inBatches(async (tx) => {
+      const due = await this.repository.dueLots(tx, now, BATCH, profileId);
+      for (const lot of due) {
+        if (lot.remaining > 0) await this.append(tx, { profileId: lot.profileId, kind: 'release', availableDelta: lot.remaining, pendingDelta: -lot.remaining, cause: `release:${lot.entryId}` });
+        await this.repository.markReleased(tx, lot.entryId);
+      }
+      return due.length;
+    });
+  }
+
+  /** Expires what is left of lots past their expiry, oldest first (the job; a customer's read does it for theirs). */
+  async expireDue(now = new Date(), profileId?: string): Promise<number> {
+    return this.inBatches(async (tx) => {
+      const due = await this.repository.expiredLots(tx, now, BATCH, profileId);
+      for (const lot of due) {
+        await this.append(tx, {
+          profileId: lot.profileId,
+          kind: 'expire',
+          availableDelta: -lot.remaining,
+          pendingDelta: 0,
+          cause: `expire:${lot.entryId}`,
+          details: { earnedAt: lot.earnedAt.toISOString(), expiresAt: lot.expiresAt?.toISOString() },
+        });
+        await this.repository.expireLot(tx, lot.entryId);
+      }
+      return due.length;
+    });
+  }
+
+  /** Publishes loyalty.points_expiring once for each lot that expires within the notice period. */
+  async announceExpiring(now = new Date()): Promise<number> {
+    const program = await this.repository.program();
+    if (program.expireAfterDays === null) return 0;
+    const until = new Date(now.getTime() + program.expiringNoticeDays * DAY_MS);
+    return this.inBatches(async (tx) => {
+      const lots = await this.repository.takeExpiryNotices(tx, now, until, BATCH);
+      if (lots.length > 0)
+        await this.outbox.write(
+          tx,
+          lots.map((lot) => {
+            const data: LoyaltyPointsExpiringV1 = { profileId: lot.profileId, points: Number(lot.remaining), expiresAt: new Date(lot.expiresAt as Date).toISOString() };
+            return {
+              subject: SUBJECTS.loyaltyPointsExpiring,
+              envelope: createEnvelope(SUBJECTS.loyaltyPointsExpiring, data, { id: `expiring-${lot.entryId}`, occurredAt: now }),
+              partitionKey: lot.profileId,
+            };
+          }),
+        );
+      return lots.length;
+    });
+  }
+
+  /** Reviews the tiers whose review date and grace period have passed: kept if still earned, else lowered. */
+  async reviewTiersDue(now = new Date()): Promise<number> {
+    const program = await this.repository.program();
+    return this.inBatches(async (tx) => {
+      const due = await this.repository.dueForReview(tx, new Date(now.getTime() - program.tierGraceDays * DAY_MS), BATCH);
+      for (const account of due) await this.reviewTier(tx, account.profileId, program, now, true);
+      return due.length;
+    });
+  }
+
+  /** Runs `work` in transactions until one handles less than a batch; wakes the relay if anything changed. */
+  private async inBatches(work: (tx: OffersTx) => Promise<number>): Promise<number> {
+    let total = 0;
     for (;;) {
-      const n = await this.repository.transaction(async (tx) => {
-        const due = await this.repository.duePending(tx, now, RELEASE_BATCH, profileId);
-        for (const pending of due) {
-          await this.append(tx, { profileId: pending.profileId, kind: 'release', availableDelta: pending.points, pendingDelta: -pending.points, cause: `release:${pending.earnEntryId}` });
-          await this.repository.removePending(tx, pending.earnEntryId);
-        }
-        return due.length;
-      });
-      released += n;
-      if (n < RELEASE_BATCH) break;
+      const n = await this.repository.transaction(work);
+      total += n;
+      if (n < BATCH) break;
     }
-    if (released > 0) this.outbox.wake();
-    return released;
+    if (total > 0) this.outbox.wake();
+    return total;
   }
 
   /** Spends available points once per Idempotency-Key; refused (409) when the balance does not cover them, also under concurrent spends. */
@@ -137,7 +301,27 @@ export class LoyaltyService {
     try {
       const answer = await this.repository.transaction(async (tx): Promise<PointsChangeAnswer> => {
         const appended = await this.append(tx, { ...change, kind, cause });
-        if (appended) return { status: 201, body: { ...entryView(appended.entry), available: appended.available, pending: appended.pending }, replayed: false };
+        if (appended) {
+          // A spend takes the oldest points first; points given by hand are a lot of their own, which expires like an order's.
+          if (change.availableDelta < 0) await this.repository.consumeOldestFirst(tx, change.profileId, -change.availableDelta);
+          else {
+            const now = appended.entry.at;
+            const program = await this.repository.program(tx);
+            await this.repository.addLot(tx, {
+              entryId: appended.entry.id,
+              profileId: change.profileId,
+              orderId: null,
+              orderAmount: null,
+              orderCurrency: null,
+              earnedAt: now,
+              availableAt: now,
+              expiresAt: expiryOf(now, program),
+              points: change.availableDelta,
+              released: true,
+            });
+          }
+          return { status: 201, body: { ...entryView(appended.entry), available: appended.available, pending: appended.pending }, replayed: false };
+        }
         const first = (await this.repository.entryByCause(tx, kind, cause)) as PointsEntryRow;
         if (first.profileId !== change.profileId || first.availableDelta !== change.availableDelta)
           throw new ConflictError('The Idempotency-Key was used for another request', [{ field: 'Idempotency-Key', problem: 'was used with another body; use a new key for a new request' }]);
@@ -183,21 +367,38 @@ export class LoyaltyService {
     const id = profileId.toLowerCase();
     const before = query.cursor === undefined ? null : Number(query.cursor);
     if (before !== null && !(Number.isSafeInteger(before) && before > 0)) throw ValidationFailedError.of([{ field: 'cursor', problem: 'must be the nextCursor of the previous page' }]);
-    await this.releaseDue(new Date(), id);
+    const now = new Date();
+    await this.releaseDue(now, id);
+    await this.expireDue(now, id);
     const limit = query.limit ?? 50;
-    const [account, pending, entries] = await Promise.all([
+    const program = await this.repository.program();
+    const [account, pending, expiring, entries, tiers, qualification] = await Promise.all([
       this.repository.transaction((tx) => this.repository.account(tx, id)),
-      this.repository.pendingOf(id),
+      this.repository.pendingLotsOf(id),
+      this.repository.expiringOf(id, new Date(now.getTime() + program.expiringNoticeDays * DAY_MS)),
       this.repository.history(id, limit + 1, before),
+      this.repository.tiers(),
+      this.repository.qualification(id, new Date(now.getTime() - program.tierWindowDays * DAY_MS)),
     ]);
     const page = entries.slice(0, limit);
+    const held = tiers.find((t) => t.key === account?.tier) ?? null;
+    const next = tiers.find((t) => t.rank > rankOf(tiers, held?.key ?? null)) ?? null;
     return {
       profileId: id,
       available: account?.available ?? 0,
       pending: account?.pending ?? 0,
       lifetimeEarned: account?.lifetimeEarned ?? 0,
-      tier: null,
+      tier: held && { key: held.key, name: held.name, since: account?.tierSince?.toISOString() ?? null, reviewAt: account?.tierReviewAt?.toISOString() ?? null },
+      nextTier: next && {
+        key: next.key,
+        name: next.name,
+        pointsToGo: next.minPoints === null ? null : Math.max(0, next.minPoints - qualification.points),
+        spendToGo:
+          next.minSpend === null || next.spendCurrency === null ? null : { amount: Math.max(0, next.minSpend - (qualification.spend.get(next.spendCurrency) ?? 0)), currency: next.spendCurrency },
+      },
+      qualifying: { windowDays: program.tierWindowDays, points: qualification.points, spend: Object.fromEntries(qualification.spend) },
       pendingPoints: pending.map((p) => ({ points: p.points, availableAt: p.availableAt.toISOString() })),
+      expiringSoon: expiring.map((p) => ({ points: p.points, expiresAt: (p.expiresAt as Date).toISOString() })),
       history: page.map(entryView),
       nextCursor: entries.length > limit ? String(page[page.length - 1].id) : null,
     };
@@ -240,6 +441,60 @@ export class LoyaltyService {
   }
 
   async updateProgram(body: LoyaltyProgramDto) {
-    return programView(await this.repository.updateProgram({ returnWindowDays: body.returnWindowDays, capPerOrder: body.capPerOrder ?? null, capPerDay: body.capPerDay ?? null }));
+    return programView(
+      await this.repository.updateProgram({
+        returnWindowDays: body.returnWindowDays,
+        capPerOrder: body.capPerOrder ?? null,
+        capPerDay: body.capPerDay ?? null,
+        expireAfterDays: body.expireAfterDays ?? null,
+        expiringNoticeDays: body.expiringNoticeDays ?? 30,
+        tierWindowDays: body.tierWindowDays ?? 365,
+        tierGraceDays: body.tierGraceDays ?? 30,
+      }),
+    );
+  }
+
+  async listTiers() {
+    return { tiers: (await this.repository.tiers()).map(tierView) };
+  }
+
+  /** Creates or replaces a tier (customers move with their next earning or review). */
+  async putTier(key: string, body: TierDto) {
+    if (!OFFER_KEY.test(key) || key.length > 100) throw ValidationFailedError.of([{ field: 'key', problem: 'must be 1–100 lower-case letters, digits and hyphens, starting with a letter or digit' }]);
+    try {
+      return tierView(
+        await this.repository.upsertTier({
+          key,
+          name: body.name,
+          rank: body.rank,
+          minPoints: body.minPoints ?? null,
+          minSpend: body.minSpend?.amount ?? null,
+          spendCurrency: body.minSpend?.currency ?? null,
+        }),
+      );
+    } catch (error) {
+      if (sqlState(error) === UNIQUE_VIOLATION) throw new ConflictError(`Another tier has rank ${body.rank}`, [{ field: 'rank', problem: 'is held by another tier' }]);
+      throw error;
+    }
+  }
+
+  async deleteTier(key: string): Promise<void> {
+    if (!(await this.repository.deleteTier(key))) throw new NotFoundError(`No tier ${key}`);
   }
 }
+
+/** When points earned at `earnedAt` expire under the programme (null: never). */
+function expiryOf(earnedAt: Date, program: LoyaltyProgramRow): Date | null {
+  return program.expireAfterDays === null ? null : new Date(earnedAt.getTime() + program.expireAfterDays * DAY_MS);
+}
+
+const tierView = (row: TierRow) => ({
+  key: row.key,
+  name: row.name,
+  rank: row.rank,
+  minPoints: row.minPoints,
+  minSpend: row.minSpend === null ? null : { amount: row.minSpend, currency: row.spendCurrency },
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+const UNIQUE_VIOLATION = '23505';

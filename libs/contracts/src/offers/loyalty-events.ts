@@ -46,3 +46,38 @@ export class LoyaltyPointsChangedV1 {
   @IsISO8601()
   at!: string;
 }
+
+/** `loyalty.tier_changed`: a customer's tier moved, up at once when they qualify, down only at a review. */
+export class LoyaltyTierChangedV1 {
+  @IsUUID()
+  profileId!: string;
+
+  /** The tier key before (null: none). */
+  @IsOptional()
+  @IsString()
+  from!: string | null;
+
+  /** The tier key now (null: none). */
+  @IsOptional()
+  @IsString()
+  to!: string | null;
+
+  @IsIn(['upgrade', 'downgrade'])
+  direction!: 'upgrade' | 'downgrade';
+
+  @IsISO8601()
+  at!: string;
+}
+
+/** `loyalty.points_expiring`: points of a customer expire soon (published once per lot of points, the configured days before). */
+export class LoyaltyPointsExpiringV1 {
+  @IsUUID()
+  profileId!: string;
+
+  @IsInt()
+  @Min(1)
+  points!: number;
+
+  @IsISO8601()
+  expiresAt!: string;
+}

@@ -37,7 +37,12 @@ export const SUBJECTS = {
   offersRedeemed: 'offers.redeemed',
   /** An offer's budget crossed 80 % or 100 % (OfferBudgetAlertV1). */
   offersBudgetAlert: 'offers.budget_alert',
+  /** A change of a customer's points (LoyaltyPointsChangedV1). */
   loyaltyPoints: 'loyalty.points',
+  /** A customer's tier changed (LoyaltyTierChangedV1). */
+  loyaltyTierChanged: 'loyalty.tier_changed',
+  /** A customer's points expire soon (LoyaltyPointsExpiringV1): a journey can remind them. */
+  loyaltyPointsExpiring: 'loyalty.points_expiring',
   journeysDelivered: 'journeys.delivered',
   /** The segments an offer or journey targets (SegmentReferencesV1). */
   offersSegmentReferences: 'offers.segment-references',
