@@ -44,7 +44,18 @@ export interface LedgerMismatch {
   ledgerPending: number;
 }
 
-const withoutLifetime = ({ lifetimeDelta: _lifetime, ...entry }: NewPointsEntry) => entry;
+/** The entry's columns (what the ledger stores of it). */
+const ledgerColumns = (entry: NewPointsEntry) => ({
+  profileId: entry.profileId,
+  kind: entry.kind,
+  availableDelta: entry.availableDelta,
+  pendingDelta: entry.pendingDelta,
+  cause: entry.cause,
+  orderId: entry.orderId ?? null,
+  reason: entry.reason ?? null,
+  actor: entry.actor ?? null,
+  details: entry.details ?? null,
+});
 
 /** SQLSTATE of a check violation: an account's balance would go below zero. */
 export const CHECK_VIOLATION = '23514';
@@ -67,7 +78,7 @@ export class LoyaltyRepository {
   async append(tx: OffersTx, entry: NewPointsEntry): Promise<AppendedEntry | undefined> {
     const [row] = await tx
       .insert(tables.pointsLedger)
-      .values({ ...withoutLifetime(entry), orderId: entry.orderId ?? null, reason: entry.reason ?? null, actor: entry.actor ?? null, details: entry.details ?? null })
+      .values(ledgerColumns(entry))
       .onConflictDoNothing({ target: [tables.pointsLedger.kind, tables.pointsLedger.cause] })
       .returning();
     if (!row) return undefined;

@@ -54,7 +54,16 @@ export function entryView(entry: PointsEntryRow) {
 }
 
 const earnRuleView = (row: EarnRuleRow) => ({ key: row.key, name: row.name, rule: row.rule, active: row.active, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() });
-const programView = ({ id: _id, updatedAt, ...settings }: LoyaltyProgramRow) => ({ ...settings, updatedAt: updatedAt.toISOString() });
+const programView = (row: LoyaltyProgramRow) => ({
+  returnWindowDays: row.returnWindowDays,
+  capPerOrder: row.capPerOrder,
+  capPerDay: row.capPerDay,
+  expireAfterDays: row.expireAfterDays,
+  expiringNoticeDays: row.expiringNoticeDays,
+  tierWindowDays: row.tierWindowDays,
+  tierGraceDays: row.tierGraceDays,
+  updatedAt: row.updatedAt.toISOString(),
+});
 
 /**
  * Loyalty (issue 19): an append-only points ledger whose sums are the account's balances, kept in
