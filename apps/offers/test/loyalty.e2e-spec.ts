@@ -316,12 +316,46 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
       ).body.tiers.map((t: { key: string }) => t.key),
     ).toEqual(['silver', 'gold']);
 
+    // An offer for Gold members only.
+    await http
+      .post('/v1/offers')
+      .set(admin)
+      .send({
+        key: 'gold-lounge',
+        name: 'Gold lounge',
+        description: 'For Gold members',
+        reward: { type: 'bonus_points', points: 100 },
+        placements: ['home_banner'],
+        startsAt: '2020-01-01T00:00',
+        endsAt: null,
+        timeZone: 'UTC',
+        eligibility: { tiers: ['gold'] },
+      })
+      .expect(201);
+    await http.post('/v1/offers/gold-lounge/status').set(admin).send({ status: 'active' }).expect(200);
+    const offersOf = async (profileId: string) =>
+      (
+        (
+          await http
+            .get(`/v1/customers/${profileId}/offers`)
+            .set({ Authorization: `Bearer ${keys.personalize}` })
+            .expect(200)
+        ).body.offers as Array<{ key: string; reasons: string[] }>
+      ).filter((o) => o.key === 'gold-lounge');
+
     const profileId = randomUUID();
     await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'tier-1', revenue: 300, currency: 'EUR' }));
     await waitFor(async () => (await loyaltyOf(profileId)).tier?.key === 'silver', { timeoutMs: 15_000, what: 'silver' });
     expect((await loyaltyOf(profileId)).nextTier).toMatchObject({ key: 'gold', pointsToGo: 200 });
+    expect(await offersOf(profileId)).toEqual([]);
+    const notYet = await spend('/v1/redemptions', { offerKey: 'gold-lounge', profileId });
+    expect(notYet.status).toBe(409);
+    expect(notYet.body.details).toEqual([{ field: 'profileId', problem: 'not eligible: not in loyalty tier gold' }]);
     await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'tier-2', revenue: 300, currency: 'EUR' }));
     await waitFor(async () => (await loyaltyOf(profileId)).tier?.key === 'gold', { timeoutMs: 15_000, what: 'gold' });
+    // The upgrade counts at once: the Gold offer is served, with the tier as its reason, and redeemable.
+    expect(await offersOf(profileId)).toEqual([expect.objectContaining({ key: 'gold-lounge', reasons: ['tier Gold'] })]);
+    expect((await spend('/v1/redemptions', { offerKey: 'gold-lounge', profileId })).status).toBe(201);
     await publish(SUBJECTS.profilesActivity, { ...order(profileId, { order_id: 'tier-2' }), name: 'Order Refunded' });
     await untilEntries(profileId, 3, 'the refund');
     // 300 points in the window qualify for silver only, but gold holds until the review.

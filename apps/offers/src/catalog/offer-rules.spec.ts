@@ -132,7 +132,8 @@ describe('eligibilityVerdict', () => {
     [{ segments: { noneOf: ['x'] } }, { x: false }, { eligible: true }],
     [{ lifecycleStages: ['at_risk' as const] }, member('lifecycle-at-risk'), { eligible: true }],
     [{ lifecycleStages: ['at_risk' as const, 'lapsed' as const] }, member('lifecycle-new'), { eligible: false, problem: 'not in lifecycle stage at_risk or lapsed' }],
-    [{ tiers: ['gold'] }, member(), { eligible: false, problem: 'the offer is for loyalty tiers gold, which are not known yet' }],
+    [{ tiers: ['gold', 'platinum'] }, member(), { eligible: false, problem: 'not in loyalty tier gold or platinum' }],
+    [{ tiers: ['gold', 'platinum'] }, member('tier:gold'), { eligible: true }],
   ])('%j with memberships %j: %j', (eligibility, memberOf, verdict) => {
     expect(eligibilityVerdict(eligibility, memberOf)).toEqual(verdict);
   });

@@ -238,9 +238,15 @@ export function validateEligibility(input: unknown, field = 'eligibility'): Chec
 export const lifecycleSegmentKey = (stage: string) => `lifecycle-${stage.replace(/_/g, '-')}`;
 
 /**
+ * The key under which a customer's loyalty tier joins their memberships for eligibility (a colon:
+ * never a segment key). Offers holds the tier itself (issue 19), so an upgrade counts at once.
+ */
+export const tierMembershipKey = (tier: string) => `tier:${tier}`;
+
+/**
  * Every segment key an eligibility names, lifecycle stages included, sorted and without repeats:
  * what offers.segment-references announces, so segmentation refuses to delete them. Tiers are not
- * segments yet (the loyalty issue creates tier segments).
+ * segments: offers reads a customer's tier from its own loyalty accounts (tierMembershipKey).
  */
 export function referencedSegmentKeys(eligibility: OfferEligibility): string[] {
   const keys = [
@@ -277,8 +283,7 @@ export type UnmetEligibility = { rule: 'anyOf' | 'allOf' | 'noneOf' | 'lifecycle
 /**
  * Whether a customer meets an offer's eligibility, from their membership of the segments it names
  * (`referencedSegmentKeys`; a key not a member of counts as not a member): null when they do, else
- * the first rule they do not meet. Loyalty tiers are not known yet (the loyalty issue adds them):
- * an offer for tiers refuses everyone rather than give a tier's reward to anyone.
+ * the first rule they do not meet. A tier counts as a membership under tierMembershipKey.
  */
 export function unmetEligibility(eligibility: OfferEligibility, member: (key: string) => boolean): UnmetEligibility | null {
   const segments = eligibility.segments;
@@ -289,7 +294,7 @@ export function unmetEligibility(eligibility: OfferEligibility, member: (key: st
   }
   const stages = eligibility.lifecycleStages;
   if (stages && stages.length > 0 && !stages.some((stage) => member(lifecycleSegmentKey(stage)))) return { rule: 'lifecycleStages', names: stages };
-  if (eligibility.tiers && eligibility.tiers.length > 0) return { rule: 'tiers', names: eligibility.tiers };
+  if (eligibility.tiers && eligibility.tiers.length > 0 && !eligibility.tiers.some((tier) => member(tierMembershipKey(tier)))) return { rule: 'tiers', names: eligibility.tiers };
   return null;
 }
 
@@ -304,7 +309,7 @@ export function eligibilityVerdict(eligibility: OfferEligibility, memberOf: Read
     allOf: () => `not a member of ${names.filter((key) => !member(key)).join(', ')}`,
     noneOf: () => `a member of ${names.filter(member).join(', ')}, which the offer excludes`,
     lifecycleStages: () => `not in lifecycle stage ${names.join(' or ')}`,
-    tiers: () => `the offer is for loyalty tiers ${names.join(', ')}, which are not known yet`,
+    tiers: () => `not in loyalty tier ${names.join(' or ')}`,
   }[unmet.rule]();
   return { eligible: false, problem };
 }

@@ -19,6 +19,8 @@ export interface CatalogSnapshot {
   offers: OfferRow[];
   /** Segment names by key, for reasons. */
   segmentNames: Readonly<Record<string, string>>;
+  /** Loyalty tier names by key, for reasons. */
+  tierNames: Readonly<Record<string, string>>;
   lookups: Omit<CustomerViewLookups, 'usesSince'>;
   /** The offers with a per-customer limit (their uses are looked up with the customer). */
   limited: OfferRow[];
@@ -53,13 +55,14 @@ function nextWindowEdge(offers: readonly OfferRow[], at: number): number {
 }
 
 /** A catalog at one version: its offers, names and lookups, and what it serves when. */
-export function catalogSnapshot(version: number, offers: OfferRow[], segmentNames: Record<string, string>): CatalogSnapshot {
+export function catalogSnapshot(version: number, offers: OfferRow[], segmentNames: Record<string, string>, tierNames: Record<string, string> = {}): CatalogSnapshot {
   const picked = new Map<string, ServableNow>();
   const limited = offers.filter((o) => o.perCustomerLimit !== null);
   return {
     version,
     offers,
     segmentNames,
+    tierNames,
     limited,
     servable(now, placement) {
       const at = now.getTime();
@@ -106,9 +109,9 @@ export class ActiveCatalog {
 
   private reload(): Promise<CatalogSnapshot> {
     return this.loading.run(async () => {
-      const { version, offers, segmentNames } = await this.repository.activeCatalog();
+      const { version, offers, segmentNames, tierNames } = await this.repository.activeCatalog();
       // A slower load that started earlier never replaces a newer catalog.
-      if (!this.held || version >= this.held.version) this.held = catalogSnapshot(version, offers, segmentNames);
+      if (!this.held || version >= this.held.version) this.held = catalogSnapshot(version, offers, segmentNames, tierNames);
       return this.held;
     });
   }

@@ -80,6 +80,12 @@ describe('offerReasons', () => {
     expect(offerReasons(eligibility as never, memberOf)).toEqual(expected);
   });
 
+  it("names the customer's loyalty tier by its name, and not the tiers they do not hold", () => {
+    expect(
+      offerReasons({ segments: { anyOf: ['camera-fans'] }, tiers: ['gold', 'platinum'] }, { 'camera-fans': true, 'tier:gold': true }, { 'camera-fans': 'Camera fans this week' }, { gold: 'Gold' }),
+    ).toEqual(['member of Camera fans this week', 'tier Gold']);
+  });
+
   it('names a segment by its name where one is known, else by its key', () => {
     expect(offerReasons({ segments: { anyOf: ['camera-intent', 'vip'] } }, { 'camera-intent': true, vip: true }, { vip: 'VIP customers' })).toEqual([
       'member of camera-intent',

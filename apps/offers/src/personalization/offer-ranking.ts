@@ -1,4 +1,4 @@
-import { lifecycleSegmentKey, type OfferEligibility, type OfferReward, type PerCustomerLimit } from '../catalog/offer-rules';
+import { lifecycleSegmentKey, tierMembershipKey, type OfferEligibility, type OfferReward, type PerCustomerLimit } from '../catalog/offer-rules';
 import { limitWindowStart, percentOf } from '../redemptions/redemption-rules';
 
 /**
@@ -82,10 +82,15 @@ export const stageInWords = (stage: string) => stage.replace(/_/g, ' ');
 /**
  * Why an eligible customer gets the offer, in words a loyalty team recognises: the segments of
  * anyOf and allOf they are a member of ("member of camera-intent"), the segments noneOf excludes
- * ("not a member of fraud-watch"), their lifecycle stage ("lifecycle stage at risk"), or
- * "everyone". A segment is named by its name where known, else by its key.
+ * ("not a member of fraud-watch"), their lifecycle stage ("lifecycle stage at risk"), their
+ * loyalty tier ("tier Gold"), or "everyone". A segment is named by its name where known, else by its key.
  */
-export function offerReasons(eligibility: OfferEligibility, memberOf: Readonly<Record<string, boolean>>, segmentNames: Readonly<Record<string, string>> = {}): string[] {
+export function offerReasons(
+  eligibility: OfferEligibility,
+  memberOf: Readonly<Record<string, boolean>>,
+  segmentNames: Readonly<Record<string, string>> = {},
+  tierNames: Readonly<Record<string, string>> = {},
+): string[] {
   if (isForEveryone(eligibility)) return ['everyone'];
   const name = (key: string) => segmentNames[key] ?? key;
   const member = (key: string) => memberOf[key] === true;
@@ -94,7 +99,7 @@ export function offerReasons(eligibility: OfferEligibility, memberOf: Readonly<R
     ...[...anyOf, ...allOf].filter(member).map((key) => `member of ${name(key)}`),
     ...noneOf.filter((key) => !member(key)).map((key) => `not a member of ${name(key)}`),
     ...(eligibility.lifecycleStages ?? []).filter((stage) => member(lifecycleSegmentKey(stage))).map((stage) => `lifecycle stage ${stageInWords(stage)}`),
-    ...(eligibility.tiers ?? []).map((tier) => `loyalty tier ${tier}`),
+    ...(eligibility.tiers ?? []).filter((tier) => member(tierMembershipKey(tier))).map((tier) => `tier ${tierNames[tier] ?? tier}`),
   ];
   return [...new Set(reasons)];
 }

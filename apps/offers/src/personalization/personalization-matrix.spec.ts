@@ -22,7 +22,7 @@ describe('personalizationMatrix', () => {
     expect(matrix.cells).toHaveLength(3 * 6);
   });
 
-  it('lists the offers that apply in each cell in priority order; tier offers apply nowhere until tiers are known', () => {
+  it('lists the offers that apply in each cell in priority order; an offer for a tier is in no cell (tiers are not a dimension of the matrix)', () => {
     expect(cell(null, 'active')).toEqual(['no-fraud', 'welcome']);
     expect(cell('camera-intent', 'at_risk')).toEqual(['cameras', 'winback', 'no-fraud', 'welcome']);
     expect(cell('fraud-watch', 'lapsed')).toEqual(['winback', 'welcome']);

@@ -26,7 +26,7 @@ export interface CustomerView {
   /** The survivor the id was merged into was itself merged or erased (gone_profiles normally points at the last survivor). */
   chained: boolean;
   facts: ProfileFacts | null;
-  /** The keys of every segment the profile is a member of. */
+  /** The keys of every segment the profile is a member of, and its loyalty tier as tierMembershipKey. */
   segments: Set<string>;
   /** Non-cancelled redemptions of the limited offers since `usesSince`, by offer id. */
   uses: Map<string, Date[]>;
@@ -49,7 +49,8 @@ const CUSTOMERS = `with given as (
     from given left join offers.gone_profiles g on g.profile_id = given.id left join offers.gone_profiles g2 on g2.profile_id = g.merged_into)
   select r.n, (select version from offers.catalog_version where id = 1) as catalog_version, r.id as profile_id, r.chained,
     (select row_to_json(f) from offers.profile_facts f where f.profile_id = r.id) as facts,
-    array(select m.segment_key from offers.membership_view m where m.profile_id = r.id and m.member) as segments,
+    array(select m.segment_key from offers.membership_view m where m.profile_id = r.id and m.member
+      union all select 'tier:' || a.tier from offers.loyalty_accounts a where a.profile_id = r.id and a.tier is not null) as segments,
     (select json_agg(json_build_array(x.offer_id, x.redeemed_at)) from offers.redemptions x
       where x.profile_id = r.id and x.status = 'redeemed' and x.offer_id = any($3::uuid[])
         and ($4::timestamptz is null or x.redeemed_at >= $4::timestamptz)) as uses,
@@ -66,13 +67,15 @@ export class PersonalizationRepository {
     return withTransaction(this.database.db, work);
   }
 
-  /** Every active offer, and offers.catalog_version of the same snapshot; the names of segments by key. */
-  async activeCatalog(): Promise<{ version: number; offers: OfferRow[]; segmentNames: Record<string, string> }> {
+  /** Every active offer, and offers.catalog_version of the same snapshot; the names of segments and of loyalty tiers by key. */
+  async activeCatalog(): Promise<{ version: number; offers: OfferRow[]; segmentNames: Record<string, string>; tierNames: Record<string, string> }> {
     const o = tables.offers;
     const v = tables.catalogVersion;
     const rows = await this.database.db.select({ version: v.version, offer: o }).from(v).leftJoin(o, eq(o.status, 'active')).where(eq(v.id, 1)).orderBy(desc(o.priority), asc(o.key));
     const names = await this.database.db.select({ key: tables.segmentNames.segmentKey, name: tables.segmentNames.name }).from(tables.segmentNames);
+    const tiers = await this.database.db.select({ key: tables.tiers.key, name: tables.tiers.name }).from(tables.tiers);
     return {
+      tierNames: Object.fromEntries(tiers.map((t) => [t.key, t.name])),
       version: rows[0]?.version ?? 0,
       offers: rows.flatMap((r) => (r.offer ? [r.offer] : [])),
       segmentNames: Object.fromEntries(names.map((n) => [n.key, n.name])),

@@ -90,7 +90,7 @@ export class PersonalizationService {
     const now = new Date();
     const { catalog, view } = await this.customerAndCatalog(reference, now);
     const offers = catalog.servable(now, placement);
-    const ranked = rankOffers(this.candidates(view, offers, catalog.segmentNames, now));
+    const ranked = rankOffers(this.candidates(view, offers, catalog, now));
     const chosen: PersonalizedOffer[] = [];
     for (const candidate of ranked) {
       if (chosen.length >= limit) break;
@@ -131,7 +131,7 @@ export class PersonalizationService {
    * An unknown visitor gets the offers for everyone that need no reserved code (a unique code is
    * held for a profile, and only a profile can redeem).
    */
-  private candidates(view: CustomerView, offers: OfferRow[], segmentNames: Readonly<Record<string, string>>, now: Date): Candidate[] {
+  private candidates(view: CustomerView, offers: OfferRow[], names: Pick<CatalogSnapshot, 'segmentNames' | 'tierNames'>, now: Date): Candidate[] {
     const valuation: RewardValuation = {
       averageOrderValue: view.facts?.aov ?? null,
       defaultOrderValue: this.config.OFFER_DEFAULT_ORDER_VALUE,
@@ -144,7 +144,7 @@ export class PersonalizationService {
       priority: offer.priority,
       expectedValue: expectedValue(rewardMoneyValue(offer.reward, valuation), propensity),
       offer,
-      reasons: offerReasons(offer.eligibility, memberOf, segmentNames),
+      reasons: offerReasons(offer.eligibility, memberOf, names.segmentNames, names.tierNames),
     });
     if (view.profileId === null) return offers.filter((o) => isForEveryone(o.eligibility) && o.coupons.type !== 'unique').map((o) => candidate(o, {}));
     const member = (key: string) => view.segments.has(key);

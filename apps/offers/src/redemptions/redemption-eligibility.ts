@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { eligibilityVerdict, referencedSegmentKeys, type EligibilityVerdict } from '../catalog/offer-rules';
+import { eligibilityVerdict, referencedSegmentKeys, tierMembershipKey, type EligibilityVerdict } from '../catalog/offer-rules';
 import type { OfferRow, OffersTx } from '../catalog/offers.repository';
 import { EligibilityLookupService } from '../read-model/eligibility-lookup.service';
 
@@ -23,6 +23,10 @@ export class SegmentEligibility extends RedemptionEligibility {
   async check(tx: OffersTx, offer: OfferRow, profileId: string): Promise<EligibilityVerdict> {
     const keys = referencedSegmentKeys(offer.eligibility);
     const memberOf = keys.length > 0 ? await this.lookup.isMember(profileId, keys, tx) : {};
+    if ((offer.eligibility.tiers ?? []).length > 0) {
+      const tier = await this.lookup.tierOf(profileId, tx);
+      if (tier !== null) memberOf[tierMembershipKey(tier)] = true;
+    }
     return eligibilityVerdict(offer.eligibility, memberOf);
   }
 }

@@ -84,3 +84,14 @@ CREATE UNIQUE INDEX "point_lots_order_idx" ON "offers"."point_lots" USING btree 
 CREATE UNIQUE INDEX "points_ledger_cause_idx" ON "offers"."points_ledger" USING btree ("kind","cause");--> statement-breakpoint
 CREATE INDEX "points_ledger_profile_idx" ON "offers"."points_ledger" USING btree ("profile_id","id");--> statement-breakpoint
 INSERT INTO "offers"."loyalty_program" ("id") VALUES (1) ON CONFLICT DO NOTHING;
+--> statement-breakpoint
+-- A tier's name is in the reasons the personalized API gives: a change of a tier moves catalog_version (per row: a statement that changes none moves nothing).
+CREATE OR REPLACE FUNCTION "offers"."bump_catalog_version_on_tiers"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE "offers"."catalog_version" SET "version" = "version" + 1 WHERE "id" = 1;
+  RETURN NULL;
+END
+$$;
+--> statement-breakpoint
+CREATE TRIGGER "tiers_catalog_changed" AFTER INSERT OR UPDATE OR DELETE ON "offers"."tiers"
+  FOR EACH ROW EXECUTE FUNCTION "offers"."bump_catalog_version_on_tiers"();
