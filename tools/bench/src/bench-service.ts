@@ -12,6 +12,8 @@ export interface BenchService {
   service: ServiceProcess;
   databaseUrl: string;
   adminKey: string;
+  /** The NATS_PREFIX of its streams and subjects. */
+  prefix: string;
   /** Stops the service, then drops the database (BENCH_KEEP_DATABASE=1 keeps it for experiments) and the prefix. */
   stop(): Promise<void>;
 }
@@ -43,6 +45,7 @@ export async function startBenchService(options: { app: string; natsUrl: string;
       service,
       databaseUrl: database.url as string,
       adminKey,
+      prefix: namespace.prefix,
       stop: async () => {
         await service.stop();
         await cleanUp();

@@ -13,6 +13,7 @@ import { benchFaults } from './faults';
 import { benchEvaluator, benchSegmentation } from './segmentation';
 import { runLoadProcess } from './load-process';
 import type { LoadSummary } from './autocannon-summary';
+import { benchLoyalty } from './loyalty';
 import { benchOffers } from './offers';
 import { benchRedemptions } from './redemptions';
 import { benchFreshness } from './freshness';
@@ -23,7 +24,7 @@ import { benchOverload, type OverloadCase } from './overload';
  * events from a separate load process, against the raw JetStream publish rate of the same message
  * bodies measured in the same run. Prints medians of several runs and their ratio.
  */
-const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload|offers|redemptions|freshness] [options]
+const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload|offers|redemptions|freshness|loyalty] [options]
   --runs=<n>                 runs of each measurement, default 3
   --seconds=<n>              length of an ingestion load run, default 10
   --connections=<n>          load connections, default 8
@@ -40,6 +41,8 @@ const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|
   --only=freshness           only track call → segment's offer served, through ingestion → profiles → segmentation → offers:
                              --freshness-rate=<n> background track calls/s (default 500), --freshness-warmup=<n> s (default 5),
                              --freshness-probes=<n> (default 100) --probe-interval=<ms> apart (default 250), polled every --poll-ms=<ms> (default 10)
+  --only=loyalty             only the points ledger: --loyalty-orders=<n> orders per run (default 20000) of --loyalty-customers=<n>
+                             (default 10000) earned through offers' PROFILES consumer, the ledger check, 100 parallel point spends
   --segment-profiles=<n>     profiles of the segment recompute, default 1000000 (0 skips it)
   --facts-per-profile=<n>    default 10
   --realtime-rate=<n> --realtime-seconds=<n> --realtime-warmup=<n>   real-time segmentation load, default 1000/s for 20 s after 5 s
@@ -85,6 +88,8 @@ const OPTIONS = [
   'ack-wait',
   'overload-connections',
   'overload-seconds',
+  'loyalty-orders',
+  'loyalty-customers',
 ];
 const args = parseCommandLineOrExit(USAGE, process.argv.slice(2), Object.fromEntries(OPTIONS.map((name) => [name, name === 'pg-statements' ? ('boolean' as const) : ('string' as const)]))).values;
 const RUNS = Number(args.get('runs') ?? 3);
@@ -211,6 +216,21 @@ async function main(): Promise<void> {
       },
       runs: RUNS,
     });
+  if (args.get('only') === 'loyalty') {
+    try {
+      await benchLoyalty({
+        natsUrl: nats.url,
+        postgresUrl: postgres.url,
+        runs: RUNS,
+        orders: Number(args.get('loyalty-orders') ?? 20_000),
+        customers: Number(args.get('loyalty-customers') ?? 10_000),
+      });
+    } finally {
+      await namespace.cleanup();
+      await nats.stop();
+    }
+    return;
+  }
   if (args.get('only') === 'offers') {
     try {
       await benchOffers({

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
-import { DATABASE, queryRows, withTransaction, type Database } from '@segmenta/persistence';
+import { DATABASE, anyOf, jsonParam, queryRows, withTransaction, type Database } from '@segmenta/persistence';
 import type { PointsEntryKind } from '@segmenta/contracts';
 import type { OffersTx } from '../catalog/offers.repository';
 import * as tables from '../db/schema';
 import type { EarnRuleDefinition } from './earning';
+import type { Qualification } from './tiers';
 
 export type PointsEntryRow = typeof tables.pointsLedger.$inferSelect;
 export type EarnRuleRow = typeof tables.earnRules.$inferSelect;
@@ -76,28 +77,67 @@ export class LoyaltyRepository {
    * spenders, each waits for the account's row lock and is checked against the balance before it.
    */
   async append(tx: OffersTx, entry: NewPointsEntry): Promise<AppendedEntry | undefined> {
-    const [row] = await tx
+    return (await this.appendMany(tx, [entry]))[0];
+  }
+
+  /**
+   * Appends entries (those whose kind and cause exist already are skipped: replays) and moves each
+   * account by the sum of its entries' deltas in one statement, accounts locked in id order (two
+   * batches never deadlock). Returns the appended entries in order, each with its account's
+   * balances right after it.
+   */
+  async appendMany(tx: OffersTx, entries: NewPointsEntry[]): Promise<AppendedEntry[]> {
+    if (entries.length === 0) return [];
+    const rows = await tx
       .insert(tables.pointsLedger)
-      .values(ledgerColumns(entry))
+      .values(entries.map(ledgerColumns))
       .onConflictDoNothing({ target: [tables.pointsLedger.kind, tables.pointsLedger.cause] })
       .returning();
-    if (!row) return undefined;
-    const earned = entry.lifetimeDelta ?? (entry.kind === 'earn' ? entry.availableDelta + entry.pendingDelta : 0);
-    const a = tables.loyaltyAccounts;
+    if (rows.length === 0) return [];
+    rows.sort((a, b) => a.id - b.id);
+    const lifetime = new Map(entries.map((e) => [`${e.kind}:${e.cause}`, e.lifetimeDelta ?? (e.kind === 'earn' ? e.availableDelta + e.pendingDelta : 0)]));
+    const deltas = new Map<string, { profile_id: string; available: number; pending: number; lifetime: number }>();
+    for (const row of rows) {
+      const d = deltas.get(row.profileId) ?? { profile_id: row.profileId, available: 0, pending: 0, lifetime: 0 };
+      d.available += row.availableDelta;
+      d.pending += row.pendingDelta;
+      d.lifetime += lifetime.get(`${row.kind}:${row.cause}`) ?? 0;
+      deltas.set(row.profileId, d);
+    }
+    const ids = [...deltas.keys()].sort();
     // Created empty first, then moved: PostgreSQL checks an INSERT's row against the CHECKs before it
     // looks for a conflict, so an upsert of a negative delta would fail even for an account that covers it.
-    await tx.insert(a).values({ profileId: entry.profileId }).onConflictDoNothing();
-    const [account] = await tx
-      .update(a)
-      .set({
-        available: sql`${a.available} + ${entry.availableDelta}`,
-        pending: sql`${a.pending} + ${entry.pendingDelta}`,
-        lifetimeEarned: sql`greatest(0, ${a.lifetimeEarned} + ${earned})`,
-        updatedAt: sql`now()`,
-      })
-      .where(eq(a.profileId, entry.profileId))
-      .returning({ available: a.available, pending: a.pending });
-    return { entry: row, available: account.available, pending: account.pending };
+    await tx.execute(sql`insert into offers.loyalty_accounts (profile_id) select json_array_elements_text(${jsonParam(ids)}::json)::uuid on conflict do nothing`);
+    if (ids.length > 1) await tx.execute(sql`select 1 from offers.loyalty_accounts where profile_id = ${anyOf(ids, 'uuid')} order by profile_id for update`);
+    const accounts = await queryRows<{ profile_id: string; available: string; pending: string }>(
+      tx,
+      sql`update offers.loyalty_accounts a set available = a.available + d.available, pending = a.pending + d.pending,
+          lifetime_earned = greatest(0, a.lifetime_earned + d.lifetime), updated_at = now()
+        from json_to_recordset(${jsonParam([...deltas.values()])}::json) as d(profile_id uuid, available bigint, pending bigint, lifetime bigint)
+        where a.profile_id = d.profile_id
+        returning a.profile_id, a.available, a.pending`,
+    );
+    // Balances after each entry: the account's final balances less the deltas of its later entries.
+    const after = new Map(accounts.map((a) => [a.profile_id, { available: Number(a.available), pending: Number(a.pending) }]));
+    const appended: AppendedEntry[] = new Array(rows.length);
+    for (let i = rows.length - 1; i >= 0; i -= 1) {
+      const row = rows[i];
+      const balance = after.get(row.profileId) as { available: number; pending: number };
+      appended[i] = { entry: row, available: balance.available, pending: balance.pending };
+      after.set(row.profileId, { available: balance.available - row.availableDelta, pending: balance.pending - row.pendingDelta });
+    }
+    return appended;
+  }
+
+  /** The causes among these that the ledger holds for `kind` (replays to skip before computing anything). */
+  async existingCauses(tx: OffersTx, kind: PointsEntryKind, causes: string[]): Promise<Set<string>> {
+    if (causes.length === 0) return new Set();
+    const l = tables.pointsLedger;
+    const rows = await tx
+      .select({ cause: l.cause })
+      .from(l)
+      .where(and(eq(l.kind, kind), sql`${l.cause} = ${anyOf(causes, 'text')}`));
+    return new Set(rows.map((r) => r.cause));
   }
 
   /** The entry of a kind and cause (a replayed request's first answer). */
@@ -116,9 +156,9 @@ export class LoyaltyRepository {
     return row;
   }
 
-  /** A lot of points (an order's earn, a positive adjustment), in the transaction of its entry. */
-  async addLot(tx: OffersTx, lot: NewPointLot): Promise<void> {
-    await tx.insert(tables.pointLots).values({ ...lot, remaining: lot.points, earned: lot.points });
+  /** Lots of points (an order's earn, a positive adjustment), in the transaction of their entries. */
+  async addLots(tx: OffersTx, lots: NewPointLot[]): Promise<void> {
+    if (lots.length > 0) await tx.insert(tables.pointLots).values(lots.map((lot) => ({ ...lot, remaining: lot.points, earned: lot.points })));
   }
 
   /** Lots whose return window has passed and that are not released yet, locked (another replica's release skips them). */
@@ -210,26 +250,46 @@ export class LoyaltyRepository {
   }
 
   /** What a customer earned (points, net of clawbacks) and spent (by currency, net of refunds) since `since`: tier qualification. */
-  async qualification(profileId: string, since: Date, tx?: OffersTx): Promise<{ points: number; spend: Map<string, number> }> {
-    const rows = await queryRows<{ currency: string | null; points: string; spend: number | null }>(
-      tx ?? this.database.db,
-      sql`select order_currency as currency, sum(points) as points, sum(order_amount - refunded_amount) as spend
-        from offers.point_lots where profile_id = ${profileId} and earned_at >= ${since} group by order_currency`,
-    );
-    return {
-      points: rows.reduce((sum, r) => sum + Number(r.points), 0),
-      spend: new Map(rows.filter((r) => r.currency !== null).map((r) => [r.currency as string, Number(r.spend ?? 0)])),
-    };
+  async qualification(profileId: string, since: Date, tx?: OffersTx): Promise<Qualification> {
+    return (await this.qualifications([profileId], since, tx)).get(profileId) ?? { points: 0, spend: new Map() };
   }
 
-  /** Points a customer earned since `since` (the daily cap). */
-  async earnedSince(tx: OffersTx, profileId: string, since: Date): Promise<number> {
+  /** The same for several customers in one statement (those with nothing in the window are left out). */
+  async qualifications(profileIds: string[], since: Date, tx?: OffersTx): Promise<Map<string, Qualification>> {
+    const rows = await queryRows<{ profile_id: string; currency: string | null; points: string; spend: number | null }>(
+      tx ?? this.database.db,
+      sql`select profile_id, order_currency as currency, sum(points) as points, sum(order_amount - refunded_amount) as spend
+        from offers.point_lots where profile_id = ${anyOf(profileIds, 'uuid')} and earned_at >= ${since} group by profile_id, order_currency`,
+    );
+    const result = new Map<string, { points: number; spend: Map<string, number> }>();
+    for (const row of rows) {
+      const q = result.get(row.profile_id) ?? { points: 0, spend: new Map<string, number>() };
+      q.points += Number(row.points);
+      if (row.currency !== null) q.spend.set(row.currency, Number(row.spend ?? 0));
+      result.set(row.profile_id, q);
+    }
+    return result;
+  }
+
+  /** Each customer's tier (accounts without one are left out). */
+  async tiersOf(tx: OffersTx, profileIds: string[]): Promise<Map<string, string>> {
+    const a = tables.loyaltyAccounts;
+    const rows = await tx
+      .select({ profileId: a.profileId, tier: a.tier })
+      .from(a)
+      .where(and(sql`${a.profileId} = ${anyOf(profileIds, 'uuid')}`, sql`${a.tier} is not null`));
+    return new Map(rows.map((r) => [r.profileId, r.tier as string]));
+  }
+
+  /** Points each customer earned since `since` (the daily cap). */
+  async earnedSince(tx: OffersTx, profileIds: string[], since: Date): Promise<Map<string, number>> {
     const l = tables.pointsLedger;
-    const [row] = await tx
-      .select({ n: sql<string>`coalesce(sum(${l.pendingDelta} + ${l.availableDelta}), 0)` })
+    const rows = await tx
+      .select({ profileId: l.profileId, n: sql<string>`sum(${l.pendingDelta} + ${l.availableDelta})` })
       .from(l)
-      .where(and(eq(l.profileId, profileId), eq(l.kind, 'earn'), gte(l.at, since)));
-    return Number(row.n);
+      .where(and(sql`${l.profileId} = ${anyOf(profileIds, 'uuid')}`, eq(l.kind, 'earn'), gte(l.at, since)))
+      .groupBy(l.profileId);
+    return new Map(rows.map((r) => [r.profileId, Number(r.n)]));
   }
 
   /** A page of a customer's ledger, newest first; `before` is the cursor (an entry id). */
@@ -243,14 +303,16 @@ export class LoyaltyRepository {
       .limit(limit);
   }
 
-  /** The segments a customer is a member of, from the read model (segment multipliers). */
-  async segmentsOf(tx: OffersTx, profileId: string): Promise<Set<string>> {
+  /** The segments each customer is a member of, from the read model (segment multipliers). */
+  async segmentsOf(tx: OffersTx, profileIds: string[]): Promise<Map<string, Set<string>>> {
     const m = tables.membershipView;
     const rows = await tx
-      .select({ key: m.segmentKey })
+      .select({ profileId: m.profileId, key: m.segmentKey })
       .from(m)
-      .where(and(eq(m.profileId, profileId), eq(m.member, true)));
-    return new Set(rows.map((r) => r.key));
+      .where(and(sql`${m.profileId} = ${anyOf(profileIds, 'uuid')}`, eq(m.member, true)));
+    const segments = new Map<string, Set<string>>();
+    for (const row of rows) segments.set(row.profileId, (segments.get(row.profileId) ?? new Set()).add(row.key));
+    return segments;
   }
 
   /** Every account whose balances differ from its ledger's sums (and ledgers without an account). */

@@ -7,7 +7,7 @@ import type { OffersTx } from '../catalog/offers.repository';
 import { OFFER_KEY } from '../catalog/offers.dto';
 import { IDEMPOTENCY_KEY } from '../redemptions/redemption-rules';
 import { clawbackFor } from './clawback';
-import { orderFromProperties, pointsForOrder, withinDailyCap } from './earning';
+import { orderFromProperties, pointsForOrder, withinDailyCap, type OrderForEarning } from './earning';
 import { rankOf, tierMove } from './tiers';
 import {
   earnRuleDefinition,
@@ -19,7 +19,17 @@ import {
   type RedeemPointsDto,
   type TierDto,
 } from './loyalty.dto';
-import { CHECK_VIOLATION, LoyaltyRepository, type AppendedEntry, type EarnRuleRow, type LoyaltyProgramRow, type NewPointsEntry, type PointsEntryRow, type TierRow } from './loyalty.repository';
+import {
+  CHECK_VIOLATION,
+  LoyaltyRepository,
+  type AppendedEntry,
+  type EarnRuleRow,
+  type LoyaltyProgramRow,
+  type NewPointLot,
+  type NewPointsEntry,
+  type PointsEntryRow,
+  type TierRow,
+} from './loyalty.repository';
 
 const DAY_MS = 86_400_000;
 /** Lots (or accounts) handled per transaction of the jobs. */
@@ -87,59 +97,97 @@ export class LoyaltyService {
    */
   async earnFromActivities(messages: ActivityMessage[]): Promise<number> {
     let applied = 0;
+    let orders: Array<{ data: ProfileActivityV1; order: OrderForEarning }> = [];
+    // Consecutive orders earn in one transaction; a refund waits for the orders before it.
+    const flush = async () => {
+      if (orders.length > 0) applied += await this.earnAll(orders);
+      orders = [];
+    };
     for (const { data } of messages) {
       if (data.type !== 'track') continue;
-      const changed = data.name === 'Order Completed' ? await this.earn(data) : data.name === 'Order Refunded' ? await this.clawBack(data) : false;
-      if (changed) applied += 1;
+      if (data.name === 'Order Completed') {
+        const order = orderFromProperties(data.properties);
+        if (order) orders.push({ data, order });
+        else this.logger.warn(`Order Completed ${data.eventId} of ${data.profileId} has no amount to earn on; skipped`);
+      } else if (data.name === 'Order Refunded') {
+        await flush();
+        if (await this.clawBack(data)) applied += 1;
+      }
     }
+    await flush();
     if (applied > 0) this.outbox.wake();
     return applied;
   }
 
-  private async earn(data: ProfileActivityV1): Promise<boolean> {
-    const order = orderFromProperties(data.properties);
-    if (!order) {
-      this.logger.warn(`Order Completed ${data.eventId} of ${data.profileId} has no amount to earn on; skipped`);
-      return false;
-    }
+  /**
+   * Orders earn in one transaction: the rules, the programme and the tiers read once, the
+   * customers' segments and the day's earnings in one statement each, one INSERT of ledger entries,
+   * one UPDATE of the accounts, one of lots, one of outbox rows. An order the ledger holds already
+   * (a replay) is skipped before anything is computed for it.
+   */
+  private async earnAll(orders: Array<{ data: ProfileActivityV1; order: OrderForEarning }>): Promise<number> {
+    const causeOf = ({ data, order }: { data: ProfileActivityV1; order: OrderForEarning }) => (order.orderId === null ? `event:${data.eventId}` : `order:${order.orderId}`);
     return this.repository.transaction(async (tx) => {
       const rules = await this.repository.activeEarnRules(tx);
-      if (rules.length === 0) return false;
+      if (rules.length === 0) return 0;
       const program = await this.repository.program(tx);
-      const segments = rules.some((r) => r.type === 'segment_multiplier') ? await this.repository.segmentsOf(tx, data.profileId) : new Set<string>();
-      const earning = pointsForOrder(order, rules, (s) => segments.has(s), program.capPerOrder);
+      const known = await this.repository.existingCauses(tx, 'earn', orders.map(causeOf));
+      const fresh = orders.filter((o) => !known.has(causeOf(o)));
+      if (fresh.length === 0) return 0;
+      const profileIds = [...new Set(fresh.map((o) => o.data.profileId))];
+      const segments = rules.some((r) => r.type === 'segment_multiplier') ? await this.repository.segmentsOf(tx, profileIds) : new Map<string, Set<string>>();
       const now = new Date();
-      const today = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
-      const points = program.capPerDay === null ? earning.points : withinDailyCap(earning.points, await this.repository.earnedSince(tx, data.profileId, today), program.capPerDay);
-      if (points <= 0) return false;
-      const earnedAt = new Date(data.occurredAt);
-      const availableAt = new Date(earnedAt.getTime() + program.returnWindowDays * DAY_MS);
-      // Released at once when the window is 0, or already over (an old order arriving late).
-      const immediately = availableAt.getTime() <= now.getTime();
-      const entry = await this.append(tx, {
-        profileId: data.profileId,
-        kind: 'earn',
-        availableDelta: immediately ? points : 0,
-        pendingDelta: immediately ? 0 : points,
-        cause: order.orderId === null ? `event:${data.eventId}` : `order:${order.orderId}`,
-        orderId: order.orderId,
-        details: { ...earning.details, cappedPerDay: points < earning.points ? program.capPerDay : null },
-      });
-      if (!entry) return false;
-      await this.repository.addLot(tx, {
-        entryId: entry.entry.id,
-        profileId: data.profileId,
-        orderId: order.orderId,
-        orderAmount: order.revenue,
-        orderCurrency: order.currency,
-        earnedAt,
-        availableAt,
-        expiresAt: expiryOf(earnedAt, program),
-        points,
-        released: immediately,
-      });
-      await this.reviewTier(tx, data.profileId, program, now, false);
-      return true;
+      const earnedToday = program.capPerDay === null ? new Map<string, number>() : await this.repository.earnedSince(tx, profileIds, new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS));
+      const planned: Array<{ entry: NewPointsEntry; lot: Omit<NewPointLot, 'entryId'> }> = [];
+      const causes = new Set<string>();
+      for (const item of fresh) {
+        const { data, order } = item;
+        const cause = causeOf(item);
+        if (causes.has(cause)) continue;
+        causes.add(cause);
+        const earning = pointsForOrder(order, rules, (s) => segments.get(data.profileId)?.has(s) === true, program.capPerOrder);
+        const today = earnedToday.get(data.profileId) ?? 0;
+        const points = withinDailyCap(earning.points, today, program.capPerDay);
+        if (points <= 0) continue;
+        earnedToday.set(data.profileId, today + points);
+        const earnedAt = new Date(data.occurredAt);
+        const availableAt = new Date(earnedAt.getTime() + program.returnWindowDays * DAY_MS);
+        // Released at once when the window is 0, or already over (an old order arriving late).
+        const released = availableAt.getTime() <= now.getTime();
+        planned.push({
+          entry: {
+            profileId: data.profileId,
+            kind: 'earn',
+            availableDelta: released ? points : 0,
+            pendingDelta: released ? 0 : points,
+            cause,
+            orderId: order.orderId,
+            details: { ...earning.details, cappedPerDay: points < earning.points ? program.capPerDay : null },
+          },
+          lot: {
+            profileId: data.profileId,
+            orderId: order.orderId,
+            orderAmount: order.revenue,
+            orderCurrency: order.currency,
+            earnedAt,
+            availableAt,
+            expiresAt: expiryOf(earnedAt, program),
+            points,
+            released,
+          },
+        });
+      }
+      const appended = await this.appendAll(
+        tx,
+        planned.map((p) => p.entry),
+      );
+      const lotOf = new Map(planned.map((p) => [`earn:${p.entry.cause}`, p.lot]));
+      await this.repository.addLots(
+        tx,
+        appended.map((a) => ({ ...(lotOf.get(`earn:${a.entry.cause}`) as Omit<NewPointLot, 'entryId'>), entryId: a.entry.id })),
+      );
+      await this.reviewTiers(tx, [...new Set(appended.map((a) => a.entry.profileId))], program, now, false);
+      return appended.length;
     });
   }
 
@@ -189,31 +237,39 @@ export class LoyaltyService {
       if (!entry) return false;
       await this.repository.updateLot(tx, lot.entryId, { points: lot.points - claw.points, remaining: lot.remaining - claw.fromPending - claw.fromLot, refundedAmount: claw.refundedAmount });
       if (fromBalance > 0) await this.repository.consumeOldestFirst(tx, lot.profileId, fromBalance);
-      await this.reviewTier(tx, lot.profileId, await this.repository.program(tx), new Date(), false);
+      await this.reviewTiers(tx, [lot.profileId], await this.repository.program(tx), new Date(), false);
       return true;
     });
   }
 
   /**
-   * The tier a customer holds after a change of what they earned (`reviewDue` false: only an
-   * upgrade), or at their review (a downgrade too, when they no longer qualify). Published as
-   * loyalty.tier_changed in the caller's transaction.
+   * The tiers customers hold after a change of what they earned (`reviewDue` false: only
+   * upgrades), or at their review (a downgrade too, when they no longer qualify). Each move is
+   * published as loyalty.tier_changed in the caller's transaction.
    */
-  private async reviewTier(tx: OffersTx, profileId: string, program: LoyaltyProgramRow, now: Date, reviewDue: boolean): Promise<void> {
+  private async reviewTiers(tx: OffersTx, profileIds: string[], program: LoyaltyProgramRow, now: Date, reviewDue: boolean): Promise<void> {
+    if (profileIds.length === 0) return;
     const tiers = await this.repository.tiers(tx);
     if (tiers.length === 0 && !reviewDue) return;
-    const account = await this.repository.account(tx, profileId);
-    const held = account?.tier ?? null;
-    const qualification = await this.repository.qualification(profileId, new Date(now.getTime() - program.tierWindowDays * DAY_MS), tx);
-    const move = tierMove(tiers, held, qualification, reviewDue);
+    const held = await this.repository.tiersOf(tx, profileIds);
+    const qualifications = await this.repository.qualifications(profileIds, new Date(now.getTime() - program.tierWindowDays * DAY_MS), tx);
     const nextReview = new Date(now.getTime() + program.tierWindowDays * DAY_MS);
-    if (!move.changed) {
-      if (reviewDue) await this.repository.setReview(tx, profileId, nextReview);
-      return;
+    const changes: LoyaltyTierChangedV1[] = [];
+    for (const profileId of profileIds) {
+      const from = held.get(profileId) ?? null;
+      const move = tierMove(tiers, from, qualifications.get(profileId) ?? { points: 0, spend: new Map() }, reviewDue);
+      if (!move.changed) {
+        if (reviewDue) await this.repository.setReview(tx, profileId, nextReview);
+        continue;
+      }
+      await this.repository.setTier(tx, profileId, move.to, now, move.to === null ? null : nextReview);
+      changes.push({ profileId, from, to: move.to, direction: rankOf(tiers, move.to) > rankOf(tiers, from) ? 'upgrade' : 'downgrade', at: now.toISOString() });
     }
-    await this.repository.setTier(tx, profileId, move.to, now, move.to === null ? null : nextReview);
-    const data: LoyaltyTierChangedV1 = { profileId, from: held, to: move.to, direction: rankOf(tiers, move.to) > rankOf(tiers, held) ? 'upgrade' : 'downgrade', at: now.toISOString() };
-    await this.outbox.write(tx, [{ subject: SUBJECTS.loyaltyTierChanged, envelope: createEnvelope(SUBJECTS.loyaltyTierChanged, data, { occurredAt: now }), partitionKey: profileId }]);
+    if (changes.length > 0)
+      await this.outbox.write(
+        tx,
+        changes.map((data) => ({ subject: SUBJECTS.loyaltyTierChanged, envelope: createEnvelope(SUBJECTS.loyaltyTierChanged, data, { occurredAt: now }), partitionKey: data.profileId })),
+      );
   }
 
   /** Moves pending points whose return window has passed to available (the job; a customer's read does it for theirs). */
@@ -275,7 +331,13 @@ export class LoyaltyService {
     const program = await this.repository.program();
     return this.inBatches(async (tx) => {
       const due = await this.repository.dueForReview(tx, new Date(now.getTime() - program.tierGraceDays * DAY_MS), BATCH);
-      for (const account of due) await this.reviewTier(tx, account.profileId, program, now, true);
+      await this.reviewTiers(
+        tx,
+        due.map((account) => account.profileId),
+        program,
+        now,
+        true,
+      );
       return due.length;
     });
   }
@@ -316,18 +378,20 @@ export class LoyaltyService {
           else {
             const now = appended.entry.at;
             const program = await this.repository.program(tx);
-            await this.repository.addLot(tx, {
-              entryId: appended.entry.id,
-              profileId: change.profileId,
-              orderId: null,
-              orderAmount: null,
-              orderCurrency: null,
-              earnedAt: now,
-              availableAt: now,
-              expiresAt: expiryOf(now, program),
-              points: change.availableDelta,
-              released: true,
-            });
+            await this.repository.addLots(tx, [
+              {
+                entryId: appended.entry.id,
+                profileId: change.profileId,
+                orderId: null,
+                orderAmount: null,
+                orderCurrency: null,
+                earnedAt: now,
+                availableAt: now,
+                expiresAt: expiryOf(now, program),
+                points: change.availableDelta,
+                released: true,
+              },
+            ]);
           }
           return { status: 201, body: { ...entryView(appended.entry), available: appended.available, pending: appended.pending }, replayed: false };
         }
@@ -351,22 +415,31 @@ export class LoyaltyService {
 
   /** Appends an entry and its loyalty.points message, in the caller's transaction. */
   private async append(tx: OffersTx, entry: NewPointsEntry): Promise<AppendedEntry | undefined> {
-    const appended = await this.repository.append(tx, entry);
-    if (!appended) return undefined;
-    const e = appended.entry;
-    const data: LoyaltyPointsChangedV1 = {
-      profileId: e.profileId,
-      entryId: e.id,
-      kind: e.kind,
-      availableDelta: e.availableDelta,
-      pendingDelta: e.pendingDelta,
-      available: appended.available,
-      pending: appended.pending,
-      cause: e.cause,
-      orderId: e.orderId,
-      at: e.at.toISOString(),
-    };
-    await this.outbox.write(tx, [{ subject: SUBJECTS.loyaltyPoints, envelope: createEnvelope(SUBJECTS.loyaltyPoints, data, { id: `points-${e.id}`, occurredAt: e.at }), partitionKey: e.profileId }]);
+    return (await this.appendAll(tx, [entry]))[0];
+  }
+
+  /** Appends entries (replays skipped) and their loyalty.points messages, in the caller's transaction. */
+  private async appendAll(tx: OffersTx, entries: NewPointsEntry[]): Promise<AppendedEntry[]> {
+    const appended = await this.repository.appendMany(tx, entries);
+    if (appended.length > 0)
+      await this.outbox.write(
+        tx,
+        appended.map(({ entry: e, available, pending }) => {
+          const data: LoyaltyPointsChangedV1 = {
+            profileId: e.profileId,
+            entryId: e.id,
+            kind: e.kind,
+            availableDelta: e.availableDelta,
+            pendingDelta: e.pendingDelta,
+            available,
+            pending,
+            cause: e.cause,
+            orderId: e.orderId,
+            at: e.at.toISOString(),
+          };
+          return { subject: SUBJECTS.loyaltyPoints, envelope: createEnvelope(SUBJECTS.loyaltyPoints, data, { id: `points-${e.id}`, occurredAt: e.at }), partitionKey: e.profileId };
+        }),
+      );
     return appended;
   }
 
