@@ -9,11 +9,13 @@ import {
   type LoyaltyPointsExpiringV1,
   type LoyaltyTierChangedV1,
   type ProfileActivityV1,
+  type ProfileErasedV1,
+  type ProfileMergedV1,
   type SegmentMembershipChangedV1,
 } from '@segmenta/contracts';
 import { createEnvelope } from '@segmenta/messaging';
 import { waitFor } from '@segmenta/infra';
-import { DATABASE, availableTestDrivers, type Database } from '@segmenta/persistence';
+import { DATABASE, availableTestDrivers, queryRows, type Database } from '@segmenta/persistence';
 import { sql } from 'drizzle-orm';
 import { startOffers } from '../src/start';
 
@@ -402,5 +404,42 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
     } finally {
       await http.put('/v1/loyalty/program').set(admin).send({ returnWindowDays: 14, capPerOrder: null, capPerDay: null }).expect(200);
     }
+  });
+  it('merges two customers’ points into the survivor, and erases a customer’s loyalty and what offers published about them', async () => {
+    const survivor = randomUUID();
+    const merged = randomUUID();
+    await publish(SUBJECTS.profilesActivity, order(survivor, { order_id: 'merge-a', revenue: 40, currency: 'EUR' }, new Date(Date.now() - 20 * DAY_MS)));
+    await publish(SUBJECTS.profilesActivity, order(merged, { order_id: 'merge-b', revenue: 60, currency: 'EUR' }, new Date(Date.now() - 20 * DAY_MS)));
+    await publish(SUBJECTS.profilesActivity, order(merged, { order_id: 'merge-c', revenue: 25, currency: 'EUR' }));
+    await untilEntries(survivor, 1, 'the survivor earned');
+    await untilEntries(merged, 2, 'the merged customer earned');
+    const mergedAt = new Date().toISOString();
+    await publish<ProfileMergedV1>(SUBJECTS.profilesMerged, { fromProfileId: merged, intoProfileId: survivor, reason: 'identify', identifier: 'email:x@example.com', mergedAt });
+    await waitFor(async () => (await loyaltyOf(merged)).history.length === 0, { timeoutMs: 15_000, what: 'the merge applied' });
+    const together = await loyaltyOf(survivor);
+    expect(together).toMatchObject({ available: 100, pending: 25, lifetimeEarned: 125 });
+    expect(together.history[0]).toMatchObject({ kind: 'adjust', availableDelta: 0, pendingDelta: 0, reason: `profiles merged: ${merged} into ${survivor}` });
+    expect(
+      together.history
+        .filter((e) => e.kind === 'earn')
+        .map((e) => e.orderId)
+        .sort(),
+    ).toEqual(['merge-a', 'merge-b', 'merge-c']);
+    expect((await spend('/v1/loyalty/redemptions', { profileId: survivor, points: 100 })).status).toBe(201);
+    expect(await ledgerCheck()).toMatchObject({ ok: true });
+
+    const database = service.app.get<Database<Record<string, unknown>>>(DATABASE);
+    const count = async (query: ReturnType<typeof sql>) => (await queryRows<{ n: number }>(database.db, query))[0].n;
+    const located = () => count(sql`select count(*)::int as n from offers.stream_locations where partition_key = ${survivor}`);
+    await waitFor(async () => (await located()) > 0, { timeoutMs: 15_000, what: "the survivor's loyalty.points relayed" });
+    await publish<ProfileErasedV1>(SUBJECTS.profilesErased, { profileId: survivor, mergedProfileIds: [merged], erasedAt: new Date().toISOString() });
+    await waitFor(async () => (await loyaltyOf(survivor)).history.length === 0, { timeoutMs: 15_000, what: 'the erasure applied' });
+    expect(await loyaltyOf(survivor)).toMatchObject({ available: 0, pending: 0, lifetimeEarned: 0, pendingPoints: [] });
+    // Their loyalty.points messages are deleted from the OFFERS stream (ADR 14): no location left to erase.
+    await waitFor(async () => (await located()) === 0 && (await count(sql`select count(*)::int as n from offers.stream_erasures`)) === 0, {
+      timeoutMs: 15_000,
+      what: 'the stream messages erased',
+    });
+    expect(await ledgerCheck()).toMatchObject({ ok: true });
   });
 });

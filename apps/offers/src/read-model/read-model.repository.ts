@@ -5,6 +5,7 @@ import { DATABASE, anyOf, jsonParam, queryRows, type Database, type Db } from '@
 import type * as tables from '../db/schema';
 import type { MembershipChange } from './membership-changes';
 import type { IdentifierKind, ProfileFacts } from './profile-facts';
+import { eraseLoyalty, mergeLoyalty } from '../loyalty/loyalty-lifecycle';
 
 export type Tx = Pick<Db, 'execute'>;
 
@@ -215,6 +216,7 @@ export class ReadModelRepository {
     await tx.execute(sql`insert into offers.gone_profiles (profile_id, merged_into) values (${from}::uuid, ${into}::uuid)
       on conflict (profile_id) do update set merged_into = excluded.merged_into`);
     await tx.execute(sql`update offers.gone_profiles set merged_into = ${into}::uuid where merged_into = ${from}::uuid`);
+    await mergeLoyalty(tx, from, into);
   }
 
   /** Erasure (ADR 14): everything of these profiles goes; only their random ids stay, so late messages about them are dropped. */
@@ -227,6 +229,7 @@ export class ReadModelRepository {
     await tx.execute(sql`insert into offers.gone_profiles (profile_id, merged_into) select v::uuid, null from json_array_elements_text(${jsonParam(profileIds)}::json) v
       on conflict (profile_id) do update set merged_into = null`);
     await tx.execute(sql`update offers.gone_profiles set merged_into = null where merged_into = ${ids}`);
+    await eraseLoyalty(tx, profileIds);
   }
 
   async state(): Promise<ReadModelStateRow> {

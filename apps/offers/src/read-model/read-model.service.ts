@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SUBJECTS, type ProfileErasedV1, type ProfileMergedV1, type ProfileUpdatedV1, type SegmentChangedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
-import { Inbox } from '@segmenta/messaging';
+import { Inbox, Outbox } from '@segmenta/messaging';
 import { DATABASE, withTransaction, type Database } from '@segmenta/persistence';
 import type * as tables from '../db/schema';
 import { latestPerPair, progressOf, type MembershipChange } from './membership-changes';
@@ -34,6 +34,7 @@ export class ReadModelService {
   constructor(
     @Inject(DATABASE) private readonly database: Database<typeof tables>,
     private readonly repository: ReadModelRepository,
+    private readonly outbox: Outbox,
   ) {}
 
   async applySegments(delivered: SegmentsMessage[]): Promise<void> {
@@ -134,6 +135,8 @@ export class ReadModelService {
           const ids = [m.data.profileId, ...m.data.mergedProfileIds];
           await flush();
           await this.repository.erase(tx, ids);
+          // What offers published about them (exposures, redemptions, points) leaves the OFFERS stream too.
+          await this.outbox.eraseFromStreams(tx, { partitionKeys: ids });
           for (const id of ids) {
             gone.add(id);
             known.delete(id);
