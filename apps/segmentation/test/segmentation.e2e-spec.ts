@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JSONCodec, connect, type NatsConnection, type Subscription } from 'nats';
 import request from 'supertest';
-import { SUBJECTS, type Envelope, type ProfileActivityV1, type ProfileUpdatedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import { SUBJECTS, type LoyaltyTierChangedV1, type Envelope, type ProfileActivityV1, type ProfileUpdatedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
 import { startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
 import { sql } from 'drizzle-orm';
 import { availableTestDrivers, queryRows } from '@segmenta/persistence';
@@ -191,6 +191,35 @@ describe.each(availableTestDrivers())('segmentation (%s)', (driver) => {
     const after = (await http.get(`/v1/segments/camera-intent/changes?after=${log.changes[0].seq}`).set(auth).expect(200)).body;
     expect(after.changes).toHaveLength(1);
     expect(after.changes[0].seq).toBe(changesFor(ann, 'camera-intent')[1].data.seq);
+  });
+
+  it("takes offers' loyalty tier as the trait loyalty_tier for rules, kept across a full profile update", async () => {
+    const [gold, later] = [randomUUID(), randomUUID()];
+    await http
+      .post('/v1/segments')
+      .set(auth)
+      .send({ key: 'gold-members', name: 'Gold members', definition: { trait: 'loyalty_tier', op: 'eq', value: 'gold' } })
+      .expect(201);
+    await publish(SUBJECTS.profilesUpdated, updated(gold, { country: 'IT' }, { orders: 3 }));
+    const tier = (profileId: string, from: string | null, to: string | null): LoyaltyTierChangedV1 => ({
+      profileId,
+      from,
+      to,
+      direction: to === null ? 'downgrade' : 'upgrade',
+      at: new Date().toISOString(),
+    });
+    await publish(SUBJECTS.loyaltyTierChanged, tier(gold, 'silver', 'gold'));
+    // A tier for a profile segmentation has not heard of yet: it enters on the trait alone.
+    await publish(SUBJECTS.loyaltyTierChanged, tier(later, null, 'gold'));
+    await waitFor(() => changesFor(gold, 'gold-members').length === 1 && changesFor(later, 'gold-members').length === 1, { timeoutMs: 15_000, what: 'gold members entered' });
+    // A full update from profiles (which does not know the tier) keeps it; a lower tier takes them out.
+    await publish(SUBJECTS.profilesUpdated, updated(gold, { country: 'ES' }, { orders: 4 }));
+    await publish(SUBJECTS.profilesUpdated, updated(later, { country: 'FR' }, { orders: 1 }));
+    await publish(SUBJECTS.loyaltyTierChanged, tier(later, 'gold', 'silver'));
+    await waitFor(() => changesFor(later, 'gold-members').length === 2, { timeoutMs: 15_000, what: 'the downgraded customer exited' });
+    expect(changesFor(gold, 'gold-members').map((c) => c.subject)).toEqual(['segments.entered']);
+    expect(changesFor(later, 'gold-members').map((c) => c.subject)).toEqual(['segments.entered', 'segments.exited']);
+    await http.delete('/v1/segments/gold-members').set(auth).expect(200);
   });
 
   it('re-evaluates only what an update can affect, and an edit raises the version and emits the differences', async () => {

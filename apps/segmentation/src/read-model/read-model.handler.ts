@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ProfileActivityV1, ProfileErasedV1, ProfileMergedV1, ProfileUpdatedV1, SUBJECTS } from '@segmenta/contracts';
+import { LoyaltyTierChangedV1, ProfileActivityV1, ProfileErasedV1, ProfileMergedV1, ProfileUpdatedV1, SUBJECTS } from '@segmenta/contracts';
 import { JetStreamBatchConsumer, NonRetryableMessageError, assertMessageData, type BatchMessage } from '@segmenta/messaging';
 import { ReadModelService, type ProfilesMessage } from './read-model.service';
 
@@ -26,5 +26,21 @@ export class ReadModelHandler {
       return { id: envelope.id, type, data: envelope.data } as ProfilesMessage;
     });
     await this.readModel.apply(parsed);
+  }
+}
+
+/** offers' loyalty.tier_changed into the trait loyalty_tier (issue 19); acked after commit. */
+@Injectable()
+export class LoyaltyTierHandler {
+  constructor(private readonly readModel: ReadModelService) {}
+
+  @JetStreamBatchConsumer({ stream: 'OFFERS', durable: 'segmentation-loyalty-tiers', filterSubjects: [SUBJECTS.loyaltyTierChanged], maxBatch: 200 })
+  async onTierChanges(messages: BatchMessage[]): Promise<void> {
+    await this.readModel.applyTierChanges(
+      messages.map(({ envelope }) => {
+        assertMessageData(LoyaltyTierChangedV1, envelope.data);
+        return { id: envelope.id, data: envelope.data as LoyaltyTierChangedV1 };
+      }),
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
-import { SUBJECTS, type CustomerIdentifiersV1, type ProfileActivityV1, type ProfileErasedV1, type ProfileMergedV1, type ProfileUpdatedV1 } from '@segmenta/contracts';
+import { SUBJECTS, type CustomerIdentifiersV1, type LoyaltyTierChangedV1, type ProfileActivityV1, type ProfileErasedV1, type ProfileMergedV1, type ProfileUpdatedV1 } from '@segmenta/contracts';
 import { Inbox, Outbox } from '@segmenta/messaging';
 import { DATABASE, withTransaction, type Database, type Db } from '@segmenta/persistence';
 import { SegmentationConfig } from '../config';
@@ -21,6 +21,19 @@ export type ProfilesMessage = { id: string } & (
 );
 
 const DAY_MS = 86_400_000;
+
+/**
+ * The trait a customer's loyalty tier is kept under (issue 19), from offers' loyalty.tier_changed:
+ * usable in rules (`{ trait: 'loyalty_tier', op: 'eq', value: 'gold' }`). Profiles does not know it,
+ * so a full profiles.updated (a merge, a republish) keeps it.
+ */
+export const LOYALTY_TIER_TRAIT = 'loyalty_tier';
+
+/** A loyalty.tier_changed message: its envelope id (for the inbox) and data. */
+export interface TierChangedMessage {
+  id: string;
+  data: LoyaltyTierChangedV1;
+}
 /** Profiles whose old facts one transaction of the retention purge removes (and re-evaluates). */
 const RETENTION_PROFILES_PER_TRANSACTION = 1000;
 
@@ -57,6 +70,7 @@ function mergeChanged(current: Record<string, unknown>, changed: Record<string, 
 export class ReadModelService {
   private readonly logger = new Logger(ReadModelService.name);
   private readonly inbox = new Inbox('segmentation', 'segmentation-profiles');
+  private readonly tiersInbox = new Inbox('segmentation', 'segmentation-loyalty-tiers');
 
   constructor(
     @Inject(DATABASE) private readonly database: Database<typeof tables>,
@@ -74,6 +88,43 @@ export class ReadModelService {
     const changes = await withTransaction(this.database.db, (tx) => this.applyInTransaction(tx, messages, catalog), { attempts: 8 });
     if (changes.length > 0) this.memberships.announced();
     this.logger.debug(`applied ${messages.length} messages, ${changes.length} membership changes, committed in ${(performance.now() - started).toFixed(0)} ms`);
+    return changes;
+  }
+
+  /**
+   * Loyalty tiers into the profiles' trait loyalty_tier (a profile segmentation has not heard of yet
+   * gets a view with that trait alone), and the segments that read it re-evaluated, in one transaction.
+   */
+  async applyTierChanges(delivered: TierChangedMessage[]): Promise<RecordedChange[]> {
+    const catalog = await this.memberships.catalogNow();
+    const changes = await withTransaction(
+      this.database.db,
+      async (tx) => {
+        const fresh = await this.tiersInbox.claim(
+          tx,
+          delivered.map((m) => m.id),
+        );
+        const messages = delivered.filter((m) => fresh.has(m.id));
+        if (messages.length === 0) return [];
+        const ids = [...new Set(messages.map((m) => m.data.profileId))];
+        await this.repository.lockProfiles(tx, ids);
+        const views = new Map<string, View>();
+        for (const r of await this.readModel.views(tx, ids)) views.set(r.profileId, { traits: r.traits, features: r.features, identifiers: r.identifiers });
+        const touched = new Map<string, ProfileTouch>();
+        for (const { data } of messages) {
+          const view = views.get(data.profileId) ?? { traits: {}, features: {}, identifiers: {} };
+          views.set(data.profileId, { ...view, traits: mergeChanged(view.traits, { [LOYALTY_TIER_TRAIT]: data.to }) });
+          const t = touched.get(data.profileId) ?? emptyTouch();
+          t.traits.add(LOYALTY_TIER_TRAIT);
+          touched.set(data.profileId, t);
+        }
+        const upserts = [...touched.keys()].map((id) => ({ profile_id: id, ...(views.get(id) as View) }));
+        await this.readModel.write(tx, upserts, []);
+        return this.memberships.evaluateProfiles(tx, touched, catalog, new Set(upserts.map((u) => u.profile_id)));
+      },
+      { attempts: 8 },
+    );
+    if (changes.length > 0) this.memberships.announced();
     return changes;
   }
 
@@ -118,9 +169,10 @@ export class ReadModelService {
           // marketer recognises: a user id and an e-mail, not the devices' anonymous ids.
           const { userId, email } = m.data.identifiers ?? {};
           const identifiers = { ...(current?.identifiers ?? {}), ...(userId === undefined ? {} : { userId }), ...(email === undefined ? {} : { email }) };
+          const tier = current?.traits[LOYALTY_TIER_TRAIT];
           const next =
             full || !current
-              ? { traits: mergeChanged({}, traits), features: mergeChanged({}, features), identifiers }
+              ? { traits: { ...mergeChanged({}, traits), ...(tier === undefined ? {} : { [LOYALTY_TIER_TRAIT]: tier }) }, features: mergeChanged({}, features), identifiers }
               : { traits: mergeChanged(current.traits, traits), features: mergeChanged(current.features, features), identifiers };
           views.set(profileId, next);
           dirtyViews.add(profileId);
