@@ -442,4 +442,58 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
     });
     expect(await ledgerCheck()).toMatchObject({ ok: true });
   });
+  it('earns bonuses: per review, once for signing up, on the first order, and on the birthday once a year', async () => {
+    const rules = [
+      { key: 'review-bonus', name: 'A review earns 50', rule: { type: 'event_bonus', event: 'Product Reviewed', points: 50 } },
+      { key: 'signup-bonus', name: 'Signing up earns 200 once', rule: { type: 'event_bonus', event: 'Signed Up', points: 200, oncePerCustomer: true } },
+      { key: 'first-order-bonus', name: 'The first order earns 100 more', rule: { type: 'first_order_bonus', points: 100 } },
+      { key: 'birthday-bonus', name: 'Happy birthday: 300', rule: { type: 'birthday_bonus', points: 300, trait: 'birthday' } },
+    ];
+    for (const rule of rules) await http.post('/v1/earn-rules').set(admin).send(rule).expect(201);
+    expect(
+      (
+        await http
+          .post('/v1/earn-rules')
+          .set(admin)
+          .send({ key: 'no-points', name: 'x', rule: { type: 'first_order_bonus' } })
+          .expect(400)
+      ).body.details,
+    ).toEqual([expect.objectContaining({ field: 'rule.points' })]);
+    try {
+      const profileId = randomUUID();
+      const track = (name: string, properties: Record<string, unknown> = {}) => ({ ...order(profileId, properties), name });
+      await publish(SUBJECTS.profilesActivity, track('Product Reviewed'));
+      await publish(SUBJECTS.profilesActivity, track('Product Reviewed'));
+      await publish(SUBJECTS.profilesActivity, track('Signed Up'));
+      await publish(SUBJECTS.profilesActivity, track('Signed Up'));
+      await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'bonus-1', revenue: 10, currency: 'EUR' }));
+      await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'bonus-2', revenue: 10, currency: 'EUR' }));
+      const today = new Date().toISOString().slice(5, 10);
+      await publish(SUBJECTS.profilesActivity, { ...order(profileId, {}), type: 'identify', name: null, traits: { birthday: `1990-${today}` } });
+      await untilEntries(profileId, 7, 'two reviews, one signup, two orders, the first order bonus and the birthday');
+      await new Promise((resolve) => setTimeout(resolve, 2500)); // more runs of the jobs: the birthday is paid once
+      const loyalty = await loyaltyOf(profileId);
+      expect(
+        loyalty.history
+          .filter((e) => e.kind === 'earn')
+          .map((e) => [e.availableDelta + e.pendingDelta, e.cause.replace(/:.*$/, '')])
+          .sort(),
+      ).toEqual(
+        [
+          [10, 'order'],
+          [10, 'order'],
+          [100, 'first-order'],
+          [200, 'bonus'],
+          [300, 'birthday'],
+          [50, 'bonus'],
+          [50, 'bonus'],
+        ].sort(),
+      );
+      // Bonuses are available at once; the orders' points wait for their return window.
+      expect(loyalty).toMatchObject({ available: 700, pending: 20 });
+      expect(await ledgerCheck()).toMatchObject({ ok: true });
+    } finally {
+      for (const rule of rules) await http.delete(`/v1/earn-rules/${rule.key}`).set(admin).expect(204);
+    }
+  });
 });

@@ -275,10 +275,18 @@ export const loyaltyAccounts = offersSchema.table(
     tier: text('tier'),
     tierSince: tz('tier_since'),
     tierReviewAt: tz('tier_review_at'),
+    /** MM-DD, from the trait a birthday_bonus rule names (kept only while such a rule is active). */
+    birthday: text('birthday'),
     createdAt: tz('created_at').notNull().defaultNow(),
     updatedAt: tz('updated_at').notNull().defaultNow(),
   },
-  (table) => [check('loyalty_accounts_available_nonnegative', sql`${table.available} >= 0`), check('loyalty_accounts_pending_nonnegative', sql`${table.pending} >= 0`)],
+  (table) => [
+    index('loyalty_accounts_birthday_idx')
+      .on(table.birthday)
+      .where(sql`${table.birthday} is not null`),
+    check('loyalty_accounts_available_nonnegative', sql`${table.available} >= 0`),
+    check('loyalty_accounts_pending_nonnegative', sql`${table.pending} >= 0`),
+  ],
 );
 
 /**

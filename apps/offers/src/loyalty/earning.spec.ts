@@ -1,4 +1,4 @@
-import { orderFromProperties, pointsForOrder, withinDailyCap, type EarnRuleDefinition } from './earning';
+import { birthdayOf, bonusesFor, orderFromProperties, pointsForOrder, withinDailyCap, type EarnRuleDefinition } from './earning';
 
 const base: EarnRuleDefinition = { type: 'base', currency: 'EUR', pointsPerUnit: 1 };
 const nobody = () => false;
@@ -93,5 +93,34 @@ describe('withinDailyCap', () => {
     expect(withinDailyCap(50, 0, null)).toBe(50);
     expect(withinDailyCap(50, 80, 100)).toBe(20);
     expect(withinDailyCap(50, 120, 100)).toBe(0);
+  });
+});
+
+describe('bonusesFor', () => {
+  const rules = [
+    { key: 'review', rule: { type: 'event_bonus' as const, event: 'Product Reviewed', points: 50, oncePerCustomer: false } },
+    { key: 'signup', rule: { type: 'event_bonus' as const, event: 'Signed Up', points: 200, oncePerCustomer: true } },
+    { key: 'first', rule: { type: 'first_order_bonus' as const, points: 100 } },
+    { key: 'base', rule: base },
+  ];
+  const activity = (name: string, type = 'track') => ({ profileId: 'p1', eventId: 'e1', type, name });
+
+  it('gives each matching rule its bonus, once per event or once per customer by its cause', () => {
+    expect(bonusesFor(activity('Product Reviewed'), rules)).toEqual([{ ruleKey: 'review', points: 50, cause: 'bonus:review:e1' }]);
+    expect(bonusesFor(activity('Signed Up'), rules)).toEqual([{ ruleKey: 'signup', points: 200, cause: 'bonus:signup:p1' }]);
+    expect(bonusesFor(activity('Order Completed'), rules)).toEqual([{ ruleKey: 'first', points: 100, cause: 'first-order:p1' }]);
+    expect(bonusesFor(activity('Product Viewed'), rules)).toEqual([]);
+    expect(bonusesFor(activity('Product Reviewed', 'page'), rules)).toEqual([]);
+  });
+});
+
+describe('birthdayOf', () => {
+  it('reads the month and day of an ISO date or MM-DD, and nothing else', () => {
+    expect(birthdayOf('1990-05-17')).toBe('05-17');
+    expect(birthdayOf('1990-05-17T00:00:00Z')).toBe('05-17');
+    expect(birthdayOf('02-29')).toBe('02-29');
+    expect(birthdayOf('1990-02-30')).toBeNull();
+    expect(birthdayOf('17/05/1990')).toBeNull();
+    expect(birthdayOf(19900517)).toBeNull();
   });
 });

@@ -11,9 +11,48 @@ export type EarnRuleDefinition =
   /** The order's points × `multiplier` for a member of `segment` (the best of the customer's segments counts, they do not compound). */
   | { type: 'segment_multiplier'; segment: string; multiplier: number }
   /** Products of `category` earn `multiplier` × the base rate. */
-  | { type: 'category_multiplier'; category: string; multiplier: number };
+  | { type: 'category_multiplier'; category: string; multiplier: number }
+  /** `points` for each track event named `event` (a review, say); `oncePerCustomer`: the first only. */
+  | { type: 'event_bonus'; event: string; points: number; oncePerCustomer: boolean }
+  /** `points` on a customer's first order. */
+  | { type: 'first_order_bonus'; points: number }
+  /** `points` on the customer's birthday, once a year, from the date in their trait `trait` (identify). */
+  | { type: 'birthday_bonus'; points: number; trait: string };
 
-export const EARN_RULE_TYPES = ['base', 'segment_multiplier', 'category_multiplier'] as const;
+export const EARN_RULE_TYPES = ['base', 'segment_multiplier', 'category_multiplier', 'event_bonus', 'first_order_bonus', 'birthday_bonus'] as const;
+
+/** A bonus an activity earns by a rule, and what makes it once: the ledger cause. */
+export interface BonusEarning {
+  ruleKey: string;
+  points: number;
+  cause: string;
+}
+
+/**
+ * The bonuses of one activity: each event_bonus rule naming this track event (once per event, or
+ * once per customer), and the first_order_bonus on an order (once per customer). A bonus the ledger
+ * holds already is a replay; the caller skips it by its cause.
+ */
+export function bonusesFor(activity: { profileId: string; eventId: string; type: string; name?: string | null }, rules: ReadonlyArray<{ key: string; rule: EarnRuleDefinition }>): BonusEarning[] {
+  if (activity.type !== 'track' || !activity.name) return [];
+  const bonuses: BonusEarning[] = [];
+  for (const { key, rule } of rules) {
+    if (rule.type === 'event_bonus' && rule.event === activity.name)
+      bonuses.push({ ruleKey: key, points: rule.points, cause: rule.oncePerCustomer ? `bonus:${key}:${activity.profileId}` : `bonus:${key}:${activity.eventId}` });
+    if (rule.type === 'first_order_bonus' && activity.name === 'Order Completed') bonuses.push({ ruleKey: key, points: rule.points, cause: `first-order:${activity.profileId}` });
+  }
+  return bonuses;
+}
+
+/** The month and day (MM-DD) of a birthday trait: an ISO date (1990-05-17, with or without a time) or MM-DD; null when it is neither. */
+export function birthdayOf(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const match = /^(?:\d{4}-)?(\d{2})-(\d{2})(?:$|T)/.exec(value.trim());
+  if (!match) return null;
+  const [month, day] = [Number(match[1]), Number(match[2])];
+  const days = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  return month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1] ? `${match[1]}-${match[2]}` : null;
+}
 
 /** An `Order Completed` as earning reads it; amounts in whole units of `currency`. */
 export interface OrderForEarning {

@@ -7,12 +7,13 @@ import { LoyaltyService } from './loyalty.service';
 /**
  * The loyalty jobs (LOYALTY_JOBS_CRON, every minute by default): pending points whose return window
  * has passed become available, points past their expiry expire (oldest first), loyalty.points_expiring
- * is published ahead of an expiry, and tiers whose review date and grace period have passed are reviewed.
+ * is published ahead of an expiry, tiers whose review date and grace period have passed are reviewed,
+ * and today's birthdays get their bonus.
  */
 @Injectable()
 export class LoyaltyJobs implements OnApplicationBootstrap {
   private readonly logger = new Logger(LoyaltyJobs.name);
-  private readonly running = new SingleFlight<{ released: number; expired: number; announced: number; reviewed: number }>();
+  private readonly running = new SingleFlight<{ released: number; expired: number; announced: number; reviewed: number; birthdays: number }>();
 
   constructor(
     private readonly loyalty: LoyaltyService,
@@ -30,6 +31,7 @@ export class LoyaltyJobs implements OnApplicationBootstrap {
       expired: await this.loyalty.expireDue(now),
       announced: await this.loyalty.announceExpiring(now),
       reviewed: await this.loyalty.reviewTiersDue(now),
+      birthdays: await this.loyalty.awardBirthdays(now),
     }));
   }
 }

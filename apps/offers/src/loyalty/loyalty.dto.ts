@@ -76,6 +76,30 @@ export class EarnRuleDefinitionDto {
   @Length(1, 100)
   category?: string;
 
+  @ApiPropertyOptional({ example: 'Product Reviewed', description: 'event_bonus: the track event name that earns the bonus.' })
+  @ValidateIf((o: EarnRuleDefinitionDto) => o.type === 'event_bonus')
+  @IsString()
+  @Length(1, 200)
+  event?: string;
+
+  @ApiPropertyOptional({ example: 50, description: 'event_bonus, first_order_bonus, birthday_bonus: the bonus points.' })
+  @ValidateIf((o: EarnRuleDefinitionDto) => o.type === 'event_bonus' || o.type === 'first_order_bonus' || o.type === 'birthday_bonus')
+  @IsInt({ message: 'must be a whole number of points' })
+  @Min(1)
+  @Max(1_000_000)
+  points?: number;
+
+  @ApiPropertyOptional({ default: false, description: 'event_bonus: only the first such event of a customer earns.' })
+  @IsOptional()
+  @IsBoolean()
+  oncePerCustomer?: boolean;
+
+  @ApiPropertyOptional({ default: 'birthday', description: 'birthday_bonus: the identify trait holding the date of birth (1990-05-17, or 05-17).' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  trait?: string;
+
   @ApiPropertyOptional({ example: 2, description: 'segment_multiplier, category_multiplier: at least 1.' })
   @ValidateIf((o: EarnRuleDefinitionDto) => o.type === 'segment_multiplier' || o.type === 'category_multiplier')
   @IsNumber({ allowNaN: false, allowInfinity: false })
@@ -203,6 +227,12 @@ export function earnRuleDefinition(dto: EarnRuleDefinitionDto): EarnRuleDefiniti
       return { type: 'segment_multiplier', segment: dto.segment as string, multiplier: dto.multiplier as number };
     case 'category_multiplier':
       return { type: 'category_multiplier', category: dto.category as string, multiplier: dto.multiplier as number };
+    case 'event_bonus':
+      return { type: 'event_bonus', event: dto.event as string, points: dto.points as number, oncePerCustomer: dto.oncePerCustomer ?? false };
+    case 'first_order_bonus':
+      return { type: 'first_order_bonus', points: dto.points as number };
+    case 'birthday_bonus':
+      return { type: 'birthday_bonus', points: dto.points as number, trait: dto.trait ?? 'birthday' };
   }
 }
 

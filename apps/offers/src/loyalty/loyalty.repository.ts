@@ -339,9 +339,27 @@ export class LoyaltyRepository {
     };
   }
 
-  async activeEarnRules(tx: OffersTx): Promise<EarnRuleDefinition[]> {
-    const rows = await tx.select({ rule: tables.earnRules.rule }).from(tables.earnRules).where(eq(tables.earnRules.active, true));
-    return rows.map((r) => r.rule);
+  async activeEarnRules(tx: OffersTx): Promise<Array<{ key: string; rule: EarnRuleDefinition }>> {
+    return tx.select({ key: tables.earnRules.key, rule: tables.earnRules.rule }).from(tables.earnRules).where(eq(tables.earnRules.active, true)).orderBy(asc(tables.earnRules.key));
+  }
+
+  /** Keeps customers' birthdays (MM-DD) for a birthday bonus, creating their accounts. */
+  async setBirthdays(tx: OffersTx, birthdays: Array<{ profile_id: string; birthday: string }>): Promise<void> {
+    if (birthdays.length === 0) return;
+    await tx.execute(sql`insert into offers.loyalty_accounts (profile_id, birthday)
+      select profile_id, birthday from json_to_recordset(${jsonParam(birthdays)}::json) as x(profile_id uuid, birthday text)
+      on conflict (profile_id) do update set birthday = excluded.birthday, updated_at = now()`);
+  }
+
+  /** Accounts whose birthday is `monthDay` and that have no entry of `causePrefix`<id> yet, locked. */
+  async birthdaysDue(tx: OffersTx, monthDay: string, causeOf: (profileId: string) => string, limit: number): Promise<string[]> {
+    const rows = await queryRows<{ profile_id: string }>(
+      tx,
+      sql`select a.profile_id from offers.loyalty_accounts a where a.birthday = ${monthDay}
+        and not exists (select 1 from offers.points_ledger l where l.kind = 'earn' and l.cause = ${causeOf('')} || a.profile_id::text)
+        order by a.profile_id limit ${limit} for update of a skip locked`,
+    );
+    return rows.map((r) => r.profile_id);
   }
 
   async earnRules(): Promise<EarnRuleRow[]> {

@@ -7,7 +7,7 @@ import type { OffersTx } from '../catalog/offers.repository';
 import { OFFER_KEY } from '../catalog/offers.dto';
 import { IDEMPOTENCY_KEY } from '../redemptions/redemption-rules';
 import { clawbackFor } from './clawback';
-import { orderFromProperties, pointsForOrder, withinDailyCap, type OrderForEarning } from './earning';
+import { birthdayOf, bonusesFor, orderFromProperties, pointsForOrder, withinDailyCap, type EarnRuleDefinition, type OrderForEarning } from './earning';
 import { rankOf, tierMove } from './tiers';
 import {
   earnRuleDefinition,
@@ -97,22 +97,17 @@ export class LoyaltyService {
    */
   async earnFromActivities(messages: ActivityMessage[]): Promise<number> {
     let applied = 0;
-    let orders: Array<{ data: ProfileActivityV1; order: OrderForEarning }> = [];
-    // Consecutive orders earn in one transaction; a refund waits for the orders before it.
+    let earnable: ProfileActivityV1[] = [];
+    // Consecutive activities earn in one transaction; a refund waits for the orders before it.
     const flush = async () => {
-      if (orders.length > 0) applied += await this.earnAll(orders);
-      orders = [];
+      if (earnable.length > 0) applied += await this.earnAll(earnable);
+      earnable = [];
     };
     for (const { data } of messages) {
-      if (data.type !== 'track') continue;
-      if (data.name === 'Order Completed') {
-        const order = orderFromProperties(data.properties);
-        if (order) orders.push({ data, order });
-        else this.logger.warn(`Order Completed ${data.eventId} of ${data.profileId} has no amount to earn on; skipped`);
-      } else if (data.name === 'Order Refunded') {
+      if (data.type === 'track' && data.name === 'Order Refunded') {
         await flush();
         if (await this.clawBack(data)) applied += 1;
-      }
+      } else if (data.type === 'track' || data.type === 'identify') earnable.push(data);
     }
     await flush();
     if (applied > 0) this.outbox.wake();
@@ -120,39 +115,46 @@ export class LoyaltyService {
   }
 
   /**
-   * Orders earn in one transaction: the rules, the programme and the tiers read once, the
-   * customers' segments and the day's earnings in one statement each, one INSERT of ledger entries,
-   * one UPDATE of the accounts, one of lots, one of outbox rows. An order the ledger holds already
-   * (a replay) is skipped before anything is computed for it.
+   * Activities earn in one transaction: orders by the rates and multipliers, bonuses for events and
+   * first orders, and birthdays kept for the birthday bonus. The rules, the programme and the tiers
+   * are read once, the customers' segments and the day's earnings in one statement each, then one
+   * INSERT of ledger entries, one UPDATE of the accounts, one of lots, one of outbox rows. What the
+   * ledger holds already (a replay) is skipped before anything is computed for it.
    */
-  private async earnAll(orders: Array<{ data: ProfileActivityV1; order: OrderForEarning }>): Promise<number> {
-    const causeOf = ({ data, order }: { data: ProfileActivityV1; order: OrderForEarning }) => (order.orderId === null ? `event:${data.eventId}` : `order:${order.orderId}`);
+  private async earnAll(activities: ProfileActivityV1[]): Promise<number> {
     return this.repository.transaction(async (tx) => {
-      const rules = await this.repository.activeEarnRules(tx);
-      if (rules.length === 0) return 0;
+      const keyed = await this.repository.activeEarnRules(tx);
+      if (keyed.length === 0) return 0;
+      const rules = keyed.map((r) => r.rule);
       const program = await this.repository.program(tx);
-      const known = await this.repository.existingCauses(tx, 'earn', orders.map(causeOf));
-      const fresh = orders.filter((o) => !known.has(causeOf(o)));
-      if (fresh.length === 0) return 0;
-      const profileIds = [...new Set(fresh.map((o) => o.data.profileId))];
-      const segments = rules.some((r) => r.type === 'segment_multiplier') ? await this.repository.segmentsOf(tx, profileIds) : new Map<string, Set<string>>();
       const now = new Date();
+      await this.keepBirthdays(tx, activities, rules);
+      const orders = activities.flatMap((data) => {
+        if (data.type !== 'track' || data.name !== 'Order Completed') return [];
+        const order = orderFromProperties(data.properties);
+        if (!order) this.logger.warn(`Order Completed ${data.eventId} of ${data.profileId} has no amount to earn on; skipped`);
+        return order ? [{ data, order, cause: order.orderId === null ? `event:${data.eventId}` : `order:${order.orderId}` }] : [];
+      });
+      const bonuses = activities.flatMap((data) => bonusesFor(data, keyed).map((bonus) => ({ data, bonus })));
+      const known = await this.repository.existingCauses(tx, 'earn', [...orders.map((o) => o.cause), ...bonuses.map((b) => b.bonus.cause)]);
+      const freshOrders = orders.filter((o) => !known.has(o.cause));
+      const freshBonuses = bonuses.filter((b) => !known.has(b.bonus.cause));
+      if (freshOrders.length === 0 && freshBonuses.length === 0) return 0;
+      const profileIds = [...new Set([...freshOrders, ...freshBonuses].map((o) => o.data.profileId))];
+      const segments = rules.some((r) => r.type === 'segment_multiplier') ? await this.repository.segmentsOf(tx, profileIds) : new Map<string, Set<string>>();
       const earnedToday = program.capPerDay === null ? new Map<string, number>() : await this.repository.earnedSince(tx, profileIds, new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS));
       const planned: Array<{ entry: NewPointsEntry; lot: Omit<NewPointLot, 'entryId'> }> = [];
       const causes = new Set<string>();
-      for (const item of fresh) {
-        const { data, order } = item;
-        const cause = causeOf(item);
-        if (causes.has(cause)) continue;
+      const plan = (data: ProfileActivityV1, cause: string, wanted: number, details: Record<string, unknown>, order: OrderForEarning | null) => {
+        if (causes.has(cause)) return;
         causes.add(cause);
-        const earning = pointsForOrder(order, rules, (s) => segments.get(data.profileId)?.has(s) === true, program.capPerOrder);
         const today = earnedToday.get(data.profileId) ?? 0;
-        const points = withinDailyCap(earning.points, today, program.capPerDay);
-        if (points <= 0) continue;
+        const points = withinDailyCap(wanted, today, program.capPerDay);
+        if (points <= 0) return;
         earnedToday.set(data.profileId, today + points);
         const earnedAt = new Date(data.occurredAt);
-        const availableAt = new Date(earnedAt.getTime() + program.returnWindowDays * DAY_MS);
-        // Released at once when the window is 0, or already over (an old order arriving late).
+        // An order's points wait for its return window (released at once when it is 0, or over already); a bonus is available at once.
+        const availableAt = order === null ? earnedAt : new Date(earnedAt.getTime() + program.returnWindowDays * DAY_MS);
         const released = availableAt.getTime() <= now.getTime();
         planned.push({
           entry: {
@@ -161,14 +163,14 @@ export class LoyaltyService {
             availableDelta: released ? points : 0,
             pendingDelta: released ? 0 : points,
             cause,
-            orderId: order.orderId,
-            details: { ...earning.details, cappedPerDay: points < earning.points ? program.capPerDay : null },
+            orderId: order?.orderId ?? null,
+            details: { ...details, cappedPerDay: points < wanted ? program.capPerDay : null },
           },
           lot: {
             profileId: data.profileId,
-            orderId: order.orderId,
-            orderAmount: order.revenue,
-            orderCurrency: order.currency,
+            orderId: order?.orderId ?? null,
+            orderAmount: order?.revenue ?? null,
+            orderCurrency: order?.currency ?? null,
             earnedAt,
             availableAt,
             expiresAt: expiryOf(earnedAt, program),
@@ -176,19 +178,69 @@ export class LoyaltyService {
             released,
           },
         });
+      };
+      for (const { data, order, cause } of freshOrders) {
+        const earning = pointsForOrder(order, rules, (s) => segments.get(data.profileId)?.has(s) === true, program.capPerOrder);
+        plan(data, cause, earning.points, earning.details, order);
       }
-      const appended = await this.appendAll(
-        tx,
-        planned.map((p) => p.entry),
-      );
-      const lotOf = new Map(planned.map((p) => [`earn:${p.entry.cause}`, p.lot]));
-      await this.repository.addLots(
-        tx,
-        appended.map((a) => ({ ...(lotOf.get(`earn:${a.entry.cause}`) as Omit<NewPointLot, 'entryId'>), entryId: a.entry.id })),
-      );
-      await this.reviewTiers(tx, [...new Set(appended.map((a) => a.entry.profileId))], program, now, false);
-      return appended.length;
+      for (const { data, bonus } of freshBonuses) plan(data, bonus.cause, bonus.points, { bonus: bonus.ruleKey, event: data.name }, null);
+      return (await this.appendWithLots(tx, planned, program, now)).length;
     });
+  }
+
+  /** Entries and their lots, then the tiers of the customers they moved. */
+  private async appendWithLots(tx: OffersTx, planned: Array<{ entry: NewPointsEntry; lot: Omit<NewPointLot, 'entryId'> }>, program: LoyaltyProgramRow, now: Date): Promise<AppendedEntry[]> {
+    const appended = await this.appendAll(
+      tx,
+      planned.map((p) => p.entry),
+    );
+    const lotOf = new Map(planned.map((p) => [p.entry.cause, p.lot]));
+    await this.repository.addLots(
+      tx,
+      appended.map((a) => ({ ...(lotOf.get(a.entry.cause) as Omit<NewPointLot, 'entryId'>), entryId: a.entry.id })),
+    );
+    await this.reviewTiers(tx, [...new Set(appended.map((a) => a.entry.profileId))], program, now, false);
+    return appended;
+  }
+
+  /** Birthdays from identify traits, kept only while a birthday_bonus rule is active (the trait it names). */
+  private async keepBirthdays(tx: OffersTx, activities: ProfileActivityV1[], rules: EarnRuleDefinition[]): Promise<void> {
+    const traits = rules.flatMap((r) => (r.type === 'birthday_bonus' ? [r.trait] : []));
+    if (traits.length === 0) return;
+    const birthdays = new Map<string, string>();
+    for (const data of activities) {
+      if (data.type !== 'identify') continue;
+      for (const trait of traits) {
+        const birthday = birthdayOf(data.traits?.[trait]);
+        if (birthday !== null) birthdays.set(data.profileId, birthday);
+      }
+    }
+    await this.repository.setBirthdays(
+      tx,
+      [...birthdays].map(([profile_id, birthday]) => ({ profile_id, birthday })),
+    );
+  }
+
+  /** The birthday bonus of every active birthday_bonus rule, to customers whose birthday is today (UTC), once a year. */
+  async awardBirthdays(now = new Date()): Promise<number> {
+    const program = await this.repository.program();
+    const monthDay = now.toISOString().slice(5, 10);
+    const year = now.getUTCFullYear();
+    let total = 0;
+    for (const { key, rule } of await this.repository.transaction((tx) => this.repository.activeEarnRules(tx))) {
+      if (rule.type !== 'birthday_bonus') continue;
+      const causeOf = (profileId: string) => `birthday:${key}:${year}:${profileId}`;
+      total += await this.inBatches(async (tx) => {
+        const due = await this.repository.birthdaysDue(tx, monthDay, causeOf, BATCH);
+        const planned = due.map((profileId) => ({
+          entry: { profileId, kind: 'earn' as const, availableDelta: rule.points, pendingDelta: 0, cause: causeOf(profileId), details: { bonus: key, birthday: monthDay } },
+          lot: { profileId, orderId: null, orderAmount: null, orderCurrency: null, earnedAt: now, availableAt: now, expiresAt: expiryOf(now, program), points: rule.points, released: true },
+        }));
+        await this.appendWithLots(tx, planned, program, now);
+        return due.length;
+      });
+    }
+    return total;
   }
 
   /**

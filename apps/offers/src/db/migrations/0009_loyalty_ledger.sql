@@ -15,6 +15,7 @@ CREATE TABLE "offers"."loyalty_accounts" (
 	"tier" text,
 	"tier_since" timestamp with time zone,
 	"tier_review_at" timestamp with time zone,
+	"birthday" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "loyalty_accounts_available_nonnegative" CHECK ("offers"."loyalty_accounts"."available" >= 0),
@@ -77,6 +78,7 @@ CREATE TABLE "offers"."tiers" (
 	CONSTRAINT "tiers_rank_unique" UNIQUE("rank")
 );
 --> statement-breakpoint
+CREATE INDEX "loyalty_accounts_birthday_idx" ON "offers"."loyalty_accounts" USING btree ("birthday") WHERE "offers"."loyalty_accounts"."birthday" is not null;--> statement-breakpoint
 CREATE INDEX "point_lots_profile_idx" ON "offers"."point_lots" USING btree ("profile_id","earned_at","entry_id");--> statement-breakpoint
 CREATE INDEX "point_lots_due_idx" ON "offers"."point_lots" USING btree ("available_at") WHERE not "offers"."point_lots"."released";--> statement-breakpoint
 CREATE INDEX "point_lots_expiry_idx" ON "offers"."point_lots" USING btree ("expires_at") WHERE "offers"."point_lots"."released" and "offers"."point_lots"."remaining" > 0;--> statement-breakpoint
