@@ -496,4 +496,49 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
       for (const rule of rules) await http.delete(`/v1/earn-rules/${rule.key}`).set(admin).expect(204);
     }
   });
+  it("credits an offer's bonus points at redemption and doubles an order's points for a points multiplier, and a cancel takes them back", async () => {
+    const activate = async (key: string, reward: Record<string, unknown>) => {
+      await http
+        .post('/v1/offers')
+        .set(admin)
+        .send({ key, name: key, description: 'Points', reward, placements: ['checkout'], startsAt: '2020-01-01T00:00', endsAt: null, timeZone: 'UTC' })
+        .expect(201);
+      await http.post(`/v1/offers/${key}/status`).set(admin).send({ status: 'active' }).expect(200);
+    };
+    await activate('bonus-200', { type: 'bonus_points', points: 200 });
+    await activate('double-points', { type: 'points_multiplier', multiplier: 2 });
+    const cancel = (id: unknown) =>
+      http
+        .post(`/v1/redemptions/${String(id)}/cancel`)
+        .set({ Authorization: `Bearer ${keys.personalize}` })
+        .expect(200);
+
+    const bonus = randomUUID();
+    const redeemed = await spend('/v1/redemptions', { offerKey: 'bonus-200', profileId: bonus });
+    expect(redeemed.status).toBe(201);
+    expect(await loyaltyOf(bonus)).toMatchObject({ available: 200, pending: 0 });
+    await cancel(redeemed.body.id);
+    await cancel(redeemed.body.id); // once
+    expect(await loyaltyOf(bonus)).toMatchObject({ available: 0, pending: 0, lifetimeEarned: 0 });
+
+    // The order earned first, then the multiplier: the extra points now, pending like the order's.
+    const first = randomUUID();
+    await publish(SUBJECTS.profilesActivity, order(first, { order_id: 'double-x', revenue: 80, currency: 'EUR' }));
+    await untilEntries(first, 1, 'the order earned');
+    expect((await spend('/v1/redemptions', { offerKey: 'double-points', profileId: first, orderId: 'double-x' })).status).toBe(201);
+    expect(await loyaltyOf(first)).toMatchObject({ available: 0, pending: 160 });
+
+    // The multiplier first, then the order: the extra points when it earns; a cancel takes them back.
+    const later = randomUUID();
+    const multiplied = await spend('/v1/redemptions', { offerKey: 'double-points', profileId: later, orderId: 'double-y' });
+    expect(multiplied.status).toBe(201);
+    await publish(SUBJECTS.profilesActivity, order(later, { order_id: 'double-y', revenue: 50, currency: 'EUR' }));
+    await untilEntries(later, 2, 'the order and its extra points earned');
+    expect(await loyaltyOf(later)).toMatchObject({ available: 0, pending: 100 });
+    await cancel(multiplied.body.id);
+    const after = await loyaltyOf(later);
+    expect(after).toMatchObject({ available: 0, pending: 50 });
+    expect(after.history[0]).toMatchObject({ kind: 'clawback', pendingDelta: -50, cause: `cancel:${String(multiplied.body.id)}` });
+    expect(await ledgerCheck()).toMatchObject({ ok: true });
+  });
 });

@@ -359,6 +359,22 @@ export const pointLots = offersSchema.table(
   ],
 );
 
+/**
+ * A points_multiplier offer redeemed for an order that has not earned yet: when it does, the extra
+ * points are credited as the redemption's own entry (`offer:<redemption id>`), so a cancel can take them back.
+ */
+export const orderMultipliers = offersSchema.table(
+  'order_multipliers',
+  {
+    redemptionId: uuid('redemption_id').primaryKey(),
+    orderId: text('order_id').notNull(),
+    profileId: uuid('profile_id').notNull(),
+    multiplier: doublePrecision('multiplier').notNull(),
+    createdAt: tz('created_at').notNull().defaultNow(),
+  },
+  (table) => [index('order_multipliers_order_idx').on(table.orderId)],
+);
+
 /** Earn rules (scope admin): the base rate per currency and the multipliers by segment and by product category. */
 export const earnRules = offersSchema.table('earn_rules', {
   key: text('key').primaryKey(),

@@ -9,5 +9,6 @@ import { LoyaltyJobs } from './loyalty-jobs.service';
 @Module({
   controllers: [LoyaltyController, EarnRulesController, TiersController],
   providers: [LoyaltyRepository, LoyaltyService, LoyaltyActivityHandler, LoyaltyJobs],
+  exports: [LoyaltyService],
 })
 export class LoyaltyModule {}

@@ -451,4 +451,25 @@ export class LoyaltyRepository {
       .limit(limit)
       .for('update', { skipLocked: true });
   }
+
+  /** Records a points multiplier for an order that has not earned yet. */
+  async addOrderMultiplier(tx: OffersTx, row: { redemptionId: string; orderId: string; profileId: string; multiplier: number }): Promise<void> {
+    await tx.insert(tables.orderMultipliers).values(row).onConflictDoNothing();
+  }
+
+  /** The multipliers waiting for these orders, taken (deleted) as they are applied. */
+  async takeOrderMultipliers(tx: OffersTx, orderIds: string[]): Promise<Array<{ redemptionId: string; orderId: string; multiplier: number }>> {
+    if (orderIds.length === 0) return [];
+    return queryRows(tx, sql`delete from offers.order_multipliers where order_id = ${anyOf(orderIds, 'text')} returning redemption_id as "redemptionId", order_id as "orderId", multiplier`);
+  }
+
+  async dropOrderMultiplier(tx: OffersTx, redemptionId: string): Promise<void> {
+    await tx.delete(tables.orderMultipliers).where(eq(tables.orderMultipliers.redemptionId, redemptionId));
+  }
+
+  /** The lot an entry created (a bonus, an order's extra points), locked. */
+  async lotOfEntry(tx: OffersTx, entryId: number): Promise<PointLotRow | undefined> {
+    const [row] = await tx.select().from(tables.pointLots).where(eq(tables.pointLots.entryId, entryId)).limit(1).for('update');
+    return row;
+  }
 }

@@ -4,6 +4,7 @@ import { SUBJECTS, type LoyaltyPointsChangedV1, type LoyaltyPointsExpiringV1, ty
 import { Outbox, createEnvelope } from '@segmenta/messaging';
 import { sqlState } from '@segmenta/persistence';
 import type { OffersTx } from '../catalog/offers.repository';
+import type { OfferReward } from '../catalog/offer-rules';
 import { OFFER_KEY } from '../catalog/offers.dto';
 import { IDEMPOTENCY_KEY } from '../redemptions/redemption-rules';
 import { clawbackFor } from './clawback';
@@ -145,7 +146,8 @@ export class LoyaltyService {
       const earnedToday = program.capPerDay === null ? new Map<string, number>() : await this.repository.earnedSince(tx, profileIds, new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS));
       const planned: Array<{ entry: NewPointsEntry; lot: Omit<NewPointLot, 'entryId'> }> = [];
       const causes = new Set<string>();
-      const plan = (data: ProfileActivityV1, cause: string, wanted: number, details: Record<string, unknown>, order: OrderForEarning | null) => {
+      // An order's points, and extra points for it, wait for its return window; a bonus is available at once.
+      const plan = (data: ProfileActivityV1, cause: string, wanted: number, details: Record<string, unknown>, order: OrderForEarning | null, waits = order !== null) => {
         if (causes.has(cause)) return;
         causes.add(cause);
         const today = earnedToday.get(data.profileId) ?? 0;
@@ -153,8 +155,7 @@ export class LoyaltyService {
         if (points <= 0) return;
         earnedToday.set(data.profileId, today + points);
         const earnedAt = new Date(data.occurredAt);
-        // An order's points wait for its return window (released at once when it is 0, or over already); a bonus is available at once.
-        const availableAt = order === null ? earnedAt : new Date(earnedAt.getTime() + program.returnWindowDays * DAY_MS);
+        const availableAt = waits ? new Date(earnedAt.getTime() + program.returnWindowDays * DAY_MS) : earnedAt;
         const released = availableAt.getTime() <= now.getTime();
         planned.push({
           entry: {
@@ -179,9 +180,16 @@ export class LoyaltyService {
           },
         });
       };
+      const multipliers = await this.repository.takeOrderMultipliers(
+        tx,
+        freshOrders.flatMap((o) => (o.order.orderId === null ? [] : [o.order.orderId])),
+      );
       for (const { data, order, cause } of freshOrders) {
         const earning = pointsForOrder(order, rules, (s) => segments.get(data.profileId)?.has(s) === true, program.capPerOrder);
         plan(data, cause, earning.points, earning.details, order);
+        // A points_multiplier offer redeemed for this order: the extra points are the redemption's own entry.
+        for (const m of multipliers.filter((x) => x.orderId === order.orderId))
+          plan(data, `offer:${m.redemptionId}`, Math.floor(earning.points * (m.multiplier - 1) + 1e-9), { offerMultiplier: m.multiplier, orderPoints: earning.points }, null, true);
       }
       for (const { data, bonus } of freshBonuses) plan(data, bonus.cause, bonus.points, { bonus: bonus.ruleKey, event: data.name }, null);
       return (await this.appendWithLots(tx, planned, program, now)).length;
@@ -404,6 +412,96 @@ export class LoyaltyService {
     }
     if (total > 0) this.outbox.wake();
     return total;
+  }
+
+  /**
+   * An offer's points reward, in the redemption's transaction (issue 19): bonus_points are credited
+   * at once; a points_multiplier multiplies the points of the redemption's order (the extra is
+   * credited now if the order has earned, else when it does; without an order id there is nothing to
+   * multiply). Both are the redemption's own entry (`offer:<redemption id>`), which a cancel reverses.
+   */
+  async creditOfferReward(tx: OffersTx, redemption: { id: string; profileId: string; orderId: string | null; offerKey: string; reward: OfferReward }): Promise<void> {
+    const { reward } = redemption;
+    if (reward.type !== 'bonus_points' && reward.type !== 'points_multiplier') return;
+    const program = await this.repository.program(tx);
+    const now = new Date();
+    const cause = `offer:${redemption.id}`;
+    const details = { offer: redemption.offerKey, redemptionId: redemption.id };
+    if (reward.type === 'bonus_points') {
+      const lot = {
+        profileId: redemption.profileId,
+        orderId: null,
+        orderAmount: null,
+        orderCurrency: null,
+        earnedAt: now,
+        availableAt: now,
+        expiresAt: expiryOf(now, program),
+        points: reward.points,
+        released: true,
+      };
+      await this.appendWithLots(
+        tx,
+        [{ entry: { profileId: redemption.profileId, kind: 'earn', availableDelta: reward.points, pendingDelta: 0, cause, orderId: redemption.orderId, details }, lot }],
+        program,
+        now,
+      );
+      return;
+    }
+    if (redemption.orderId === null) return;
+    const orderLot = await this.repository.lotOfOrder(tx, redemption.orderId);
+    if (!orderLot) {
+      await this.repository.addOrderMultiplier(tx, { redemptionId: redemption.id, orderId: redemption.orderId, profileId: redemption.profileId, multiplier: reward.multiplier });
+      return;
+    }
+    const extra = Math.floor(orderLot.points * (reward.multiplier - 1) + 1e-9);
+    if (extra <= 0) return;
+    const released = orderLot.released;
+    const lot = {
+      profileId: orderLot.profileId,
+      orderId: null,
+      orderAmount: null,
+      orderCurrency: null,
+      earnedAt: orderLot.earnedAt,
+      availableAt: orderLot.availableAt,
+      expiresAt: orderLot.expiresAt,
+      points: extra,
+      released,
+    };
+    const entry: NewPointsEntry = {
+      profileId: orderLot.profileId,
+      kind: 'earn',
+      availableDelta: released ? extra : 0,
+      pendingDelta: released ? 0 : extra,
+      cause,
+      orderId: redemption.orderId,
+      details: { ...details, offerMultiplier: reward.multiplier, orderPoints: orderLot.points },
+    };
+    await this.appendWithLots(tx, [{ entry, lot }], program, now);
+  }
+
+  /** A cancelled redemption's points reward taken back (its lot first, then the balance as far as it goes), or its waiting multiplier dropped. */
+  async reverseOfferReward(tx: OffersTx, redemptionId: string): Promise<void> {
+    await this.repository.dropOrderMultiplier(tx, redemptionId);
+    const credited = await this.repository.entryByCause(tx, 'earn', `offer:${redemptionId}`);
+    if (!credited) return;
+    const lot = await this.repository.lotOfEntry(tx, credited.id);
+    if (!lot || lot.points === 0) return;
+    const claw = clawbackFor({ ...lot, orderAmount: null, refundedAmount: 0 }, null);
+    const account = await this.repository.account(tx, lot.profileId);
+    const fromBalance = Math.min(claw.fromBalance, Math.max(0, (account?.available ?? 0) - claw.fromLot));
+    const appended = await this.append(tx, {
+      profileId: lot.profileId,
+      kind: 'clawback',
+      availableDelta: -(claw.fromLot + fromBalance),
+      pendingDelta: -claw.fromPending,
+      cause: `cancel:${redemptionId}`,
+      orderId: credited.orderId,
+      lifetimeDelta: -claw.points,
+      details: { redemptionId, points: claw.points, fromPending: claw.fromPending, fromOffer: claw.fromLot, fromBalance, unrecovered: claw.fromBalance - fromBalance },
+    });
+    if (!appended) return;
+    await this.repository.updateLot(tx, lot.entryId, { points: lot.points - claw.points, remaining: lot.remaining - claw.fromPending - claw.fromLot, refundedAmount: lot.refundedAmount });
+    if (fromBalance > 0) await this.repository.consumeOldestFirst(tx, lot.profileId, fromBalance);
   }
 
   /** Spends available points once per Idempotency-Key; refused (409) when the balance does not cover them, also under concurrent spends. */

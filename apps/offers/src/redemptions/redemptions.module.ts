@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LoyaltyModule } from '../loyalty/loyalty.module';
 import { ReadModelModule } from '../read-model/read-model.module';
 import { RedemptionEligibility, SegmentEligibility } from './redemption-eligibility';
 import { RedemptionsController } from './redemptions.controller';
@@ -10,7 +11,7 @@ import { RedemptionsService } from './redemptions.service';
  * eligibility from the read model of segment memberships.
  */
 @Module({
-  imports: [ReadModelModule],
+  imports: [ReadModelModule, LoyaltyModule],
   controllers: [RedemptionsController],
   providers: [RedemptionsRepository, RedemptionsService, { provide: RedemptionEligibility, useClass: SegmentEligibility }],
 })

@@ -8,6 +8,7 @@ import { normalizeCode } from '../catalog/coupon-codes';
 import type { OfferBudget } from '../catalog/offer-rules';
 import { OFFER_KEY, perCustomerLimitOf } from '../catalog/offers.dto';
 import type { OfferRow, OffersTx } from '../catalog/offers.repository';
+import { LoyaltyService } from '../loyalty/loyalty.service';
 import { RedemptionEligibility } from './redemption-eligibility';
 import { IDEMPOTENCY_KEY, budgetUnits, limitWindowStart, requestFingerprint, rewardValue, type Outcome } from './redemption-rules';
 import { toRedemptionResponse, type ListRedemptionsQueryDto, type RedeemDto, type RedemptionResponse } from './redemptions.dto';
@@ -66,6 +67,7 @@ export class RedemptionsService {
     private readonly repository: RedemptionsRepository,
     private readonly eligibility: RedemptionEligibility,
     private readonly outbox: Outbox,
+    private readonly loyalty: LoyaltyService,
   ) {}
 
   /**
@@ -148,8 +150,10 @@ export class RedemptionsService {
       if (redemption.status === 'cancelled') return redemption;
       const cancelled = await this.repository.markCancelled(tx, id, new Date());
       await this.repository.giveBackBudget(tx, redemption.offerId, redemption.budgetKind, redemption.budgetUnits);
+      await this.loyalty.reverseOfferReward(tx, id);
       return cancelled;
     });
+    this.outbox.wake();
     return toRedemptionResponse(row);
   }
 
@@ -223,6 +227,8 @@ export class RedemptionsService {
     await this.outbox.write(tx, [redeemedMessage(row)]);
     // The budget is taken at the commit, by a trigger on this row (migration 0008, ADR 20).
     await this.repository.recordRedemption(tx, row, { ...response });
+    // bonus_points and points_multiplier rewards reach the points ledger in the same transaction.
+    await this.loyalty.creditOfferReward(tx, { id: row.id, profileId: row.profileId, orderId: row.orderId, offerKey: offer.key, reward: offer.reward });
     return response;
   }
 

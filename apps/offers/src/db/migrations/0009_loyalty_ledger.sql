@@ -34,6 +34,14 @@ CREATE TABLE "offers"."loyalty_program" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "offers"."order_multipliers" (
+	"redemption_id" uuid PRIMARY KEY NOT NULL,
+	"order_id" text NOT NULL,
+	"profile_id" uuid NOT NULL,
+	"multiplier" double precision NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "offers"."point_lots" (
 	"entry_id" bigint PRIMARY KEY NOT NULL,
 	"profile_id" uuid NOT NULL,
@@ -79,6 +87,7 @@ CREATE TABLE "offers"."tiers" (
 );
 --> statement-breakpoint
 CREATE INDEX "loyalty_accounts_birthday_idx" ON "offers"."loyalty_accounts" USING btree ("birthday") WHERE "offers"."loyalty_accounts"."birthday" is not null;--> statement-breakpoint
+CREATE INDEX "order_multipliers_order_idx" ON "offers"."order_multipliers" USING btree ("order_id");--> statement-breakpoint
 CREATE INDEX "point_lots_profile_idx" ON "offers"."point_lots" USING btree ("profile_id","earned_at","entry_id");--> statement-breakpoint
 CREATE INDEX "point_lots_due_idx" ON "offers"."point_lots" USING btree ("available_at") WHERE not "offers"."point_lots"."released";--> statement-breakpoint
 CREATE INDEX "point_lots_expiry_idx" ON "offers"."point_lots" USING btree ("expires_at") WHERE "offers"."point_lots"."released" and "offers"."point_lots"."remaining" > 0;--> statement-breakpoint
