@@ -86,6 +86,13 @@ describe('the demo (npm run demo)', () => {
     expect(output).toMatch(/camera-fans-10 {2}because: member of Camera intent {2}code CAM10-\w+ \(reserved for this customer\)/);
     expect(output).toMatch(/checkout: the customer redeems CAM10-\w+ on a 899\.00 EUR camera order → 89\.90 EUR off/);
     expect(output).toMatch(/a second use of CAM10-\w+ is refused: 409 code already redeemed/);
+    // Loyalty: earned with the segment's multiplier, pending then available, spent, clawed back, Gold at once with its offer.
+    expect(output).toMatch(/order demo-order-10, 1,299\.00 EUR: 2598 points = 1,299 × 1 point per euro × 2 \(member of camera-intent\), pending until \S+; tier Silver/);
+    expect(output).toMatch(/the return window passed: 2598 points available/);
+    expect(output).toMatch(/the customer spends 500 points at checkout: 2098 left/);
+    expect(output).toMatch(/demo-order-10 is returned: its 2098 unspent points are clawed back \(500 were spent already, and the balance holds nothing else to take them from\); 0 available/);
+    expect(output).toMatch(/order demo-order-12, 1,600\.00 EUR: 3200 points pending; the year's points cross 3,000 → tier Gold at once/);
+    expect(output).toMatch(/checkout offers now include gold-express {2}because: tier Gold/);
     // Money carries its currency.
     expect(output).toMatch(/mean CLV/);
     expect(output).toMatch(/\d+\.\d\d EUR/);

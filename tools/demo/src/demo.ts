@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { connect as connectNats } from 'nats';
 import { Client } from 'pg';
 import { Analytics } from '@segment/analytics-node';
+import { showLoyalty, type DemoLoyalty } from './demo-loyalty';
 import { showOffers, type DemoOffers } from './demo-offers';
 import { showAnalytics, showSegments } from './demo-segments';
 import { SERVICE_NAMES, SERVICE_PORTS, type ServiceName } from '@segmenta/contracts';
@@ -42,6 +43,7 @@ export interface DemoResult {
   segments: { segments: Array<{ key: string; size: number }>; customerSegments: string[] };
   analytics: Awaited<ReturnType<typeof showAnalytics>>;
   offers: DemoOffers;
+  loyalty: DemoLoyalty;
 }
 
 const SCENARIO = [
@@ -128,7 +130,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
   const { print } = options;
   const log = (line: string) => print(`  · ${line}`);
   print('Segmenta demo');
-  print('1/7 Infrastructure');
+  print('1/8 Infrastructure');
   const nats: NatsEndpoint = await ensureNats({ url: process.env.NATS_URL, log });
   print(`  NATS JetStream   ${nats.url} (${nats.source})`);
   const server = options.embedded ? undefined : await ensurePostgres({ url: process.env.DATABASE_URL, log });
@@ -140,7 +142,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
   print(`  Database         ${postgres.url ? `PostgreSQL ${postgres.url.replace(/\/\/[^@]*@/, '//')}` : `embedded PGlite under ${options.dataDir}`} (${postgres.source})`);
   print(`  Demo data        ${fresh ? `started afresh (database and streams "${options.prefix}"; --keep-data keeps earlier runs)` : 'kept from earlier runs (--keep-data)'}`);
 
-  print('2/7 Services');
+  print('2/8 Services');
   // The admin key the services accept: ADMIN_API_KEY when set, else one made for this run.
   const adminKey = process.env.ADMIN_API_KEY ?? randomBytes(24).toString('base64url');
   const services: ServiceProcess[] = [];
@@ -179,6 +181,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
             ADMIN_API_KEY: adminKey,
             // The demo shop sells in euros; profiles keeps revenue in this currency's minor units.
             BASE_CURRENCY: process.env.BASE_CURRENCY ?? 'EUR',
+            // offers' loyalty jobs every second: the demo's pending points become available while you watch.
+            LOYALTY_JOBS_CRON: '* * * * * *',
           },
           onLine: (line) => {
             if (/"level":"(error|fatal)"/.test(line)) log(`${name}: ${line}`);
@@ -195,7 +199,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     if (failure) throw failure.reason;
     services.sort((a, b) => SERVICE_NAMES.indexOf(a.name as ServiceName) - SERVICE_NAMES.indexOf(b.name as ServiceName));
 
-    print('3/7 Health');
+    print('3/8 Health');
     const health: DemoResult['services'] = [];
     for (const service of services) {
       // The detail (driver, NATS) is told to an admin key only.
@@ -206,7 +210,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
       print(`  ${service.name.padEnd(13)} ${response.status === 200 ? 'ready' : `NOT READY (${response.status})`}   database ${database}, nats ${body.details?.nats?.status ?? '?'}`);
     }
 
-    print('4/7 A customer journey, sent with @segment/analytics-node: ingestion → JetStream → profiles');
+    print('4/8 A customer journey, sent with @segment/analytics-node: ingestion → JetStream → profiles');
     const ingestion = services.find((s) => s.name === 'ingestion') as ServiceProcess;
     const profiles = services.find((s) => s.name === 'profiles') as ServiceProcess;
     const sourceResponse = await fetch(`${ingestion.url}/v1/sources`, {
@@ -285,13 +289,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     );
     const affinity = Object.entries((f.category_affinity ?? {}) as Record<string, number>).sort((a, b) => b[1] - a[1]);
     print(`    affinity     ${affinity.map(([category, score]) => `${category} ${score.toFixed(2)}`).join(', ')}  (top category ${String(f.top_category)})`);
-    print('5/7 Segments: rules, the RFM grid and lifecycle stages (segmentation, fed by PROFILES)');
+    print('5/8 Segments: rules, the RFM grid and lifecycle stages (segmentation, fed by PROFILES)');
     const segmentation = services.find((s) => s.name === 'segmentation') as ServiceProcess;
     const segments = await showSegments({ segmentation, ingestion, profiles, adminKey, writeKey, customerProfileId: profile.id, print });
-    print('6/7 Customer analytics: BG/NBD and Gamma-Gamma in profiles, discovered micro-segments and segment KPIs in segmentation');
+    print('6/8 Customer analytics: BG/NBD and Gamma-Gamma in profiles, discovered micro-segments and segment KPIs in segmentation');
     const insights = await showAnalytics({ segmentation, profiles, adminKey, print });
-    print("7/7 Offers: a loyalty team's offer for a segment, served to the customer with a reserved code, redeemed at checkout (offers)");
+    print("7/8 Offers: a loyalty team's offer for a segment, served to the customer with a reserved code, redeemed at checkout (offers)");
     const offers = await showOffers({ offers: services.find((s) => s.name === 'offers') as ServiceProcess, adminKey, customerProfileId: profile.id, userId, print });
+    print('8/8 Loyalty: points earned with the segment’s multiplier, pending then available, spent, clawed back on a refund; a tier reached at once opens its offer (offers)');
+    const loyalty = await showLoyalty({ offers: services.find((s) => s.name === 'offers') as ServiceProcess, ingestion, adminKey, writeKey, customerProfileId: profile.id, userId, print });
     print('Experiment results join this demo as those services gain their features.');
     if (options.keep) {
       // What a newcomer types next, ready to paste: the services answer now.
@@ -312,6 +318,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
       segments,
       analytics: insights,
       offers,
+      loyalty,
       profile: { id: profile.id, identities: profile.identities.map((i) => `${i.kind}=${i.value}`), features: f },
       stop,
     };
