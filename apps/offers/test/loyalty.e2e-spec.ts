@@ -317,6 +317,15 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
           .expect(200)
       ).body.tiers.map((t: { key: string }) => t.key),
     ).toEqual(['silver', 'gold']);
+    expect(
+      (
+        await http
+          .get('/v1/tiers/gold')
+          .set({ Authorization: `Bearer ${keys.read}` })
+          .expect(200)
+      ).body,
+    ).toMatchObject({ key: 'gold', rank: 2, minPoints: 500, minSpend: { amount: 10_000, currency: 'EUR' } });
+    await http.get('/v1/tiers/platinum').set(admin).expect(404);
 
     // An offer for Gold members only.
     await http

@@ -43,6 +43,7 @@ const suite = routeScopeSuite(startOffers, {
     'PUT /v1/earn-rules/{key}',
     'DELETE /v1/earn-rules/{key}',
     'GET /v1/tiers',
+    'GET /v1/tiers/{key}',
     'PUT /v1/tiers/{key}',
     'DELETE /v1/tiers/{key}',
   ],

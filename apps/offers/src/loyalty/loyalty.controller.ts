@@ -169,6 +169,15 @@ export class TiersController {
     return this.loyalty.listTiers();
   }
 
+  @Get(':key')
+  @RequireScope('read')
+  @ApiOperation({ summary: 'One tier' })
+  @ApiResponse({ status: 200, schema: { example: TIER_EXAMPLE } })
+  @ApiResponse({ status: 404, description: 'No such tier.' })
+  get(@Param('key') key: string) {
+    return this.loyalty.tier(key);
+  }
+
   @Put(':key')
   @ApiOperation({
     summary:

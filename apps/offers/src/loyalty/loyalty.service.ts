@@ -690,6 +690,12 @@ export class LoyaltyService {
     return { tiers: (await this.repository.tiers()).map(tierView) };
   }
 
+  async tier(key: string) {
+    const row = (await this.repository.tiers()).find((t) => t.key === key);
+    if (!row) throw new NotFoundError(`No tier ${key}`);
+    return tierView(row);
+  }
+
   /** Creates or replaces a tier (customers move with their next earning or review). */
   async putTier(key: string, body: TierDto) {
     if (!OFFER_KEY.test(key) || key.length > 100) throw ValidationFailedError.of([{ field: 'key', problem: 'must be 1–100 lower-case letters, digits and hyphens, starting with a letter or digit' }]);
