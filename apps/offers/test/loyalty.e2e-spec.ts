@@ -293,7 +293,7 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
     await publish(SUBJECTS.profilesActivity, { ...order(spender, { order_id: 'spent-order' }), name: 'Order Refunded' });
     await untilEntries(spender, 3, 'the refund of a spent order');
     const [clawback] = await entriesOf(spender);
-    expect(clawback).toMatchObject({ kind: 'clawback', availableDelta: -50, pendingDelta: 0, details: expect.objectContaining({ points: 200, fromOrder: 50, fromBalance: 0, unrecovered: 150 }) });
+    expect(clawback).toMatchObject({ kind: 'clawback', availableDelta: -50, pendingDelta: 0, details: expect.objectContaining({ points: 200, fromUnspent: 50, fromBalance: 0, unrecovered: 150 }) });
     expect(await loyaltyOf(spender)).toMatchObject({ available: 0, pending: 0, lifetimeEarned: 0 });
     expect(await ledgerCheck()).toMatchObject({ ok: true });
   });

@@ -7,7 +7,7 @@ import type { OffersTx } from '../catalog/offers.repository';
 import type { OfferReward } from '../catalog/offer-rules';
 import { OFFER_KEY } from '../catalog/offers.dto';
 import { IDEMPOTENCY_KEY } from '../redemptions/redemption-rules';
-import { clawbackFor } from './clawback';
+import { clawbackFor, type Clawback } from './clawback';
 import { birthdayOf, bonusesFor, orderFromProperties, pointsForOrder, withinDailyCap, type EarnRuleDefinition, type OrderForEarning } from './earning';
 import { rankOf, tierMove } from './tiers';
 import {
@@ -30,6 +30,7 @@ import {
   type NewPointsEntry,
   type PointsEntryRow,
   type TierRow,
+  type PointLotRow,
 } from './loyalty.repository';
 
 const DAY_MS = 86_400_000;
@@ -242,7 +243,7 @@ export class LoyaltyService {
         const due = await this.repository.birthdaysDue(tx, monthDay, causeOf, BATCH);
         const planned = due.map((profileId) => ({
           entry: { profileId, kind: 'earn' as const, availableDelta: rule.points, pendingDelta: 0, cause: causeOf(profileId), details: { bonus: key, birthday: monthDay } },
-          lot: { profileId, orderId: null, orderAmount: null, orderCurrency: null, earnedAt: now, availableAt: now, expiresAt: expiryOf(now, program), points: rule.points, released: true },
+          lot: lotAvailableAt(profileId, now, rule.points, program),
         }));
         await this.appendWithLots(tx, planned, program, now);
         return due.length;
@@ -273,30 +274,7 @@ export class LoyaltyService {
         await this.repository.updateLot(tx, lot.entryId, { points: lot.points, remaining: lot.remaining, refundedAmount: claw.refundedAmount });
         return false;
       }
-      const account = await this.repository.account(tx, lot.profileId);
-      const otherAvailable = Math.max(0, (account?.available ?? 0) - claw.fromLot);
-      const fromBalance = Math.min(claw.fromBalance, otherAvailable);
-      const entry = await this.append(tx, {
-        profileId: lot.profileId,
-        kind: 'clawback',
-        availableDelta: -(claw.fromLot + fromBalance),
-        pendingDelta: -claw.fromPending,
-        cause,
-        orderId,
-        lifetimeDelta: -claw.points,
-        details: {
-          refundedAmount: claw.refundedAmount,
-          orderAmount: lot.orderAmount,
-          points: claw.points,
-          fromPending: claw.fromPending,
-          fromOrder: claw.fromLot,
-          fromBalance,
-          unrecovered: claw.fromBalance - fromBalance,
-        },
-      });
-      if (!entry) return false;
-      await this.repository.updateLot(tx, lot.entryId, { points: lot.points - claw.points, remaining: lot.remaining - claw.fromPending - claw.fromLot, refundedAmount: claw.refundedAmount });
-      if (fromBalance > 0) await this.repository.consumeOldestFirst(tx, lot.profileId, fromBalance);
+      if (!(await this.takeBack(tx, lot, claw, cause, orderId, { refundedAmount: claw.refundedAmount, orderAmount: lot.orderAmount }))) return false;
       await this.reviewTiers(tx, [lot.profileId], await this.repository.program(tx), new Date(), false);
       return true;
     });
@@ -428,17 +406,7 @@ export class LoyaltyService {
     const cause = `offer:${redemption.id}`;
     const details = { offer: redemption.offerKey, redemptionId: redemption.id };
     if (reward.type === 'bonus_points') {
-      const lot = {
-        profileId: redemption.profileId,
-        orderId: null,
-        orderAmount: null,
-        orderCurrency: null,
-        earnedAt: now,
-        availableAt: now,
-        expiresAt: expiryOf(now, program),
-        points: reward.points,
-        released: true,
-      };
+      const lot = lotAvailableAt(redemption.profileId, now, reward.points, program);
       await this.appendWithLots(
         tx,
         [{ entry: { profileId: redemption.profileId, kind: 'earn', availableDelta: reward.points, pendingDelta: 0, cause, orderId: redemption.orderId, details }, lot }],
@@ -486,22 +454,31 @@ export class LoyaltyService {
     if (!credited) return;
     const lot = await this.repository.lotOfEntry(tx, credited.id);
     if (!lot || lot.points === 0) return;
-    const claw = clawbackFor({ ...lot, orderAmount: null, refundedAmount: 0 }, null);
+    await this.takeBack(tx, lot, clawbackFor({ ...lot, orderAmount: null, refundedAmount: 0 }, null), `cancel:${redemptionId}`, credited.orderId, { redemptionId });
+  }
+
+  /**
+   * Takes back a lot's points (a refund's share, a cancelled offer's): pending ones from pending,
+   * unspent ones from the lot, and for spent ones from the rest of the available balance as far as
+   * it goes; what it cannot cover is recorded as unrecovered. false: the cause was applied before.
+   */
+  private async takeBack(tx: OffersTx, lot: PointLotRow, claw: Clawback, cause: string, orderId: string | null, details: Record<string, unknown>): Promise<boolean> {
     const account = await this.repository.account(tx, lot.profileId);
     const fromBalance = Math.min(claw.fromBalance, Math.max(0, (account?.available ?? 0) - claw.fromLot));
-    const appended = await this.append(tx, {
+    const entry = await this.append(tx, {
       profileId: lot.profileId,
       kind: 'clawback',
       availableDelta: -(claw.fromLot + fromBalance),
       pendingDelta: -claw.fromPending,
-      cause: `cancel:${redemptionId}`,
-      orderId: credited.orderId,
+      cause,
+      orderId,
       lifetimeDelta: -claw.points,
-      details: { redemptionId, points: claw.points, fromPending: claw.fromPending, fromOffer: claw.fromLot, fromBalance, unrecovered: claw.fromBalance - fromBalance },
+      details: { ...details, points: claw.points, fromPending: claw.fromPending, fromUnspent: claw.fromLot, fromBalance, unrecovered: claw.fromBalance - fromBalance },
     });
-    if (!appended) return;
-    await this.repository.updateLot(tx, lot.entryId, { points: lot.points - claw.points, remaining: lot.remaining - claw.fromPending - claw.fromLot, refundedAmount: lot.refundedAmount });
+    if (!entry) return false;
+    await this.repository.updateLot(tx, lot.entryId, { points: lot.points - claw.points, remaining: lot.remaining - claw.fromPending - claw.fromLot, refundedAmount: claw.refundedAmount });
     if (fromBalance > 0) await this.repository.consumeOldestFirst(tx, lot.profileId, fromBalance);
+    return true;
   }
 
   /** Spends available points once per Idempotency-Key; refused (409) when the balance does not cover them, also under concurrent spends. */
@@ -528,20 +505,7 @@ export class LoyaltyService {
           else {
             const now = appended.entry.at;
             const program = await this.repository.program(tx);
-            await this.repository.addLots(tx, [
-              {
-                entryId: appended.entry.id,
-                profileId: change.profileId,
-                orderId: null,
-                orderAmount: null,
-                orderCurrency: null,
-                earnedAt: now,
-                availableAt: now,
-                expiresAt: expiryOf(now, program),
-                points: change.availableDelta,
-                released: true,
-              },
-            ]);
+            await this.repository.addLots(tx, [{ ...lotAvailableAt(change.profileId, now, change.availableDelta, program), entryId: appended.entry.id }]);
           }
           return { status: 201, body: { ...entryView(appended.entry), available: appended.available, pending: appended.pending }, replayed: false };
         }
@@ -719,6 +683,11 @@ export class LoyaltyService {
   async deleteTier(key: string): Promise<void> {
     if (!(await this.repository.deleteTier(key))) throw new NotFoundError(`No tier ${key}`);
   }
+}
+
+/** A lot of points spendable at once (a bonus, points given by hand), from `at`, expiring under the programme. */
+function lotAvailableAt(profileId: string, at: Date, points: number, program: LoyaltyProgramRow): Omit<NewPointLot, 'entryId'> {
+  return { profileId, orderId: null, orderAmount: null, orderCurrency: null, earnedAt: at, availableAt: at, expiresAt: expiryOf(at, program), points, released: true };
 }
 
 /** When points earned at `earnedAt` expire under the programme (null: never). */
