@@ -66,7 +66,8 @@ export class LoyaltyController {
   @Get('loyalty/ledger-check')
   @RequireScope('admin')
   @ApiOperation({
-    summary: "Proves that every account's balances equal the sums of its ledger: ok, the number of accounts, and the accounts that differ (none, unless something bypassed the service)",
+    summary:
+      "Proves that every account's balances equal the sums of its ledger, and what its lots of points have left (spends and expiries take the oldest first): ok, the number of accounts, and the accounts that differ (none, unless something bypassed the service)",
   })
   @ApiResponse({ status: 200, schema: { example: { ok: true, accounts: 1200, mismatches: [] } } })
   ledgerCheck() {

@@ -41,8 +41,12 @@ export interface LedgerMismatch {
   profileId: string;
   available: number;
   ledgerAvailable: number;
+  /** What the customer's released lots have left: spends and expiries take from them, so it must equal `available`. */
+  lotsAvailable: number;
   pending: number;
   ledgerPending: number;
+  /** What the customer's unreleased lots hold. */
+  lotsPending: number;
 }
 
 /** The entry's columns (what the ledger stores of it). */
@@ -317,13 +321,17 @@ export class LoyaltyRepository {
 
   /** Every account whose balances differ from its ledger's sums (and ledgers without an account). */
   async mismatches(): Promise<{ accounts: number; mismatches: LedgerMismatch[] }> {
-    const rows = await queryRows<{ profile_id: string; available: string; pending: string; ledger_available: string; ledger_pending: string }>(
+    const rows = await queryRows<{ profile_id: string; available: string; pending: string; ledger_available: string; ledger_pending: string; lots_available: string; lots_pending: string }>(
       this.database.db,
-      sql`with sums as (select profile_id, sum(available_delta) as available, sum(pending_delta) as pending from offers.points_ledger group by profile_id)
-        select coalesce(a.profile_id, s.profile_id) as profile_id, coalesce(a.available, 0) as available, coalesce(a.pending, 0) as pending,
-          coalesce(s.available, 0) as ledger_available, coalesce(s.pending, 0) as ledger_pending
-        from offers.loyalty_accounts a full join sums s on s.profile_id = a.profile_id
+      sql`with sums as (select profile_id, sum(available_delta) as available, sum(pending_delta) as pending from offers.points_ledger group by profile_id),
+          lots as (select profile_id, sum(remaining) filter (where released) as available, sum(remaining) filter (where not released) as pending from offers.point_lots group by profile_id),
+          ids as (select profile_id from offers.loyalty_accounts union select profile_id from sums union select profile_id from lots)
+        select ids.profile_id, coalesce(a.available, 0) as available, coalesce(a.pending, 0) as pending,
+          coalesce(s.available, 0) as ledger_available, coalesce(s.pending, 0) as ledger_pending,
+          coalesce(l.available, 0) as lots_available, coalesce(l.pending, 0) as lots_pending
+        from ids left join offers.loyalty_accounts a on a.profile_id = ids.profile_id left join sums s on s.profile_id = ids.profile_id left join lots l on l.profile_id = ids.profile_id
         where coalesce(a.available, 0) <> coalesce(s.available, 0) or coalesce(a.pending, 0) <> coalesce(s.pending, 0)
+          or coalesce(a.available, 0) <> coalesce(l.available, 0) or coalesce(a.pending, 0) <> coalesce(l.pending, 0)
         order by 1 limit 1000`,
     );
     const [{ n }] = await queryRows<{ n: number }>(this.database.db, sql`select count(*)::int as n from offers.loyalty_accounts`);
@@ -333,8 +341,10 @@ export class LoyaltyRepository {
         profileId: r.profile_id,
         available: Number(r.available),
         ledgerAvailable: Number(r.ledger_available),
+        lotsAvailable: Number(r.lots_available),
         pending: Number(r.pending),
         ledgerPending: Number(r.ledger_pending),
+        lotsPending: Number(r.lots_pending),
       })),
     };
   }
