@@ -140,6 +140,9 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
 
   const ledgerCheck = async () => (await http.get('/v1/loyalty/ledger-check').set(admin).expect(200)).body as { ok: boolean; accounts: number; mismatches: unknown[] };
 
+  const entriesOf = async (profileId: string) => (await loyaltyOf(profileId, { limit: 500 })).history;
+  const untilEntries = (profileId: string, n: number, what: string) => waitFor(async () => (await entriesOf(profileId)).length >= n, { timeoutMs: 15_000, what });
+
   it('validates earn rules field by field and keeps them by key', async () => {
     const bad = await http
       .post('/v1/earn-rules')
@@ -210,10 +213,14 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
 
   it('releases points whose return window has passed, and spends only what is available', async () => {
     const profileId = randomUUID();
-    // Its 14 days of return window end two seconds from now: pending first, then released by the job.
-    await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'old-order', total: 80, currency: 'EUR' }, new Date(Date.now() - 14 * DAY_MS + 2000)));
+    await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'old-order', total: 80, currency: 'EUR' }));
     await publish(SUBJECTS.profilesActivity, order(profileId, { order_id: 'new-order', total: 40, currency: 'EUR' }));
-    await waitFor(async () => (await loyaltyOf(profileId)).history.length === 3, { timeoutMs: 15_000, what: 'both orders earned and the old one released' });
+    await untilEntries(profileId, 2, 'both orders earned');
+    expect(await loyaltyOf(profileId)).toMatchObject({ available: 0, pending: 120 });
+    // Fourteen days later for the old order (its window's end moved into the past): the job releases it.
+    const database = service.app.get<Database<Record<string, unknown>>>(DATABASE);
+    await database.db.execute(sql`update offers.point_lots set available_at = now() - interval '1 second' where order_id = 'old-order'`);
+    await waitFor(async () => (await entriesOf(profileId)).some((e) => e.kind === 'release'), { timeoutMs: 15_000, what: 'the old order released by the job' });
     const loyalty = await loyaltyOf(profileId);
     expect(loyalty).toMatchObject({ available: 80, pending: 40, lifetimeEarned: 120 });
     expect(loyalty.history.map((e) => [e.kind, e.availableDelta, e.pendingDelta])).toEqual(expect.arrayContaining([['release', 80, -80]]));
@@ -271,8 +278,6 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
     await http.get('/v1/customers/not-a-uuid/loyalty').set(admin).expect(400);
     await http.get(`/v1/customers/${randomUUID()}/loyalty`).query({ cursor: 'abc' }).set(admin).expect(400);
   });
-  const entriesOf = async (profileId: string) => (await loyaltyOf(profileId, { limit: 500 })).history;
-  const untilEntries = (profileId: string, n: number, what: string) => waitFor(async () => (await entriesOf(profileId)).length >= n, { timeoutMs: 15_000, what });
 
   it('claws back a refund: its share of pending points, the whole of the rest, and of spent points what the balance still holds', async () => {
     const profileId = randomUUID();
@@ -391,6 +396,10 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
       ['silver', 'gold', 'upgrade'],
       ['gold', 'silver', 'downgrade'],
     ]);
+    // Points given by hand count towards tiers too, at once.
+    const gifted = randomUUID();
+    expect((await spend('/v1/loyalty/adjustments', { profileId: gifted, points: 600, reason: 'Welcome to Gold' }, randomUUID(), `Bearer ${ADMIN}`)).status).toBe(201);
+    expect((await loyaltyOf(gifted)).tier?.key).toBe('gold');
     await http.delete('/v1/tiers/gold').set(admin).expect(204);
     await http.delete('/v1/tiers/silver').set(admin).expect(204);
   });

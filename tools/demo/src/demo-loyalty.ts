@@ -91,17 +91,14 @@ export async function showLoyalty(options: {
     return last as Loyalty;
   };
 
-  // An order whose 14-day return window ends a few seconds from now: pending first, then available.
-  await track(
-    'Order Completed',
-    { order_id: 'demo-order-10', revenue: 1299, currency: 'EUR', products: [{ category: 'cameras', price: 1299, quantity: 1 }] },
-    new Date(Date.now() - 14 * 86_400_000 + 4000),
-  );
-  const pending = await until((l) => l.pending > 0, 'the order earned');
-  const earn = pending.history.find((e) => e.kind === 'earn' && e.orderId === 'demo-order-10');
-  const earned = pending.pending;
+  // An order whose 14-day return window ends ten seconds from now: pending first, then available.
+  const orderedAt = new Date(Date.now() - 14 * 86_400_000 + 10_000);
+  await track('Order Completed', { order_id: 'demo-order-10', revenue: 1299, currency: 'EUR', products: [{ category: 'cameras', price: 1299, quantity: 1 }] }, orderedAt);
+  const first = await until((l) => l.history.some((e) => e.kind === 'earn' && e.orderId === 'demo-order-10'), 'the order earned');
+  const earn = first.history.find((e) => e.kind === 'earn' && e.orderId === 'demo-order-10');
+  const earned = (earn?.pendingDelta ?? 0) + (earn?.availableDelta ?? 0);
   print(
-    `  order demo-order-10, 1,299.00 EUR: ${earned} points = 1,299 × 1 point per euro × ${String(earn?.details?.segmentMultiplier)} (member of ${String(earn?.details?.segment)}), pending until ${pending.pendingPoints[0]?.availableAt}; tier ${pending.tier?.name ?? 'none'}`,
+    `  order demo-order-10, 1,299.00 EUR: ${earned} points = 1,299 × 1 point per euro × ${String(earn?.details?.segmentMultiplier)} (member of ${String(earn?.details?.segment)}), pending until ${new Date(orderedAt.getTime() + 14 * 86_400_000).toISOString()}; tier ${first.tier?.name ?? 'none'}`,
   );
   const available = await until((l) => l.available >= earned, 'the points available');
   print(`  the return window passed: ${available.available} points available (the loyalty jobs released them)`);
@@ -136,5 +133,13 @@ export async function showLoyalty(options: {
   );
   const goldOffer = (served as Served).offers.find((o) => o.key === 'gold-express') as Served['offers'][number];
   print(`  the app's checkout offers now include gold-express  because: ${goldOffer.reasons.join('; ')}`);
-  return { earned, pendingThenAvailable: available.available >= earned, redeemed: spent, clawedBack, unrecovered, tier: gold.tier?.key ?? null, goldOfferReasons: goldOffer.reasons };
+  return {
+    earned,
+    pendingThenAvailable: (earn?.pendingDelta ?? 0) > 0 && available.available >= earned,
+    redeemed: spent,
+    clawedBack,
+    unrecovered,
+    tier: gold.tier?.key ?? null,
+    goldOfferReasons: goldOffer.reasons,
+  };
 }

@@ -506,6 +506,8 @@ export class LoyaltyService {
             const now = appended.entry.at;
             const program = await this.repository.program(tx);
             await this.repository.addLots(tx, [{ ...lotAvailableAt(change.profileId, now, change.availableDelta, program), entryId: appended.entry.id }]);
+            // Points given by hand count towards tiers like earned ones, and upgrade at once too.
+            await this.reviewTiers(tx, [change.profileId], program, now, false);
           }
           return { status: 201, body: { ...entryView(appended.entry), available: appended.available, pending: appended.pending }, replayed: false };
         }
