@@ -92,10 +92,10 @@ export class LoyaltyService {
   ) {}
 
   /**
-   * Applies the orders among the activities: an `Order Completed` earns once per order
-   * (`order:<order_id>`, or `event:<messageId>` without an id), an `Order Refunded` claws back its
-   * share once per refund event. Each in its own transaction: a replay, a redelivery or the same
-   * order sent twice changes nothing more.
+   * Applies a batch of activities: an `Order Completed` earns once per order (`order:<order_id>`, or
+   * `event:<messageId>` without an id), other events their bonuses, identify calls keep birthdays, and
+   * an `Order Refunded` claws back its share once per refund event, each in the order they came. A
+   * replay, a redelivery or the same order sent twice changes nothing more.
    */
   async earnFromActivities(messages: ActivityMessage[]): Promise<number> {
     let applied = 0;
