@@ -1,0 +1,2 @@
+export * from './standard-webhooks';
+export * from './delivery-policy';
