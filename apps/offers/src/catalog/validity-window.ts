@@ -19,7 +19,7 @@ export interface ValidityWindow {
 /** `YYYY-MM-DDTHH:mm` or `YYYY-MM-DDTHH:mm:ss`, without an offset: the zone is `timeZone`. */
 const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
 
-interface LocalFields {
+export interface LocalFields {
   year: number;
   month: number;
   day: number;
@@ -50,7 +50,7 @@ export function canonicalTimeZone(timeZone: unknown): string | undefined {
 }
 
 /** The wall-clock fields of `instant` in `timeZone`. */
-function localFieldsAt(instantMs: number, timeZone: string): LocalFields {
+export function localFieldsAt(instantMs: number, timeZone: string): LocalFields {
   const parts = Object.fromEntries(
     formatterOf(timeZone)
       .formatToParts(new Date(instantMs))
