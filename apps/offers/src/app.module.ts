@@ -6,6 +6,7 @@ import { OffersConfig } from './config';
 import { CatalogModule } from './catalog/catalog.module';
 import { PersonalizationModule } from './personalization/personalization.module';
 import { RedemptionsModule } from './redemptions/redemptions.module';
+import { JourneysModule } from './journeys/journeys.module';
 import { LoyaltyModule } from './loyalty/loyalty.module';
 import { ReadModelModule } from './read-model/read-model.module';
 import * as tables from './db/schema';
@@ -25,6 +26,7 @@ export class AppModule {
         RedemptionsModule,
         PersonalizationModule,
         LoyaltyModule,
+        JourneysModule,
       ],
       providers: [{ provide: OffersConfig, useValue: config }],
       exports: [OffersConfig],

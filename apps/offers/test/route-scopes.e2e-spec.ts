@@ -46,6 +46,12 @@ const suite = routeScopeSuite(startOffers, {
     'GET /v1/tiers/{key}',
     'PUT /v1/tiers/{key}',
     'DELETE /v1/tiers/{key}',
+    'POST /v1/journeys',
+    'GET /v1/journeys',
+    'GET /v1/journeys/{key}',
+    'GET /v1/journeys/{key}/versions',
+    'PATCH /v1/journeys/{key}',
+    'POST /v1/journeys/{key}/status',
   ],
 });
 beforeAll(suite.start);

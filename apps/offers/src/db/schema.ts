@@ -2,6 +2,7 @@ import { outboxTables } from '@segmenta/messaging';
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, check, doublePrecision, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { CouponHandling, OfferEligibility, OfferReward } from '../catalog/offer-rules';
+import type { JourneyDefinition } from '../journeys/journey-definition';
 import type { EarnRuleDefinition } from '../loyalty/earning';
 
 /** Offers' tables; no other service reads them (ARCHITECTURE §1). */
@@ -418,6 +419,33 @@ export const tiers = offersSchema.table('tiers', {
   createdAt: tz('created_at').notNull().defaultNow(),
   updatedAt: tz('updated_at').notNull().defaultNow(),
 });
+
+/** Journeys (issue 20): a key, a status, and the version a new entry runs. */
+export const journeys = offersSchema.table('journeys', {
+  key: text('key').primaryKey(),
+  name: text('name').notNull(),
+  status: text('status', { enum: ['draft', 'active', 'paused', 'archived'] })
+    .notNull()
+    .default('draft'),
+  /** The version new entries run; customers already in a journey finish on theirs. */
+  version: integer('version').notNull().default(1),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
+/** Every version of every journey's definition, kept: an edit makes a new one. */
+export const journeyVersions = offersSchema.table(
+  'journey_versions',
+  {
+    journeyKey: text('journey_key').notNull(),
+    version: integer('version').notNull(),
+    definition: jsonb('definition').$type<JourneyDefinition>().notNull(),
+    /** The API key that saved it. */
+    actor: text('actor').notNull(),
+    createdAt: tz('created_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.journeyKey, table.version] })],
+);
 
 /** The outbox of OFFERS messages and the inbox of applied envelope ids (ADR 12). */
 export const { outbox, inbox, streamLocations, streamErasures } = outboxTables(offersSchema);
