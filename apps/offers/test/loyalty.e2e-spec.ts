@@ -233,7 +233,11 @@ describe.each(availableTestDrivers())('loyalty (%s)', (driver) => {
     expect(spent).toMatchObject({ status: 201, replayed: false, body: { kind: 'redeem', availableDelta: -50, available: 30, pending: 40, orderId: 'o-7' } });
     const again = await spend('/v1/loyalty/redemptions', { profileId, points: 50, orderId: 'o-7' }, key);
     expect(again).toMatchObject({ status: 201, replayed: true, body: { entryId: spent.body.entryId, available: 30 } });
-    expect((await spend('/v1/loyalty/redemptions', { profileId, points: 20 }, key)).status).toBe(409);
+    // The same key with another body is refused as POST /v1/redemptions refuses it: 422, nothing spent.
+    expect((await spend('/v1/loyalty/redemptions', { profileId, points: 20 }, key)).status).toBe(422);
+    expect((await spend('/v1/loyalty/redemptions', { profileId, points: 50, orderId: 'o-8' }, key)).body.details).toEqual([
+      { field: 'Idempotency-Key', problem: 'already used with a different body' },
+    ]);
     expect((await spend('/v1/loyalty/redemptions', { profileId, points: 20 }, null)).body.details).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
     expect((await loyaltyOf(profileId)).available).toBe(30);
   });

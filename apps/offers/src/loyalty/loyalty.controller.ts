@@ -10,7 +10,7 @@ const IDEMPOTENCY_HEADER = {
   name: 'Idempotency-Key',
   required: true,
   description:
-    'A unique value per request (a UUID). A retry with the same key gets the first answer (header Idempotent-Replayed: true) and changes nothing; the same key with another body is refused with 409.',
+    'A unique value per request (a UUID). A retry with the same key gets the first answer (header Idempotent-Replayed: true) and changes nothing; the same key with another body is refused with 422.',
 };
 
 const ENTRY_EXAMPLE = { ...LOYALTY_EXAMPLE.history[0], kind: 'redeem', availableDelta: -500, pendingDelta: 0, cause: 'request:5f1c…', details: null, available: 750, pending: 300 };
@@ -46,8 +46,9 @@ export class LoyaltyController {
   @ApiResponse({ status: 400, description: 'The body or the Idempotency-Key header is malformed; nothing changes.' })
   @ApiResponse({
     status: 409,
-    description: 'The available balance does not cover the points (details say how many are available and pending), or the key was used with another body; nothing changes.',
+    description: 'The available balance does not cover the points (details say how many are available and pending); nothing changes.',
   })
+  @ApiResponse({ status: 422, description: 'The Idempotency-Key was used with another body; nothing changes.' })
   async redeem(@Headers('idempotency-key') idempotencyKey: string | undefined, @Body() body: RedeemPointsDto, @Res({ passthrough: true }) response: Response) {
     return answer(response, await this.loyalty.redeem(idempotencyKey, body));
   }
@@ -58,7 +59,8 @@ export class LoyaltyController {
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiResponse({ status: 201, schema: { example: { ...ENTRY_EXAMPLE, kind: 'adjust', availableDelta: 250, reason: 'Goodwill: parcel arrived late (ticket 8812)' } } })
   @ApiResponse({ status: 400, description: 'No reason, points 0 or not whole, or a malformed Idempotency-Key.' })
-  @ApiResponse({ status: 409, description: 'A deduction beyond the available balance, or the key was used with another body; nothing changes.' })
+  @ApiResponse({ status: 409, description: 'A deduction beyond the available balance; nothing changes.' })
+  @ApiResponse({ status: 422, description: 'The Idempotency-Key was used with another body; nothing changes.' })
   async adjust(@Headers('idempotency-key') idempotencyKey: string | undefined, @Body() body: AdjustPointsDto, @CallerKeyId() keyId: string, @Res({ passthrough: true }) response: Response) {
     return answer(response, await this.loyalty.adjust(idempotencyKey, body, keyId));
   }

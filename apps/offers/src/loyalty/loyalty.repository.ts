@@ -155,8 +155,8 @@ export class LoyaltyRepository {
     return row;
   }
 
-  async account(tx: OffersTx | Database<typeof tables>['db'], profileId: string) {
-    const [row] = await tx.select().from(tables.loyaltyAccounts).where(eq(tables.loyaltyAccounts.profileId, profileId)).limit(1);
+  async account(profileId: string, tx?: OffersTx) {
+    const [row] = await (tx ?? this.database.db).select().from(tables.loyaltyAccounts).where(eq(tables.loyaltyAccounts.profileId, profileId)).limit(1);
     return row;
   }
 

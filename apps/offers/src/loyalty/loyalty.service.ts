@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, UnprocessableEntityException } from '@nestjs/common';
 import { ConflictError, NotFoundError, ValidationFailedError } from '@segmenta/chassis';
 import { SUBJECTS, type LoyaltyPointsChangedV1, type LoyaltyPointsExpiringV1, type LoyaltyTierChangedV1, type ProfileActivityV1 } from '@segmenta/contracts';
 import { Outbox, createEnvelope } from '@segmenta/messaging';
@@ -6,7 +6,7 @@ import { sqlState } from '@segmenta/persistence';
 import type { OffersTx } from '../catalog/offers.repository';
 import type { OfferReward } from '../catalog/offer-rules';
 import { OFFER_KEY } from '../catalog/offers.dto';
-import { IDEMPOTENCY_KEY } from '../redemptions/redemption-rules';
+import { idempotencyKeyProblem, isUuid } from '../redemptions/redemption-rules';
 import { clawbackFor, type Clawback } from './clawback';
 import { birthdayOf, bonusesFor, orderFromProperties, pointsForOrder, withinDailyCap, type EarnRuleDefinition, type OrderForEarning } from './earning';
 import { rankOf, tierMove } from './tiers';
@@ -463,7 +463,7 @@ export class LoyaltyService {
    * it goes; what it cannot cover is recorded as unrecovered. false: the cause was applied before.
    */
   private async takeBack(tx: OffersTx, lot: PointLotRow, claw: Clawback, cause: string, orderId: string | null, details: Record<string, unknown>): Promise<boolean> {
-    const account = await this.repository.account(tx, lot.profileId);
+    const account = await this.repository.account(lot.profileId, tx);
     const fromBalance = Math.min(claw.fromBalance, Math.max(0, (account?.available ?? 0) - claw.fromLot));
     const entry = await this.append(tx, {
       profileId: lot.profileId,
@@ -481,6 +481,11 @@ export class LoyaltyService {
     return true;
   }
 
+  /** A customer's tier (null: none), for offers' eligibility by tier (an upgrade counts at once). */
+  async tierOf(profileId: string, tx: OffersTx): Promise<string | null> {
+    return (await this.repository.tiersOf(tx, [profileId])).get(profileId) ?? null;
+  }
+
   /** Spends available points once per Idempotency-Key; refused (409) when the balance does not cover them, also under concurrent spends. */
   redeem(idempotencyKey: string | undefined, body: RedeemPointsDto): Promise<PointsChangeAnswer> {
     return this.changeOnce(idempotencyKey, 'redeem', { profileId: body.profileId, availableDelta: -body.points, pendingDelta: 0, orderId: body.orderId ?? null });
@@ -492,10 +497,9 @@ export class LoyaltyService {
   }
 
   private async changeOnce(idempotencyKey: string | undefined, kind: 'redeem' | 'adjust', change: Omit<NewPointsEntry, 'kind' | 'cause'>): Promise<PointsChangeAnswer> {
-    if (idempotencyKey === undefined || idempotencyKey === '')
-      throw ValidationFailedError.of([{ field: 'Idempotency-Key', problem: 'header is required: a unique value per request, such as a UUID, sent again unchanged on a retry' }]);
-    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw ValidationFailedError.of([{ field: 'Idempotency-Key', problem: 'must be 1 to 200 visible ASCII characters' }]);
-    const cause = `request:${idempotencyKey}`;
+    const keyProblem = idempotencyKeyProblem(idempotencyKey);
+    if (keyProblem !== null) throw ValidationFailedError.of([keyProblem]);
+    const cause = `request:${idempotencyKey as string}`;
     try {
       const answer = await this.repository.transaction(async (tx): Promise<PointsChangeAnswer> => {
         const appended = await this.append(tx, { ...change, kind, cause });
@@ -512,16 +516,24 @@ export class LoyaltyService {
           return { status: 201, body: { ...entryView(appended.entry), available: appended.available, pending: appended.pending }, replayed: false };
         }
         const first = (await this.repository.entryByCause(tx, kind, cause)) as PointsEntryRow;
-        if (first.profileId !== change.profileId || first.availableDelta !== change.availableDelta)
-          throw new ConflictError('The Idempotency-Key was used for another request', [{ field: 'Idempotency-Key', problem: 'was used with another body; use a new key for a new request' }]);
-        const account = await this.repository.account(tx, first.profileId);
+        const sameBody =
+          first.profileId === change.profileId && first.availableDelta === change.availableDelta && first.orderId === (change.orderId ?? null) && first.reason === (change.reason ?? null);
+        // 422, as POST /v1/redemptions answers it (the IETF Idempotency-Key draft): resending can never succeed.
+        if (!sameBody)
+          throw new UnprocessableEntityException({
+            statusCode: 422,
+            error: 'Unprocessable Entity',
+            message: `Idempotency-Key ${idempotencyKey as string} was used for a different request; use a new key for a new request`,
+            details: [{ field: 'Idempotency-Key', problem: 'already used with a different body' }],
+          });
+        const account = await this.repository.account(first.profileId, tx);
         return { status: 201, body: { ...entryView(first), available: account?.available ?? 0, pending: account?.pending ?? 0 }, replayed: true };
       });
       this.outbox.wake();
       return answer;
     } catch (error) {
       if (sqlState(error) !== CHECK_VIOLATION) throw error;
-      const account = await this.repository.transaction((tx) => this.repository.account(tx, change.profileId));
+      const account = await this.repository.account(change.profileId);
       const available = account?.available ?? 0;
       throw new ConflictError(`Not enough points: ${-change.availableDelta} asked, ${available} available`, [
         { field: 'points', problem: `exceeds the available balance (${available}${account && account.pending > 0 ? `; ${account.pending} more are pending` : ''})` },
@@ -561,7 +573,7 @@ export class LoyaltyService {
 
   /** A customer's loyalty: balances (after releasing what is due), pending points and a page of the history, newest first. */
   async customer(profileId: string, query: LoyaltyHistoryQueryDto) {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(profileId)) throw ValidationFailedError.of([{ field: 'id', problem: 'must be a profile id (a UUID)' }]);
+    if (!isUuid(profileId)) throw ValidationFailedError.of([{ field: 'id', problem: 'must be a profile id (a UUID)' }]);
     const id = profileId.toLowerCase();
     const before = query.cursor === undefined ? null : Number(query.cursor);
     if (before !== null && !(Number.isSafeInteger(before) && before > 0)) throw ValidationFailedError.of([{ field: 'cursor', problem: 'must be the nextCursor of the previous page' }]);
@@ -571,7 +583,7 @@ export class LoyaltyService {
     const limit = query.limit ?? 50;
     const program = await this.repository.program();
     const [account, pending, expiring, entries, tiers, qualification] = await Promise.all([
-      this.repository.transaction((tx) => this.repository.account(tx, id)),
+      this.repository.account(id),
       this.repository.pendingLotsOf(id),
       this.repository.expiringOf(id, new Date(now.getTime() + program.expiringNoticeDays * DAY_MS)),
       this.repository.history(id, limit + 1, before),

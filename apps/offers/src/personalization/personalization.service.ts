@@ -10,6 +10,7 @@ import { identifierOf, type ProfileReference } from '../read-model/eligibility-l
 import { EligibilityLookupService } from '../read-model/eligibility-lookup.service';
 import { CustomerViews } from './customer-views';
 import { perCustomerLimitOf } from '../catalog/offers.dto';
+import { isUuid } from '../redemptions/redemption-rules';
 import { ActiveCatalog, earliestWindowStart, type CatalogSnapshot } from './active-catalog';
 import { expectedValue, isForEveryone, offerReasons, rankOffers, rewardMoneyValue, usedUp, type RewardValuation } from './offer-ranking';
 import { matrixCsv, personalizationMatrix, type PersonalizationMatrix } from './personalization-matrix';
@@ -33,8 +34,6 @@ interface Candidate {
   reasons: string[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The personalized offers API (issue 18): the offers a customer may get now, ranked, with reasons
  * and their coupon code. A request reads the customer in one statement against the active catalog
@@ -53,7 +52,7 @@ export class PersonalizationService {
   ) {}
 
   forProfile(profileId: string, query: CustomerOffersQueryDto): Promise<PersonalizedOffersResponse> {
-    if (!UUID.test(profileId)) throw ValidationFailedError.of([{ field: 'id', problem: 'must be a profile id (a UUID)' }]);
+    if (!isUuid(profileId)) throw ValidationFailedError.of([{ field: 'id', problem: 'must be a profile id (a UUID)' }]);
     return this.serve({ profileId: profileId.toLowerCase() }, query);
   }
 

@@ -29,11 +29,6 @@ export class EligibilityLookupService {
     return (await this.memberships([profileId], segmentKeys, tx)).get(profileId) ?? {};
   }
 
-  /** The customer's loyalty tier (null: none), which offers keeps itself (issue 19). */
-  tierOf(profileId: string, tx?: Tx): Promise<string | null> {
-    return this.repository.tierOf(profileId, tx);
-  }
-
   /**
    * The profile a reference means now: an identifier through the identifiers profiles announced,
    * a merged-away id to its survivor; null when unknown or erased. A profile id offers has not

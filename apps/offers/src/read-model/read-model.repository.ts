@@ -314,10 +314,4 @@ export class ReadModelRepository {
   async factsOf(profileId: string): Promise<ProfileFacts | null> {
     return (await this.facts(this.database.db, [profileId])).get(profileId) ?? null;
   }
-
-  /** A customer's loyalty tier, from offers' own loyalty accounts (null: none). */
-  async tierOf(profileId: string, tx: Tx = this.database.db): Promise<string | null> {
-    const [row] = await queryRows<{ tier: string | null }>(tx, sql`select tier from offers.loyalty_accounts where profile_id = ${profileId}::uuid`);
-    return row?.tier ?? null;
-  }
 }

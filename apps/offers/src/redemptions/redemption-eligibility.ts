@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { eligibilityVerdict, referencedSegmentKeys, tierMembershipKey, type EligibilityVerdict } from '../catalog/offer-rules';
 import type { OfferRow, OffersTx } from '../catalog/offers.repository';
+import { LoyaltyService } from '../loyalty/loyalty.service';
 import { EligibilityLookupService } from '../read-model/eligibility-lookup.service';
 
 export type { EligibilityVerdict };
@@ -16,7 +17,10 @@ export abstract class RedemptionEligibility {
 /** Eligibility from offers' read model of segment memberships: no call to segmentation. */
 @Injectable()
 export class SegmentEligibility extends RedemptionEligibility {
-  constructor(private readonly lookup: EligibilityLookupService) {
+  constructor(
+    private readonly lookup: EligibilityLookupService,
+    private readonly loyalty: LoyaltyService,
+  ) {
     super();
   }
 
@@ -24,7 +28,7 @@ export class SegmentEligibility extends RedemptionEligibility {
     const keys = referencedSegmentKeys(offer.eligibility);
     const memberOf = keys.length > 0 ? await this.lookup.isMember(profileId, keys, tx) : {};
     if ((offer.eligibility.tiers ?? []).length > 0) {
-      const tier = await this.lookup.tierOf(profileId, tx);
+      const tier = await this.loyalty.tierOf(profileId, tx);
       if (tier !== null) memberOf[tierMembershipKey(tier)] = true;
     }
     return eligibilityVerdict(offer.eligibility, memberOf);

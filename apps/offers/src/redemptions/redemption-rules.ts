@@ -107,3 +107,14 @@ export function requestFingerprint(request: RedemptionRequestFields): string {
 
 /** Idempotency keys: 1 to 200 visible ASCII characters (a UUID is typical). */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** What is wrong with an Idempotency-Key header (null: nothing), for every route that takes one. */
+export function idempotencyKeyProblem(key: string | undefined): ApiErrorDetail | null {
+  if (key === undefined || key === '') return { field: 'Idempotency-Key', problem: 'header is required: a unique value per request, such as a UUID, sent again unchanged on a retry' };
+  return IDEMPOTENCY_KEY.test(key) ? null : { field: 'Idempotency-Key', problem: 'must be 1 to 200 visible ASCII characters' };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a path id is a UUID (profile and redemption ids are). */
+export const isUuid = (id: string) => UUID.test(id);

@@ -10,7 +10,7 @@ import { OFFER_KEY, perCustomerLimitOf } from '../catalog/offers.dto';
 import type { OfferRow, OffersTx } from '../catalog/offers.repository';
 import { LoyaltyService } from '../loyalty/loyalty.service';
 import { RedemptionEligibility } from './redemption-eligibility';
-import { IDEMPOTENCY_KEY, budgetUnits, limitWindowStart, requestFingerprint, rewardValue, type Outcome } from './redemption-rules';
+import { idempotencyKeyProblem, isUuid, budgetUnits, limitWindowStart, requestFingerprint, rewardValue, type Outcome } from './redemption-rules';
 import { toRedemptionResponse, type ListRedemptionsQueryDto, type RedeemDto, type RedemptionResponse } from './redemptions.dto';
 import { RedemptionsRepository, type RedemptionRow } from './redemptions.repository';
 
@@ -80,9 +80,8 @@ export class RedemptionsService {
    * service's last statement held the offer's row across a turn of its event loop: BENCHMARKS.md.)
    */
   async redeem(idempotencyKey: string | undefined, body: RedeemDto): Promise<RedemptionAnswer> {
-    if (idempotencyKey === undefined || idempotencyKey === '')
-      throw ValidationFailedError.of([{ field: 'Idempotency-Key', problem: 'header is required: a unique value per redemption, such as a UUID, sent again unchanged on a retry' }]);
-    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw ValidationFailedError.of([{ field: 'Idempotency-Key', problem: 'must be 1 to 200 visible ASCII characters' }]);
+    const keyProblem = idempotencyKeyProblem(idempotencyKey);
+    if (keyProblem !== null || idempotencyKey === undefined) throw ValidationFailedError.of([keyProblem as ApiErrorDetail]);
     const fingerprint = requestFingerprint(body);
     let answer: RedemptionAnswer;
     const attempt: RedemptionAttempt = {};
@@ -301,8 +300,5 @@ function refusalBody(error: DomainError): Record<string, unknown> {
   const status = refusalStatus(error);
   return { ...toApiError(error), statusCode: status, error: REASON[status] ?? toApiError(error).error };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (id: string) => UUID.test(id);
 
 const redemptionNotFound = (id: string) => new NotFoundError(`No redemption ${id}`, [{ field: 'id', problem: 'not found' }]);
