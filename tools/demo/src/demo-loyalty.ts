@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { waitFor, type ServiceProcess } from '@segmenta/infra';
+import { expectStatus } from './demo-offers';
 
 /** What the loyalty step shows, for the demo's test. */
 export interface DemoLoyalty {
@@ -21,17 +22,6 @@ interface Loyalty {
   history: Array<{ kind: string; availableDelta: number; pendingDelta: number; orderId: string | null; details: Record<string, unknown> | null }>;
 }
 
-async function call<T>(service: ServiceProcess, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const response = await fetch(`${service.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
 /**
  * The loyalty story (issue 19), through ingestion like a shop would send it: earn rules (a point per
  * euro, double for camera-intent) and tiers (Silver, Gold) and a Gold-only offer; an order earns
@@ -49,13 +39,13 @@ export async function showLoyalty(options: {
   print: (line: string) => void;
 }): Promise<DemoLoyalty> {
   const { offers, ingestion, adminKey, writeKey, customerProfileId, userId, print } = options;
-  const admin = <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => call<T>(offers, adminKey, method, path, body, headers);
-  await admin('POST', '/v1/earn-rules', { key: 'euro-base', name: 'A point per euro', rule: { type: 'base', currency: 'EUR', pointsPerUnit: 1 } });
-  await admin('POST', '/v1/earn-rules', { key: 'camera-fans-double', name: 'Camera fans earn double', rule: { type: 'segment_multiplier', segment: 'camera-intent', multiplier: 2 } });
-  await admin('PUT', '/v1/loyalty/program', { returnWindowDays: 14, capPerOrder: null, capPerDay: null, expireAfterDays: 365, expiringNoticeDays: 30 });
-  await admin('PUT', '/v1/tiers/silver', { name: 'Silver', rank: 1, minPoints: 1000 });
-  await admin('PUT', '/v1/tiers/gold', { name: 'Gold', rank: 2, minPoints: 3000 });
-  await admin('POST', '/v1/offers', {
+  const admin = <T>(expected: number, method: string, path: string, body?: unknown, headers?: Record<string, string>) => expectStatus<T>(offers, adminKey, expected, method, path, body, headers);
+  await admin(201, 'POST', '/v1/earn-rules', { key: 'euro-base', name: 'A point per euro', rule: { type: 'base', currency: 'EUR', pointsPerUnit: 1 } });
+  await admin(201, 'POST', '/v1/earn-rules', { key: 'camera-fans-double', name: 'Camera fans earn double', rule: { type: 'segment_multiplier', segment: 'camera-intent', multiplier: 2 } });
+  await admin(200, 'PUT', '/v1/loyalty/program', { returnWindowDays: 14, capPerOrder: null, capPerDay: null, expireAfterDays: 365, expiringNoticeDays: 30 });
+  await admin(200, 'PUT', '/v1/tiers/silver', { name: 'Silver', rank: 1, minPoints: 1000 });
+  await admin(200, 'PUT', '/v1/tiers/gold', { name: 'Gold', rank: 2, minPoints: 3000 });
+  await admin(201, 'POST', '/v1/offers', {
     key: 'gold-express',
     name: 'Free express shipping for Gold',
     description: 'Gold members ship express for free.',
@@ -67,7 +57,7 @@ export async function showLoyalty(options: {
     timeZone: 'Europe/Berlin',
     eligibility: { tiers: ['gold'] },
   });
-  await admin('POST', '/v1/offers/gold-express/status', { status: 'active' });
+  await admin(200, 'POST', '/v1/offers/gold-express/status', { status: 'active' });
   print('  earn rules: 1 point per euro, × 2 for camera-intent; return window 14 days; tiers Silver (1,000 points a year) and Gold (3,000); offer "gold-express" for Gold only');
 
   const track = async (event: string, properties: Record<string, unknown>, timestamp = new Date()) => {
@@ -78,7 +68,7 @@ export async function showLoyalty(options: {
     });
     if (response.status !== 200) throw new Error(`POST /v1/track answered ${response.status}: ${await response.text()}`);
   };
-  const loyalty = () => admin<Loyalty>('GET', `/v1/customers/${customerProfileId}/loyalty`);
+  const loyalty = () => admin<Loyalty>(200, 'GET', `/v1/customers/${customerProfileId}/loyalty`);
   const until = async (check: (l: Loyalty) => boolean, what: string) => {
     let last: Loyalty | undefined;
     await waitFor(
@@ -104,7 +94,7 @@ export async function showLoyalty(options: {
   print(`  the return window passed: ${available.available} points available (the loyalty jobs released them)`);
 
   const spent = 500;
-  await admin('POST', '/v1/loyalty/redemptions', { profileId: customerProfileId, points: spent, orderId: 'demo-order-11' }, { 'idempotency-key': 'demo-points-1' });
+  await admin(201, 'POST', '/v1/loyalty/redemptions', { profileId: customerProfileId, points: spent, orderId: 'demo-order-11' }, { 'idempotency-key': 'demo-points-1' });
   const afterSpend = await loyalty();
   print(`  the customer spends ${spent} points at checkout: ${afterSpend.available} left (POST ${offers.url}/v1/loyalty/redemptions)`);
 
@@ -126,7 +116,7 @@ export async function showLoyalty(options: {
   let served: Served | undefined;
   await waitFor(
     async () => {
-      served = await admin<Served>('GET', `/v1/customers/offers?userId=${encodeURIComponent(userId)}&placement=checkout`);
+      served = await admin<Served>(200, 'GET', `/v1/customers/offers?userId=${encodeURIComponent(userId)}&placement=checkout`);
       return served.offers.some((o) => o.key === 'gold-express');
     },
     { timeoutMs: 15_000, what: 'the Gold offer among the customer’s offers' },

@@ -18,7 +18,14 @@ interface Answer {
   reward?: { value: number | null; currency: string | null };
 }
 
-async function call(offers: ServiceProcess, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Answer | undefined }> {
+export async function call(
+  offers: ServiceProcess,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Answer | undefined }> {
   const response = await fetch(`${offers.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
@@ -28,7 +35,8 @@ async function call(offers: ServiceProcess, key: string, method: string, path: s
   return { status: response.status, body: text ? (JSON.parse(text) as Answer) : undefined };
 }
 
-async function expectStatus<T = Answer>(offers: ServiceProcess, key: string, expected: number, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+/** A call that must answer `expected`; its body. */
+export async function expectStatus<T = Answer>(offers: ServiceProcess, key: string, expected: number, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
   const answer = await call(offers, key, method, path, body, headers);
   if (answer.status !== expected) throw new Error(`${method} ${path} answered ${answer.status} (expected ${expected}): ${JSON.stringify(answer.body)}`);
   return answer.body as T;
