@@ -1,6 +1,18 @@
 import { Type } from 'class-transformer';
-import { IsInt, Matches, Max, Min } from 'class-validator';
+import { IsInt, Matches, Max, Min, Validate, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
+import { canonicalTimeZone } from './catalog/validity-window';
 import { BaseServiceConfig } from '@segmenta/chassis';
+
+@ValidatorConstraint({ name: 'ianaTimeZone' })
+class IanaTimeZone implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return canonicalTimeZone(value) !== undefined;
+  }
+
+  defaultMessage(): string {
+    return 'must be an IANA time zone such as "Europe/Berlin" or "UTC"';
+  }
+}
 
 /** Offers's environment: the variables every service reads (ARCHITECTURE §7) plus its own. */
 export class OffersConfig extends BaseServiceConfig {
@@ -46,6 +58,24 @@ export class OffersConfig extends BaseServiceConfig {
   @Min(0, { message: 'must be at least 0' })
   @Max(1_000_000, { message: 'must be at most 1000000' })
   OFFER_FREE_SHIPPING_VALUE = 500;
+
+  /** How often journeys look for due steps and due deliveries (they are also woken at once by new entries and sends). */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of milliseconds' })
+  @Min(50, { message: 'must be at least 50' })
+  @Max(60_000, { message: 'must be at most 60000' })
+  JOURNEY_POLL_MS = 1000;
+
+  /** How many due enrollments one executor transaction runs (and deliveries one round sends). */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1, { message: 'must be at least 1' })
+  @Max(10_000, { message: 'must be at most 10000' })
+  JOURNEY_BATCH_SIZE = 500;
+
+  /** The time zone of a customer whose identify calls carry no `timezone` trait (waits until a time of day, quiet hours). */
+  @Validate(IanaTimeZone)
+  JOURNEY_DEFAULT_TIME_ZONE = 'UTC';
 
   private placements?: readonly string[];
 

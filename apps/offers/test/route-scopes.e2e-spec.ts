@@ -52,6 +52,12 @@ const suite = routeScopeSuite(startOffers, {
     'GET /v1/journeys/{key}/versions',
     'PATCH /v1/journeys/{key}',
     'POST /v1/journeys/{key}/status',
+    'GET /v1/journeys/{key}/report',
+    'GET /v1/journeys/{key}/deliveries',
+    'PUT /v1/channels/{key}',
+    'GET /v1/channels',
+    'GET /v1/channels/{key}',
+    'DELETE /v1/channels/{key}',
   ],
 });
 beforeAll(suite.start);

@@ -447,5 +447,149 @@ export const journeyVersions = offersSchema.table(
   (table) => [primaryKey({ columns: [table.journeyKey, table.version] })],
 );
 
+/**
+ * Where journeys send (issue 20): a webhook URL, signed the Standard Webhooks way with each of its
+ * secrets (several during a rotation), or a NATS subject under journeys. (OFFERS keeps it). Its
+ * caps bound the messages one customer gets on it over all journeys (null: no cap).
+ */
+export const journeyChannels = offersSchema.table(
+  'journey_channels',
+  {
+    key: text('key').primaryKey(),
+    kind: text('kind', { enum: ['webhook', 'nats'] }).notNull(),
+    url: text('url'),
+    subject: text('subject'),
+    /** whsec_ secrets; every one signs, so a receiver holding any of them verifies. */
+    secrets: jsonb('secrets').$type<string[]>().notNull().default([]),
+    capPerDay: integer('cap_per_day'),
+    capPerWeek: integer('cap_per_week'),
+    /** How long a failing delivery is retried before it is given up. */
+    retryForSeconds: integer('retry_for_seconds').notNull().default(86_400),
+    timeoutMs: integer('timeout_ms').notNull().default(10_000),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (table) => [check('journey_channels_target', sql`(${table.kind} = 'webhook' and ${table.url} is not null) or (${table.kind} = 'nats' and ${table.subject} is not null)`)],
+);
+
+/** A customer's last entry into a journey: what its re-entry policy is checked against (one row per journey and customer, locked by the entry). */
+export const journeyEntries = offersSchema.table(
+  'journey_entries',
+  {
+    journeyKey: text('journey_key').notNull(),
+    profileId: uuid('profile_id').notNull(),
+    lastEnteredAt: tz('last_entered_at').notNull(),
+    entries: integer('entries').notNull().default(1),
+  },
+  (table) => [primaryKey({ columns: [table.journeyKey, table.profileId] })],
+);
+
+/**
+ * One customer's pass through one version of a journey: the step it is at and when that step is due.
+ * The executor claims due rows with FOR UPDATE SKIP LOCKED and moves them in the transaction that
+ * records the step, so a step runs once per enrollment whatever crashes.
+ */
+export const journeyEnrollments = offersSchema.table(
+  'journey_enrollments',
+  {
+    id: uuid('id').primaryKey(),
+    journeyKey: text('journey_key').notNull(),
+    version: integer('version').notNull(),
+    profileId: uuid('profile_id').notNull(),
+    /** The message that made the customer enter (its envelope id). */
+    cause: text('cause').notNull(),
+    status: text('status', { enum: ['active', 'completed', 'exited', 'converted'] })
+      .notNull()
+      .default('active'),
+    /** The step to run next (null once ended). */
+    stepId: text('step_id'),
+    dueAt: tz('due_at'),
+    enteredAt: tz('entered_at').notNull().defaultNow(),
+    endedAt: tz('ended_at'),
+    endReason: text('end_reason'),
+    /** Track events done since entering (names, distinct): what did_event branches read. */
+    events: jsonb('events').$type<string[]>().notNull().default([]),
+  },
+  (table) => [
+    uniqueIndex('journey_enrollments_cause_idx').on(table.journeyKey, table.cause),
+    index('journey_enrollments_due_idx')
+      .on(table.dueAt)
+      .where(sql`status = 'active'`),
+    index('journey_enrollments_profile_idx')
+      .on(table.profileId)
+      .where(sql`status = 'active'`),
+    index('journey_enrollments_journey_idx').on(table.journeyKey, table.status),
+  ],
+);
+
+/** Each step an enrollment ran, once (the primary key): what it did (sent, skipped, waited, branched, split, ended) and why. */
+export const journeyStepRuns = offersSchema.table(
+  'journey_step_runs',
+  {
+    enrollmentId: uuid('enrollment_id').notNull(),
+    stepId: text('step_id').notNull(),
+    journeyKey: text('journey_key').notNull(),
+    version: integer('version').notNull(),
+    outcome: text('outcome', { enum: ['sent', 'skipped', 'waited', 'branched', 'split'] }).notNull(),
+    detail: text('detail'),
+    at: tz('at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.enrollmentId, table.stepId] }), index('journey_step_runs_journey_idx').on(table.journeyKey, table.stepId)],
+);
+
+/** A send to a channel: pending until delivered, refused or given up; its id is the webhook-id on every attempt. */
+export const journeyDeliveries = offersSchema.table(
+  'journey_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    enrollmentId: uuid('enrollment_id').notNull(),
+    stepId: text('step_id').notNull(),
+    journeyKey: text('journey_key').notNull(),
+    version: integer('version').notNull(),
+    profileId: uuid('profile_id').notNull(),
+    channel: text('channel').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tz('next_attempt_at').notNull().defaultNow(),
+    giveUpAt: tz('give_up_at').notNull(),
+    lastError: text('last_error'),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    finishedAt: tz('finished_at'),
+  },
+  (table) => [
+    uniqueIndex('journey_deliveries_step_idx').on(table.enrollmentId, table.stepId),
+    index('journey_deliveries_due_idx')
+      .on(table.nextAttemptAt)
+      .where(sql`status = 'pending'`),
+    // Frequency caps count a customer's sends per channel over the last week.
+    index('journey_deliveries_cap_idx').on(table.profileId, table.channel, table.createdAt),
+    index('journey_deliveries_journey_idx').on(table.journeyKey, table.stepId, table.status),
+  ],
+);
+
+/** Every attempt of every delivery: when, the receiver's status or the error, how long it took. */
+export const journeyDeliveryAttempts = offersSchema.table(
+  'journey_delivery_attempts',
+  {
+    deliveryId: uuid('delivery_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    at: tz('at').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.deliveryId, table.attempt] })],
+);
+
+/** A customer's time zone (the identify trait `timezone`), for waits until a time of day and quiet hours. */
+export const customerTimeZones = offersSchema.table('customer_time_zones', {
+  profileId: uuid('profile_id').primaryKey(),
+  timeZone: text('time_zone').notNull(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
 /** The outbox of OFFERS messages and the inbox of applied envelope ids (ADR 12). */
 export const { outbox, inbox, streamLocations, streamErasures } = outboxTables(offersSchema);

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 import { CursorPageQuery } from '@segmenta/chassis';
 import { OFFER_KEY } from '../catalog/offers.dto';
 
@@ -71,4 +71,88 @@ export class ListJourneysQueryDto extends CursorPageQuery({ defaultLimit: 50, ma
   @IsOptional()
   @IsIn(JOURNEY_STATUSES)
   status?: (typeof JOURNEY_STATUSES)[number];
+}
+
+export const CHANNEL_KINDS = ['webhook', 'nats'] as const;
+
+export const CHANNEL_EXAMPLE = {
+  key: 'email',
+  type: 'webhook',
+  url: 'https://crm.example.com/hooks/segmenta',
+  subject: null,
+  secretHints: ['whsec_MfKQ…'],
+  capPerDay: 1,
+  capPerWeek: 3,
+  retryForSeconds: 86400,
+  timeoutMs: 10000,
+  updatedAt: '2026-12-03T10:00:00.000Z',
+};
+
+/** A channel journeys send on: a webhook (signed the Standard Webhooks way) or a NATS subject. PUT replaces it; absent secrets are kept (or, on creation, one is generated and shown once). */
+export class PutChannelDto {
+  @ApiProperty({ enum: CHANNEL_KINDS, example: 'webhook' })
+  @IsIn(CHANNEL_KINDS)
+  type!: (typeof CHANNEL_KINDS)[number];
+
+  @ApiPropertyOptional({ description: 'webhook: the http(s) URL each send is POSTed to', example: 'https://crm.example.com/hooks/segmenta' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  url?: string;
+
+  @ApiPropertyOptional({ description: 'nats: the subject each send is published on, under journeys. (the OFFERS stream keeps it), without the deployment prefix', example: 'journeys.sends.push' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  subject?: string;
+
+  @ApiPropertyOptional({
+    description: 'webhook: whsec_ signing secrets; every one signs each delivery, so a receiver verifies with any (rotate by giving old and new, then the new alone)',
+    example: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(5)
+  @IsString({ each: true })
+  secrets?: string[];
+
+  @ApiPropertyOptional({ description: 'At most this many messages per customer on this channel in 24 hours, over all journeys (null: no cap)', example: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  capPerDay?: number | null;
+
+  @ApiPropertyOptional({ description: 'At most this many per customer in 7 days (null: no cap)', example: 3 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  capPerWeek?: number | null;
+
+  @ApiPropertyOptional({ description: 'How long a failing delivery is retried, seconds (default one day)', example: 86400 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 86_400)
+  retryForSeconds?: number;
+
+  @ApiPropertyOptional({ description: 'webhook: how long one attempt waits for an answer, ms', example: 10000 })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  timeoutMs?: number;
+}
+
+export class ListDeliveriesQueryDto extends CursorPageQuery({ defaultLimit: 50, maxLimit: 500 }) {
+  @ApiPropertyOptional({ description: 'Only this customer’s deliveries' })
+  @IsOptional()
+  @IsUUID()
+  profileId?: string;
+
+  @ApiPropertyOptional({ enum: ['pending', 'delivered', 'failed'] })
+  @IsOptional()
+  @IsIn(['pending', 'delivered', 'failed'])
+  status?: 'pending' | 'delivered' | 'failed';
 }

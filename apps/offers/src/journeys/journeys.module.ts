@@ -1,11 +1,29 @@
 import { Module } from '@nestjs/common';
-import { JourneysController } from './journeys.controller';
+import { JourneyChannelsService } from './journey-channels.service';
+import { JourneyDefinitions } from './journey-definitions';
+import { JourneyDeliveryWorker } from './journey-delivery.service';
+import { JourneyEnrollmentService } from './journey-enrollment.service';
+import { JourneyExecutor } from './journey-executor.service';
+import { JourneyRunsRepository } from './journey-runs.repository';
+import { JourneyTriggersHandler } from './journey-triggers.handler';
+import { ChannelsController, JourneysController } from './journeys.controller';
 import { JourneysRepository } from './journeys.repository';
 import { JourneysService } from './journeys.service';
 
-/** Journeys (issue 20): definitions and their versions so far; enrollment, execution and delivery come next. */
+/** Journeys (issue 20): definitions and versions, channels, enrollment from triggers, the durable executor and webhook delivery. */
 @Module({
-  controllers: [JourneysController],
-  providers: [JourneysRepository, JourneysService],
+  controllers: [JourneysController, ChannelsController],
+  providers: [
+    JourneysRepository,
+    JourneysService,
+    JourneyChannelsService,
+    JourneyRunsRepository,
+    JourneyDefinitions,
+    JourneyEnrollmentService,
+    JourneyExecutor,
+    JourneyDeliveryWorker,
+    JourneyTriggersHandler,
+  ],
+  exports: [JourneysService, JourneyExecutor, JourneyDeliveryWorker],
 })
 export class JourneysModule {}

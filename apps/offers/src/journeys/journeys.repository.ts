@@ -8,6 +8,8 @@ import type { JourneyDefinition } from './journey-definition';
 export type JourneyRow = typeof tables.journeys.$inferSelect;
 export type JourneyVersionRow = typeof tables.journeyVersions.$inferSelect;
 export type JourneyStatus = JourneyRow['status'];
+export type ChannelRow = typeof tables.journeyChannels.$inferSelect;
+export type NewChannelRow = typeof tables.journeyChannels.$inferInsert;
 
 /** The SQL of journey definitions and their versions. */
 @Injectable()
@@ -91,5 +93,29 @@ export class JourneysRepository {
   async versions(key: string): Promise<JourneyVersionRow[]> {
     const v = tables.journeyVersions;
     return this.database.db.select().from(v).where(eq(v.journeyKey, key)).orderBy(desc(v.version));
+  }
+
+  async channel(key: string, tx?: OffersTx): Promise<ChannelRow | undefined> {
+    const [row] = await (tx ?? this.database.db).select().from(tables.journeyChannels).where(eq(tables.journeyChannels.key, key)).limit(1);
+    return row;
+  }
+
+  async putChannel(tx: OffersTx, row: NewChannelRow): Promise<ChannelRow> {
+    const { key, ...rest } = row;
+    const [saved] = await tx
+      .insert(tables.journeyChannels)
+      .values(row)
+      .onConflictDoUpdate({ target: tables.journeyChannels.key, set: { ...rest, updatedAt: sql`now()` } })
+      .returning();
+    return saved ?? (await this.channel(key, tx));
+  }
+
+  async channels(): Promise<ChannelRow[]> {
+    return this.database.db.select().from(tables.journeyChannels).orderBy(asc(tables.journeyChannels.key));
+  }
+
+  async deleteChannel(key: string): Promise<boolean> {
+    const rows = await this.database.db.delete(tables.journeyChannels).where(eq(tables.journeyChannels.key, key)).returning({ key: tables.journeyChannels.key });
+    return rows.length > 0;
   }
 }

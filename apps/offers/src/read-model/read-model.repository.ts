@@ -6,6 +6,7 @@ import type * as tables from '../db/schema';
 import type { MembershipChange } from './membership-changes';
 import type { IdentifierKind, ProfileFacts } from './profile-facts';
 import { eraseLoyalty, mergeLoyalty } from '../loyalty/loyalty-lifecycle';
+import { eraseJourneys, mergeJourneys } from '../journeys/journey-lifecycle';
 
 export type Tx = Pick<Db, 'execute'>;
 
@@ -217,6 +218,7 @@ export class ReadModelRepository {
       on conflict (profile_id) do update set merged_into = excluded.merged_into`);
     await tx.execute(sql`update offers.gone_profiles set merged_into = ${into}::uuid where merged_into = ${from}::uuid`);
     await mergeLoyalty(tx, from, into);
+    await mergeJourneys(tx, from, into);
   }
 
   /** Erasure (ADR 14): everything of these profiles goes; only their random ids stay, so late messages about them are dropped. */
@@ -230,6 +232,7 @@ export class ReadModelRepository {
       on conflict (profile_id) do update set merged_into = null`);
     await tx.execute(sql`update offers.gone_profiles set merged_into = null where merged_into = ${ids}`);
     await eraseLoyalty(tx, profileIds);
+    await eraseJourneys(tx, profileIds);
   }
 
   async state(): Promise<ReadModelStateRow> {

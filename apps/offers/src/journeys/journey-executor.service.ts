@@ -1,0 +1,165 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { JourneySendV1 } from '@segmenta/contracts';
+import { OffersConfig } from '../config';
+import { JourneyDefinitions } from './journey-definitions';
+import { JourneyDeliveryWorker } from './journey-delivery.service';
+import { advanceEnrollment, type StepRun } from './journey-steps';
+import { JourneyRunsRepository, type ChannelRow } from './journey-runs.repository';
+import type { JourneyDefinition } from './journey-definition';
+import { PollLoop } from './poll-loop';
+
+const key = (a: string, b: string) => `${a}\u0000${b}`;
+
+/**
+ * Runs the due steps of journeys (issue 20). Each round locks a batch of due enrollments (FOR
+ * UPDATE SKIP LOCKED: replicas share the work, never the same enrollment), runs their steps in
+ * memory and stores the step runs, the deliveries and where each enrollment goes next in the same
+ * transaction. A process killed mid-round rolls the whole round back; the steps run again, once.
+ */
+@Injectable()
+export class JourneyExecutor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(JourneyExecutor.name);
+  private readonly loop: PollLoop;
+  /** Steps run since start (benches and logs). */
+  stepsRun = 0;
+
+  constructor(
+    private readonly runs: JourneyRunsRepository,
+    private readonly definitions: JourneyDefinitions,
+    private readonly delivery: JourneyDeliveryWorker,
+    private readonly config: OffersConfig,
+  ) {
+    this.loop = new PollLoop('journey steps', () => this.runDue().then((n) => n >= this.config.JOURNEY_BATCH_SIZE), config.JOURNEY_POLL_MS, this.logger);
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  wake(): void {
+    this.loop.wake();
+  }
+
+  idle(): Promise<void> {
+    return this.loop.idle();
+  }
+
+  /** One round: runs the steps of up to a batch of due enrollments; returns how many it took. */
+  async runDue(now = new Date(), limit = this.config.JOURNEY_BATCH_SIZE): Promise<number> {
+    const channels = new Map((await this.runs.channels()).map((c) => [c.key, c]));
+    const result = await this.runs.transaction(async (tx) => {
+      const due = await this.runs.claimDue(tx, now, limit);
+      if (due.length === 0) return { taken: 0, sent: 0 };
+      const definitions = new Map<string, JourneyDefinition>();
+      for (const e of due) {
+        const id = `${e.journeyKey}@${e.version}`;
+        if (!definitions.has(id)) definitions.set(id, (await this.definitions.of(e.journeyKey, e.version, tx)) as JourneyDefinition);
+      }
+      const all = [...definitions.values()];
+      const profiles = [...new Set(due.map((e) => e.profileId))];
+      const segmentKeys = [...new Set(all.flatMap((d) => d.steps.flatMap((s) => (s.type === 'branch' && s.condition.type === 'in_segment' ? [s.condition.segment] : []))))];
+      const askedOffers = [...new Set(all.flatMap((d) => d.steps.flatMap((s) => (s.type === 'branch' && s.condition.type === 'redeemed_offer' ? [s.condition.offer] : []))))];
+      const sends = all.some((d) => d.steps.some((s) => s.type === 'send'));
+      const zones = await this.runs.timeZones(tx, profiles);
+      const history = sends ? await this.runs.recentSends(tx, profiles, now) : new Map<string, Date[]>();
+      const members = await this.runs.memberships(tx, profiles, segmentKeys);
+      const redemptions = await this.runs.redemptionsOf(tx, profiles, askedOffers);
+
+      const runRows: Parameters<JourneyRunsRepository['recordSteps']>[1]['runs'] = [];
+      const deliveries: Parameters<JourneyRunsRepository['recordSteps']>[1]['deliveries'] = [];
+      const moves: Parameters<JourneyRunsRepository['recordSteps']>[1]['moves'] = [];
+      const decided: Array<{ enrollment: (typeof due)[number]; run: StepRun; send: { channel: string; message: Record<string, unknown>; offer: string | null } }> = [];
+      for (const enrollment of due) {
+        const definition = definitions.get(`${enrollment.journeyKey}@${enrollment.version}`);
+        if (!definition) {
+          moves.push({ id: enrollment.id, status: 'completed', stepId: null, dueAt: null, reason: `version ${enrollment.version} of ${enrollment.journeyKey} is gone` });
+          continue;
+        }
+        const advance = advanceEnrollment(enrollment, definition, {
+          now,
+          timeZone: zones.get(enrollment.profileId) ?? this.config.JOURNEY_DEFAULT_TIME_ZONE,
+          channelCaps: (channel) => {
+            const row = channels.get(channel);
+            return row && { perDay: row.capPerDay, perWeek: row.capPerWeek };
+          },
+          sentOn: (channel) => {
+            const id = key(enrollment.profileId, channel);
+            if (!history.has(id)) history.set(id, []);
+            return history.get(id) as Date[];
+          },
+          inSegment: (segment) => members.has(key(enrollment.profileId, segment)),
+          redeemedSinceEntry: (offer) => redemptions.some((r) => r.profileId === enrollment.profileId && r.offerKey === offer && r.at >= enrollment.enteredAt),
+        });
+        for (const run of advance.runs) {
+          runRows.push({ enrollmentId: enrollment.id, journeyKey: enrollment.journeyKey, version: enrollment.version, ...run });
+          const send = run.outcome === 'sent' ? advance.sends.find((s) => s.stepId === run.stepId) : undefined;
+          if (send) decided.push({ enrollment, run: runRows[runRows.length - 1], send });
+        }
+        moves.push(
+          advance.next.status === 'active'
+            ? { id: enrollment.id, status: 'active', stepId: advance.next.stepId, dueAt: advance.next.dueAt, reason: null }
+            : { id: enrollment.id, status: 'completed', stepId: null, dueAt: null, reason: advance.next.reason },
+        );
+      }
+
+      // Sends with an offer carry it, with a unique code reserved for the customer when the offer has a pool.
+      const offers = await this.runs.offers(tx, [...new Set(decided.flatMap((d) => (d.send.offer === null ? [] : [d.send.offer])))]);
+      for (const { enrollment, run, send } of decided) {
+        let offer: JourneySendV1['offer'] = null;
+        if (send.offer !== null) {
+          const found = offers.get(send.offer);
+          const code =
+            found?.status !== 'active'
+              ? undefined
+              : found.coupons.type === 'unique'
+                ? await this.runs.reserveCode(tx, found.id, enrollment.profileId)
+                : found.coupons.type === 'shared'
+                  ? found.coupons.code
+                  : null;
+          if (found?.status !== 'active' || code === undefined) {
+            run.outcome = 'skipped';
+            run.detail = found?.status !== 'active' ? `offer ${send.offer} is not active` : `offer ${send.offer} has no unique code left`;
+            history.get(key(enrollment.profileId, send.channel))?.pop();
+            continue;
+          }
+          offer = { key: found.key, name: found.name, code };
+        }
+        const id = randomUUID();
+        const payload: JourneySendV1 = {
+          deliveryId: id,
+          journey: enrollment.journeyKey,
+          journeyVersion: enrollment.version,
+          step: run.stepId,
+          enrollmentId: enrollment.id,
+          profileId: enrollment.profileId,
+          channel: send.channel,
+          message: send.message,
+          offer,
+          sentAt: now.toISOString(),
+        };
+        const channel = channels.get(send.channel) as ChannelRow;
+        deliveries.push({
+          id,
+          enrollmentId: enrollment.id,
+          stepId: run.stepId,
+          journeyKey: enrollment.journeyKey,
+          version: enrollment.version,
+          profileId: enrollment.profileId,
+          channel: send.channel,
+          payload: payload as unknown as Record<string, unknown>,
+          giveUpAt: new Date(now.getTime() + channel.retryForSeconds * 1000),
+        });
+      }
+      await this.runs.recordSteps(tx, { runs: runRows, deliveries, moves }, now);
+      this.stepsRun += runRows.length;
+      return { taken: due.length, sent: deliveries.length };
+    });
+    if (result.sent > 0) this.delivery.wake();
+    return result.taken;
+  }
+}

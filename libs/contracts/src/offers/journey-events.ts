@@ -1,0 +1,85 @@
+import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Min } from 'class-validator';
+
+export const JOURNEY_DELIVERY_OUTCOMES = ['delivered', 'failed'] as const;
+export type JourneyDeliveryOutcome = (typeof JOURNEY_DELIVERY_OUTCOMES)[number];
+
+/**
+ * What a journey's send step hands its channel (the webhook body, or the NATS message's data): the
+ * treatment, for whom, and the offer with the code reserved for this customer when it has one.
+ * `deliveryId` is also the `webhook-id`: the same on every retry, so receivers drop repeats.
+ */
+export class JourneySendV1 {
+  @IsUUID()
+  deliveryId!: string;
+
+  @IsString()
+  journey!: string;
+
+  @IsInt()
+  @Min(1)
+  journeyVersion!: number;
+
+  @IsString()
+  step!: string;
+
+  @IsUUID()
+  enrollmentId!: string;
+
+  @IsUUID()
+  profileId!: string;
+
+  @IsString()
+  channel!: string;
+
+  /** The treatment as the journey defines it (subject, template, …): the receiver renders it. */
+  @IsObject()
+  message!: Record<string, unknown>;
+
+  /** The offer the step sends, with the unique code held for this customer (null: a shared or no code). */
+  @IsOptional()
+  @IsObject()
+  offer!: { key: string; name: string; code: string | null } | null;
+
+  @IsISO8601()
+  sentAt!: string;
+}
+
+/** `journeys.delivered`: the outcome of a send once it is final (delivered, or failed after its retries or on a refusal). */
+export class JourneyDeliveredV1 {
+  @IsUUID()
+  deliveryId!: string;
+
+  @IsString()
+  journey!: string;
+
+  @IsInt()
+  @Min(1)
+  journeyVersion!: number;
+
+  @IsString()
+  step!: string;
+
+  @IsUUID()
+  enrollmentId!: string;
+
+  @IsUUID()
+  profileId!: string;
+
+  @IsString()
+  channel!: string;
+
+  @IsIn(JOURNEY_DELIVERY_OUTCOMES)
+  outcome!: JourneyDeliveryOutcome;
+
+  @IsInt()
+  @Min(1)
+  attempts!: number;
+
+  /** Why it failed (the last status or error); null when delivered. */
+  @IsOptional()
+  @IsString()
+  error!: string | null;
+
+  @IsISO8601()
+  at!: string;
+}
