@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
-import { Webhook } from 'standardwebhooks';
 import request from 'supertest';
-import { SUBJECTS, type JourneyDeliveredV1, type JourneySendV1, type LoyaltyPointsExpiringV1, type ProfileActivityV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import { SUBJECTS, type JourneyDeliveredV1, type LoyaltyPointsExpiringV1, type ProfileActivityV1, type SegmentReferencesV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
 import { issueTestApiKeys, startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
 import { waitFor } from '@segmenta/infra';
 import { createEnvelope } from '@segmenta/messaging';
 import { availableTestDrivers } from '@segmenta/persistence';
 import { startOffers } from '../src/start';
+import { WebhookReceiver } from './webhook-receiver';
 
 /**
  * Journeys running (issue 20) against real NATS and PostgreSQL (and PGlite): the camera example end
@@ -24,64 +22,15 @@ jest.setTimeout(180_000);
 const ADMIN = 'offers-journey-runs-e2e-admin-key-1';
 const codec = JSONCodec();
 
-interface Received {
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  payload: JourneySendV1;
-  verified: boolean;
-}
-
-/** A local receiver: verifies each delivery with the reference library and answers what `answer` says for its path. */
-class Receiver {
-  readonly received: Received[] = [];
-  private server!: Server;
-  url = '';
-  secrets = new Map<string, string>();
-  /** Status codes to answer, per path, in order (then 200). */
-  readonly script = new Map<string, number[]>();
-
-  async start(): Promise<void> {
-    this.server = createServer((req: IncomingMessage, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const path = req.url ?? '/';
-        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-        let verified = false;
-        try {
-          new Webhook(this.secrets.get(path) as string).verify(body, headers);
-          verified = true;
-        } catch {
-          verified = false;
-        }
-        this.received.push({ path, headers, body, payload: JSON.parse(body) as JourneySendV1, verified });
-        const status = this.script.get(path)?.shift() ?? 200;
-        res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'nope');
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  on(path: string) {
-    return this.received.filter((r) => r.path === path);
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 describe.each(availableTestDrivers())('journeys running (%s)', (driver) => {
   let service: ServiceUnderTest;
   let http: ReturnType<typeof request>;
   let nc: NatsConnection;
   let personalize: string;
   let read: string;
-  const receiver = new Receiver();
+  const receiver = new WebhookReceiver();
   const delivered: JourneyDeliveredV1[] = [];
+  const references: SegmentReferencesV1[] = [];
   const admin = { Authorization: `Bearer ${ADMIN}` };
   let seq = 0;
   const segmentId = randomUUID();
@@ -97,6 +46,10 @@ describe.each(availableTestDrivers())('journeys running (%s)', (driver) => {
     const sub = nc.subscribe(`${service.prefix}.${SUBJECTS.journeysDelivered}`);
     void (async () => {
       for await (const msg of sub) delivered.push((codec.decode(msg.data) as { data: JourneyDeliveredV1 }).data);
+    })();
+    const refs = nc.subscribe(`${service.prefix}.${SUBJECTS.offersSegmentReferences}`);
+    void (async () => {
+      for await (const msg of refs) references.push((codec.decode(msg.data) as { data: SegmentReferencesV1 }).data);
     })();
     await nc.flush();
 
@@ -271,6 +224,20 @@ describe.each(availableTestDrivers())('journeys running (%s)', (driver) => {
     expect(camera.steps).toEqual([expect.objectContaining({ id: 'email', type: 'send', sent: 1, delivered: 1, failed: 0, skippedByCap: 1 })]);
     const skipped = (await http.get('/v1/journeys/camera-fans-10/deliveries').query({ profileId: capped }).set(admin).expect(200)).body.deliveries;
     expect(skipped).toEqual([]);
+    // The journey's segment is announced (segmentation refuses to delete it), and the matrix shows the journey in its row.
+    await waitFor(async () => references.some((r) => r.ownerKind === 'journey' && r.ownerId === 'camera-fans-10'), { timeoutMs: 15_000, what: 'the segment references' });
+    expect(references.find((r) => r.ownerId === 'camera-fans-10')).toMatchObject({ service: 'offers', segmentKeys: ['camera-fans-this-week'], revision: 1 });
+    const matrix = (
+      await http
+        .get('/v1/personalization-matrix')
+        .set({ Authorization: `Bearer ${read}` })
+        .expect(200)
+    ).body;
+    const cell = matrix.cells.find((c: { segment: string | null; lifecycleStage: string }) => c.segment === 'camera-fans-this-week' && c.lifecycleStage === 'active');
+    expect(cell.journeys).toEqual([
+      { key: 'camera-fans-10', name: 'camera-fans-10' },
+      { key: 'welcome', name: 'welcome' },
+    ]);
     await waitFor(async () => delivered.some((d) => d.deliveryId === email.payload.deliveryId), { timeoutMs: 15_000, what: 'journeys.delivered' });
     expect(delivered.find((d) => d.deliveryId === email.payload.deliveryId)).toMatchObject({ outcome: 'delivered', attempts: 1, journey: 'camera-fans-10', profileId: fan, error: null });
   });

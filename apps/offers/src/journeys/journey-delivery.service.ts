@@ -6,8 +6,8 @@ import { OffersConfig } from '../config';
 import { JourneyRunsRepository, type AttemptRecord, type ChannelRow, type DeliveryRow } from './journey-runs.repository';
 import { PollLoop } from './poll-loop';
 
-/** How long a leased delivery is left alone before another round may try it (a worker died holding it). */
-const LEASE_MS = 120_000;
+/** A leased delivery is left alone this long past the longest attempt's timeout before another round may try it (a worker died holding it). */
+const LEASE_MARGIN_MS = 15_000;
 /** The most characters of a receiver's error kept per attempt. */
 const MAX_ERROR = 300;
 
@@ -54,9 +54,10 @@ export class JourneyDeliveryWorker implements OnApplicationBootstrap, OnApplicat
 
   /** One round; returns how many deliveries it tried. */
   async deliverDue(now = new Date()): Promise<number> {
-    const leased = await this.runs.leaseDue(now, this.config.JOURNEY_BATCH_SIZE, LEASE_MS);
-    if (leased.length === 0) return 0;
     const channels = new Map((await this.runs.channels()).map((c) => [c.key, c]));
+    const leaseMs = Math.max(0, ...[...channels.values()].map((c) => c.timeoutMs)) + LEASE_MARGIN_MS;
+    const leased = await this.runs.leaseDue(now, this.config.JOURNEY_BATCH_SIZE, leaseMs);
+    if (leased.length === 0) return 0;
     const tried = await Promise.all(leased.map(async (delivery) => ({ delivery, at: new Date(), attempt: await this.attempt(delivery, channels.get(delivery.channel)) })));
 
     const attempts: AttemptRecord[] = [];

@@ -82,10 +82,10 @@ export class JourneyRunsRepository {
   }
 
   /** The active journeys with their current definitions. */
-  async activeJourneys(): Promise<Array<{ key: string; version: number; definition: JourneyDefinition }>> {
+  async activeJourneys(): Promise<Array<{ key: string; name: string; version: number; definition: JourneyDefinition }>> {
     return queryRows(
       this.database.db,
-      sql`select j.key, j.version, v.definition from offers.journeys j join offers.journey_versions v on v.journey_key = j.key and v.version = j.version where j.status = 'active'`,
+      sql`select j.key, j.name, j.version, v.definition from offers.journeys j join offers.journey_versions v on v.journey_key = j.key and v.version = j.version where j.status = 'active'`,
     );
   }
 

@@ -24,6 +24,6 @@ import { JourneysService } from './journeys.service';
     JourneyDeliveryWorker,
     JourneyTriggersHandler,
   ],
-  exports: [JourneysService, JourneyExecutor, JourneyDeliveryWorker],
+  exports: [JourneysService, JourneyDefinitions, JourneyExecutor, JourneyDeliveryWorker],
 })
 export class JourneysModule {}

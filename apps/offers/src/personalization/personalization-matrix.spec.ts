@@ -29,6 +29,24 @@ describe('personalizationMatrix', () => {
   });
 });
 
+describe('personalizationMatrix with journeys', () => {
+  const matrix = personalizationMatrix(offers, {}, [
+    { key: 'camera-fans-10', name: 'Camera fans: 10 %', trigger: { type: 'segment_entered', segment: 'camera-fans-this-week' } },
+    { key: 'winback-mail', name: 'Win-back mail', trigger: { type: 'segment_entered', segment: 'lifecycle-at-risk' } },
+    { key: 'points-expiring', name: 'Points expiring', trigger: { type: 'loyalty', event: 'points_expiring', tier: null } },
+  ]);
+  const journeysIn = (segment: string | null, stage: string) => matrix.cells.find((c) => c.segment === segment && c.lifecycleStage === stage)?.journeys.map((j) => j.key);
+
+  it('adds the segments journeys start from as rows, and lists in each cell the journeys its customers may be sent through', () => {
+    expect(matrix.segments).toEqual([null, 'camera-fans-this-week', 'camera-intent', 'fraud-watch']);
+    expect(journeysIn('camera-fans-this-week', 'active')).toEqual(['camera-fans-10', 'points-expiring']);
+    expect(journeysIn('camera-fans-this-week', 'at_risk')).toEqual(['camera-fans-10', 'points-expiring', 'winback-mail']);
+    expect(journeysIn(null, 'active')).toEqual(['points-expiring']);
+    expect(journeysIn('camera-fans-this-week', 'active')).not.toContain('winback-mail');
+    expect(matrixCsv(matrix).split('\r\n')[2]).toContain('Welcome 5 €; journey: Camera fans: 10 %; journey: Points expiring,');
+  });
+});
+
 describe('matrixCsv', () => {
   it('writes a row per segment (name, key) and a column per stage, quoting commas and quotes and defusing a cell that starts like a formula', () => {
     const lines = matrixCsv(personalizationMatrix(offers, { 'camera-intent': 'Camera intent' })).split('\r\n');

@@ -1,5 +1,6 @@
 import { LIFECYCLE_STAGES } from '@segmenta/analytics';
 import { eligibilityVerdict, lifecycleSegmentKey, referencedSegmentKeys, type OfferEligibility } from '../catalog/offer-rules';
+import type { JourneyTrigger } from '../journeys/journey-definition';
 import { rankOffers, stageInWords } from './offer-ranking';
 
 /**
@@ -14,6 +15,13 @@ export interface MatrixOffer {
   eligibility: OfferEligibility;
 }
 
+/** An active journey, by what starts it. */
+export interface MatrixJourney {
+  key: string;
+  name: string;
+  trigger: JourneyTrigger;
+}
+
 export interface MatrixCell {
   /** null: a customer in none of the segments the offers name. */
   segment: string | null;
@@ -21,6 +29,8 @@ export interface MatrixCell {
   segmentName: string | null;
   lifecycleStage: string;
   offers: Array<{ key: string; name: string }>;
+  /** The active journeys a customer of the cell may be sent through: those started by entering or leaving its segment or stage, and those started by an event or a loyalty event (anyone). */
+  journeys: Array<{ key: string; name: string }>;
 }
 
 export interface PersonalizationMatrix {
@@ -38,8 +48,10 @@ const LIFECYCLE_KEYS = new Set<string>(LIFECYCLE_STAGES.map(lifecycleSegmentKey)
  * customer in none of them; in each cell the offers a member of just that segment in that stage
  * is eligible for, in priority order.
  */
-export function personalizationMatrix(offers: readonly MatrixOffer[], knownNames: Readonly<Record<string, string>> = {}): PersonalizationMatrix {
-  const named = [...new Set(offers.flatMap((o) => referencedSegmentKeys(o.eligibility)))].filter((key) => !LIFECYCLE_KEYS.has(key)).sort();
+export function personalizationMatrix(offers: readonly MatrixOffer[], knownNames: Readonly<Record<string, string>> = {}, journeys: readonly MatrixJourney[] = []): PersonalizationMatrix {
+  const journeySegment = (j: MatrixJourney) => (j.trigger.type === 'segment_entered' || j.trigger.type === 'segment_exited' ? j.trigger.segment : null);
+  const named = [...new Set([...offers.flatMap((o) => referencedSegmentKeys(o.eligibility)), ...journeys.flatMap((j) => journeySegment(j) ?? [])])].filter((key) => !LIFECYCLE_KEYS.has(key)).sort();
+  const sortedJourneys = [...journeys].sort((a, b) => (a.key < b.key ? -1 : 1));
   const segments: Array<string | null> = [null, ...named];
   const segmentNames = Object.fromEntries(named.map((key) => [key, knownNames[key] ?? key]));
   const ranked = rankOffers(offers.map((o) => ({ ...o, expectedValue: 0 })));
@@ -49,7 +61,11 @@ export function personalizationMatrix(offers: readonly MatrixOffer[], knownNames
       const memberOf: Record<string, boolean> = { [lifecycleSegmentKey(stage)]: true };
       if (segment !== null) memberOf[segment] = true;
       const applying = ranked.filter((o) => eligibilityVerdict(o.eligibility, memberOf).eligible).map((o) => ({ key: o.key, name: o.name }));
-      cells.push({ segment, segmentName: segment === null ? null : segmentNames[segment], lifecycleStage: stage, offers: applying });
+      const sent = sortedJourneys.filter((j) => {
+        const key = journeySegment(j);
+        return key === null || memberOf[key] === true;
+      });
+      cells.push({ segment, segmentName: segment === null ? null : segmentNames[segment], lifecycleStage: stage, offers: applying, journeys: sent.map((j) => ({ key: j.key, name: j.name })) });
     }
   return { segments, segmentNames, lifecycleStages: [...LIFECYCLE_STAGES], cells };
 }
@@ -60,13 +76,16 @@ function csvField(value: string): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-/** The matrix as a spreadsheet: a row per segment (its name, then its key), a column per lifecycle stage, offer names joined by "; " in each cell. */
+/** The matrix as a spreadsheet: a row per segment (its name, then its key), a column per lifecycle stage, offer names and then "journey: " names joined by "; " in each cell. */
 export function matrixCsv(matrix: PersonalizationMatrix): string {
   const header = ['segment', 'key', ...matrix.lifecycleStages.map(stageInWords)];
   const rows = matrix.segments.map((segment) => [
     segment === null ? '(no segment)' : matrix.segmentNames[segment],
     segment ?? '',
-    ...matrix.lifecycleStages.map((stage) => (matrix.cells.find((c) => c.segment === segment && c.lifecycleStage === stage)?.offers ?? []).map((o) => o.name).join('; ')),
+    ...matrix.lifecycleStages.map((stage) => {
+      const cell = matrix.cells.find((c) => c.segment === segment && c.lifecycleStage === stage);
+      return [...(cell?.offers ?? []).map((o) => o.name), ...(cell?.journeys ?? []).map((j) => `journey: ${j.name}`)].join('; ');
+    }),
   ]);
   return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
 }

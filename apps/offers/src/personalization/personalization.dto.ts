@@ -129,7 +129,7 @@ export const MATRIX_EXAMPLE = {
   segmentNames: { 'camera-intent': 'Camera intent' },
   lifecycleStages: ['prospect', 'new', 'active', 'loyal', 'at_risk', 'lapsed'],
   cells: [
-    { segment: null, segmentName: null, lifecycleStage: 'at_risk', offers: [{ key: 'welcome-5', name: '5 € off your next order' }] },
+    { segment: null, segmentName: null, lifecycleStage: 'at_risk', offers: [{ key: 'welcome-5', name: '5 € off your next order' }], journeys: [] },
     {
       segment: 'camera-intent',
       segmentName: 'Camera intent',
@@ -138,6 +138,7 @@ export const MATRIX_EXAMPLE = {
         { key: 'black-friday-cameras', name: 'Black Friday: 10% off cameras' },
         { key: 'welcome-5', name: '5 € off your next order' },
       ],
+      journeys: [{ key: 'camera-fans-10', name: 'Camera fans: 10 % off, once' }],
     },
   ],
 };

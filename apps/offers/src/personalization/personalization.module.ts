@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { JourneysModule } from '../journeys/journeys.module';
 import { ReadModelModule } from '../read-model/read-model.module';
 import { PersonalizationController } from './personalization.controller';
 import { ActiveCatalog } from './active-catalog';
@@ -6,9 +7,9 @@ import { CustomerViews } from './customer-views';
 import { PersonalizationRepository } from './personalization.repository';
 import { PersonalizationService } from './personalization.service';
 
-/** The personalized offers API and the personalization matrix (issue 18), from the catalog and the read model. */
+/** The personalized offers API and the personalization matrix (issue 18), from the catalog and the read model; the matrix also shows the active journeys. */
 @Module({
-  imports: [ReadModelModule],
+  imports: [ReadModelModule, JourneysModule],
   controllers: [PersonalizationController],
   providers: [PersonalizationRepository, ActiveCatalog, CustomerViews, PersonalizationService],
 })

@@ -13,6 +13,7 @@ import { perCustomerLimitOf } from '../catalog/offers.dto';
 import { isUuid } from '../redemptions/redemption-rules';
 import { ActiveCatalog, earliestWindowStart, type CatalogSnapshot } from './active-catalog';
 import { expectedValue, isForEveryone, offerReasons, rankOffers, rewardMoneyValue, usedUp, type RewardValuation } from './offer-ranking';
+import { JourneyDefinitions } from '../journeys/journey-definitions';
 import { matrixCsv, personalizationMatrix, type PersonalizationMatrix } from './personalization-matrix';
 import {
   DEFAULT_OFFERS_LIMIT,
@@ -49,6 +50,7 @@ export class PersonalizationService {
     private readonly customers: CustomerViews,
     private readonly outbox: Outbox,
     private readonly config: OffersConfig,
+    private readonly journeys: JourneyDefinitions,
   ) {}
 
   forProfile(profileId: string, query: CustomerOffersQueryDto): Promise<PersonalizedOffersResponse> {
@@ -66,14 +68,16 @@ export class PersonalizationService {
     return this.serve(reference, query);
   }
 
-  /** For each segment × lifecycle stage, the active offers (inside their window, with budget left) that apply. */
+  /** For each segment × lifecycle stage, the active offers (inside their window, with budget left) that apply, and the active journeys. */
   async matrix(): Promise<PersonalizationMatrix> {
     // The catalog as of now (not only as of the last request), picked by the same rule the API serves with.
     const catalog = await this.catalog.atLeast(await this.repository.catalogVersion());
     const offers = catalog.servable(new Date(), undefined);
+    const journeys = await this.journeys.active();
     return personalizationMatrix(
       offers.map((o) => ({ key: o.key, name: o.name, priority: o.priority, eligibility: o.eligibility })),
       catalog.segmentNames,
+      journeys.map((j) => ({ key: j.key, name: j.name, trigger: j.definition.trigger })),
     );
   }
 
