@@ -5,7 +5,7 @@ import { SUBJECTS, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
 import { startServiceProcess, waitFor, type ServiceProcess } from '@segmenta/infra';
 import { createEnvelope, createTestNamespace, type TestNamespace } from '@segmenta/messaging';
 import { createTestDatabase, type TestDatabase } from '@segmenta/persistence';
-import { WebhookReceiver } from './webhook-receiver';
+import { journeyReceiver } from './webhook-receiver';
 
 /**
  * Journeys killed mid-step (issue 20): offers as a process on its own database and stream
@@ -29,7 +29,7 @@ describeWithServer('journeys survive a SIGKILL mid-step', () => {
   let nc: NatsConnection;
   let client: Client;
   let offers: ServiceProcess | undefined;
-  const receiver = new WebhookReceiver();
+  const receiver = journeyReceiver();
 
   const start = () =>
     startServiceProcess({

@@ -7,7 +7,7 @@ import { waitFor } from '@segmenta/infra';
 import { createEnvelope } from '@segmenta/messaging';
 import { availableTestDrivers } from '@segmenta/persistence';
 import { startOffers } from '../src/start';
-import { WebhookReceiver } from './webhook-receiver';
+import { journeyReceiver } from './webhook-receiver';
 
 /**
  * Journeys running (issue 20) against real NATS and PostgreSQL (and PGlite): the camera example end
@@ -28,7 +28,7 @@ describe.each(availableTestDrivers())('journeys running (%s)', (driver) => {
   let nc: NatsConnection;
   let personalize: string;
   let read: string;
-  const receiver = new WebhookReceiver();
+  const receiver = journeyReceiver();
   const delivered: JourneyDeliveredV1[] = [];
   const references: SegmentReferencesV1[] = [];
   const admin = { Authorization: `Bearer ${ADMIN}` };
@@ -222,8 +222,15 @@ describe.each(availableTestDrivers())('journeys running (%s)', (driver) => {
     const camera = await report('camera-fans-10');
     expect(camera).toMatchObject({ entered: 2, completed: 2, active: 0 });
     expect(camera.steps).toEqual([expect.objectContaining({ id: 'email', type: 'send', sent: 1, delivered: 1, failed: 0, skippedByCap: 1 })]);
-    const skipped = (await http.get('/v1/journeys/camera-fans-10/deliveries').query({ profileId: capped }).set(admin).expect(200)).body.deliveries;
-    expect(skipped).toEqual([]);
+    expect((await http.get('/v1/journeys/camera-fans-10/deliveries').query({ profileId: capped }).set(admin).expect(200)).body.deliveries).toEqual([]);
+    const [skipped] = (
+      await http
+        .get('/v1/journeys/camera-fans-10/enrollments')
+        .query({ profileId: capped })
+        .set({ Authorization: `Bearer ${read}` })
+        .expect(200)
+    ).body.enrollments;
+    expect(skipped).toMatchObject({ status: 'completed', endReason: 'reached the end', steps: [{ step: 'email', outcome: 'skipped', detail: 'frequency cap: 1 per day reached' }] });
     // The journey's segment is announced (segmentation refuses to delete it), and the matrix shows the journey in its row.
     await waitFor(async () => references.some((r) => r.ownerKind === 'journey' && r.ownerId === 'camera-fans-10'), { timeoutMs: 15_000, what: 'the segment references' });
     expect(references.find((r) => r.ownerId === 'camera-fans-10')).toMatchObject({ service: 'offers', segmentKeys: ['camera-fans-this-week'], revision: 1 });

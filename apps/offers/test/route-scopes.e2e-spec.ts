@@ -54,6 +54,7 @@ const suite = routeScopeSuite(startOffers, {
     'POST /v1/journeys/{key}/status',
     'GET /v1/journeys/{key}/report',
     'GET /v1/journeys/{key}/deliveries',
+    'GET /v1/journeys/{key}/enrollments',
     'PUT /v1/channels/{key}',
     'GET /v1/channels',
     'GET /v1/channels/{key}',

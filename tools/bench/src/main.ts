@@ -13,6 +13,7 @@ import { benchFaults } from './faults';
 import { benchEvaluator, benchSegmentation } from './segmentation';
 import { runLoadProcess } from './load-process';
 import type { LoadSummary } from './autocannon-summary';
+import { benchJourneys } from './journeys';
 import { benchLoyalty } from './loyalty';
 import { benchOffers } from './offers';
 import { benchRedemptions } from './redemptions';
@@ -24,7 +25,7 @@ import { benchOverload, type OverloadCase } from './overload';
  * events from a separate load process, against the raw JetStream publish rate of the same message
  * bodies measured in the same run. Prints medians of several runs and their ratio.
  */
-const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload|offers|redemptions|freshness|loyalty] [options]
+const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload|offers|redemptions|freshness|loyalty|journeys] [options]
   --runs=<n>                 runs of each measurement, default 3
   --seconds=<n>              length of an ingestion load run, default 10
   --connections=<n>          load connections, default 8
@@ -43,6 +44,8 @@ const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|
                              --freshness-probes=<n> (default 100) --probe-interval=<ms> apart (default 250), polled every --poll-ms=<ms> (default 10)
   --only=loyalty             only the points ledger: --loyalty-orders=<n> orders per run (default 20000) of --loyalty-customers=<n>
                              (default 10000) earned through offers' PROFILES consumer, the ledger check, 100 parallel point spends
+  --only=journeys            only journeys: --journey-waiters=<n> enrollments whose waits fall due at once (default 100000), then
+                             --journey-webhooks=<n> signed webhook sends to a local receiver (default 10000), per run
   --segment-profiles=<n>     profiles of the segment recompute, default 1000000 (0 skips it)
   --facts-per-profile=<n>    default 10
   --realtime-rate=<n> --realtime-seconds=<n> --realtime-warmup=<n>   real-time segmentation load, default 1000/s for 20 s after 5 s
@@ -90,6 +93,8 @@ const OPTIONS = [
   'overload-seconds',
   'loyalty-orders',
   'loyalty-customers',
+  'journey-waiters',
+  'journey-webhooks',
 ];
 const args = parseCommandLineOrExit(USAGE, process.argv.slice(2), Object.fromEntries(OPTIONS.map((name) => [name, name === 'pg-statements' ? ('boolean' as const) : ('string' as const)]))).values;
 const RUNS = Number(args.get('runs') ?? 3);
@@ -216,6 +221,21 @@ async function main(): Promise<void> {
       },
       runs: RUNS,
     });
+  if (args.get('only') === 'journeys') {
+    try {
+      await benchJourneys({
+        natsUrl: nats.url,
+        postgresUrl: postgres.url,
+        runs: RUNS,
+        waiters: Number(args.get('journey-waiters') ?? 100_000),
+        webhooks: Number(args.get('journey-webhooks') ?? 10_000),
+      });
+    } finally {
+      await namespace.cleanup();
+      await nats.stop();
+    }
+    return;
+  }
   if (args.get('only') === 'loyalty') {
     try {
       await benchLoyalty({

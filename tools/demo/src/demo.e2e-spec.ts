@@ -93,6 +93,13 @@ describe('the demo (npm run demo)', () => {
     expect(output).toMatch(/demo-order-10 is returned: its 2098 unspent points are clawed back \(500 were spent already, and the balance holds nothing else to take them from\); 0 available/);
     expect(output).toMatch(/order demo-order-12, 1,600\.00 EUR: 3200 points pending; the year's points cross 3,000 → tier Gold at once/);
     expect(output).toMatch(/checkout offers now include gold-express {2}because: tier Gold/);
+    // Journeys: the camera e-mail once with a unique code and a verified signature, redeemed; no second e-mail; the capped customer skipped; the reminder.
+    expect(output).toMatch(/demo-fan-\w+ views cameras 3 times → enters camera-fans-this-week → e-mail "10 % off your next camera" with code MAIL10-\w+; signature verified \(Standard Webhooks\)/);
+    expect(output).toMatch(/checkout: demo-fan-\w+ redeems MAIL10-\w+ → 201/);
+    expect(output).toMatch(/views cameras 3 more times: no second e-mail \(re-entry policy: never\)/);
+    expect(output).toMatch(/the camera e-mail is skipped: frequency cap: 1 per day reached/);
+    expect(output).toMatch(/report camera-fans-10: entered 2, sent 1, delivered 1, skipped by the cap 1/);
+    expect(output).toMatch(/loyalty\.points_expiring → push "points-expiring" to the loyalty customer/);
     // Money carries its currency.
     expect(output).toMatch(/mean CLV/);
     expect(output).toMatch(/\d+\.\d\d EUR/);

@@ -1,10 +1,10 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { SUBJECTS, type JourneyDeliveredV1 } from '@segmenta/contracts';
 import { JetStreamClient, Outbox, createEnvelope } from '@segmenta/messaging';
 import { DEFAULT_RETRY_POLICY, attemptVerdict, retryDelayMs, signWebhook } from '@segmenta/webhooks';
 import { OffersConfig } from '../config';
 import { JourneyRunsRepository, type AttemptRecord, type ChannelRow, type DeliveryRow } from './journey-runs.repository';
-import { PollLoop } from './poll-loop';
+import { PolledWorker } from './poll-loop';
 
 /** A leased delivery is left alone this long past the longest attempt's timeout before another round may try it (a worker died holding it). */
 const LEASE_MARGIN_MS = 15_000;
@@ -22,9 +22,7 @@ type Attempt = { status: number | undefined; error: string | null; durationMs: n
  * retried with exponential backoff and full jitter until the channel's retry time has passed.
  */
 @Injectable()
-export class JourneyDeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(JourneyDeliveryWorker.name);
-  private readonly loop: PollLoop;
+export class JourneyDeliveryWorker extends PolledWorker {
   delivered = 0;
 
   constructor(
@@ -33,23 +31,11 @@ export class JourneyDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     private readonly client: JetStreamClient,
     private readonly config: OffersConfig,
   ) {
-    this.loop = new PollLoop('journey deliveries', () => this.deliverDue().then((n) => n >= this.config.JOURNEY_BATCH_SIZE), config.JOURNEY_POLL_MS, this.logger);
+    super('journey deliveries', { pollMs: config.JOURNEY_POLL_MS, batchSize: config.JOURNEY_BATCH_SIZE, logger: new Logger(JourneyDeliveryWorker.name) });
   }
 
-  onApplicationBootstrap(): void {
-    this.loop.start();
-  }
-
-  onApplicationShutdown(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  wake(): void {
-    this.loop.wake();
-  }
-
-  idle(): Promise<void> {
-    return this.loop.idle();
+  protected round(): Promise<number> {
+    return this.deliverDue();
   }
 
   /** One round; returns how many deliveries it tried. */

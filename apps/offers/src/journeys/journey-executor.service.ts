@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { JourneySendV1 } from '@segmenta/contracts';
 import { OffersConfig } from '../config';
@@ -7,7 +7,7 @@ import { JourneyDeliveryWorker } from './journey-delivery.service';
 import { advanceEnrollment, type StepRun } from './journey-steps';
 import { JourneyRunsRepository, type ChannelRow } from './journey-runs.repository';
 import type { JourneyDefinition } from './journey-definition';
-import { PollLoop } from './poll-loop';
+import { PolledWorker } from './poll-loop';
 
 const key = (a: string, b: string) => `${a}\u0000${b}`;
 
@@ -18,9 +18,7 @@ const key = (a: string, b: string) => `${a}\u0000${b}`;
  * transaction. A process killed mid-round rolls the whole round back; the steps run again, once.
  */
 @Injectable()
-export class JourneyExecutor implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(JourneyExecutor.name);
-  private readonly loop: PollLoop;
+export class JourneyExecutor extends PolledWorker {
   /** Steps run since start (benches and logs). */
   stepsRun = 0;
 
@@ -30,23 +28,11 @@ export class JourneyExecutor implements OnApplicationBootstrap, OnApplicationShu
     private readonly delivery: JourneyDeliveryWorker,
     private readonly config: OffersConfig,
   ) {
-    this.loop = new PollLoop('journey steps', () => this.runDue().then((n) => n >= this.config.JOURNEY_BATCH_SIZE), config.JOURNEY_POLL_MS, this.logger);
+    super('journey steps', { pollMs: config.JOURNEY_POLL_MS, batchSize: config.JOURNEY_BATCH_SIZE, logger: new Logger(JourneyExecutor.name) });
   }
 
-  onApplicationBootstrap(): void {
-    this.loop.start();
-  }
-
-  onApplicationShutdown(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  wake(): void {
-    this.loop.wake();
-  }
-
-  idle(): Promise<void> {
-    return this.loop.idle();
+  protected round(): Promise<number> {
+    return this.runDue();
   }
 
   /** One round: runs the steps of up to a batch of due enrollments; returns how many it took. */

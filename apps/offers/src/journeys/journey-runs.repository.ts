@@ -6,7 +6,7 @@ import type { OffersTx } from '../catalog/offers.repository';
 import type { CouponHandling } from '../catalog/offer-rules';
 import * as tables from '../db/schema';
 import type { JourneyDefinition } from './journey-definition';
-import type { StepOutcome } from './journey-steps';
+import type { EnrollmentState, StepOutcome } from './journey-steps';
 import type { ChannelRow } from './journeys.repository';
 
 export type { ChannelRow };
@@ -20,16 +20,6 @@ export interface EntryCandidate {
   firstStep: string;
   /** null: never again once entered. */
   reentryDays: number | null;
-}
-
-export interface DueEnrollment {
-  id: string;
-  journeyKey: string;
-  version: number;
-  profileId: string;
-  stepId: string | null;
-  enteredAt: Date;
-  events: string[];
 }
 
 export interface ActiveEnrollment {
@@ -182,7 +172,7 @@ export class JourneyRunsRepository {
   }
 
   /** Locks up to `limit` enrollments of active journeys whose step is due, skipping those another executor holds. */
-  async claimDue(tx: OffersTx, now: Date, limit: number): Promise<DueEnrollment[]> {
+  async claimDue(tx: OffersTx, now: Date, limit: number): Promise<EnrollmentState[]> {
     const rows = await queryRows<{ id: string; journey_key: string; version: number; profile_id: string; step_id: string | null; entered_at: string | Date; events: string[] }>(
       tx,
       sql`select e.id, e.journey_key, e.version, e.profile_id, e.step_id, e.entered_at, e.events from offers.journey_enrollments e
@@ -364,6 +354,45 @@ export class JourneyRunsRepository {
           finished_at = case when x.status = 'pending' then null else ${now.toISOString()}::timestamptz end
         from json_to_recordset(${jsonParam(outcomes)}::json) as x(id uuid, status text, attempts int, "nextAttemptAt" timestamptz, "lastError" text)
         where d.id = x.id and d.status = 'pending'`);
+  }
+
+  /** A journey's enrollments, newest first (optionally one customer's), each with the steps it ran and why. */
+  async enrollments(key: string, filter: { profileId?: string; limit: number; before?: string }) {
+    const rows = await queryRows<{
+      id: string;
+      profile_id: string;
+      version: number;
+      status: string;
+      step_id: string | null;
+      due_at: string | Date | null;
+      entered_at: string | Date;
+      ended_at: string | Date | null;
+      end_reason: string | null;
+      steps: Array<{ step: string; outcome: string; detail: string | null; at: string }>;
+    }>(
+      this.database.db,
+      sql`select e.id, e.profile_id, e.version, e.status, e.step_id, e.due_at, e.entered_at, e.ended_at, e.end_reason,
+          coalesce((select json_agg(json_build_object('step', r.step_id, 'outcome', r.outcome, 'detail', r.detail, 'at', r.at) order by r.at, r.step_id)
+            from offers.journey_step_runs r where r.enrollment_id = e.id), '[]'::json) as steps
+        from offers.journey_enrollments e
+        where e.journey_key = ${key}
+          ${filter.profileId ? sql`and e.profile_id = ${filter.profileId}::uuid` : sql``}
+          ${filter.before ? sql`and (e.entered_at, e.id) < (select b.entered_at, b.id from offers.journey_enrollments b where b.id = ${filter.before}::uuid)` : sql``}
+        order by e.entered_at desc, e.id desc limit ${filter.limit}`,
+    );
+    const iso = (v: string | Date | null) => (v === null ? null : date(v).toISOString());
+    return rows.map((r) => ({
+      id: r.id,
+      profileId: r.profile_id,
+      version: r.version,
+      status: r.status,
+      nextStep: r.step_id,
+      dueAt: iso(r.due_at),
+      enteredAt: iso(r.entered_at),
+      endedAt: iso(r.ended_at),
+      endReason: r.end_reason,
+      steps: r.steps.map((s) => ({ ...s, at: date(s.at).toISOString() })),
+    }));
   }
 
   /** A journey's deliveries, newest first (optionally one customer's or of one status), each with its attempts. */

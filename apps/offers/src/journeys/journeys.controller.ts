@@ -2,7 +2,17 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CallerKeyId, RequireScope } from '@segmenta/chassis';
 import { JourneyChannelsService } from './journey-channels.service';
-import { CHANNEL_EXAMPLE, CreateJourneyDto, JOURNEY_EXAMPLE, PutChannelDto, JourneyStatusDto, ListDeliveriesQueryDto, ListJourneysQueryDto, UpdateJourneyDto } from './journeys.dto';
+import {
+  CHANNEL_EXAMPLE,
+  CreateJourneyDto,
+  JOURNEY_EXAMPLE,
+  PutChannelDto,
+  JourneyStatusDto,
+  ListDeliveriesQueryDto,
+  ListEnrollmentsQueryDto,
+  ListJourneysQueryDto,
+  UpdateJourneyDto,
+} from './journeys.dto';
 import { JourneysService } from './journeys.service';
 
 /** Journey definitions: the loyalty team's (`admin`); the GET routes also take `read`. */
@@ -70,6 +80,35 @@ export class JourneysController {
   })
   report(@Param('key') key: string) {
     return this.journeys.report(key);
+  }
+
+  @Get(':key/enrollments')
+  @RequireScope('read')
+  @ApiOperation({ summary: 'Who entered, newest first, with each step they ran: sent, skipped and why (a cap, a channel, an offer), waited until, the branch taken; filter by ?profileId=' })
+  @ApiResponse({
+    status: 200,
+    schema: {
+      example: {
+        enrollments: [
+          {
+            id: '3c1d9a52-7e4f-4b8a-9c2d-1e5f6a7b8c9d',
+            profileId: '6f1c2a8e-3b5d-4c7e-9f10-2a3b4c5d6e7f',
+            version: 2,
+            status: 'completed',
+            nextStep: null,
+            dueAt: null,
+            enteredAt: '2026-12-03T10:00:00.000Z',
+            endedAt: '2026-12-03T10:00:00.050Z',
+            endReason: 'reached the end',
+            steps: [{ step: 'email', outcome: 'skipped', detail: 'frequency cap: 1 per day reached', at: '2026-12-03T10:00:00.050Z' }],
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  })
+  enrollments(@Param('key') key: string, @Query() query: ListEnrollmentsQueryDto) {
+    return this.journeys.enrollments(key, query);
   }
 
   @Get(':key/deliveries')

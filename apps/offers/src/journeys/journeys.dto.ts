@@ -156,3 +156,10 @@ export class ListDeliveriesQueryDto extends CursorPageQuery({ defaultLimit: 50, 
   @IsIn(['pending', 'delivered', 'failed'])
   status?: 'pending' | 'delivered' | 'failed';
 }
+
+export class ListEnrollmentsQueryDto extends CursorPageQuery({ defaultLimit: 50, maxLimit: 500 }) {
+  @ApiPropertyOptional({ description: 'Only this customer’s enrollments' })
+  @IsOptional()
+  @IsUUID()
+  profileId?: string;
+}

@@ -6,7 +6,7 @@ import { isUuid } from '../redemptions/redemption-rules';
 import { SUBJECTS, type SegmentReferencesV1 } from '@segmenta/contracts';
 import { Outbox, createEnvelope } from '@segmenta/messaging';
 import { journeySegmentKeys, validateJourneyDefinition, type JourneyDefinition } from './journey-definition';
-import type { CreateJourneyDto, ListDeliveriesQueryDto, ListJourneysQueryDto, UpdateJourneyDto } from './journeys.dto';
+import type { CreateJourneyDto, ListDeliveriesQueryDto, ListEnrollmentsQueryDto, ListJourneysQueryDto, UpdateJourneyDto } from './journeys.dto';
 import { JourneyRunsRepository } from './journey-runs.repository';
 import { JourneysRepository, type JourneyRow, type JourneyStatus, type JourneyVersionRow } from './journeys.repository';
 
@@ -132,6 +132,16 @@ export class JourneysService {
     const row = OFFER_KEY.test(key) ? await this.repository.lock(tx, key) : undefined;
     if (!row) throw new NotFoundError(`No journey ${key}`, [{ field: 'key', problem: 'not found' }]);
     return row;
+  }
+
+  /** Its enrollments with the steps each ran (sent, skipped and why, waited until, branch taken), newest first. */
+  async enrollments(key: string, query: ListEnrollmentsQueryDto) {
+    await this.get(key);
+    if (query.cursor !== undefined && !isUuid(query.cursor)) throw ValidationFailedError.of([{ field: 'cursor', problem: 'must be the nextCursor of an earlier page' }]);
+    const limit = query.limit ?? 50;
+    const rows = await this.runs.enrollments(key, { profileId: query.profileId, limit: limit + 1, before: query.cursor });
+    const page = rows.slice(0, limit);
+    return { enrollments: page, nextCursor: rows.length > limit ? page[page.length - 1].id : null };
   }
 
   /** Its deliveries with every attempt, newest first, cursor-paginated by id. */

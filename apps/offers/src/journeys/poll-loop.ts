@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import type { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 
 /**
  * Runs `round` every `pollMs`, at once when woken, and again straight away while rounds come back
@@ -63,5 +63,33 @@ export class PollLoop {
       if (!this.stopped) this.schedule();
     }, this.pollMs);
     this.timer.unref();
+  }
+}
+
+/** A worker that runs rounds of at most `batchSize` items on a PollLoop from bootstrap to shutdown; a full round runs the next at once. */
+export abstract class PolledWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly loop: PollLoop;
+
+  protected constructor(what: string, options: { pollMs: number; batchSize: number; logger: Logger }) {
+    this.loop = new PollLoop(what, () => this.round().then((taken) => taken >= options.batchSize), options.pollMs, options.logger);
+  }
+
+  /** One round; how many items it took. */
+  protected abstract round(): Promise<number>;
+
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  wake(): void {
+    this.loop.wake();
+  }
+
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 }

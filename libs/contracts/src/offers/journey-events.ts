@@ -3,12 +3,8 @@ import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Min } f
 export const JOURNEY_DELIVERY_OUTCOMES = ['delivered', 'failed'] as const;
 export type JourneyDeliveryOutcome = (typeof JOURNEY_DELIVERY_OUTCOMES)[number];
 
-/**
- * What a journey's send step hands its channel (the webhook body, or the NATS message's data): the
- * treatment, for whom, and the offer with the code reserved for this customer when it has one.
- * `deliveryId` is also the `webhook-id`: the same on every retry, so receivers drop repeats.
- */
-export class JourneySendV1 {
+/** Which send of which journey step, for whom, on which channel: what a send and its outcome share. */
+export class JourneyDeliveryRefV1 {
   @IsUUID()
   deliveryId!: string;
 
@@ -30,7 +26,14 @@ export class JourneySendV1 {
 
   @IsString()
   channel!: string;
+}
 
+/**
+ * What a journey's send step hands its channel (the webhook body, or the NATS message's data): the
+ * treatment, for whom, and the offer with the code reserved for this customer when it has one.
+ * `deliveryId` is also the `webhook-id`: the same on every retry, so receivers drop repeats.
+ */
+export class JourneySendV1 extends JourneyDeliveryRefV1 {
   /** The treatment as the journey defines it (subject, template, …): the receiver renders it. */
   @IsObject()
   message!: Record<string, unknown>;
@@ -45,29 +48,7 @@ export class JourneySendV1 {
 }
 
 /** `journeys.delivered`: the outcome of a send once it is final (delivered, or failed after its retries or on a refusal). */
-export class JourneyDeliveredV1 {
-  @IsUUID()
-  deliveryId!: string;
-
-  @IsString()
-  journey!: string;
-
-  @IsInt()
-  @Min(1)
-  journeyVersion!: number;
-
-  @IsString()
-  step!: string;
-
-  @IsUUID()
-  enrollmentId!: string;
-
-  @IsUUID()
-  profileId!: string;
-
-  @IsString()
-  channel!: string;
-
+export class JourneyDeliveredV1 extends JourneyDeliveryRefV1 {
   @IsIn(JOURNEY_DELIVERY_OUTCOMES)
   outcome!: JourneyDeliveryOutcome;
 
