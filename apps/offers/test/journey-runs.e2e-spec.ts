@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import request from 'supertest';
-import { SUBJECTS, type JourneyDeliveredV1, type LoyaltyPointsExpiringV1, type ProfileActivityV1, type SegmentReferencesV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import {
+  SUBJECTS,
+  type JourneyDeliveredV1,
+  type JourneySendV1,
+  type LoyaltyPointsExpiringV1,
+  type ProfileActivityV1,
+  type SegmentReferencesV1,
+  type SegmentMembershipChangedV1,
+} from '@segmenta/contracts';
 import { issueTestApiKeys, startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
 import { waitFor } from '@segmenta/infra';
 import { createEnvelope } from '@segmenta/messaging';
@@ -80,6 +88,7 @@ describe.each(availableTestDrivers())('journeys running (%s)', (driver) => {
       ['email', { capPerDay: 1, capPerWeek: 3 }],
       ['reminders', {}],
       ['flaky', { retryForSeconds: 60 }],
+      ['down', { retryForSeconds: 2 }],
     ] as const) {
       const channel = (
         await http
@@ -155,9 +164,9 @@ describe.each(availableTestDrivers())('journeys running (%s)', (driver) => {
         .set({ Authorization: `Bearer ${read}` })
         .expect(200)
     ).body.channels;
-    expect(listed.map((c: { key: string }) => c.key)).toEqual(['email', 'flaky', 'reminders']);
+    expect(listed.map((c: { key: string }) => c.key)).toEqual(['down', 'email', 'flaky', 'reminders']);
     expect(JSON.stringify(listed)).not.toContain(receiver.secrets.get('/email') as string);
-    expect(listed[0]).toMatchObject({ capPerDay: 1, capPerWeek: 3, secretHints: [expect.stringMatching(/^whsec_.{4}…$/)] });
+    expect(listed[1]).toMatchObject({ capPerDay: 1, capPerWeek: 3, secretHints: [expect.stringMatching(/^whsec_.{4}…$/)] });
     await http
       .put('/v1/channels/x')
       .set({ Authorization: `Bearer ${read}` })
@@ -345,6 +354,54 @@ describe.each(availableTestDrivers())('journeys running (%s)', (driver) => {
     const quiet = await report('quiet');
     expect(quiet.steps[0]).toMatchObject({ id: 'late', sent: 0, atStepNow: 1 });
     expect(receiver.on('/reminders').some((r) => r.payload.profileId === sleeper)).toBe(false);
+  });
+
+  it('gives a delivery up once its channel’s retry time has passed, with every attempt recorded', async () => {
+    await activeJourney('to-a-down-receiver', {
+      trigger: { type: 'event', event: 'Down', where: [] },
+      steps: [{ id: 'ping', type: 'send', channel: 'down', message: {} }],
+    });
+    receiver.script.set(
+      '/down',
+      Array.from({ length: 50 }, () => 503),
+    );
+    const profileId = randomUUID();
+    await publish(SUBJECTS.profilesActivity, track(profileId, 'Down'));
+    const listed = async () => (await http.get('/v1/journeys/to-a-down-receiver/deliveries').query({ profileId }).set(admin).expect(200)).body.deliveries[0];
+    await waitFor(async () => (await listed())?.status === 'failed', { timeoutMs: 20_000, what: 'the delivery given up' });
+    const failed = await listed();
+    expect(failed.lastError).toMatch(/^gave up after \d+ attempts: HTTP 503: nope$/);
+    expect(failed.attempts.length).toBe(receiver.on('/down').length);
+    expect(failed.attempts.length).toBeGreaterThanOrEqual(2);
+    // No attempt starts after the retry time (2 s from the send).
+    expect(Date.parse(failed.attempts[failed.attempts.length - 1].at) - Date.parse(failed.createdAt)).toBeLessThanOrEqual(2_000 + 500);
+    await waitFor(async () => delivered.some((d) => d.profileId === profileId), { timeoutMs: 15_000, what: 'journeys.delivered' });
+    expect(delivered.find((d) => d.profileId === profileId)).toMatchObject({ outcome: 'failed', attempts: failed.attempts.length });
+  });
+
+  it('delivers on a NATS channel through JetStream, the delivery id as the message id', async () => {
+    await http.put('/v1/channels/push').set(admin).send({ type: 'nats', subject: 'journeys.sends.push', capPerDay: 5 }).expect(200);
+    await activeJourney('pushes', {
+      trigger: { type: 'event', event: 'Pushed', where: [] },
+      steps: [{ id: 'push', type: 'send', channel: 'push', message: { title: 'Hello' } }],
+    });
+    const sub = nc.subscribe(`${service.prefix}.journeys.sends.push`);
+    const got: Array<{ id: string; data: JourneySendV1; msgId: string | undefined }> = [];
+    void (async () => {
+      for await (const msg of sub) {
+        const envelope = codec.decode(msg.data) as { id: string; data: JourneySendV1 };
+        got.push({ id: envelope.id, data: envelope.data, msgId: msg.headers?.get('Nats-Msg-Id') });
+      }
+    })();
+    await nc.flush();
+    const profileId = randomUUID();
+    await publish(SUBJECTS.profilesActivity, track(profileId, 'Pushed'));
+    await waitFor(async () => got.length === 1, { timeoutMs: 20_000, what: 'the push on NATS' });
+    expect(got[0].data).toMatchObject({ journey: 'pushes', profileId, channel: 'push', message: { title: 'Hello' } });
+    expect(got[0].id).toBe(got[0].data.deliveryId);
+    expect(got[0].msgId).toBe(got[0].data.deliveryId);
+    await waitFor(async () => (await http.get('/v1/journeys/pushes/deliveries').set(admin).expect(200)).body.deliveries[0]?.status === 'delivered', { timeoutMs: 10_000, what: 'delivered' });
+    sub.unsubscribe();
   });
 
   it('a new version runs for new entries while customers already in finish on theirs; archiving ends those still running', async () => {
