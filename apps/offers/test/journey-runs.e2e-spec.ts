@@ -6,6 +6,8 @@ import {
   type JourneyDeliveredV1,
   type JourneySendV1,
   type LoyaltyPointsExpiringV1,
+  type ProfileErasedV1,
+  type ProfileMergedV1,
   type ProfileActivityV1,
   type SegmentReferencesV1,
   type SegmentMembershipChangedV1,
@@ -402,6 +404,35 @@ describe.each(availableTestDrivers())('journeys running (%s)', (driver) => {
     expect(got[0].msgId).toBe(got[0].data.deliveryId);
     await waitFor(async () => (await http.get('/v1/journeys/pushes/deliveries').set(admin).expect(200)).body.deliveries[0]?.status === 'delivered', { timeoutMs: 10_000, what: 'delivered' });
     sub.unsubscribe();
+  });
+
+  it('moves a merged-away customer’s runs and sends (which count toward caps) to the survivor, and erases a customer’s journey data', async () => {
+    await activeJourney('lifecycle', {
+      trigger: { type: 'event', event: 'Lifecycle', where: [] },
+      steps: [{ id: 'mail', type: 'send', channel: 'reminders', message: {} }],
+    });
+    const [from, into, erased] = [randomUUID(), randomUUID(), randomUUID()];
+    for (const p of [from, erased]) await publish(SUBJECTS.profilesActivity, track(p, 'Lifecycle'));
+    const list = async (profileId: string) => (await http.get('/v1/journeys/lifecycle/enrollments').query({ profileId }).set(admin).expect(200)).body.enrollments;
+    const sends = async (profileId: string) => (await http.get('/v1/journeys/lifecycle/deliveries').query({ profileId }).set(admin).expect(200)).body.deliveries;
+    await waitFor(async () => (await sends(from)).length === 1 && (await sends(erased)).length === 1, { timeoutMs: 20_000, what: 'both sends' });
+
+    await publish<ProfileMergedV1>(SUBJECTS.profilesMerged, { fromProfileId: from, intoProfileId: into, reason: 'identify', identifier: 'email:fan@example.com', mergedAt: new Date().toISOString() });
+    await waitFor(async () => (await list(into)).length === 1, { timeoutMs: 20_000, what: 'the merge applied' });
+    expect(await list(from)).toEqual([]);
+    expect(await sends(into)).toHaveLength(1);
+    // The survivor entered already (the merged-away customer's entry): the policy never keeps them out.
+    await publish(SUBJECTS.profilesActivity, track(into, 'Lifecycle'));
+
+    await publish<ProfileErasedV1>(SUBJECTS.profilesErased, { profileId: erased, mergedProfileIds: [], erasedAt: new Date().toISOString() });
+    await waitFor(async () => (await list(erased)).length === 0 && (await sends(erased)).length === 0, { timeoutMs: 20_000, what: 'the erasure applied' });
+    // A late event of the erased customer starts nothing.
+    await publish(SUBJECTS.profilesActivity, track(erased, 'Lifecycle'));
+    const marker = randomUUID();
+    await publish(SUBJECTS.profilesActivity, track(marker, 'Lifecycle'));
+    await waitFor(async () => (await list(marker)).length === 1, { timeoutMs: 20_000, what: 'a later entry' });
+    expect(await list(erased)).toEqual([]);
+    expect(await list(into)).toHaveLength(1);
   });
 
   it('a new version runs for new entries while customers already in finish on theirs; archiving ends those still running', async () => {
