@@ -358,6 +358,42 @@ describe.each(availableTestDrivers())('journeys running (%s)', (driver) => {
     expect(receiver.on('/reminders').some((r) => r.payload.profileId === sleeper)).toBe(false);
   });
 
+  it('branches on segment membership (the read model) and on a redemption since entering', async () => {
+    await activeJourney('branches', {
+      trigger: { type: 'event', event: 'Branch Me', where: [] },
+      steps: [
+        { id: 'settle', type: 'wait', duration: 'PT2S', next: 'vip' },
+        { id: 'vip', type: 'branch', condition: { type: 'in_segment', segment: 'vip' }, then: 'vip-mail', else: 'redeemed' },
+        { id: 'vip-mail', type: 'send', channel: 'reminders', message: { template: 'vip' } },
+        { id: 'redeemed', type: 'branch', condition: { type: 'redeemed_offer', offer: 'cameras-10' }, then: 'thanks', else: null },
+        { id: 'thanks', type: 'send', channel: 'reminders', message: { template: 'thanks' } },
+      ],
+    });
+    const [vip, buyer, neither] = [randomUUID(), randomUUID(), randomUUID()];
+    const entered = membership(vip, 'vip', 'entered');
+    await publish(SUBJECTS.segmentsEntered, entered);
+    await waitFor(async () => (await http.get('/v1/offers/status').set(admin)).body.memberships.lastAppliedSeq >= entered.seq, { timeoutMs: 15_000, what: 'the membership applied' });
+    for (const p of [vip, buyer, neither]) await publish(SUBJECTS.profilesActivity, track(p, 'Branch Me'));
+    await waitFor(async () => (await report('branches')).entered === 3, { timeoutMs: 15_000, what: 'three entries' });
+    // Redeemed after entering, while the wait runs: an available code of the pool.
+    const redeemed = await fetch(`${await service.app.getUrl()}/v1/redemptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${personalize}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ offerKey: 'cameras-10', profileId: buyer, code: 'CAM-0004', orderId: `order-${buyer}`, orderAmount: { amount: 30_000, currency: 'EUR' } }),
+    });
+    expect(redeemed.status).toBe(201);
+    await waitFor(async () => (await report('branches')).active === 0, { timeoutMs: 20_000, what: 'all three done' });
+    const templates = (profileId: string) =>
+      receiver
+        .on('/reminders')
+        .filter((r) => r.payload.profileId === profileId)
+        .map((r) => r.payload.message.template);
+    await waitFor(async () => templates(vip).length === 1 && templates(buyer).length === 1, { timeoutMs: 15_000, what: 'the two sends' });
+    expect(templates(vip)).toEqual(['vip']);
+    expect(templates(buyer)).toEqual(['thanks']);
+    expect(templates(neither)).toEqual([]);
+  });
+
   it('gives a delivery up once its channel’s retry time has passed, with every attempt recorded', async () => {
     await activeJourney('to-a-down-receiver', {
       trigger: { type: 'event', event: 'Down', where: [] },

@@ -221,11 +221,11 @@ export class JourneyRunsRepository {
   /** Redemptions (not cancelled) of these offers by these customers, with their times. */
   async redemptionsOf(tx: OffersTx, profileIds: string[], offerKeys: string[]): Promise<Array<{ profileId: string; offerKey: string; at: Date }>> {
     if (profileIds.length === 0 || offerKeys.length === 0) return [];
-    const rows = await queryRows<{ profile_id: string; offer_key: string; created_at: string | Date }>(
+    const rows = await queryRows<{ profile_id: string; offer_key: string; redeemed_at: string | Date }>(
       tx,
-      sql`select profile_id, offer_key, created_at from offers.redemptions where profile_id = ${anyOf(profileIds, 'uuid')} and offer_key = ${anyOf(offerKeys, 'text')} and status = 'redeemed'`,
+      sql`select profile_id, offer_key, redeemed_at from offers.redemptions where profile_id = ${anyOf(profileIds, 'uuid')} and offer_key = ${anyOf(offerKeys, 'text')} and status = 'redeemed'`,
     );
-    return rows.map((r) => ({ profileId: r.profile_id, offerKey: r.offer_key, at: date(r.created_at) }));
+    return rows.map((r) => ({ profileId: r.profile_id, offerKey: r.offer_key, at: date(r.redeemed_at) }));
   }
 
   async channels(): Promise<ChannelRow[]> {
