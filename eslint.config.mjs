@@ -51,7 +51,7 @@ export default [
   },
   {
     // Contracts and pure domain libs stay framework-free (STYLE.md).
-    files: ['libs/contracts/**/*.ts', 'libs/analytics/**/*.ts', 'libs/segment-rules/**/*.ts'],
+    files: ['libs/contracts/**/*.ts', 'libs/analytics/**/*.ts', 'libs/segment-rules/**/*.ts', 'libs/stats/**/*.ts', 'libs/webhooks/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
