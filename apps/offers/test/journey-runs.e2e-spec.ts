@@ -15,7 +15,8 @@ import {
 import { issueTestApiKeys, startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
 import { waitFor } from '@segmenta/infra';
 import { createEnvelope } from '@segmenta/messaging';
-import { availableTestDrivers } from '@segmenta/persistence';
+import { DATABASE, availableTestDrivers, type Database } from '@segmenta/persistence';
+import { sql } from 'drizzle-orm';
 import { startOffers } from '../src/start';
 import { journeyReceiver } from './webhook-receiver';
 
@@ -392,6 +393,24 @@ describe.each(availableTestDrivers())('journeys running (%s)', (driver) => {
     expect(templates(vip)).toEqual(['vip']);
     expect(templates(buyer)).toEqual(['thanks']);
     expect(templates(neither)).toEqual([]);
+  });
+
+  it('one enrollment whose step fails does not hold up the others: it is put off, longer each time, with its error', async () => {
+    await activeJourney('zoned', {
+      trigger: { type: 'event', event: 'Zoned', where: [] },
+      steps: [{ id: 'night', type: 'wait', duration: null, untilTimeOfDay: '03:00', next: null }],
+    });
+    const [broken, fine] = [randomUUID(), randomUUID()];
+    // A zone no clock knows, as a corrupted row would hold it: computing 03:00 there throws.
+    const database = service.app.get<Database<Record<string, unknown>>>(DATABASE);
+    await database.db.execute(sql`insert into offers.customer_time_zones (profile_id, time_zone) values (${broken}::uuid, 'Mars/Olympus_Mons')`);
+    for (const p of [broken, fine]) await publish(SUBJECTS.profilesActivity, track(p, 'Zoned'));
+    const list = async (profileId: string) => (await http.get('/v1/journeys/zoned/enrollments').query({ profileId }).set(admin).expect(200)).body.enrollments[0];
+    await waitFor(async () => (await list(fine))?.steps.length === 1 && (await list(broken))?.failures >= 1, { timeoutMs: 20_000, what: 'one waiting, one put off' });
+    expect((await list(fine)).steps).toEqual([expect.objectContaining({ step: 'night', outcome: 'waited' })]);
+    const stuck = await list(broken);
+    expect(stuck).toMatchObject({ status: 'active', nextStep: 'night', steps: [], lastError: expect.stringMatching(/time zone|Mars/i) });
+    expect(Date.parse(stuck.dueAt)).toBeGreaterThan(Date.now() + 30_000);
   });
 
   it('gives a delivery up once its channel’s retry time has passed, with every attempt recorded', async () => {

@@ -509,6 +509,9 @@ export const journeyEnrollments = offersSchema.table(
     endReason: text('end_reason'),
     /** Track events done since entering (names, distinct): what did_event branches read. */
     events: jsonb('events').$type<string[]>().notNull().default([]),
+    /** Times its step failed on its own (each failure puts it off longer), and the last error. */
+    failures: integer('failures').notNull().default(0),
+    lastError: text('last_error'),
   },
   (table) => [
     uniqueIndex('journey_enrollments_cause_idx').on(table.journeyKey, table.cause),

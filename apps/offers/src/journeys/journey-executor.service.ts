@@ -4,7 +4,8 @@ import type { JourneySendV1 } from '@segmenta/contracts';
 import { OffersConfig } from '../config';
 import { JourneyDefinitions } from './journey-definitions';
 import { JourneyDeliveryWorker } from './journey-delivery.service';
-import { advanceEnrollment, type StepRun } from './journey-steps';
+import { advanceEnrollment, type EnrollmentState, type StepRun } from './journey-steps';
+import type { OffersTx } from '../catalog/offers.repository';
 import { JourneyRunsRepository, type ChannelRow } from './journey-runs.repository';
 import type { JourneyDefinition } from './journey-definition';
 import { PolledWorker } from './poll-loop';
@@ -19,6 +20,7 @@ const key = (a: string, b: string) => `${a}\u0000${b}`;
  */
 @Injectable()
 export class JourneyExecutor extends PolledWorker {
+  private readonly logger: Logger;
   /** Steps run since start (benches and logs). */
   stepsRun = 0;
 
@@ -29,6 +31,7 @@ export class JourneyExecutor extends PolledWorker {
     private readonly config: OffersConfig,
   ) {
     super('journey steps', { pollMs: config.JOURNEY_POLL_MS, batchSize: config.JOURNEY_BATCH_SIZE, logger: new Logger(JourneyExecutor.name) });
+    this.logger = new Logger(JourneyExecutor.name);
   }
 
   protected round(): Promise<number> {
@@ -38,8 +41,38 @@ export class JourneyExecutor extends PolledWorker {
   /** One round: runs the steps of up to a batch of due enrollments; returns how many it took. */
   async runDue(now = new Date(), limit = this.config.JOURNEY_BATCH_SIZE): Promise<number> {
     const channels = new Map((await this.runs.channels()).map((c) => [c.key, c]));
-    const result = await this.runs.transaction(async (tx) => {
-      const due = await this.runs.claimDue(tx, now, limit);
+    let claimed: string[] = [];
+    try {
+      const result = await this.runs.transaction(async (tx) => {
+        const due = await this.runs.claimDue(tx, now, limit);
+        claimed = due.map((e) => e.id);
+        return this.runClaimed(tx, due, now, channels);
+      });
+      if (result.sent > 0) this.delivery.wake();
+      return result.taken;
+    } catch (error) {
+      if (claimed.length === 0) throw error;
+      // One enrollment that cannot run must not hold up the rest: each runs alone, and one that fails alone waits longer each time.
+      this.logger.warn(`a batch of ${claimed.length} journey steps failed (${(error as Error).message.split('\n')[0]}); running them one by one`);
+      for (const id of claimed) await this.runAlone(id, now, channels);
+      return claimed.length;
+    }
+  }
+
+  private async runAlone(id: string, now: Date, channels: Map<string, ChannelRow>): Promise<void> {
+    try {
+      const result = await this.runs.transaction(async (tx) => this.runClaimed(tx, await this.runs.claimDue(tx, now, 1, [id]), now, channels));
+      if (result.sent > 0) this.delivery.wake();
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0];
+      const retryAt = await this.runs.postpone(id, message, now);
+      this.logger.error(`journey enrollment ${id} failed its step (${message}); tried again at ${retryAt.toISOString()}`);
+    }
+  }
+
+  /** Runs the steps of enrollments locked in `tx` and stores what they did, in `tx`. */
+  private async runClaimed(tx: OffersTx, due: EnrollmentState[], now: Date, channels: Map<string, ChannelRow>): Promise<{ taken: number; sent: number }> {
+    {
       if (due.length === 0) return { taken: 0, sent: 0 };
       const definitions = new Map<string, JourneyDefinition>();
       for (const e of due) {
@@ -144,8 +177,6 @@ export class JourneyExecutor extends PolledWorker {
       await this.runs.recordSteps(tx, { runs: runRows, deliveries, moves }, now);
       this.stepsRun += runRows.length;
       return { taken: due.length, sent: deliveries.length };
-    });
-    if (result.sent > 0) this.delivery.wake();
-    return result.taken;
+    }
   }
 }

@@ -172,15 +172,26 @@ export class JourneyRunsRepository {
   }
 
   /** Locks up to `limit` enrollments of active journeys whose step is due, skipping those another executor holds. */
-  async claimDue(tx: OffersTx, now: Date, limit: number): Promise<EnrollmentState[]> {
+  async claimDue(tx: OffersTx, now: Date, limit: number, ids?: string[]): Promise<EnrollmentState[]> {
     const rows = await queryRows<{ id: string; journey_key: string; version: number; profile_id: string; step_id: string | null; entered_at: string | Date; events: string[] }>(
       tx,
       sql`select e.id, e.journey_key, e.version, e.profile_id, e.step_id, e.entered_at, e.events from offers.journey_enrollments e
-        where e.status = 'active' and e.due_at <= ${now.toISOString()}::timestamptz
+        where e.status = 'active' and e.due_at <= ${now.toISOString()}::timestamptz ${ids ? sql`and e.id = ${anyOf(ids, 'uuid')}` : sql``}
           and exists (select 1 from offers.journeys j where j.key = e.journey_key and j.status = 'active')
         order by e.due_at limit ${limit} for update of e skip locked`,
     );
     return rows.map((r) => ({ id: r.id, journeyKey: r.journey_key, version: r.version, profileId: r.profile_id, stepId: r.step_id, enteredAt: date(r.entered_at), events: r.events }));
+  }
+
+  /** An enrollment whose step failed on its own: due again after 1, 2, 4 … up to 60 minutes, the error kept. */
+  async postpone(id: string, error: string, now: Date): Promise<Date> {
+    const [row] = await queryRows<{ due_at: string | Date }>(
+      this.database.db,
+      sql`update offers.journey_enrollments set failures = failures + 1, last_error = ${error.slice(0, 500)},
+          due_at = ${now.toISOString()}::timestamptz + least(power(2, failures), 60) * interval '1 minute'
+        where id = ${id}::uuid and status = 'active' returning due_at`,
+    );
+    return row ? date(row.due_at) : now;
   }
 
   async timeZones(tx: OffersTx, profileIds: string[]): Promise<Map<string, string>> {
@@ -368,10 +379,12 @@ export class JourneyRunsRepository {
       entered_at: string | Date;
       ended_at: string | Date | null;
       end_reason: string | null;
+      failures: number;
+      last_error: string | null;
       steps: Array<{ step: string; outcome: string; detail: string | null; at: string }>;
     }>(
       this.database.db,
-      sql`select e.id, e.profile_id, e.version, e.status, e.step_id, e.due_at, e.entered_at, e.ended_at, e.end_reason,
+      sql`select e.id, e.profile_id, e.version, e.status, e.step_id, e.due_at, e.entered_at, e.ended_at, e.end_reason, e.failures, e.last_error,
           coalesce((select json_agg(json_build_object('step', r.step_id, 'outcome', r.outcome, 'detail', r.detail, 'at', r.at) order by r.at, r.step_id)
             from offers.journey_step_runs r where r.enrollment_id = e.id), '[]'::json) as steps
         from offers.journey_enrollments e
@@ -391,6 +404,8 @@ export class JourneyRunsRepository {
       enteredAt: iso(r.entered_at),
       endedAt: iso(r.ended_at),
       endReason: r.end_reason,
+      failures: r.failures,
+      lastError: r.last_error,
       steps: r.steps.map((s) => ({ ...s, at: date(s.at).toISOString() })),
     }));
   }

@@ -100,6 +100,8 @@ export class JourneysController {
             enteredAt: '2026-12-03T10:00:00.000Z',
             endedAt: '2026-12-03T10:00:00.050Z',
             endReason: 'reached the end',
+            failures: 0,
+            lastError: null,
             steps: [{ step: 'email', outcome: 'skipped', detail: 'frequency cap: 1 per day reached', at: '2026-12-03T10:00:00.050Z' }],
           },
         ],
