@@ -8,6 +8,7 @@ export * from './segments/segment-events';
 export * from './offers/offer-events';
 export * from './offers/loyalty-events';
 export * from './offers/journey-events';
+export * from './experiments/experiment-events';
 export * from './segments/membership-snapshot';
 export * from './platform/compiled-validation';
 export * from './platform/validation-messages';

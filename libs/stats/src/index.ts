@@ -8,3 +8,4 @@ export * from './cuped';
 export * from './sequential';
 export * from './multiple-testing';
 export * from './sample-size';
+export * from './experiment-assignment';

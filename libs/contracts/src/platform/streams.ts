@@ -46,6 +46,9 @@ export const SUBJECTS = {
   journeysDelivered: 'journeys.delivered',
   /** The segments an offer or journey targets (SegmentReferencesV1). */
   offersSegmentReferences: 'offers.segment-references',
+  /** An experiment was created, changed, started or stopped (ExperimentChangedV1): offers and journeys assign in process from it. */
+  experimentsChanged: 'experiments.changed',
+  /** A customer's first exposure to an experiment (ExperimentExposedV1). */
   experimentsExposed: 'experiments.exposed',
   experimentsResults: 'experiments.results',
   /** The segments an experiment targets (SegmentReferencesV1). */
