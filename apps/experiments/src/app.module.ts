@@ -3,6 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { platformModules } from '@segmenta/chassis';
 import { ExperimentsConfig } from './config';
 import * as tables from './db/schema';
+import { ExperimentsModule } from './experiments/experiments.module';
 
 @Module({})
 export class AppModule {
@@ -10,7 +11,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [...platformModules({ service: 'experiments', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables })],
+      imports: [...platformModules({ service: 'experiments', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }), ExperimentsModule],
       providers: [{ provide: ExperimentsConfig, useValue: config }],
       exports: [ExperimentsConfig],
     };

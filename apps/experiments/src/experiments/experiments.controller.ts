@@ -1,0 +1,112 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '@segmenta/chassis';
+import { parseMessageData } from '@segmenta/messaging';
+import { IsString } from 'class-validator';
+import { ASSIGNMENT_EXAMPLE, AssignmentRequestDto, CreateExperimentDto, EXPERIMENT_EXAMPLE, ExperimentStatusDto, ListExperimentsQueryDto, UpdateExperimentDto } from './experiments.dto';
+import { ExperimentsService, type AssignmentAnswer } from './experiments.service';
+
+/**
+ * The NATS request/reply subject of assignment, for services that do not assign in process. Not
+ * `experiments.assign`: the EXPERIMENTS stream captures experiments.>, and JetStream would answer
+ * the request with a publish acknowledgement instead of the service.
+ */
+export const EXPERIMENTS_ASSIGN_PATTERN = 'experiments-api.assign';
+
+class AssignMessage extends AssignmentRequestDto {
+  @IsString()
+  experiment!: string;
+}
+
+/** Experiments: the growth team's (`admin`); reads also take `read`; assignment takes `personalize`. */
+@ApiTags('experiments')
+@RequireScope('admin')
+@Controller('v1/experiments')
+export class ExperimentsController {
+  constructor(private readonly experiments: ExperimentsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an experiment (a draft); the definition is checked field by field' })
+  @ApiResponse({ status: 201, schema: { example: { ...EXPERIMENT_EXAMPLE, status: 'draft', revision: 1, startedAt: null } } })
+  @ApiResponse({ status: 400, description: 'A field is wrong: details name each (definition.variants[1].weight, …); nothing is saved.' })
+  @ApiResponse({ status: 409, description: 'The key is taken.' })
+  create(@Body() body: CreateExperimentDto) {
+    return this.experiments.create(body);
+  }
+
+  @Get()
+  @RequireScope('read')
+  @ApiOperation({ summary: 'Experiments in key order, filtered by ?status=, cursor-paginated (nextCursor)' })
+  @ApiResponse({
+    status: 200,
+    schema: {
+      example: {
+        experiments: [{ key: 'checkout-camera-offer', name: 'Checkout: 10 % off vs free shipping', status: 'running', revision: 2, startedAt: '2026-12-03T10:00:00.000Z', endedAt: null }],
+        nextCursor: null,
+      },
+    },
+  })
+  list(@Query() query: ListExperimentsQueryDto) {
+    return this.experiments.list(query);
+  }
+
+  @Get(':key')
+  @RequireScope('read')
+  @ApiOperation({ summary: 'An experiment with its definition' })
+  @ApiResponse({ status: 200, schema: { example: EXPERIMENT_EXAMPLE } })
+  @ApiResponse({ status: 404, description: 'No such experiment.' })
+  get(@Param('key') key: string) {
+    return this.experiments.get(key);
+  }
+
+  @Patch(':key')
+  @ApiOperation({ summary: 'Rename or change the definition: a draft freely; a running experiment its hypothesis, metrics and a larger traffic share only' })
+  @ApiResponse({ status: 200, schema: { example: EXPERIMENT_EXAMPLE } })
+  @ApiResponse({ status: 409, description: 'The change would move customers between variants (running), or the experiment is stopped.' })
+  update(@Param('key') key: string, @Body() body: UpdateExperimentDto) {
+    return this.experiments.update(key, body);
+  }
+
+  @Post(':key/status')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Start (draft → running) or stop (running → stopped, final)' })
+  @ApiResponse({ status: 200, schema: { example: EXPERIMENT_EXAMPLE } })
+  @ApiResponse({ status: 409, description: 'The move is not allowed.' })
+  changeStatus(@Param('key') key: string, @Body() body: ExperimentStatusDto) {
+    return this.experiments.changeStatus(key, body.status);
+  }
+
+  @Post(':key/assignments')
+  @HttpCode(200)
+  @RequireScope('personalize')
+  @ApiOperation({
+    summary: 'The variant of a customer (as GrowthBook’s SDKs hash them), and their first exposure recorded (expose: false only asks). A customer keeps the variant of their first exposure.',
+  })
+  @ApiResponse({ status: 200, schema: { example: ASSIGNMENT_EXAMPLE } })
+  @ApiResponse({ status: 404, description: 'No such experiment.' })
+  assign(@Param('key') key: string, @Body() body: AssignmentRequestDto): Promise<AssignmentAnswer> {
+    return this.experiments.assign(key, body.profileId, body.expose ?? true);
+  }
+}
+
+/** Assignment over NATS request/reply ({ experiment, profileId, expose }), for services that do not assign in process. No HTTP route. */
+@Controller()
+export class AssignmentRpcController {
+  constructor(private readonly experiments: ExperimentsService) {}
+
+  @MessagePattern(EXPERIMENTS_ASSIGN_PATTERN)
+  async assignOverNats(@Payload() payload: unknown): Promise<AssignmentAnswer> {
+    let request: AssignMessage;
+    try {
+      request = parseMessageData(AssignMessage, payload);
+    } catch (error) {
+      throw new RpcException({ status: 'invalid', message: (error as Error).message });
+    }
+    try {
+      return await this.experiments.assign(request.experiment, request.profileId, request.expose ?? true);
+    } catch (error) {
+      throw new RpcException({ status: 'failed', message: (error as Error).message });
+    }
+  }
+}

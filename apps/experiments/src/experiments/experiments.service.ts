@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { ConflictError, InvalidStateError, NotFoundError, ValidationFailedError } from '@segmenta/chassis';
+import { SUBJECTS, type ExperimentChangedV1, type ExperimentExposedV1, type ExperimentStatus, type SegmentReferencesV1 } from '@segmenta/contracts';
+import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
+import { assignVariant } from '@segmenta/stats';
+import { experimentSegmentKeys, validateExperimentDefinition, type ExperimentDefinition } from './experiment-definition';
+import { EXPERIMENT_KEY, type CreateExperimentDto, type ListExperimentsQueryDto, type UpdateExperimentDto } from './experiments.dto';
+import { ExperimentsRepository, type ExperimentRow, type ExperimentsTx } from './experiments.repository';
+
+const MOVES: Record<ExperimentStatus, readonly ExperimentStatus[]> = { draft: ['running'], running: ['stopped'], stopped: [] };
+
+const definitionOf = (row: ExperimentRow): ExperimentDefinition => ({ hypothesis: row.hypothesis ?? '', targeting: row.targeting, variants: row.variants, metrics: row.metrics, seed: row.seed });
+
+const experimentView = (row: ExperimentRow) => ({
+  key: row.key,
+  name: row.name,
+  status: row.status,
+  revision: row.revision,
+  seed: row.seed,
+  definition: definitionOf(row),
+  startedAt: row.startedAt?.toISOString() ?? null,
+  endedAt: row.endedAt?.toISOString() ?? null,
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+/** A definition checked, its problems named under `definition.` */
+function checkedDefinition(input: unknown, key: string): ExperimentDefinition {
+  const checked = validateExperimentDefinition(input, key);
+  if (!checked.ok) throw ValidationFailedError.of(checked.problems.map((p) => ({ field: p.field === 'definition' ? p.field : `definition.${p.field}`, problem: p.problem })));
+  return checked.value;
+}
+
+/** What a running experiment may not change: it would move customers between variants or out of the experiment's population. */
+function frozenWhileRunning(before: ExperimentDefinition, after: ExperimentDefinition): string[] {
+  // Stored definitions come back from jsonb with their keys reordered: compare with sorted keys.
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : typeof v === 'object' && v !== null
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  const same = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+  const fields: string[] = [];
+  if (before.seed !== after.seed) fields.push('definition.seed');
+  if (!same(before.variants, after.variants)) fields.push('definition.variants');
+  if (!same(before.targeting.segments, after.targeting.segments)) fields.push('definition.targeting.segments');
+  if (!same(before.targeting.namespace, after.targeting.namespace)) fields.push('definition.targeting.namespace');
+  if (before.targeting.placement !== after.targeting.placement) fields.push('definition.targeting.placement');
+  if (after.targeting.trafficShare < before.targeting.trafficShare) fields.push('definition.targeting.trafficShare');
+  return fields;
+}
+
+export interface AssignmentAnswer {
+  experiment: string;
+  inExperiment: boolean;
+  /** Why not: not running, not targeted (segments), namespace, traffic. */
+  reason: string | null;
+  variant: { key: string; name: string; offers: string[]; payload: Record<string, unknown> | null } | null;
+  exposedAt: string | null;
+}
+
+/**
+ * Experiments (issue 21): definitions checked field by field, draft → running → stopped, each
+ * change announced as experiments.changed (services assign in process from it) and the targeted
+ * segments as experiments.segment-references, in the change's transaction. Assignment hashes the
+ * way GrowthBook does; an exposure is recorded once per customer with the variant it first got.
+ */
+@Injectable()
+export class ExperimentsService {
+  constructor(
+    private readonly repository: ExperimentsRepository,
+    private readonly outbox: Outbox,
+  ) {}
+
+  async create(body: CreateExperimentDto) {
+    const definition = checkedDefinition(body.definition, body.key);
+    return this.saving(async (tx) => {
+      const row = await this.repository.create(tx, { id: randomUUID(), key: body.key, name: body.name, definition });
+      if (!row) throw new ConflictError(`An experiment ${body.key} exists`, [{ field: 'key', problem: 'is taken' }]);
+      await this.announce(tx, row);
+      return experimentView(row);
+    });
+  }
+
+  async get(key: string) {
+    return experimentView(await this.found(key));
+  }
+
+  async list(query: ListExperimentsQueryDto) {
+    const limit = query.limit ?? 50;
+    const rows = await this.repository.list(limit + 1, query.cursor, query.status);
+    const page = rows.slice(0, limit);
+    return {
+      experiments: page.map((r) => ({ key: r.key, name: r.name, status: r.status, revision: r.revision, startedAt: r.startedAt?.toISOString() ?? null, endedAt: r.endedAt?.toISOString() ?? null })),
+      nextCursor: rows.length > limit ? page[page.length - 1].key : null,
+    };
+  }
+
+  /** A draft changes freely; a running experiment its name, hypothesis, metrics and a larger traffic share only; a stopped one not at all. */
+  async update(key: string, body: UpdateExperimentDto) {
+    if (body.name === undefined && body.definition === undefined) throw ValidationFailedError.of([{ field: 'definition', problem: 'give a definition, a name, or both' }]);
+    return this.saving(async (tx) => {
+      const current = await this.locked(tx, key);
+      if (current.status === 'stopped') throw new InvalidStateError(`Experiment ${key} is stopped; stopped experiments are final`, [{ field: 'status', problem: 'stopped' }]);
+      const definition = body.definition === undefined ? undefined : checkedDefinition(body.definition, key);
+      if (definition && current.status === 'running') {
+        const frozen = frozenWhileRunning(definitionOf(current), definition);
+        if (frozen.length > 0)
+          throw new InvalidStateError(
+            `Experiment ${key} is running: changing ${frozen.join(', ')} would move customers between variants or change who is in it; stop it and start a new one`,
+            frozen.map((field) => ({ field, problem: 'cannot change while the experiment runs' })),
+          );
+      }
+      const row = await this.repository.update(tx, key, { name: body.name, definition });
+      await this.announce(tx, row);
+      return experimentView(row);
+    });
+  }
+
+  async changeStatus(key: string, status: ExperimentStatus) {
+    return this.saving(async (tx) => {
+      const current = await this.locked(tx, key);
+      if (current.status === status) return experimentView(current);
+      if (!MOVES[current.status].includes(status))
+        throw new InvalidStateError(`Experiment ${key} cannot go from ${current.status} to ${status} (allowed: ${MOVES[current.status].join(', ') || 'none, it is final'})`, [
+          { field: 'status', problem: `not allowed from ${current.status}` },
+        ]);
+      const now = new Date();
+      const row = await this.repository.update(tx, key, { status, ...(status === 'running' ? { startedAt: now } : { endedAt: now }) });
+      await this.announce(tx, row);
+      return experimentView(row);
+    });
+  }
+
+  /**
+   * The variant of a customer, and (unless `expose` is false) their exposure recorded once: a
+   * customer keeps the variant of their first exposure. Only running experiments assign.
+   */
+  async assign(key: string, profileId: string, expose: boolean, source: 'api' | 'offers' | 'journeys' = 'api'): Promise<AssignmentAnswer> {
+    const row = await this.found(key);
+    const answer = (reason: string): AssignmentAnswer => ({ experiment: key, inExperiment: false, reason, variant: null, exposedAt: null });
+    if (row.status !== 'running') return answer(`the experiment is ${row.status}`);
+    if (row.targeting.segments.length > 0 && (await this.repository.memberOf(profileId, row.targeting.segments)).length === 0)
+      return answer(`not in any of the targeted segments (${row.targeting.segments.join(', ')})`);
+    const assigned = assignVariant({ seed: row.seed, trafficShare: row.targeting.trafficShare, weights: row.variants.map((v) => v.weight), namespace: row.targeting.namespace }, profileId);
+    if (!assigned.inExperiment) return answer(assigned.reason === 'namespace' ? 'outside the experiment’s namespace slice' : 'outside the traffic share');
+    let variant = row.variants[assigned.variant];
+    let exposedAt: string | null = null;
+    if (expose) {
+      const exposure = await this.saving(async (tx) => {
+        const stored = await this.repository.expose(tx, { experimentId: row.id, profileId, variant: variant.key, at: new Date(), source });
+        if (stored.first) {
+          const data: ExperimentExposedV1 = { experimentId: row.id, key, profileId, variant: stored.variant, source, at: stored.firstExposedAt.toISOString() };
+          await this.outbox.write(tx, [
+            { subject: SUBJECTS.experimentsExposed, envelope: createEnvelope(SUBJECTS.experimentsExposed, data, { id: `exposure-${row.id}-${profileId}` }), partitionKey: profileId },
+          ]);
+        }
+        return stored;
+      });
+      variant = row.variants.find((v) => v.key === exposure.variant) ?? variant;
+      exposedAt = exposure.firstExposedAt.toISOString();
+    }
+    return { experiment: key, inExperiment: true, reason: null, variant: { key: variant.key, name: variant.name, offers: variant.offers, payload: variant.payload }, exposedAt };
+  }
+
+  private async found(key: string): Promise<ExperimentRow> {
+    const row = key.length <= 100 && EXPERIMENT_KEY.test(key) ? await this.repository.get(key) : undefined;
+    if (!row) throw new NotFoundError(`No experiment ${key}`, [{ field: 'key', problem: 'not found' }]);
+    return row;
+  }
+
+  private async locked(tx: ExperimentsTx, key: string): Promise<ExperimentRow> {
+    const row = key.length <= 100 && EXPERIMENT_KEY.test(key) ? await this.repository.lock(tx, key) : undefined;
+    if (!row) throw new NotFoundError(`No experiment ${key}`, [{ field: 'key', problem: 'not found' }]);
+    return row;
+  }
+
+  private async saving<T>(work: (tx: ExperimentsTx) => Promise<T>): Promise<T> {
+    const result = await this.repository.transaction(work);
+    this.outbox.wake();
+    return result;
+  }
+
+  /** experiments.changed and experiments.segment-references for this revision, in the change's transaction (ADR 12). */
+  private async announce(tx: ExperimentsTx, row: ExperimentRow): Promise<void> {
+    const changed: ExperimentChangedV1 = {
+      experimentId: row.id,
+      key: row.key,
+      status: row.status,
+      revision: row.revision,
+      seed: row.seed,
+      segments: row.targeting.segments,
+      trafficShare: row.targeting.trafficShare,
+      placement: row.targeting.placement,
+      namespace: row.targeting.namespace,
+      variants: row.variants,
+      at: row.updatedAt.toISOString(),
+    };
+    // A stopped experiment references no segment any more.
+    const references: SegmentReferencesV1 = {
+      service: 'experiments',
+      ownerKind: 'experiment',
+      ownerId: row.id,
+      ownerName: row.name,
+      segmentKeys: row.status === 'stopped' ? [] : experimentSegmentKeys(definitionOf(row)),
+      revision: row.revision,
+    };
+    const messages: OutgoingMessage[] = [
+      { subject: SUBJECTS.experimentsChanged, envelope: createEnvelope(SUBJECTS.experimentsChanged, changed, { id: `experiment-${row.id}-r${row.revision}` }), partitionKey: row.id },
+      {
+        subject: SUBJECTS.experimentsSegmentReferences,
+        envelope: createEnvelope(SUBJECTS.experimentsSegmentReferences, references, { id: `experiment-${row.id}-references-r${row.revision}` }),
+        partitionKey: row.id,
+      },
+    ];
+    await this.outbox.write(tx, messages);
+  }
+}
