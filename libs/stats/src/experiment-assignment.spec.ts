@@ -10,7 +10,7 @@ describe('assignVariant', () => {
     const result = gb.run({
       key: 'checkout-test',
       seed: rules.seed,
-      variations: rules.weights.map((_, i) => i),
+      variations: rules.weights.map((_, i) => i) as [number, number, ...number[]],
       weights: [...rules.weights],
       coverage: rules.trafficShare,
       hashVersion: 2,

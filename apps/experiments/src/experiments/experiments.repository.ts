@@ -109,4 +109,32 @@ export class ExperimentsRepository {
       .limit(1);
     return { variant: stored.variant, firstExposedAt: stored.firstExposedAt, first: false };
   }
+
+  /** First exposures of many customers at once (offers.served); returns the ones that were new. Unknown experiments are skipped. */
+  async exposeMany(
+    tx: ExperimentsTx,
+    exposures: Array<{ experimentId: string; profileId: string; variant: string; at: string; source: 'api' | 'offers' | 'journeys' }>,
+  ): Promise<Array<{ experimentId: string; key: string; profileId: string; variant: string; source: 'api' | 'offers' | 'journeys'; at: string }>> {
+    if (exposures.length === 0) return [];
+    const rows = await queryRows<{ experiment_id: string; key: string; profile_id: string; variant: string; source: 'api' | 'offers' | 'journeys'; first_exposed_at: string | Date }>(
+      tx,
+      sql`with new as (
+          insert into experiments.exposures (experiment_id, profile_id, variant, first_exposed_at, source)
+          select distinct on (x."experimentId", x."profileId") x."experimentId", x."profileId", x.variant, x.at, x.source
+          from json_to_recordset(${jsonParam(exposures)}::json) as x("experimentId" uuid, "profileId" uuid, variant text, at timestamptz, source text)
+          where exists (select 1 from experiments.experiments e where e.id = x."experimentId")
+          order by x."experimentId", x."profileId", x.at
+          on conflict do nothing
+          returning experiment_id, profile_id, variant, source, first_exposed_at)
+        select new.*, e.key from new join experiments.experiments e on e.id = new.experiment_id`,
+    );
+    return rows.map((r) => ({
+      experimentId: r.experiment_id,
+      key: r.key,
+      profileId: r.profile_id,
+      variant: r.variant,
+      source: r.source,
+      at: (r.first_exposed_at instanceof Date ? r.first_exposed_at : new Date(r.first_exposed_at)).toISOString(),
+    }));
+  }
 }

@@ -2,6 +2,7 @@ import { outboxTables } from '@segmenta/messaging';
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, check, doublePrecision, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { CouponHandling, OfferEligibility, OfferReward } from '../catalog/offer-rules';
+import type { ExperimentChangedV1 } from '@segmenta/contracts';
 import type { JourneyDefinition } from '../journeys/journey-definition';
 import type { EarnRuleDefinition } from '../loyalty/earning';
 
@@ -591,6 +592,19 @@ export const journeyDeliveryAttempts = offersSchema.table(
 export const customerTimeZones = offersSchema.table('customer_time_zones', {
   profileId: uuid('profile_id').primaryKey(),
   timeZone: text('time_zone').notNull(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * The experiments offers assign in process (experiments.changed, the newest revision of each). A
+ * change moves catalog_version (trigger), so every replica reloads them with the catalog.
+ */
+export const experimentRules = offersSchema.table('experiment_rules', {
+  key: text('key').primaryKey(),
+  experimentId: uuid('experiment_id').notNull(),
+  revision: integer('revision').notNull(),
+  status: text('status', { enum: ['draft', 'running', 'stopped'] }).notNull(),
+  rules: jsonb('rules').$type<ExperimentChangedV1>().notNull(),
   updatedAt: tz('updated_at').notNull().defaultNow(),
 });
 

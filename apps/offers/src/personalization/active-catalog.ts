@@ -1,3 +1,4 @@
+import type { ExperimentChangedV1 } from '@segmenta/contracts';
 import { Injectable } from '@nestjs/common';
 import { SingleFlight } from '@segmenta/chassis';
 import { perCustomerLimitOf } from '../catalog/offers.dto';
@@ -21,6 +22,8 @@ export interface CatalogSnapshot {
   segmentNames: Readonly<Record<string, string>>;
   /** Loyalty tier names by key, for reasons. */
   tierNames: Readonly<Record<string, string>>;
+  /** The running experiments offers assign in process (experiments.changed). */
+  experiments: readonly ExperimentChangedV1[];
   lookups: Omit<CustomerViewLookups, 'usesSince'>;
   /** The offers with a per-customer limit (their uses are looked up with the customer). */
   limited: OfferRow[];
@@ -55,7 +58,13 @@ function nextWindowEdge(offers: readonly OfferRow[], at: number): number {
 }
 
 /** A catalog at one version: its offers, names and lookups, and what it serves when. */
-export function catalogSnapshot(version: number, offers: OfferRow[], segmentNames: Record<string, string>, tierNames: Record<string, string> = {}): CatalogSnapshot {
+export function catalogSnapshot(
+  version: number,
+  offers: OfferRow[],
+  segmentNames: Record<string, string>,
+  tierNames: Record<string, string> = {},
+  experiments: readonly ExperimentChangedV1[] = [],
+): CatalogSnapshot {
   const picked = new Map<string, ServableNow>();
   const limited = offers.filter((o) => o.perCustomerLimit !== null);
   return {
@@ -63,6 +72,7 @@ export function catalogSnapshot(version: number, offers: OfferRow[], segmentName
     offers,
     segmentNames,
     tierNames,
+    experiments,
     limited,
     servable(now, placement) {
       const at = now.getTime();
@@ -109,9 +119,9 @@ export class ActiveCatalog {
 
   private reload(): Promise<CatalogSnapshot> {
     return this.loading.run(async () => {
-      const { version, offers, segmentNames, tierNames } = await this.repository.activeCatalog();
+      const { version, offers, segmentNames, tierNames, experiments } = await this.repository.activeCatalog();
       // A slower load that started earlier never replaces a newer catalog.
-      if (!this.held || version >= this.held.version) this.held = catalogSnapshot(version, offers, segmentNames, tierNames);
+      if (!this.held || version >= this.held.version) this.held = catalogSnapshot(version, offers, segmentNames, tierNames, experiments);
       return this.held;
     });
   }

@@ -4,6 +4,7 @@ import { ReadModelModule } from '../read-model/read-model.module';
 import { PersonalizationController } from './personalization.controller';
 import { ActiveCatalog } from './active-catalog';
 import { CustomerViews } from './customer-views';
+import { ExperimentRulesHandler } from './experiment-rules.handler';
 import { PersonalizationRepository } from './personalization.repository';
 import { PersonalizationService } from './personalization.service';
 
@@ -11,6 +12,6 @@ import { PersonalizationService } from './personalization.service';
 @Module({
   imports: [ReadModelModule, JourneysModule],
   controllers: [PersonalizationController],
-  providers: [PersonalizationRepository, ActiveCatalog, CustomerViews, PersonalizationService],
+  providers: [PersonalizationRepository, ActiveCatalog, CustomerViews, PersonalizationService, ExperimentRulesHandler],
 })
 export class PersonalizationModule {}

@@ -1,3 +1,4 @@
+import type { ExperimentChangedV1 } from '@segmenta/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { DATABASE, queryRows, withTransaction, type Database } from '@segmenta/persistence';
@@ -68,13 +69,15 @@ export class PersonalizationRepository {
   }
 
   /** Every active offer, and offers.catalog_version of the same snapshot; the names of segments and of loyalty tiers by key. */
-  async activeCatalog(): Promise<{ version: number; offers: OfferRow[]; segmentNames: Record<string, string>; tierNames: Record<string, string> }> {
+  async activeCatalog(): Promise<{ version: number; offers: OfferRow[]; segmentNames: Record<string, string>; tierNames: Record<string, string>; experiments: ExperimentChangedV1[] }> {
     const o = tables.offers;
     const v = tables.catalogVersion;
     const rows = await this.database.db.select({ version: v.version, offer: o }).from(v).leftJoin(o, eq(o.status, 'active')).where(eq(v.id, 1)).orderBy(desc(o.priority), asc(o.key));
     const names = await this.database.db.select({ key: tables.segmentNames.segmentKey, name: tables.segmentNames.name }).from(tables.segmentNames);
     const tiers = await this.database.db.select({ key: tables.tiers.key, name: tables.tiers.name }).from(tables.tiers);
+    const experiments = await this.database.db.select({ rules: tables.experimentRules.rules }).from(tables.experimentRules).where(eq(tables.experimentRules.status, 'running'));
     return {
+      experiments: experiments.map((e) => e.rules),
       tierNames: Object.fromEntries(tiers.map((t) => [t.key, t.name])),
       version: rows[0]?.version ?? 0,
       offers: rows.flatMap((r) => (r.offer ? [r.offer] : [])),

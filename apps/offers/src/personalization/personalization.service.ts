@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ValidationFailedError } from '@segmenta/chassis';
-import { SUBJECTS, type CustomerIdentifierKind, type OfferServedV1 } from '@segmenta/contracts';
+import { SUBJECTS, type CustomerIdentifierKind, type OfferServedV1, type ServedExperimentV1 } from '@segmenta/contracts';
 import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
 import { unmetEligibility } from '../catalog/offer-rules';
 import type { OfferRow } from '../catalog/offers.repository';
@@ -14,6 +14,7 @@ import { isUuid } from '../redemptions/redemption-rules';
 import { ActiveCatalog, earliestWindowStart, type CatalogSnapshot } from './active-catalog';
 import { expectedValue, isForEveryone, offerReasons, rankOffers, rewardMoneyValue, usedUp, type RewardValuation } from './offer-ranking';
 import { JourneyDefinitions } from '../journeys/journey-definitions';
+import { applyExperiments } from './experiment-offers';
 import { matrixCsv, personalizationMatrix, type PersonalizationMatrix } from './personalization-matrix';
 import {
   DEFAULT_OFFERS_LIMIT,
@@ -92,8 +93,9 @@ export class PersonalizationService {
     const limit = query.limit ?? DEFAULT_OFFERS_LIMIT;
     const now = new Date();
     const { catalog, view } = await this.customerAndCatalog(reference, now);
-    const offers = catalog.servable(now, placement);
-    const ranked = rankOffers(this.candidates(view, offers, catalog, now));
+    // Running experiments on this placement decide which of their offers the customer may get (in process).
+    const experimented = applyExperiments(catalog.experiments, placement, view.profileId, (key) => view.segments.has(key), catalog.servable(now, placement));
+    const ranked = rankOffers(this.candidates(view, experimented.offers, catalog, now));
     const chosen: PersonalizedOffer[] = [];
     for (const candidate of ranked) {
       if (chosen.length >= limit) break;
@@ -104,7 +106,7 @@ export class PersonalizationService {
     const servedId = randomUUID();
     // Group commit: concurrent answers share one INSERT; the answer goes out once its exposure is
     // committed (not waiting for the WAL flush: an exposure lost to a database crash is a gap in statistics).
-    await this.outbox.append([servedMessage(servedId, view.profileId, reference, placement ?? null, chosen, now)], { flush: false });
+    await this.outbox.append([servedMessage(servedId, view.profileId, reference, placement ?? null, chosen, now, experimented.exposures)], { flush: false });
     return { servedId, profileId: view.profileId, placement: placement ?? null, offers: chosen };
   }
 
@@ -180,9 +182,25 @@ function identifierOfReference(reference: ProfileReference): { kind: CustomerIde
   return identifierOf(reference) ?? { kind: 'profile_id', value: (reference as { profileId: string }).profileId };
 }
 
-function servedMessage(servedId: string, profileId: string | null, reference: ProfileReference, placement: string | null, offers: PersonalizedOffer[], at: Date): OutgoingMessage {
+function servedMessage(
+  servedId: string,
+  profileId: string | null,
+  reference: ProfileReference,
+  placement: string | null,
+  offers: PersonalizedOffer[],
+  at: Date,
+  experiments: ServedExperimentV1[],
+): OutgoingMessage {
   const identifier = identifierOfReference(reference);
-  const data: OfferServedV1 = { servedId, profileId, identifier, placement, offers: offers.map((o) => ({ offerId: o.id, offerKey: o.key })), at: at.toISOString() };
+  const data: OfferServedV1 = {
+    servedId,
+    profileId,
+    identifier,
+    placement,
+    offers: offers.map((o) => ({ offerId: o.id, offerKey: o.key })),
+    ...(experiments.length > 0 ? { experiments } : {}),
+    at: at.toISOString(),
+  };
   return {
     subject: SUBJECTS.offersServed,
     envelope: createEnvelope(SUBJECTS.offersServed, data, { id: `served-${servedId}`, occurredAt: at }),

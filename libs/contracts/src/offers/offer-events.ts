@@ -145,6 +145,18 @@ export class OfferServedV1 {
   @ArrayMaxSize(MAX_SERVED_OFFERS)
   offers!: ServedOfferV1[];
 
+  /** The running experiments on this placement the customer is in, with their variant: each an exposure (experiments keeps the first). */
+  @IsOptional()
+  @IsArray()
+  experiments?: ServedExperimentV1[];
+
   @IsISO8601()
   at!: string;
+}
+
+/** An experiment a served customer is in, and the variant whose offers they were served. */
+export interface ServedExperimentV1 {
+  experimentId: string;
+  key: string;
+  variant: string;
 }
