@@ -5,3 +5,4 @@ export * from './values';
 export * from './evaluate';
 export * from './sql';
 export * from './dependencies';
+export * from './property-filter';

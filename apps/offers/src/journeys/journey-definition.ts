@@ -1,4 +1,5 @@
 import type { ApiErrorDetail } from '@segmenta/contracts';
+import { EVENT_FILTER_OPS as FILTER_OPS, type EventPropertyFilter as PropertyFilter } from '@segmenta/segment-rules';
 import { SEGMENT_KEY, type Checked } from '../catalog/offer-rules';
 import { OFFER_KEY } from '../catalog/offers.dto';
 import { durationMs, minutesOfDay, type QuietHours, type ReentryPolicy } from './journey-timing';
@@ -10,14 +11,7 @@ import { durationMs, minutesOfDay, type QuietHours, type ReentryPolicy } from '.
  */
 
 export const LOYALTY_TRIGGER_EVENTS = ['tier_changed', 'points_expiring'] as const;
-export const FILTER_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'contains', 'exists'] as const;
-
-export interface PropertyFilter {
-  property: string;
-  op: (typeof FILTER_OPS)[number];
-  /** Absent for `exists`. */
-  value?: string | number | boolean;
-}
+export { FILTER_OPS, type PropertyFilter };
 
 export type JourneyTrigger =
   | { type: 'segment_entered'; segment: string }

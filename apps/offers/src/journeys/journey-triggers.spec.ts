@@ -1,23 +1,8 @@
 import type { JourneyDefinition } from './journey-definition';
-import { asksAboutEvent, endsEnrollment, propertyMatches, triggers } from './journey-triggers';
+import { asksAboutEvent, endsEnrollment, triggers } from './journey-triggers';
 
 describe('journey triggers', () => {
   const base: Omit<JourneyDefinition, 'trigger'> = { steps: [], exit: { leftSegment: true, convertedOn: 'Order Completed' }, reentry: { policy: 'never' }, quietHours: null };
-
-  it('matches property filters: equality without case, numbers, contains, exists, dotted paths', () => {
-    const props = { category: 'Cameras', price: 499, tags: ['sale', 'new'], product: { brand: 'Fuji' }, 'a.b': 1 };
-    expect(propertyMatches(props, { property: 'category', op: 'eq', value: 'cameras' })).toBe(true);
-    expect(propertyMatches(props, { property: 'category', op: 'neq', value: 'lenses' })).toBe(true);
-    expect(propertyMatches(props, { property: 'price', op: 'gte', value: 499 })).toBe(true);
-    expect(propertyMatches(props, { property: 'price', op: 'gt', value: 499 })).toBe(false);
-    expect(propertyMatches({ price: '499' }, { property: 'price', op: 'lt', value: 1000 })).toBe(false);
-    expect(propertyMatches(props, { property: 'tags', op: 'contains', value: 'SALE' })).toBe(true);
-    expect(propertyMatches(props, { property: 'category', op: 'contains', value: 'came' })).toBe(true);
-    expect(propertyMatches(props, { property: 'product.brand', op: 'eq', value: 'fuji' })).toBe(true);
-    expect(propertyMatches(props, { property: 'a.b', op: 'exists' })).toBe(true);
-    expect(propertyMatches(props, { property: 'product.model', op: 'exists' })).toBe(false);
-    expect(propertyMatches({ toString: 1 }, { property: 'constructor', op: 'exists' })).toBe(false);
-  });
 
   it('starts journeys on their trigger only', () => {
     const entered: JourneyDefinition = { ...base, trigger: { type: 'segment_entered', segment: 'camera-fans' } };

@@ -1,46 +1,10 @@
-import type { JourneyDefinition, PropertyFilter } from './journey-definition';
+import { propertyMatches } from '@segmenta/segment-rules';
+import type { JourneyDefinition } from './journey-definition';
 
 /**
  * Which journeys a message starts, ends or informs (issue 20), pure: the trigger of each active
  * journey's current version, its property filters, and the exits of the versions customers run.
  */
-
-/** A property by name; a dotted name reads nested objects (`product.category`). */
-function propertyAt(properties: Record<string, unknown>, path: string): unknown {
-  if (Object.prototype.hasOwnProperty.call(properties, path)) return properties[path];
-  let value: unknown = properties;
-  for (const part of path.split('.')) {
-    if (typeof value !== 'object' || value === null || !Object.prototype.hasOwnProperty.call(value, part)) return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
-
-/** Strings compare without regard to case ("Cameras" = "cameras"), numbers as numbers. */
-const same = (a: unknown, b: unknown) => (typeof a === 'string' && typeof b === 'string' ? a.toLowerCase() === b.toLowerCase() : a === b);
-
-export function propertyMatches(properties: Record<string, unknown>, filter: PropertyFilter): boolean {
-  const value = propertyAt(properties, filter.property);
-  switch (filter.op) {
-    case 'exists':
-      return value !== undefined && value !== null;
-    case 'eq':
-      return same(value, filter.value);
-    case 'neq':
-      return !same(value, filter.value);
-    case 'gt':
-      return typeof value === 'number' && value > (filter.value as number);
-    case 'gte':
-      return typeof value === 'number' && value >= (filter.value as number);
-    case 'lt':
-      return typeof value === 'number' && value < (filter.value as number);
-    case 'lte':
-      return typeof value === 'number' && value <= (filter.value as number);
-    case 'contains':
-      if (Array.isArray(value)) return value.some((v) => same(v, filter.value));
-      return typeof value === 'string' && value.toLowerCase().includes(String(filter.value).toLowerCase());
-  }
-}
 
 /** A membership change, a track event or a loyalty event, as triggers see it. */
 export type TriggerMessage =
