@@ -7,7 +7,15 @@ import { startExperiments } from '../src/start';
 const suite = routeScopeSuite(startExperiments, {
   label: 'expsc',
   scopes: ['none', 'admin', 'personalize', 'read'],
-  routes: ['POST /v1/experiments', 'GET /v1/experiments', 'GET /v1/experiments/{key}', 'PATCH /v1/experiments/{key}', 'POST /v1/experiments/{key}/status', 'POST /v1/experiments/{key}/assignments'],
+  routes: [
+    'POST /v1/experiments',
+    'GET /v1/experiments',
+    'GET /v1/experiments/{key}',
+    'PATCH /v1/experiments/{key}',
+    'POST /v1/experiments/{key}/status',
+    'POST /v1/experiments/{key}/assignments',
+    'GET /v1/experiments/{key}/results',
+  ],
 });
 beforeAll(suite.start);
 afterAll(suite.stop);

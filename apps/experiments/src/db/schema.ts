@@ -42,6 +42,8 @@ export const exposures = experimentsSchema.table(
     source: text('source', { enum: ['api', 'offers', 'journeys'] }).notNull(),
     /** The customer's revenue before exposure (minor units), CUPED's covariate; null when unknown. */
     covariate: doublePrecision('covariate'),
+    /** The segments the customer was in at exposure: the breakdowns their values count in. */
+    segments: jsonb('segments').$type<string[]>().notNull().default([]),
   },
   (table) => [primaryKey({ columns: [table.experimentId, table.profileId] }), index('exposures_profile_idx').on(table.profileId)],
 );
@@ -61,6 +63,42 @@ export const memberships = experimentsSchema.table(
       .on(table.profileId, table.segmentKey)
       .where(sql`member`),
   ],
+);
+
+/** A customer's value of each metric of an experiment they are exposed to (a conversion 0/1, revenue net of refunds). */
+export const metricValues = experimentsSchema.table(
+  'metric_values',
+  {
+    experimentId: uuid('experiment_id').notNull(),
+    profileId: uuid('profile_id').notNull(),
+    metricKey: text('metric_key').notNull(),
+    value: doublePrecision('value').notNull().default(0),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.experimentId, table.profileId, table.metricKey] })],
+);
+
+/**
+ * The streaming aggregates results are computed from (never from raw rows): per experiment ×
+ * variant × segment ('' = everyone) × metric, the exposed customers n and the sums of their values
+ * y, of y², of the covariate x, x² and x·y (CUPED). Moved in the transaction of the exposure or the
+ * event they come from.
+ */
+export const aggregates = experimentsSchema.table(
+  'aggregates',
+  {
+    experimentId: uuid('experiment_id').notNull(),
+    variant: text('variant').notNull(),
+    segmentKey: text('segment_key').notNull(),
+    metricKey: text('metric_key').notNull(),
+    n: bigint('n', { mode: 'number' }).notNull().default(0),
+    sumY: doublePrecision('sum_y').notNull().default(0),
+    sumY2: doublePrecision('sum_y2').notNull().default(0),
+    sumX: doublePrecision('sum_x').notNull().default(0),
+    sumX2: doublePrecision('sum_x2').notNull().default(0),
+    sumXY: doublePrecision('sum_xy').notNull().default(0),
+  },
+  (table) => [primaryKey({ columns: [table.experimentId, table.variant, table.segmentKey, table.metricKey] })],
 );
 
 /** The outbox of EXPERIMENTS messages and the inbox of applied envelope ids (ADR 12). */

@@ -4,7 +4,16 @@ import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '@segmenta/chassis';
 import { parseMessageData } from '@segmenta/messaging';
 import { IsString } from 'class-validator';
-import { ASSIGNMENT_EXAMPLE, AssignmentRequestDto, CreateExperimentDto, EXPERIMENT_EXAMPLE, ExperimentStatusDto, ListExperimentsQueryDto, UpdateExperimentDto } from './experiments.dto';
+import {
+  ASSIGNMENT_EXAMPLE,
+  AssignmentRequestDto,
+  CreateExperimentDto,
+  EXPERIMENT_EXAMPLE,
+  ExperimentStatusDto,
+  ListExperimentsQueryDto,
+  ResultsQueryDto,
+  UpdateExperimentDto,
+} from './experiments.dto';
 import { ExperimentsService, type AssignmentAnswer } from './experiments.service';
 
 /**
@@ -58,6 +67,58 @@ export class ExperimentsController {
   @ApiResponse({ status: 404, description: 'No such experiment.' })
   get(@Param('key') key: string) {
     return this.experiments.get(key);
+  }
+
+  @Get(':key/results')
+  @RequireScope('read')
+  @ApiOperation({
+    summary:
+      'Results from the streaming aggregates: per metric (and with ?by=segment per segment, Holm-corrected) each variant’s mean and, against the control, the absolute and relative lift with intervals and p-values (Welch, delta method), the chance to beat control and the risk, an always-valid interval, CUPED; the sample-ratio check and warnings',
+  })
+  @ApiResponse({
+    status: 200,
+    schema: {
+      example: {
+        experiment: 'checkout-camera-offer',
+        status: 'running',
+        srm: { chiSquare: 0.42, degreesOfFreedom: 1, pValue: 0.517, flagged: false, users: { control: 5012, 'ten-off': 4966 } },
+        metrics: [
+          {
+            key: 'orders',
+            type: 'conversion',
+            guardrail: false,
+            segments: [
+              {
+                segment: null,
+                variants: [
+                  { key: 'control', name: 'Free shipping', n: 5012, mean: 0.101 },
+                  { key: 'ten-off', name: '10 % off cameras', n: 4966, mean: 0.122 },
+                ],
+                comparisons: [
+                  {
+                    variant: 'ten-off',
+                    frequentist: {
+                      absolute: { estimate: 0.021, se: 0.0064, ci: [0.0085, 0.0335], pValue: 0.001 },
+                      relative: { estimate: 0.208, se: 0.066, ci: [0.079, 0.337], pValue: 0.0016 },
+                      degreesOfFreedom: 9960,
+                    },
+                    pValueAdjusted: null,
+                    bayesian: { estimate: 0.208, sd: 0.066, ci: [0.079, 0.337], chanceToBeatControl: 0.9992, risk: [0.208, 0.0001] },
+                    sequential: { estimate: 0.021, se: 0.0064, ci: [0.002, 0.04], pValue: 0.03 },
+                    cuped: null,
+                    guardrailWarning: false,
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+        warnings: [],
+      },
+    },
+  })
+  results(@Param('key') key: string, @Query() query: ResultsQueryDto) {
+    return this.experiments.results(key, query.by === 'segment');
   }
 
   @Patch(':key')

@@ -98,3 +98,10 @@ export const ASSIGNMENT_EXAMPLE = {
   variant: { key: 'ten-off', name: '10 % off cameras', offers: ['cameras-10'], payload: null },
   exposedAt: '2026-12-03T10:05:00.000Z',
 };
+
+export class ResultsQueryDto {
+  @ApiPropertyOptional({ enum: ['segment'], description: 'segment: a row per segment the exposed customers were in, p-values corrected over the segments (Holm)' })
+  @IsOptional()
+  @IsIn(['segment'])
+  by?: 'segment';
+}

@@ -2,9 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { DATABASE, anyOf, jsonParam, queryRows, withTransaction, type Database } from '@segmenta/persistence';
 import * as tables from '../db/schema';
-import type { ExperimentDefinition } from './experiment-definition';
+import type { ExperimentDefinition, ExperimentMetric } from './experiment-definition';
 
 export type ExperimentRow = typeof tables.experiments.$inferSelect;
+
+/** The aggregate row that counts exposures alone (every experiment has it, metrics or not): the sample-ratio check reads it. */
+export const EXPOSURES_METRIC = '_exposures';
 type Db = Database<typeof tables>['db'];
 export type ExperimentsTx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -95,12 +98,8 @@ export class ExperimentsRepository {
     tx: ExperimentsTx,
     exposure: { experimentId: string; profileId: string; variant: string; at: Date; source: 'api' | 'offers' | 'journeys' },
   ): Promise<{ variant: string; firstExposedAt: Date; first: boolean }> {
-    const inserted = await tx
-      .insert(tables.exposures)
-      .values({ experimentId: exposure.experimentId, profileId: exposure.profileId, variant: exposure.variant, firstExposedAt: exposure.at, source: exposure.source })
-      .onConflictDoNothing()
-      .returning();
-    if (inserted.length > 0) return { variant: inserted[0].variant, firstExposedAt: inserted[0].firstExposedAt, first: true };
+    const [fresh] = await this.exposeMany(tx, [{ ...exposure, at: exposure.at.toISOString() }]);
+    if (fresh) return { variant: fresh.variant, firstExposedAt: new Date(fresh.at), first: true };
     const x = tables.exposures;
     const [stored] = await tx
       .select()
@@ -118,15 +117,27 @@ export class ExperimentsRepository {
     if (exposures.length === 0) return [];
     const rows = await queryRows<{ experiment_id: string; key: string; profile_id: string; variant: string; source: 'api' | 'offers' | 'journeys'; first_exposed_at: string | Date }>(
       tx,
+      // The exposure, the segments the customer is in now (their breakdowns), and each metric's
+      // aggregate (and the exposure count, '_exposures') moved by it, in one statement.
       sql`with new as (
-          insert into experiments.exposures (experiment_id, profile_id, variant, first_exposed_at, source)
-          select distinct on (x."experimentId", x."profileId") x."experimentId", x."profileId", x.variant, x.at, x.source
+          insert into experiments.exposures (experiment_id, profile_id, variant, first_exposed_at, source, segments)
+          select distinct on (x."experimentId", x."profileId") x."experimentId", x."profileId", x.variant, x.at, x.source,
+            coalesce((select jsonb_agg(m.segment_key order by m.segment_key) from experiments.memberships m where m.profile_id = x."profileId" and m.member), '[]'::jsonb)
           from json_to_recordset(${jsonParam(exposures)}::json) as x("experimentId" uuid, "profileId" uuid, variant text, at timestamptz, source text)
           where exists (select 1 from experiments.experiments e where e.id = x."experimentId")
           order by x."experimentId", x."profileId", x.at
           on conflict do nothing
-          returning experiment_id, profile_id, variant, source, first_exposed_at)
-        select new.*, e.key from new join experiments.experiments e on e.id = new.experiment_id`,
+          returning experiment_id, profile_id, variant, source, first_exposed_at, segments, covariate),
+        counted as (
+          insert into experiments.aggregates (experiment_id, variant, segment_key, metric_key, n, sum_x, sum_x2)
+          select new.experiment_id, new.variant, s.segment_key, k.metric_key, count(*), sum(coalesce(new.covariate, 0)), sum(coalesce(new.covariate, 0) ^ 2)
+          from new join experiments.experiments e on e.id = new.experiment_id
+          cross join lateral (select '' as segment_key union all select jsonb_array_elements_text(new.segments)) s
+          cross join lateral (select '${sql.raw(EXPOSURES_METRIC)}' as metric_key union all select m->>'key' from jsonb_array_elements(e.metrics) m) k
+          group by 1, 2, 3, 4
+          on conflict (experiment_id, variant, segment_key, metric_key) do update set n = experiments.aggregates.n + excluded.n,
+            sum_x = experiments.aggregates.sum_x + excluded.sum_x, sum_x2 = experiments.aggregates.sum_x2 + excluded.sum_x2)
+        select new.experiment_id, new.profile_id, new.variant, new.source, new.first_exposed_at, e.key from new join experiments.experiments e on e.id = new.experiment_id`,
     );
     return rows.map((r) => ({
       experimentId: r.experiment_id,
@@ -137,4 +148,85 @@ export class ExperimentsRepository {
       at: (r.first_exposed_at instanceof Date ? r.first_exposed_at : new Date(r.first_exposed_at)).toISOString(),
     }));
   }
+
+  /** The exposures of these customers with their experiment's metrics and end (what their events can move). */
+  async exposuresOf(tx: ExperimentsTx, profileIds: string[]): Promise<ExposureForMetrics[]> {
+    if (profileIds.length === 0) return [];
+    const rows = await queryRows<{
+      experiment_id: string;
+      profile_id: string;
+      variant: string;
+      first_exposed_at: string | Date;
+      segments: string[];
+      covariate: number | null;
+      metrics: ExperimentMetric[];
+      ended_at: string | Date | null;
+    }>(
+      tx,
+      sql`select x.experiment_id, x.profile_id, x.variant, x.first_exposed_at, x.segments, x.covariate, e.metrics, e.ended_at
+        from experiments.exposures x join experiments.experiments e on e.id = x.experiment_id
+        where x.profile_id = ${anyOf(profileIds, 'uuid')} and jsonb_array_length(e.metrics) > 0
+        order by x.experiment_id, x.profile_id for update of x`,
+    );
+    const date = (v: string | Date) => (v instanceof Date ? v : new Date(v));
+    return rows.map((r) => ({
+      experimentId: r.experiment_id,
+      profileId: r.profile_id,
+      variant: r.variant,
+      exposedAt: date(r.first_exposed_at),
+      segments: r.segments,
+      covariate: r.covariate ?? 0,
+      metrics: r.metrics,
+      endedAt: r.ended_at === null ? null : date(r.ended_at),
+    }));
+  }
+
+  async metricValues(tx: ExperimentsTx, profileIds: string[]): Promise<Map<string, number>> {
+    if (profileIds.length === 0) return new Map();
+    const rows = await queryRows<{ experiment_id: string; profile_id: string; metric_key: string; value: number }>(
+      tx,
+      sql`select experiment_id, profile_id, metric_key, value from experiments.metric_values where profile_id = ${anyOf(profileIds, 'uuid')}`,
+    );
+    return new Map(rows.map((r) => [metricValueKey(r.experiment_id, r.profile_id, r.metric_key), r.value]));
+  }
+
+  /** New metric values and the aggregate deltas they make, in the caller's transaction. */
+  async writeMetricChanges(
+    tx: ExperimentsTx,
+    values: Array<{ experimentId: string; profileId: string; metricKey: string; value: number }>,
+    deltas: Array<{ experimentId: string; variant: string; segmentKey: string; metricKey: string; sumY: number; sumY2: number; sumXY: number }>,
+  ): Promise<void> {
+    if (values.length > 0)
+      await tx.execute(sql`insert into experiments.metric_values (experiment_id, profile_id, metric_key, value)
+        select x."experimentId", x."profileId", x."metricKey", x.value from json_to_recordset(${jsonParam(values)}::json) as x("experimentId" uuid, "profileId" uuid, "metricKey" text, value double precision)
+        on conflict (experiment_id, profile_id, metric_key) do update set value = excluded.value, updated_at = now()`);
+    if (deltas.length > 0)
+      await tx.execute(sql`insert into experiments.aggregates (experiment_id, variant, segment_key, metric_key, sum_y, sum_y2, sum_xy)
+        select x."experimentId", x.variant, x."segmentKey", x."metricKey", x."sumY", x."sumY2", x."sumXY"
+        from json_to_recordset(${jsonParam(deltas)}::json) as x("experimentId" uuid, variant text, "segmentKey" text, "metricKey" text, "sumY" double precision, "sumY2" double precision, "sumXY" double precision)
+        order by 1, 2, 3, 4
+        on conflict (experiment_id, variant, segment_key, metric_key) do update set sum_y = experiments.aggregates.sum_y + excluded.sum_y,
+          sum_y2 = experiments.aggregates.sum_y2 + excluded.sum_y2, sum_xy = experiments.aggregates.sum_xy + excluded.sum_xy`);
+  }
+
+  /** An experiment's aggregates: what its results are computed from. */
+  async aggregatesOf(experimentId: string): Promise<AggregateRow[]> {
+    const a = tables.aggregates;
+    return this.database.db.select().from(a).where(eq(a.experimentId, experimentId));
+  }
 }
+
+export type AggregateRow = typeof tables.aggregates.$inferSelect;
+
+export interface ExposureForMetrics {
+  experimentId: string;
+  profileId: string;
+  variant: string;
+  exposedAt: Date;
+  segments: string[];
+  covariate: number;
+  metrics: ExperimentMetric[];
+  endedAt: Date | null;
+}
+
+export const metricValueKey = (experimentId: string, profileId: string, metricKey: string) => `${experimentId}\u0000${profileId}\u0000${metricKey}`;

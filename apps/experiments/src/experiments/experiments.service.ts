@@ -6,7 +6,8 @@ import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messagin
 import { assignVariant } from '@segmenta/stats';
 import { experimentSegmentKeys, validateExperimentDefinition, type ExperimentDefinition } from './experiment-definition';
 import { EXPERIMENT_KEY, type CreateExperimentDto, type ListExperimentsQueryDto, type UpdateExperimentDto } from './experiments.dto';
-import { ExperimentsRepository, type ExperimentRow, type ExperimentsTx } from './experiments.repository';
+import { experimentResults } from '../results/experiment-results';
+import { EXPOSURES_METRIC, ExperimentsRepository, type ExperimentRow, type ExperimentsTx } from './experiments.repository';
 
 const MOVES: Record<ExperimentStatus, readonly ExperimentStatus[]> = { draft: ['running'], running: ['stopped'], stopped: [] };
 
@@ -167,6 +168,13 @@ export class ExperimentsService {
       exposedAt = exposure.firstExposedAt.toISOString();
     }
     return { experiment: key, inExperiment: true, reason: null, variant: { key: variant.key, name: variant.name, offers: variant.offers, payload: variant.payload }, exposedAt };
+  }
+
+  /** Results from the streaming aggregates (never a scan of exposures); `bySegment` adds a row per segment the exposed customers were in. */
+  async results(key: string, bySegment: boolean) {
+    const row = await this.found(key);
+    const rows = await this.repository.aggregatesOf(row.id);
+    return { experiment: key, status: row.status, startedAt: row.startedAt?.toISOString() ?? null, ...experimentResults(row.variants, row.metrics, rows, bySegment, EXPOSURES_METRIC) };
   }
 
   private async found(key: string): Promise<ExperimentRow> {
