@@ -13,6 +13,7 @@ import { benchFaults } from './faults';
 import { benchEvaluator, benchSegmentation } from './segmentation';
 import { runLoadProcess } from './load-process';
 import type { LoadSummary } from './autocannon-summary';
+import { benchExperimentAssignment } from './experiments';
 import { benchJourneys } from './journeys';
 import { benchLoyalty } from './loyalty';
 import { benchOffers } from './offers';
@@ -25,7 +26,7 @@ import { benchOverload, type OverloadCase } from './overload';
  * events from a separate load process, against the raw JetStream publish rate of the same message
  * bodies measured in the same run. Prints medians of several runs and their ratio.
  */
-const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload|offers|redemptions|freshness|loyalty|journeys] [options]
+const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload|offers|redemptions|freshness|loyalty|journeys|experiments] [options]
   --runs=<n>                 runs of each measurement, default 3
   --seconds=<n>              length of an ingestion load run, default 10
   --connections=<n>          load connections, default 8
@@ -46,6 +47,8 @@ const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|
                              (default 10000) earned through offers' PROFILES consumer, the ledger check, 100 parallel point spends
   --only=journeys            only journeys: --journey-waiters=<n> enrollments whose waits fall due at once (default 100000), then
                              --journey-webhooks=<n> signed webhook sends to a local receiver (default 10000), per run
+  --only=experiments         only experiment assignment in process: --assignments=<n> ids per run (default 1000000) through
+                             ours and the GrowthBook JavaScript SDK (no NATS, no PostgreSQL)
   --segment-profiles=<n>     profiles of the segment recompute, default 1000000 (0 skips it)
   --facts-per-profile=<n>    default 10
   --realtime-rate=<n> --realtime-seconds=<n> --realtime-warmup=<n>   real-time segmentation load, default 1000/s for 20 s after 5 s
@@ -95,6 +98,7 @@ const OPTIONS = [
   'loyalty-customers',
   'journey-waiters',
   'journey-webhooks',
+  'assignments',
 ];
 const args = parseCommandLineOrExit(USAGE, process.argv.slice(2), Object.fromEntries(OPTIONS.map((name) => [name, name === 'pg-statements' ? ('boolean' as const) : ('string' as const)]))).values;
 const RUNS = Number(args.get('runs') ?? 3);
@@ -183,6 +187,11 @@ async function main(): Promise<void> {
       downSeconds: Number(args.get('down-seconds') ?? 10),
       env: ackWait ? { NATS_ACK_WAIT_MS: ackWait } : {},
     });
+    return;
+  }
+  if (args.get('only') === 'experiments') {
+    print(`Segmenta benchmark · ${new Date().toISOString()} · node ${process.version} · ${RUNS} runs`);
+    benchExperimentAssignment({ runs: RUNS, assignments: Number(args.get('assignments') ?? 1_000_000) });
     return;
   }
   if (args.get('only') === 'evaluator') {
