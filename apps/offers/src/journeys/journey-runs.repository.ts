@@ -276,17 +276,8 @@ export class JourneyRunsRepository {
     tx: OffersTx,
     batch: {
       runs: Array<{ enrollmentId: string; stepId: string; journeyKey: string; version: number; outcome: StepOutcome; detail: string | null }>;
-      deliveries: Array<{
-        id: string;
-        enrollmentId: string;
-        stepId: string;
-        journeyKey: string;
-        version: number;
-        profileId: string;
-        channel: string;
-        payload: Record<string, unknown>;
-        giveUpAt: Date;
-      }>;
+      /** New sends: a delivery before its first attempt. */
+      deliveries: Array<Omit<DeliveryRow, 'attempts' | 'createdAt'>>;
       moves: Array<{ id: string; status: 'active' | 'completed'; stepId: string | null; dueAt: Date | null; reason: string | null }>;
     },
     now: Date,
