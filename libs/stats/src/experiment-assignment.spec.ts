@@ -1,5 +1,5 @@
 import { GrowthBook } from '@growthbook/growthbook';
-import { assignVariant, type AssignmentRules } from './experiment-assignment';
+import { assignVariant, compileAssignment, type AssignmentRules } from './experiment-assignment';
 
 /** Our assignment against GrowthBook's own JavaScript SDK (a dev dependency): the same ids land in the same variants. */
 describe('assignVariant', () => {
@@ -32,6 +32,8 @@ describe('assignVariant', () => {
   ] as Array<[string, AssignmentRules]>)('picks what the GrowthBook SDK picks for 10,000 ids: %s', (_name, rules) => {
     const mismatches = ids.filter((id) => ours(rules, id) !== theirs(rules, id));
     expect(mismatches).toEqual([]);
+    const compiled = compileAssignment(rules);
+    expect(ids.filter((id) => JSON.stringify(compiled(id)) !== JSON.stringify(assignVariant(rules, id)))).toEqual([]);
     // Not trivially equal: both put customers in every variant and leave some out when they should.
     const counts = new Map<number | null, number>();
     for (const id of ids) counts.set(ours(rules, id), (counts.get(ours(rules, id)) ?? 0) + 1);

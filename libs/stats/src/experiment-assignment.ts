@@ -18,8 +18,17 @@ export type Assignment = { inExperiment: true; variant: number; bucket: number }
  * the traffic share only adds customers.
  */
 export function assignVariant(rules: AssignmentRules, customerId: string): Assignment {
-  const bucket = hash(rules.seed, customerId, 2) as number;
-  if (rules.namespace !== null && !inNamespace(customerId, [rules.namespace.id, rules.namespace.start, rules.namespace.end])) return { inExperiment: false, reason: 'namespace', bucket };
-  const variant = chooseVariation(bucket, getBucketRanges(rules.weights.length, rules.trafficShare, rules.weights));
-  return variant < 0 ? { inExperiment: false, reason: 'traffic', bucket } : { inExperiment: true, variant, bucket };
+  return compileAssignment(rules)(customerId);
+}
+
+/** `assignVariant` for one experiment, its ranges worked out once: what a service assigning many customers keeps. */
+export function compileAssignment(rules: AssignmentRules): (customerId: string) => Assignment {
+  const ranges = getBucketRanges(rules.weights.length, rules.trafficShare, rules.weights);
+  const namespace = rules.namespace === null ? null : ([rules.namespace.id, rules.namespace.start, rules.namespace.end] as [string, number, number]);
+  return (customerId) => {
+    const bucket = hash(rules.seed, customerId, 2) as number;
+    if (namespace !== null && !inNamespace(customerId, namespace)) return { inExperiment: false, reason: 'namespace', bucket };
+    const variant = chooseVariation(bucket, ranges);
+    return variant < 0 ? { inExperiment: false, reason: 'traffic', bucket } : { inExperiment: true, variant, bucket };
+  };
 }

@@ -1,5 +1,5 @@
-import { GrowthBook } from '@growthbook/growthbook';
-import { assignVariant, type AssignmentRules } from '@segmenta/stats';
+import { GrowthBookClient } from '@growthbook/growthbook';
+import { compileAssignment, type AssignmentRules } from '@segmenta/stats';
 import { fmt, median, print } from './report';
 
 export interface ExperimentsBenchOptions {
@@ -11,10 +11,10 @@ export interface ExperimentsBenchOptions {
 const TARGET_ASSIGNMENTS_PER_SECOND = 1_000_000;
 
 /**
- * Assignment in process (issue 21): `assignments` customer ids through `assignVariant`, and the same
- * ids through the GrowthBook JavaScript SDK's `run` (one GrowthBook instance, its attributes set per
- * id, as a server assigning many users would use it), in the same run: the rate of each and whether
- * every id got the same variant.
+ * Assignment in process (issue 21): `assignments` customer ids through `compileAssignment` (offers' in-process assignment), and the same
+ * ids through the GrowthBook JavaScript SDK's multi-user client (`runInlineExperiment`: one client,
+ * each user's attributes passed with the call, as a server assigning many users uses it), in the
+ * same run: the rate of each, and whether every id got the same variant.
  */
 export function benchExperimentAssignment(options: ExperimentsBenchOptions): void {
   const rules: AssignmentRules = { seed: 'checkout-camera-offer', trafficShare: 0.8, weights: [0.34, 0.33, 0.33], namespace: null };
@@ -25,24 +25,24 @@ export function benchExperimentAssignment(options: ExperimentsBenchOptions): voi
   let mismatches = 0;
   for (let run = 1; run <= options.runs; run += 1) {
     const picked = new Int8Array(ids.length);
+    const assign = compileAssignment(rules);
     let started = performance.now();
     for (let i = 0; i < ids.length; i += 1) {
-      const a = assignVariant(rules, ids[i]);
+      const a = assign(ids[i]);
       picked[i] = a.inExperiment ? a.variant : -1;
     }
     ours.push(ids.length / ((performance.now() - started) / 1000));
 
-    const gb = new GrowthBook({ attributes: {} });
+    // The SDK's server-side client: one instance, each user's attributes passed with the call (synchronous).
+    const gb = new GrowthBookClient({});
     const experiment = { key: 'checkout-camera-offer', seed: rules.seed, variations: [0, 1, 2] as [number, number, number], weights: [...rules.weights], coverage: rules.trafficShare, hashVersion: 2 };
     let differ = 0;
     started = performance.now();
     for (let i = 0; i < ids.length; i += 1) {
-      gb.setAttributes({ id: ids[i] });
-      const result = gb.run(experiment);
+      const result = gb.runInlineExperiment(experiment, { attributes: { id: ids[i] } });
       if ((result.inExperiment ? result.variationId : -1) !== picked[i]) differ += 1;
     }
     theirs.push(ids.length / ((performance.now() - started) / 1000));
-    gb.destroy();
     mismatches += differ;
     print(`  run ${run}: ours ${fmt(ours[ours.length - 1])}/s, GrowthBook SDK ${fmt(theirs[theirs.length - 1])}/s, ${differ} ids differ`);
   }
