@@ -100,6 +100,12 @@ describe('the demo (npm run demo)', () => {
     expect(output).toMatch(/the camera e-mail is skipped: frequency cap: 1 per day reached/);
     expect(output).toMatch(/report camera-fans-10: entered 2, sent 1, delivered 1, skipped by the cap 1/);
     expect(output).toMatch(/loyalty\.points_expiring → push "points-expiring" to the loyalty customer/);
+    // Experiments: 200 shoppers split at checkout by offers in process, exposures and orders in the aggregates, the planted lift shown.
+    expect(output).toMatch(/200 shoppers view cameras and reach checkout: \d+ are shown free shipping, \d+ 10 % off/);
+    expect(output).toMatch(/control +exposed +\d+ +ordered +[\d.]+ %/);
+    expect(output).toMatch(/ten-off +exposed +\d+ +ordered +[\d.]+ %/);
+    expect(output).toMatch(/10 % off − free shipping: -?[\d.]+ points \(95 % CI -?[\d.]+ to -?[\d.]+\), p = [\d.]+; chance to beat control [\d.]+ %/);
+    expect(output).toMatch(/sample-ratio check: p = [\d.]+ \(no mismatch\)/);
     // Money carries its currency.
     expect(output).toMatch(/mean CLV/);
     expect(output).toMatch(/\d+\.\d\d EUR/);

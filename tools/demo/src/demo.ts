@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { connect as connectNats } from 'nats';
 import { Client } from 'pg';
 import { Analytics } from '@segment/analytics-node';
+import { showExperiment, type DemoExperiment } from './demo-experiment';
 import { showJourneys, type DemoJourneys } from './demo-journeys';
 import { showLoyalty, type DemoLoyalty } from './demo-loyalty';
 import { showOffers, type DemoOffers } from './demo-offers';
@@ -46,6 +47,7 @@ export interface DemoResult {
   offers: DemoOffers;
   loyalty: DemoLoyalty;
   journeys: DemoJourneys;
+  experiment: DemoExperiment;
 }
 
 const SCENARIO = [
@@ -132,7 +134,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
   const { print } = options;
   const log = (line: string) => print(`  · ${line}`);
   print('Segmenta demo');
-  print('1/9 Infrastructure');
+  print('1/10 Infrastructure');
   const nats: NatsEndpoint = await ensureNats({ url: process.env.NATS_URL, log });
   print(`  NATS JetStream   ${nats.url} (${nats.source})`);
   const server = options.embedded ? undefined : await ensurePostgres({ url: process.env.DATABASE_URL, log });
@@ -144,7 +146,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
   print(`  Database         ${postgres.url ? `PostgreSQL ${postgres.url.replace(/\/\/[^@]*@/, '//')}` : `embedded PGlite under ${options.dataDir}`} (${postgres.source})`);
   print(`  Demo data        ${fresh ? `started afresh (database and streams "${options.prefix}"; --keep-data keeps earlier runs)` : 'kept from earlier runs (--keep-data)'}`);
 
-  print('2/9 Services');
+  print('2/10 Services');
   // The admin key the services accept: ADMIN_API_KEY when set, else one made for this run.
   const adminKey = process.env.ADMIN_API_KEY ?? randomBytes(24).toString('base64url');
   const services: ServiceProcess[] = [];
@@ -201,7 +203,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     if (failure) throw failure.reason;
     services.sort((a, b) => SERVICE_NAMES.indexOf(a.name as ServiceName) - SERVICE_NAMES.indexOf(b.name as ServiceName));
 
-    print('3/9 Health');
+    print('3/10 Health');
     const health: DemoResult['services'] = [];
     for (const service of services) {
       // The detail (driver, NATS) is told to an admin key only.
@@ -212,7 +214,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
       print(`  ${service.name.padEnd(13)} ${response.status === 200 ? 'ready' : `NOT READY (${response.status})`}   database ${database}, nats ${body.details?.nats?.status ?? '?'}`);
     }
 
-    print('4/9 A customer journey, sent with @segment/analytics-node: ingestion → JetStream → profiles');
+    print('4/10 A customer journey, sent with @segment/analytics-node: ingestion → JetStream → profiles');
     const ingestion = services.find((s) => s.name === 'ingestion') as ServiceProcess;
     const profiles = services.find((s) => s.name === 'profiles') as ServiceProcess;
     const sourceResponse = await fetch(`${ingestion.url}/v1/sources`, {
@@ -291,16 +293,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
     );
     const affinity = Object.entries((f.category_affinity ?? {}) as Record<string, number>).sort((a, b) => b[1] - a[1]);
     print(`    affinity     ${affinity.map(([category, score]) => `${category} ${score.toFixed(2)}`).join(', ')}  (top category ${String(f.top_category)})`);
-    print('5/9 Segments: rules, the RFM grid and lifecycle stages (segmentation, fed by PROFILES)');
+    print('5/10 Segments: rules, the RFM grid and lifecycle stages (segmentation, fed by PROFILES)');
     const segmentation = services.find((s) => s.name === 'segmentation') as ServiceProcess;
     const segments = await showSegments({ segmentation, ingestion, profiles, adminKey, writeKey, customerProfileId: profile.id, print });
-    print('6/9 Customer analytics: BG/NBD and Gamma-Gamma in profiles, discovered micro-segments and segment KPIs in segmentation');
+    print('6/10 Customer analytics: BG/NBD and Gamma-Gamma in profiles, discovered micro-segments and segment KPIs in segmentation');
     const insights = await showAnalytics({ segmentation, profiles, adminKey, print });
-    print("7/9 Offers: a loyalty team's offer for a segment, served to the customer with a reserved code, redeemed at checkout (offers)");
+    print("7/10 Offers: a loyalty team's offer for a segment, served to the customer with a reserved code, redeemed at checkout (offers)");
     const offers = await showOffers({ offers: services.find((s) => s.name === 'offers') as ServiceProcess, adminKey, customerProfileId: profile.id, userId, print });
-    print('8/9 Loyalty: points earned with the segment’s multiplier, pending then available, spent, clawed back on a refund; a tier reached at once opens its offer (offers)');
+    print('8/10 Loyalty: points earned with the segment’s multiplier, pending then available, spent, clawed back on a refund; a tier reached at once opens its offer (offers)');
     const loyalty = await showLoyalty({ offers: services.find((s) => s.name === 'offers') as ServiceProcess, ingestion, adminKey, writeKey, customerProfileId: profile.id, userId, print });
-    print('9/9 Journeys: camera fans this week get one signed e-mail with a unique code, redeemed at checkout; a capped customer is skipped; a points-expiring reminder (offers)');
+    print('9/10 Journeys: camera fans this week get one signed e-mail with a unique code, redeemed at checkout; a capped customer is skipped; a points-expiring reminder (offers)');
     const journeys = await showJourneys({
       offers: services.find((s) => s.name === 'offers') as ServiceProcess,
       segmentation,
@@ -310,7 +312,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
       loyaltyProfileId: profile.id,
       print,
     });
-    print('Experiment results join this demo as those services gain their features.');
+    print(
+      '10/10 Experiments: camera-intent customers split at checkout between free shipping and 10 % off; results by GrowthBook-compatible assignment and streaming aggregates (offers, experiments)',
+    );
+    const experiment = await showExperiment({
+      offers: services.find((s) => s.name === 'offers') as ServiceProcess,
+      experiments: services.find((s) => s.name === 'experiments') as ServiceProcess,
+      ingestion,
+      adminKey,
+      writeKey,
+      print,
+    });
     if (options.keep) {
       // What a newcomer types next, ready to paste: the services answer now.
       const admin = process.env.ADMIN_API_KEY ? '$ADMIN_API_KEY' : adminKey;
@@ -332,6 +344,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
       offers,
       loyalty,
       journeys,
+      experiment,
       profile: { id: profile.id, identities: profile.identities.map((i) => `${i.kind}=${i.value}`), features: f },
       stop,
     };
