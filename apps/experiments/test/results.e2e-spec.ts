@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import request from 'supertest';
-import { SUBJECTS, type ProfileActivityV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import { SUBJECTS, type ProfileActivityV1, type ProfileUpdatedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
 import { issueTestApiKeys, startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
 import { waitFor } from '@segmenta/infra';
 import { createEnvelope } from '@segmenta/messaging';
@@ -105,6 +105,16 @@ describe('experiment results (node-postgres)', () => {
     const count = async (query: ReturnType<typeof sql>) => Number((await queryRows<{ n: string }>(database.db, query))[0].n);
     await waitFor(async () => (await count(sql`select count(*) as n from experiments.memberships where member`)) === CUSTOMERS / 2, { timeoutMs: 30_000, what: 'the memberships' });
 
+    // Revenue to date before exposure (CUPED's covariate): 1,000 × a latent draw that also decides who converts, so it predicts the outcome.
+    const latent = customers.map(() => 0);
+    const draw = seeded(7);
+    for (let i = 0; i < customers.length; i += 1) latent[i] = draw();
+    await publish(
+      SUBJECTS.profilesUpdated,
+      customers.map((profileId, i): ProfileUpdatedV1 => ({ profileId, traits: {}, features: { revenue: 1000 * latent[i] }, full: false, updatedAt: new Date().toISOString() })),
+    );
+    await waitFor(async () => (await count(sql`select count(*) as n from experiments.profile_revenue`)) === CUSTOMERS, { timeoutMs: 30_000, what: 'the covariates' });
+
     await start('planted');
     const variantOf = new Map<string, string>();
     for (let i = 0; i < customers.length; i += 50) await Promise.all(customers.slice(i, i + 50).map(async (p) => variantOf.set(p, await assign('planted', p))));
@@ -112,15 +122,21 @@ describe('experiment results (node-postgres)', () => {
     // Planted: 10 % convert in control, 20 % in treatment; each order 100, a fifth refunded by 30.
     const random = seeded(42);
     const events: ProfileActivityV1[] = [];
-    const truth = new Map<string, { n: number; conversions: number; revenue: number; revenueSquares: number }>();
+    const truth = new Map<string, { n: number; conversions: number; revenue: number; revenueSquares: number; covariate: number }>();
     const vipTruth = new Map<string, { n: number; conversions: number }>();
     for (const [i, profileId] of customers.entries()) {
       const variant = variantOf.get(profileId) as string;
-      const converts = random() < (variant === 'treatment' ? 0.2 : 0.1);
+      const converts = latent[i] < (variant === 'treatment' ? 0.2 : 0.1);
       const refunded = converts && random() < 0.2;
       const revenue = converts ? 100 - (refunded ? 30 : 0) : 0;
-      const t = truth.get(variant) ?? { n: 0, conversions: 0, revenue: 0, revenueSquares: 0 };
-      truth.set(variant, { n: t.n + 1, conversions: t.conversions + (converts ? 1 : 0), revenue: t.revenue + revenue, revenueSquares: t.revenueSquares + revenue * revenue });
+      const t = truth.get(variant) ?? { n: 0, conversions: 0, revenue: 0, revenueSquares: 0, covariate: 0 };
+      truth.set(variant, {
+        n: t.n + 1,
+        conversions: t.conversions + (converts ? 1 : 0),
+        revenue: t.revenue + revenue,
+        revenueSquares: t.revenueSquares + revenue * revenue,
+        covariate: (t.covariate ?? 0) + 1000 * latent[i],
+      });
       if (i % 2 === 0) {
         const v = vipTruth.get(variant) ?? { n: 0, conversions: 0 };
         vipTruth.set(variant, { n: v.n + 1, conversions: v.conversions + (converts ? 1 : 0) });
@@ -171,6 +187,22 @@ describe('experiment results (node-postgres)', () => {
     );
     expect(stored.map((r) => [r.variant, Number(r.n), r.sum_y, r.sum_y2])).toEqual(raw.map((r) => [r.variant, Number(r.n), r.sum_y, r.sum_y2]));
     expect(stored.map((r) => r.sum_y2)).toEqual(['control', 'treatment'].map((v) => truth.get(v)?.revenueSquares));
+
+    // Each exposure kept the customer's revenue before it: the covariate sums are the test's own.
+    const covariates = await queryRows<{ variant: string; sum_x: number }>(
+      database.db,
+      sql`select a.variant, a.sum_x from experiments.aggregates a join experiments.experiments e on e.id = a.experiment_id and e.key = 'planted'
+        where a.segment_key = '' and a.metric_key = 'revenue' order by a.variant`,
+    );
+    covariates.forEach((r) => expect(r.sum_x).toBeCloseTo(truth.get(r.variant)?.covariate as number, 6));
+    // CUPED: the covariate predicts revenue here, so the adjusted interval is narrower than the plain one.
+    const revenueLift = overall('revenue').comparisons[0];
+    const width = (ci: [number, number]) => ci[1] - ci[0];
+    expect(revenueLift.cuped).not.toBeNull();
+    expect(width(revenueLift.cuped.ci)).toBeLessThan(0.8 * width(revenueLift.frequentist.absolute.ci));
+    // The planted revenue lift: 10 more orders in 100 of about 94 each (a fifth refunded by 30).
+    expect(revenueLift.cuped.ci[0]).toBeLessThan(9.4);
+    expect(revenueLift.cuped.ci[1]).toBeGreaterThan(9.4);
 
     // The planted lift (0.20 − 0.10) inside the interval, and a clear win.
     const comparison = overall('orders').comparisons[0];

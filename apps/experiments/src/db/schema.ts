@@ -101,5 +101,12 @@ export const aggregates = experimentsSchema.table(
   (table) => [primaryKey({ columns: [table.experimentId, table.variant, table.segmentKey, table.metricKey] })],
 );
 
+/** Each customer's revenue to date (profiles' feature `revenue`, minor units): the pre-exposure covariate CUPED adjusts with, read at exposure. */
+export const profileRevenue = experimentsSchema.table('profile_revenue', {
+  profileId: uuid('profile_id').primaryKey(),
+  revenue: doublePrecision('revenue').notNull(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+
 /** The outbox of EXPERIMENTS messages and the inbox of applied envelope ids (ADR 12). */
 export const { outbox, inbox, streamLocations, streamErasures } = outboxTables(experimentsSchema);

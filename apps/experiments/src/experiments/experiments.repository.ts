@@ -117,12 +117,13 @@ export class ExperimentsRepository {
     if (exposures.length === 0) return [];
     const rows = await queryRows<{ experiment_id: string; key: string; profile_id: string; variant: string; source: 'api' | 'offers' | 'journeys'; first_exposed_at: string | Date }>(
       tx,
-      // The exposure, the segments the customer is in now (their breakdowns), and each metric's
+      // The exposure, the segments the customer is in now (their breakdowns) and their revenue so far (CUPED's covariate), and each metric's
       // aggregate (and the exposure count, '_exposures') moved by it, in one statement.
       sql`with new as (
-          insert into experiments.exposures (experiment_id, profile_id, variant, first_exposed_at, source, segments)
+          insert into experiments.exposures (experiment_id, profile_id, variant, first_exposed_at, source, segments, covariate)
           select distinct on (x."experimentId", x."profileId") x."experimentId", x."profileId", x.variant, x.at, x.source,
-            coalesce((select jsonb_agg(m.segment_key order by m.segment_key) from experiments.memberships m where m.profile_id = x."profileId" and m.member), '[]'::jsonb)
+            coalesce((select jsonb_agg(m.segment_key order by m.segment_key) from experiments.memberships m where m.profile_id = x."profileId" and m.member), '[]'::jsonb),
+            (select r.revenue from experiments.profile_revenue r where r.profile_id = x."profileId")
           from json_to_recordset(${jsonParam(exposures)}::json) as x("experimentId" uuid, "profileId" uuid, variant text, at timestamptz, source text)
           where exists (select 1 from experiments.experiments e where e.id = x."experimentId")
           order by x."experimentId", x."profileId", x.at
@@ -230,3 +231,15 @@ export interface ExposureForMetrics {
 }
 
 export const metricValueKey = (experimentId: string, profileId: string, metricKey: string) => `${experimentId}\u0000${profileId}\u0000${metricKey}`;
+
+/** Revenue to date from profiles.updated (null removes it), merges and erasures: CUPED's covariate. */
+export async function keepProfileRevenue(tx: ExperimentsTx, changes: Array<{ profileId: string; revenue: number | null }>, gone: string[]): Promise<void> {
+  const kept = changes.filter((c) => c.revenue !== null);
+  const removed = [...gone, ...changes.filter((c) => c.revenue === null).map((c) => c.profileId)];
+  if (kept.length > 0)
+    await tx.execute(sql`insert into experiments.profile_revenue (profile_id, revenue)
+      select distinct on (x."profileId") x."profileId", x.revenue from rows from (json_to_recordset(${jsonParam(kept)}::json) as ("profileId" uuid, revenue double precision)) with ordinality as x("profileId", revenue, n)
+      order by x."profileId", x.n desc
+      on conflict (profile_id) do update set revenue = excluded.revenue, updated_at = now()`);
+  if (removed.length > 0) await tx.execute(sql`delete from experiments.profile_revenue where profile_id = ${anyOf(removed, 'uuid')}`);
+}
