@@ -40,13 +40,12 @@ export class JourneyExecutor extends PolledWorker {
 
   /** One round: runs the steps of up to a batch of due enrollments; returns how many it took. */
   async runDue(now = new Date(), limit = this.config.JOURNEY_BATCH_SIZE): Promise<number> {
-    const channels = new Map((await this.runs.channels()).map((c) => [c.key, c]));
     let claimed: string[] = [];
     try {
       const result = await this.runs.transaction(async (tx) => {
         const due = await this.runs.claimDue(tx, now, limit);
         claimed = due.map((e) => e.id);
-        return this.runClaimed(tx, due, now, channels);
+        return this.runClaimed(tx, due, now);
       });
       if (result.sent > 0) this.delivery.wake();
       return result.taken;
@@ -54,14 +53,14 @@ export class JourneyExecutor extends PolledWorker {
       if (claimed.length === 0) throw error;
       // One enrollment that cannot run must not hold up the rest: each runs alone, and one that fails alone waits longer each time.
       this.logger.warn(`a batch of ${claimed.length} journey steps failed (${(error as Error).message.split('\n')[0]}); running them one by one`);
-      for (const id of claimed) await this.runAlone(id, now, channels);
+      for (const id of claimed) await this.runAlone(id, now);
       return claimed.length;
     }
   }
 
-  private async runAlone(id: string, now: Date, channels: Map<string, ChannelRow>): Promise<void> {
+  private async runAlone(id: string, now: Date): Promise<void> {
     try {
-      const result = await this.runs.transaction(async (tx) => this.runClaimed(tx, await this.runs.claimDue(tx, now, 1, [id]), now, channels));
+      const result = await this.runs.transaction(async (tx) => this.runClaimed(tx, await this.runs.claimDue(tx, now, 1, [id]), now));
       if (result.sent > 0) this.delivery.wake();
     } catch (error) {
       const message = (error as Error).message.split('\n')[0];
@@ -71,112 +70,112 @@ export class JourneyExecutor extends PolledWorker {
   }
 
   /** Runs the steps of enrollments locked in `tx` and stores what they did, in `tx`. */
-  private async runClaimed(tx: OffersTx, due: EnrollmentState[], now: Date, channels: Map<string, ChannelRow>): Promise<{ taken: number; sent: number }> {
-    {
-      if (due.length === 0) return { taken: 0, sent: 0 };
-      const definitions = new Map<string, JourneyDefinition>();
-      for (const e of due) {
-        const id = `${e.journeyKey}@${e.version}`;
-        if (!definitions.has(id)) definitions.set(id, (await this.definitions.of(e.journeyKey, e.version, tx)) as JourneyDefinition);
-      }
-      const all = [...definitions.values()];
-      const profiles = [...new Set(due.map((e) => e.profileId))];
-      const segmentKeys = [...new Set(all.flatMap((d) => d.steps.flatMap((s) => (s.type === 'branch' && s.condition.type === 'in_segment' ? [s.condition.segment] : []))))];
-      const askedOffers = [...new Set(all.flatMap((d) => d.steps.flatMap((s) => (s.type === 'branch' && s.condition.type === 'redeemed_offer' ? [s.condition.offer] : []))))];
-      const sends = all.some((d) => d.steps.some((s) => s.type === 'send'));
-      const zones = await this.runs.timeZones(tx, profiles);
-      const history = sends ? await this.runs.recentSends(tx, profiles, now) : new Map<string, Date[]>();
-      const members = await this.runs.memberships(tx, profiles, segmentKeys);
-      const redemptions = await this.runs.redemptionsOf(tx, profiles, askedOffers);
+  private async runClaimed(tx: OffersTx, due: EnrollmentState[], now: Date): Promise<{ taken: number; sent: number }> {
+    if (due.length === 0) return { taken: 0, sent: 0 };
+    // Read only when there is work: an idle poll is one claim query.
+    const channels = new Map((await this.runs.channels(tx)).map((c) => [c.key, c]));
+    const definitions = new Map<string, JourneyDefinition>();
+    for (const e of due) {
+      const id = `${e.journeyKey}@${e.version}`;
+      if (!definitions.has(id)) definitions.set(id, (await this.definitions.of(e.journeyKey, e.version, tx)) as JourneyDefinition);
+    }
+    const all = [...definitions.values()];
+    const profiles = [...new Set(due.map((e) => e.profileId))];
+    const segmentKeys = [...new Set(all.flatMap((d) => d.steps.flatMap((s) => (s.type === 'branch' && s.condition.type === 'in_segment' ? [s.condition.segment] : []))))];
+    const askedOffers = [...new Set(all.flatMap((d) => d.steps.flatMap((s) => (s.type === 'branch' && s.condition.type === 'redeemed_offer' ? [s.condition.offer] : []))))];
+    const sends = all.some((d) => d.steps.some((s) => s.type === 'send'));
+    const zones = await this.runs.timeZones(tx, profiles);
+    const history = sends ? await this.runs.recentSends(tx, profiles, now) : new Map<string, Date[]>();
+    const members = await this.runs.memberships(tx, profiles, segmentKeys);
+    const redemptions = await this.runs.redemptionsOf(tx, profiles, askedOffers);
 
-      const runRows: Parameters<JourneyRunsRepository['recordSteps']>[1]['runs'] = [];
-      const deliveries: Parameters<JourneyRunsRepository['recordSteps']>[1]['deliveries'] = [];
-      const moves: Parameters<JourneyRunsRepository['recordSteps']>[1]['moves'] = [];
-      const decided: Array<{ enrollment: (typeof due)[number]; run: StepRun; send: { channel: string; message: Record<string, unknown>; offer: string | null } }> = [];
-      for (const enrollment of due) {
-        const definition = definitions.get(`${enrollment.journeyKey}@${enrollment.version}`);
-        if (!definition) {
-          moves.push({ id: enrollment.id, status: 'completed', stepId: null, dueAt: null, reason: `version ${enrollment.version} of ${enrollment.journeyKey} is gone` });
+    const runRows: Parameters<JourneyRunsRepository['recordSteps']>[1]['runs'] = [];
+    const deliveries: Parameters<JourneyRunsRepository['recordSteps']>[1]['deliveries'] = [];
+    const moves: Parameters<JourneyRunsRepository['recordSteps']>[1]['moves'] = [];
+    const decided: Array<{ enrollment: (typeof due)[number]; run: StepRun; send: { channel: string; message: Record<string, unknown>; offer: string | null } }> = [];
+    for (const enrollment of due) {
+      const definition = definitions.get(`${enrollment.journeyKey}@${enrollment.version}`);
+      if (!definition) {
+        moves.push({ id: enrollment.id, status: 'completed', stepId: null, dueAt: null, reason: `version ${enrollment.version} of ${enrollment.journeyKey} is gone` });
+        continue;
+      }
+      const advance = advanceEnrollment(enrollment, definition, {
+        now,
+        timeZone: zones.get(enrollment.profileId) ?? this.config.JOURNEY_DEFAULT_TIME_ZONE,
+        channelCaps: (channel) => {
+          const row = channels.get(channel);
+          return row && { perDay: row.capPerDay, perWeek: row.capPerWeek };
+        },
+        sentOn: (channel) => {
+          const id = key(enrollment.profileId, channel);
+          if (!history.has(id)) history.set(id, []);
+          return history.get(id) as Date[];
+        },
+        inSegment: (segment) => members.has(key(enrollment.profileId, segment)),
+        redeemedSinceEntry: (offer) => redemptions.some((r) => r.profileId === enrollment.profileId && r.offerKey === offer && r.at >= enrollment.enteredAt),
+      });
+      for (const run of advance.runs) {
+        runRows.push({ enrollmentId: enrollment.id, journeyKey: enrollment.journeyKey, version: enrollment.version, ...run });
+        const send = run.outcome === 'sent' ? advance.sends.find((s) => s.stepId === run.stepId) : undefined;
+        if (send) decided.push({ enrollment, run: runRows[runRows.length - 1], send });
+      }
+      moves.push(
+        advance.next.status === 'active'
+          ? { id: enrollment.id, status: 'active', stepId: advance.next.stepId, dueAt: advance.next.dueAt, reason: null }
+          : { id: enrollment.id, status: 'completed', stepId: null, dueAt: null, reason: advance.next.reason },
+      );
+    }
+
+    // Sends with an offer carry it, with a unique code reserved for the customer when the offer has a pool.
+    const offers = await this.runs.offers(tx, [...new Set(decided.flatMap((d) => (d.send.offer === null ? [] : [d.send.offer])))]);
+    for (const { enrollment, run, send } of decided) {
+      let offer: JourneySendV1['offer'] = null;
+      if (send.offer !== null) {
+        const found = offers.get(send.offer);
+        const code =
+          found?.status !== 'active'
+            ? undefined
+            : found.coupons.type === 'unique'
+              ? await this.runs.reserveCode(tx, found.id, enrollment.profileId)
+              : found.coupons.type === 'shared'
+                ? found.coupons.code
+                : null;
+        if (found?.status !== 'active' || code === undefined) {
+          run.outcome = 'skipped';
+          run.detail = found?.status !== 'active' ? `offer ${send.offer} is not active` : `offer ${send.offer} has no unique code left`;
+          history.get(key(enrollment.profileId, send.channel))?.pop();
           continue;
         }
-        const advance = advanceEnrollment(enrollment, definition, {
-          now,
-          timeZone: zones.get(enrollment.profileId) ?? this.config.JOURNEY_DEFAULT_TIME_ZONE,
-          channelCaps: (channel) => {
-            const row = channels.get(channel);
-            return row && { perDay: row.capPerDay, perWeek: row.capPerWeek };
-          },
-          sentOn: (channel) => {
-            const id = key(enrollment.profileId, channel);
-            if (!history.has(id)) history.set(id, []);
-            return history.get(id) as Date[];
-          },
-          inSegment: (segment) => members.has(key(enrollment.profileId, segment)),
-          redeemedSinceEntry: (offer) => redemptions.some((r) => r.profileId === enrollment.profileId && r.offerKey === offer && r.at >= enrollment.enteredAt),
-        });
-        for (const run of advance.runs) {
-          runRows.push({ enrollmentId: enrollment.id, journeyKey: enrollment.journeyKey, version: enrollment.version, ...run });
-          const send = run.outcome === 'sent' ? advance.sends.find((s) => s.stepId === run.stepId) : undefined;
-          if (send) decided.push({ enrollment, run: runRows[runRows.length - 1], send });
-        }
-        moves.push(
-          advance.next.status === 'active'
-            ? { id: enrollment.id, status: 'active', stepId: advance.next.stepId, dueAt: advance.next.dueAt, reason: null }
-            : { id: enrollment.id, status: 'completed', stepId: null, dueAt: null, reason: advance.next.reason },
-        );
+        offer = { key: found.key, name: found.name, code };
       }
-
-      // Sends with an offer carry it, with a unique code reserved for the customer when the offer has a pool.
-      const offers = await this.runs.offers(tx, [...new Set(decided.flatMap((d) => (d.send.offer === null ? [] : [d.send.offer])))]);
-      for (const { enrollment, run, send } of decided) {
-        let offer: JourneySendV1['offer'] = null;
-        if (send.offer !== null) {
-          const found = offers.get(send.offer);
-          const code =
-            found?.status !== 'active'
-              ? undefined
-              : found.coupons.type === 'unique'
-                ? await this.runs.reserveCode(tx, found.id, enrollment.profileId)
-                : found.coupons.type === 'shared'
-                  ? found.coupons.code
-                  : null;
-          if (found?.status !== 'active' || code === undefined) {
-            run.outcome = 'skipped';
-            run.detail = found?.status !== 'active' ? `offer ${send.offer} is not active` : `offer ${send.offer} has no unique code left`;
-            history.get(key(enrollment.profileId, send.channel))?.pop();
-            continue;
-          }
-          offer = { key: found.key, name: found.name, code };
-        }
-        const id = randomUUID();
-        const payload: JourneySendV1 = {
-          deliveryId: id,
-          journey: enrollment.journeyKey,
-          journeyVersion: enrollment.version,
-          step: run.stepId,
-          enrollmentId: enrollment.id,
-          profileId: enrollment.profileId,
-          channel: send.channel,
-          message: send.message,
-          offer,
-          sentAt: now.toISOString(),
-        };
-        const channel = channels.get(send.channel) as ChannelRow;
-        deliveries.push({
-          id,
-          enrollmentId: enrollment.id,
-          stepId: run.stepId,
-          journeyKey: enrollment.journeyKey,
-          version: enrollment.version,
-          profileId: enrollment.profileId,
-          channel: send.channel,
-          payload: payload as unknown as Record<string, unknown>,
-          giveUpAt: new Date(now.getTime() + channel.retryForSeconds * 1000),
-        });
-      }
-      await this.runs.recordSteps(tx, { runs: runRows, deliveries, moves }, now);
-      this.stepsRun += runRows.length;
-      return { taken: due.length, sent: deliveries.length };
+      const id = randomUUID();
+      const payload: JourneySendV1 = {
+        deliveryId: id,
+        journey: enrollment.journeyKey,
+        journeyVersion: enrollment.version,
+        step: run.stepId,
+        enrollmentId: enrollment.id,
+        profileId: enrollment.profileId,
+        channel: send.channel,
+        message: send.message,
+        offer,
+        sentAt: now.toISOString(),
+      };
+      const channel = channels.get(send.channel) as ChannelRow;
+      deliveries.push({
+        id,
+        enrollmentId: enrollment.id,
+        stepId: run.stepId,
+        journeyKey: enrollment.journeyKey,
+        version: enrollment.version,
+        profileId: enrollment.profileId,
+        channel: send.channel,
+        payload: payload as unknown as Record<string, unknown>,
+        giveUpAt: new Date(now.getTime() + channel.retryForSeconds * 1000),
+      });
     }
+    await this.runs.recordSteps(tx, { runs: runRows, deliveries, moves }, now);
+    this.stepsRun += runRows.length;
+    return { taken: due.length, sent: deliveries.length };
   }
 }

@@ -239,8 +239,8 @@ export class JourneyRunsRepository {
     return rows.map((r) => ({ profileId: r.profile_id, offerKey: r.offer_key, at: date(r.redeemed_at) }));
   }
 
-  async channels(): Promise<ChannelRow[]> {
-    return this.database.db.select().from(tables.journeyChannels);
+  async channels(tx?: OffersTx): Promise<ChannelRow[]> {
+    return (tx ?? this.database.db).select().from(tables.journeyChannels);
   }
 
   /** The offers sends name: key, name, status, coupons. */
