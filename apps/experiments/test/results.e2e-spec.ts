@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import request from 'supertest';
 import { SUBJECTS, type ProfileActivityV1, type ProfileUpdatedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import { seededRandom } from '@segmenta/analytics';
 import { issueTestApiKeys, startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
 import { waitFor } from '@segmenta/infra';
 import { createEnvelope } from '@segmenta/messaging';
-import { DATABASE, queryRows, type Database } from '@segmenta/persistence';
+import { DATABASE, availableTestDrivers, queryRows, type Database } from '@segmenta/persistence';
 import { sql } from 'drizzle-orm';
 import { startExperiments } from '../src/start';
 
@@ -22,21 +23,12 @@ const ADMIN = 'experiments-results-e2e-admin-key-01';
 const codec = JSONCodec();
 const CUSTOMERS = 2000;
 
-/** mulberry32: the test's own seeded draws. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const customerId = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
-describe('experiment results (node-postgres)', () => {
-  const run = process.env.DATABASE_URL ? it : it.skip;
+// One driver (2,000 customers twice over): the server when there is one, else the embedded PGlite.
+const driver = availableTestDrivers()[0];
+
+describe(`experiment results (${driver})`, () => {
   let service: ServiceUnderTest;
   let http: ReturnType<typeof request>;
   let nc: NatsConnection;
@@ -44,7 +36,7 @@ describe('experiment results (node-postgres)', () => {
   const admin = { Authorization: `Bearer ${ADMIN}` };
 
   beforeAll(async () => {
-    service = await startServiceUnderTest(startExperiments, { label: 'expres', driver: 'node-postgres', env: { ADMIN_API_KEY: ADMIN, SHED_MAX_IN_FLIGHT: '0', SHED_EVENT_LOOP_LAG_MS: '0' } });
+    service = await startServiceUnderTest(startExperiments, { label: 'expres', driver, env: { ADMIN_API_KEY: ADMIN, SHED_MAX_IN_FLIGHT: '0', SHED_EVENT_LOOP_LAG_MS: '0' } });
     http = request(service.app.getHttpServer());
     personalize = (await issueTestApiKeys(service.app)).personalize;
     nc = await connect({ servers: service.natsUrl });
@@ -92,7 +84,7 @@ describe('experiment results (node-postgres)', () => {
         .expect(200)
     ).body.variant.key;
 
-  run('keeps aggregates equal to a recomputation of what was sent, shows the planted lift inside its interval, by segment too', async () => {
+  it('keeps aggregates equal to a recomputation of what was sent, shows the planted lift inside its interval, by segment too', async () => {
     const customers = Array.from({ length: CUSTOMERS }, (_, i) => customerId(i));
     // Half are VIPs (their memberships arrive before their exposure, so they count in the vip rows).
     await publish(
@@ -107,7 +99,7 @@ describe('experiment results (node-postgres)', () => {
 
     // Revenue to date before exposure (CUPED's covariate): 1,000 × a latent draw that also decides who converts, so it predicts the outcome.
     const latent = customers.map(() => 0);
-    const draw = seeded(7);
+    const draw = seededRandom(7);
     for (let i = 0; i < customers.length; i += 1) latent[i] = draw();
     await publish(
       SUBJECTS.profilesUpdated,
@@ -120,7 +112,7 @@ describe('experiment results (node-postgres)', () => {
     for (let i = 0; i < customers.length; i += 50) await Promise.all(customers.slice(i, i + 50).map(async (p) => variantOf.set(p, await assign('planted', p))));
 
     // Planted: 10 % convert in control, 20 % in treatment; each order 100, a fifth refunded by 30.
-    const random = seeded(42);
+    const random = seededRandom(42);
     const events: ProfileActivityV1[] = [];
     const truth = new Map<string, { n: number; conversions: number; revenue: number; revenueSquares: number; covariate: number }>();
     const vipTruth = new Map<string, { n: number; conversions: number }>();
@@ -222,7 +214,7 @@ describe('experiment results (node-postgres)', () => {
     expect(vip.comparisons[0].pValueAdjusted).toBeGreaterThanOrEqual(vip.comparisons[0].frequentist.absolute.pValue);
   });
 
-  run('flags a sample-ratio mismatch when exposures are lost in one variant', async () => {
+  it('flags a sample-ratio mismatch when exposures are lost in one variant', async () => {
     await start('skewed');
     const customers = Array.from({ length: 2000 }, (_, i) => customerId(10_000 + i));
     // Everyone asks (no exposure); then every control customer is exposed but only 80 % of the treatment's (tracking lost the rest).

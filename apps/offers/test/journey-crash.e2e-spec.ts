@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { JSONCodec, connect, type NatsConnection } from 'nats';
-import { Client } from 'pg';
+import { JSONCodec } from 'nats';
 import { SUBJECTS, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
-import { startServiceProcess, waitFor, type ServiceProcess } from '@segmenta/infra';
-import { createEnvelope, createTestNamespace, type TestNamespace } from '@segmenta/messaging';
-import { createTestDatabase, type TestDatabase } from '@segmenta/persistence';
+import { waitFor, type ServiceProcess } from '@segmenta/infra';
+import { createEnvelope } from '@segmenta/messaging';
+import { offersProcessFixture, type OffersProcessFixture } from './offers-process-fixture';
 import { journeyReceiver } from './webhook-receiver';
 
 /**
@@ -17,60 +16,33 @@ import { journeyReceiver } from './webhook-receiver';
  */
 jest.setTimeout(240_000);
 
-const ADMIN_API_KEY = `admin-${randomUUID()}`;
 const CUSTOMERS = 2000;
 const codec = JSONCodec();
 
 const describeWithServer = process.env.DATABASE_URL ? describe : describe.skip;
 
 describeWithServer('journeys survive a SIGKILL mid-step', () => {
-  let database: TestDatabase;
-  let namespace: TestNamespace;
-  let nc: NatsConnection;
-  let client: Client;
-  let offers: ServiceProcess | undefined;
+  let fixture: OffersProcessFixture;
+  let offers: ServiceProcess;
   const receiver = journeyReceiver();
-
-  const start = () =>
-    startServiceProcess({
-      app: 'offers',
-      env: {
-        NATS_URL: process.env.NATS_URL,
-        NATS_PREFIX: namespace.prefix,
-        DATABASE_URL: database.url,
-        LOG_LEVEL: 'warn',
-        ADMIN_API_KEY,
-        NATS_ACK_WAIT_MS: '2000',
-        JOURNEY_POLL_MS: '200',
-        // Small rounds: the kill lands in the middle of one.
-        JOURNEY_BATCH_SIZE: '50',
-      },
-      readyTimeoutMs: 120_000,
-    });
+  // Small rounds, so the kill lands in the middle of one.
+  const start = () => fixture.start({ JOURNEY_POLL_MS: '200', JOURNEY_BATCH_SIZE: '50' });
 
   beforeAll(async () => {
     await receiver.start();
-    database = await createTestDatabase();
-    namespace = createTestNamespace(process.env.NATS_URL as string, 'jrncrash');
-    nc = await connect({ servers: process.env.NATS_URL });
-    client = new Client({ connectionString: database.url });
-    await client.connect();
+    fixture = await offersProcessFixture('jrncrash');
   });
 
   afterAll(async () => {
-    await offers?.stop();
-    await client?.end();
-    await nc?.close();
-    await namespace?.cleanup();
-    await database?.drop();
+    await fixture?.stop();
     await receiver.stop();
   });
 
   const call = async (method: string, path: string, body: unknown) => {
-    const response = await fetch(`${offers?.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${offers.url}${path}`, { method, headers: { authorization: `Bearer ${fixture.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
-  const count = async (query: string) => Number((await client.query<{ n: string }>(query)).rows[0].n);
+  const count = (query: string) => fixture.count(query);
   const distinctIds = () => new Set(receiver.on('/email').map((r) => r.headers['webhook-id']));
 
   it('runs each step once per enrollment and delivers each email once per customer across a kill and a restart', async () => {
@@ -92,8 +64,8 @@ describeWithServer('journeys survive a SIGKILL mid-step', () => {
 
     const customers = Array.from({ length: CUSTOMERS }, () => randomUUID());
     const segmentId = randomUUID();
-    const js = nc.jetstream();
-    const subject = `${namespace.prefix}.${SUBJECTS.segmentsEntered}`;
+    const js = fixture.nc.jetstream();
+    const subject = `${fixture.namespace.prefix}.${SUBJECTS.segmentsEntered}`;
     for (let i = 0; i < CUSTOMERS; i += 250)
       await Promise.all(
         customers.slice(i, i + 250).map((profileId, j) => {
@@ -119,7 +91,7 @@ describeWithServer('journeys survive a SIGKILL mid-step', () => {
     });
 
     const rows = (
-      await client.query<{ enrollments: string; customers: string; runs: string; wait_runs: string; send_runs: string; deliveries: string; delivered_customers: string }>(
+      await fixture.client.query<{ enrollments: string; customers: string; runs: string; wait_runs: string; send_runs: string; deliveries: string; delivered_customers: string }>(
         `select (select count(*) from offers.journey_enrollments) as enrollments,
            (select count(distinct profile_id) from offers.journey_enrollments) as customers,
            (select count(*) from offers.journey_step_runs) as runs,

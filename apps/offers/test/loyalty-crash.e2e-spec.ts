@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { JSONCodec, connect, type NatsConnection } from 'nats';
-import { Client } from 'pg';
+import { JSONCodec } from 'nats';
 import { SUBJECTS, type ProfileActivityV1 } from '@segmenta/contracts';
-import { startServiceProcess, waitFor, type ServiceProcess } from '@segmenta/infra';
-import { createEnvelope, createTestNamespace, type TestNamespace } from '@segmenta/messaging';
-import { createTestDatabase, type TestDatabase } from '@segmenta/persistence';
+import { waitFor, type ServiceProcess } from '@segmenta/infra';
+import { createEnvelope } from '@segmenta/messaging';
+import { offersProcessFixture, type OffersProcessFixture } from './offers-process-fixture';
 
 /**
  * Loyalty earning killed mid-stream (issue 19): offers as a process on its own database and stream
@@ -15,7 +14,6 @@ import { createTestDatabase, type TestDatabase } from '@segmenta/persistence';
  */
 jest.setTimeout(240_000);
 
-const ADMIN_API_KEY = `admin-${randomUUID()}`;
 const ORDERS = 3000;
 const CUSTOMERS = 300;
 const codec = JSONCodec();
@@ -23,42 +21,24 @@ const codec = JSONCodec();
 const describeWithServer = process.env.DATABASE_URL ? describe : describe.skip;
 
 describeWithServer('loyalty earning survives a SIGKILL', () => {
-  let database: TestDatabase;
-  let namespace: TestNamespace;
-  let nc: NatsConnection;
-  let client: Client;
-  let offers: ServiceProcess | undefined;
-
-  const start = () =>
-    startServiceProcess({
-      app: 'offers',
-      env: { NATS_URL: process.env.NATS_URL, NATS_PREFIX: namespace.prefix, DATABASE_URL: database.url, LOG_LEVEL: 'warn', ADMIN_API_KEY, NATS_ACK_WAIT_MS: '2000' },
-      readyTimeoutMs: 120_000,
-    });
+  let fixture: OffersProcessFixture;
+  let offers: ServiceProcess;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    namespace = createTestNamespace(process.env.NATS_URL as string, 'offcrash');
-    nc = await connect({ servers: process.env.NATS_URL });
-    client = new Client({ connectionString: database.url });
-    await client.connect();
+    fixture = await offersProcessFixture('offcrash');
   });
 
   afterAll(async () => {
-    await offers?.stop();
-    await client?.end();
-    await nc?.close();
-    await namespace?.cleanup();
-    await database?.drop();
+    await fixture?.stop();
   });
 
-  const earned = async () => Number((await client.query<{ n: string }>(`select count(*) as n from offers.points_ledger where kind = 'earn'`)).rows[0].n);
+  const earned = () => fixture.count(`select count(*) as n from offers.points_ledger where kind = 'earn'`);
 
   it('earns every order exactly once across a kill and a restart', async () => {
-    offers = await start();
+    offers = await fixture.start();
     const created = await fetch(`${offers.url}/v1/earn-rules`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_API_KEY}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${fixture.adminKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ key: 'euro-base', name: 'A point per euro', rule: { type: 'base', currency: 'EUR', pointsPerUnit: 1 } }),
     });
     expect(created.status).toBe(201);
@@ -76,8 +56,8 @@ describeWithServer('loyalty earning survives a SIGKILL', () => {
     // What the orders earn, summed independently of the service: floor(revenue × 1 point per euro).
     const expectedPoints = orders.reduce((sum, o) => sum + Math.floor(o.properties.revenue as number), 0);
 
-    const js = nc.jetstream();
-    const subject = `${namespace.prefix}.${SUBJECTS.profilesActivity}`;
+    const js = fixture.nc.jetstream();
+    const subject = `${fixture.namespace.prefix}.${SUBJECTS.profilesActivity}`;
     for (let i = 0; i < orders.length; i += 250) await Promise.all(orders.slice(i, i + 250).map((o) => js.publish(subject, codec.encode(createEnvelope(SUBJECTS.profilesActivity, o)))));
 
     await waitFor(async () => (await earned()) > 0, { timeoutMs: 60_000, what: 'the first orders earned' });
@@ -87,12 +67,12 @@ describeWithServer('loyalty earning survives a SIGKILL', () => {
 
     // The same orders again, as an upstream that replays would send them.
     for (let i = 0; i < 500; i += 250) await Promise.all(orders.slice(i, i + 250).map((o) => js.publish(subject, codec.encode(createEnvelope(SUBJECTS.profilesActivity, o)))));
-    offers = await start();
+    offers = await fixture.start();
     await waitFor(async () => (await earned()) >= ORDERS, { timeoutMs: 120_000, what: `all ${ORDERS} orders earned (${atKill} at the kill)` });
     await new Promise((resolve) => setTimeout(resolve, 1000));
 
     const rows = (
-      await client.query<{ entries: string; orders: string; points: string; balances: string }>(
+      await fixture.client.query<{ entries: string; orders: string; points: string; balances: string }>(
         `select (select count(*) from offers.points_ledger where kind = 'earn') as entries,
            (select count(distinct order_id) from offers.points_ledger where kind = 'earn') as orders,
            (select sum(pending_delta + available_delta) from offers.points_ledger where kind = 'earn') as points,
@@ -100,7 +80,7 @@ describeWithServer('loyalty earning survives a SIGKILL', () => {
       )
     ).rows[0];
     expect(rows).toEqual({ entries: String(ORDERS), orders: String(ORDERS), points: String(expectedPoints), balances: String(expectedPoints) });
-    const check = (await (await fetch(`${offers.url}/v1/loyalty/ledger-check`, { headers: { authorization: `Bearer ${ADMIN_API_KEY}` } })).json()) as { ok: boolean; accounts: number };
+    const check = (await (await fetch(`${offers.url}/v1/loyalty/ledger-check`, { headers: { authorization: `Bearer ${fixture.adminKey}` } })).json()) as { ok: boolean; accounts: number };
     expect(check).toMatchObject({ ok: true, accounts: CUSTOMERS });
   });
 });

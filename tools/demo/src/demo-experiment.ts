@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { seededRandom } from '@segmenta/analytics';
 import { waitFor, type ServiceProcess } from '@segmenta/infra';
 import { expectStatus } from './demo-offers';
 
@@ -25,17 +26,6 @@ interface Results {
 }
 
 const SHOPPERS = 200;
-
-/** mulberry32: the demo's own seeded draws, so its story is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A growth team's experiment (issue 21): at checkout, camera-intent customers get free shipping
@@ -137,7 +127,7 @@ export async function showExperiment(options: {
   print(`  ${SHOPPERS} shoppers view cameras and reach checkout: ${SHOPPERS - shownTen} are shown free shipping, ${shownTen} 10 % off (offers assigns in process: no call per request)`);
 
   // Planted: 10 % of the control orders, 25 % of the 10 %-off variant.
-  const random = seeded(7);
+  const random = seededRandom(7);
   const orders = shoppers.flatMap((userId, i) => {
     const rate = variantOf.get(userId) === 'ten-off' ? 0.25 : 0.1;
     return random() < rate
