@@ -230,39 +230,26 @@ async function main(): Promise<void> {
       },
       runs: RUNS,
     });
-  if (args.get('only') === 'journeys') {
-    try {
-      await benchJourneys({
+  // The parts that run services of their own on these NATS and PostgreSQL servers: one of them, then the namespace and NATS go.
+  const serviceParts: Record<string, () => Promise<void>> = {
+    journeys: () =>
+      benchJourneys({
         natsUrl: nats.url,
         postgresUrl: postgres.url,
         runs: RUNS,
         waiters: Number(args.get('journey-waiters') ?? 100_000),
         webhooks: Number(args.get('journey-webhooks') ?? 10_000),
-      });
-    } finally {
-      await namespace.cleanup();
-      await nats.stop();
-    }
-    return;
-  }
-  if (args.get('only') === 'loyalty') {
-    try {
-      await benchLoyalty({
+      }),
+    loyalty: () =>
+      benchLoyalty({
         natsUrl: nats.url,
         postgresUrl: postgres.url,
         runs: RUNS,
         orders: Number(args.get('loyalty-orders') ?? 20_000),
         customers: Number(args.get('loyalty-customers') ?? 10_000),
-      });
-    } finally {
-      await namespace.cleanup();
-      await nats.stop();
-    }
-    return;
-  }
-  if (args.get('only') === 'offers') {
-    try {
-      await benchOffers({
+      }),
+    offers: () =>
+      benchOffers({
         natsUrl: nats.url,
         postgresUrl: postgres.url,
         runs: RUNS,
@@ -272,46 +259,31 @@ async function main(): Promise<void> {
         segments: 200,
         profiles: Number(args.get('offer-profiles') ?? 200_000),
         segmentsPerProfile: 5,
-      });
-    } finally {
-      await namespace.cleanup();
-      await nats.stop();
-    }
-    return;
-  }
-  if (args.get('only') === 'redemptions' || args.get('only') === 'freshness') {
-    try {
-      if (args.get('only') === 'redemptions')
-        await benchRedemptions({
-          natsUrl: nats.url,
-          postgresUrl: postgres.url,
-          runs: RUNS,
-          seconds: SECONDS,
-          connections: Number(args.get('offer-connections') ?? 50),
-          customers: Number(args.get('redemption-customers') ?? 100_000),
-          smallBudget: Number(args.get('redemption-budget') ?? 500),
-          smallSeconds: Number(args.get('budget-seconds') ?? 5),
-        });
-      else
-        await benchFreshness({
-          natsUrl: nats.url,
-          postgresUrl: postgres.url,
-          rate: Number(args.get('freshness-rate') ?? 500),
-          warmupSeconds: Number(args.get('freshness-warmup') ?? 5),
-          probes: Number(args.get('freshness-probes') ?? 100),
-          probeIntervalMs: Number(args.get('probe-interval') ?? 250),
-          pollMs: Number(args.get('poll-ms') ?? 10),
-          timeoutMs: 10_000,
-        });
-    } finally {
-      await namespace.cleanup();
-      await nats.stop();
-    }
-    return;
-  }
-  if (args.get('only') === 'overload') {
-    try {
-      await benchOverload({
+      }),
+    redemptions: () =>
+      benchRedemptions({
+        natsUrl: nats.url,
+        postgresUrl: postgres.url,
+        runs: RUNS,
+        seconds: SECONDS,
+        connections: Number(args.get('offer-connections') ?? 50),
+        customers: Number(args.get('redemption-customers') ?? 100_000),
+        smallBudget: Number(args.get('redemption-budget') ?? 500),
+        smallSeconds: Number(args.get('budget-seconds') ?? 5),
+      }),
+    freshness: () =>
+      benchFreshness({
+        natsUrl: nats.url,
+        postgresUrl: postgres.url,
+        rate: Number(args.get('freshness-rate') ?? 500),
+        warmupSeconds: Number(args.get('freshness-warmup') ?? 5),
+        probes: Number(args.get('freshness-probes') ?? 100),
+        probeIntervalMs: Number(args.get('probe-interval') ?? 250),
+        pollMs: Number(args.get('poll-ms') ?? 10),
+        timeoutMs: 10_000,
+      }),
+    overload: () =>
+      benchOverload({
         natsUrl: nats.url,
         prefix: namespace.prefix,
         postgresUrl: postgres.url,
@@ -319,7 +291,12 @@ async function main(): Promise<void> {
         connections: Number(args.get('overload-connections') ?? 200),
         seconds: Number(args.get('overload-seconds') ?? 10),
         cases: OVERLOAD_CASES,
-      });
+      }),
+  };
+  const servicePart = serviceParts[args.get('only') ?? ''];
+  if (servicePart) {
+    try {
+      await servicePart();
     } finally {
       await namespace.cleanup();
       await nats.stop();
