@@ -101,6 +101,13 @@ const OPTIONS = [
   'assignments',
 ];
 const args = parseCommandLineOrExit(USAGE, process.argv.slice(2), Object.fromEntries(OPTIONS.map((name) => [name, name === 'pg-statements' ? ('boolean' as const) : ('string' as const)]))).values;
+const ONLY_PARTS = ['ingestion', 'segmentation', 'evaluator', 'analytics', 'faults', 'overload', 'offers', 'redemptions', 'freshness', 'loyalty', 'journeys', 'experiments'];
+const only = args.get('only');
+if (only !== undefined && !ONLY_PARTS.includes(String(only))) {
+  // An unknown part used to fall through to the whole bench (tens of minutes).
+  process.stderr.write(`--only=${String(only)} is not a part of the bench: ${ONLY_PARTS.join(', ')}\n`);
+  process.exit(2);
+}
 const RUNS = Number(args.get('runs') ?? 3);
 const SECONDS = Number(args.get('seconds') ?? 10);
 // 8 connections × 100 events keep ~800 events in flight: enough to saturate one ingestion process,
