@@ -56,9 +56,12 @@ export class JourneyEnrollmentService {
   }
 
   /** Applies signals in order: ends and notes for running enrollments first, then the entries they trigger. Returns the number entered. */
-  private async apply(signals: JourneySignal[], zones: Array<{ profileId: string; timeZone: string }> = []): Promise<number> {
+  private async apply(given: JourneySignal[], zones: Array<{ profileId: string; timeZone: string }> = []): Promise<number> {
+    if (given.length === 0 && zones.length === 0) return 0;
+    const active = given.length === 0 ? [] : await this.definitions.active();
+    // No journey to enter and nobody in one (a shop without journeys): the events concern no journey.
+    const signals = active.length === 0 && given.length > 0 && !(await this.runs.anyRunning()) ? [] : given;
     if (signals.length === 0 && zones.length === 0) return 0;
-    const active = signals.length === 0 ? [] : await this.definitions.active();
     const now = new Date();
     const entered = await this.runs.transaction(async (tx) => {
       await this.runs.keepTimeZones(tx, zones);

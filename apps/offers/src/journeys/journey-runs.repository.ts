@@ -129,6 +129,12 @@ export class JourneyRunsRepository {
     );
   }
 
+  /** Whether any enrollment is running (an index probe on the partial index of active enrollments). */
+  async anyRunning(): Promise<boolean> {
+    const rows = await queryRows<{ one: number }>(this.database.db, sql`select 1 as one from offers.journey_enrollments where status = 'active' limit 1`);
+    return rows.length > 0;
+  }
+
   /** The running enrollments of these customers. */
   async activeOf(tx: OffersTx, profileIds: string[]): Promise<ActiveEnrollment[]> {
     if (profileIds.length === 0) return [];
