@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import request from 'supertest';
-import { SUBJECTS, type ProfileActivityV1, type ProfileUpdatedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import { SUBJECTS, type OfferRedeemedV1, type ProfileActivityV1, type ProfileErasedV1, type ProfileMergedV1, type ProfileUpdatedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
 import { seededRandom } from '@segmenta/analytics';
 import { issueTestApiKeys, startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
 import { waitFor } from '@segmenta/infra';
 import { createEnvelope } from '@segmenta/messaging';
-import { DATABASE, availableTestDrivers, queryRows, type Database } from '@segmenta/persistence';
+import { DATABASE, anyOf, availableTestDrivers, queryRows, type Database } from '@segmenta/persistence';
 import { sql } from 'drizzle-orm';
 import { startExperiments } from '../src/start';
 
@@ -15,13 +15,19 @@ import { startExperiments } from '../src/start';
  * exposed through the assignment API, conversions and revenue (with refunds, and events sent twice)
  * arriving as profiles.activity. The aggregates equal what the test computes itself from what it
  * sent; the planted lift lies inside its interval; segments get their own rows; a skewed exposure
- * is flagged as a sample-ratio mismatch.
+ * is flagged as a sample-ratio mismatch. After merges and erasures the aggregates still equal a full
+ * recomputation from the raw rows left.
  */
 jest.setTimeout(180_000);
 
 const ADMIN = 'experiments-results-e2e-admin-key-01';
 const codec = JSONCodec();
 const CUSTOMERS = 2000;
+
+const DEFAULT_METRICS = [
+  { key: 'orders', type: 'conversion', event: 'Order Completed', days: 14 },
+  { key: 'revenue', type: 'revenue', days: 14 },
+];
 
 const customerId = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
@@ -53,7 +59,7 @@ describe(`experiment results (${driver})`, () => {
       await Promise.all(items.slice(i, i + 200).map((data, j) => js.publish(`${service.prefix}.${subject}`, codec.encode(createEnvelope(subject, data, { id: ids?.[i + j] ?? randomUUID() })))));
   };
 
-  async function start(key: string): Promise<void> {
+  async function start(key: string, metrics: unknown[] = DEFAULT_METRICS): Promise<void> {
     await http
       .post('/v1/experiments')
       .set(admin)
@@ -65,10 +71,7 @@ describe(`experiment results (${driver})`, () => {
             { key: 'control', weight: 0.5 },
             { key: 'treatment', weight: 0.5 },
           ],
-          metrics: [
-            { key: 'orders', type: 'conversion', event: 'Order Completed', days: 14 },
-            { key: 'revenue', type: 'revenue', days: 14 },
-          ],
+          metrics,
         },
       })
       .expect(201);
@@ -146,7 +149,7 @@ describe(`experiment results (${driver})`, () => {
       timeoutMs: 60_000,
       what: 'every conversion',
     });
-    await waitFor(async () => (await count(sql`select count(*) as n from experiments.inbox where consumer = 'experiments-activity'`)) === events.length, {
+    await waitFor(async () => (await count(sql`select count(*) as n from experiments.inbox where consumer = 'experiments-profiles'`)) === events.length, {
       timeoutMs: 30_000,
       what: 'every event applied',
     });
@@ -232,5 +235,212 @@ describe(`experiment results (${driver})`, () => {
     expect(results.srm.flagged).toBe(true);
     expect(results.srm.pValue).toBeLessThan(0.001);
     expect(results.warnings[0]).toMatch(/^sample-ratio mismatch/);
+  });
+
+  it('keeps every aggregate equal to a full recomputation from raw rows after merges, erasures, duplicates and refunds', async () => {
+    const database = service.app.get<Database<Record<string, unknown>>>(DATABASE);
+    const customers = Array.from({ length: 400 }, (_, i) => customerId(20_000 + i));
+    const newcomers = Array.from({ length: 20 }, (_, i) => customerId(30_000 + i));
+    // A third are in `loyal` (their own breakdown rows); everyone has revenue to date (the covariate).
+    await publish(
+      SUBJECTS.segmentsEntered,
+      customers
+        .filter((_, i) => i % 3 === 0)
+        .map((profileId, i): SegmentMembershipChangedV1 => ({
+          seq: i + 1,
+          segmentId: randomUUID(),
+          segmentKey: 'loyal',
+          segmentVersion: 1,
+          profileId,
+          change: 'entered',
+          at: new Date().toISOString(),
+        })),
+    );
+    await publish(
+      SUBJECTS.profilesUpdated,
+      customers.map((profileId, i): ProfileUpdatedV1 => ({ profileId, traits: {}, features: { revenue: 10 * (i % 17) + 0.25 }, full: false, updatedAt: new Date().toISOString() })),
+    );
+    const count = async (query: ReturnType<typeof sql>) => Number((await queryRows<{ n: string }>(database.db, query))[0].n);
+    await waitFor(async () => (await count(sql`select count(*) as n from experiments.memberships where segment_key = 'loyal' and member`)) === 134, { timeoutMs: 30_000, what: 'the memberships' });
+    await waitFor(async () => (await count(sql`select count(*) as n from experiments.profile_revenue where profile_id = ${anyOf(customers, 'uuid')}`)) === customers.length, {
+      timeoutMs: 30_000,
+      what: 'the covariates',
+    });
+
+    await start('merged');
+    const variantOf = new Map<string, string>();
+    for (let i = 0; i < customers.length; i += 50) await Promise.all(customers.slice(i, i + 50).map(async (p) => variantOf.set(p, await assign('merged', p))));
+
+    const at = () => new Date().toISOString();
+    const order = (profileId: string, id: string, revenue: number): ProfileActivityV1 => ({
+      profileId,
+      eventId: id,
+      type: 'track',
+      name: 'Order Completed',
+      properties: { revenue },
+      traits: {},
+      occurredAt: at(),
+    });
+    const refund = (profileId: string, id: string, total: number): ProfileActivityV1 => ({
+      profileId,
+      eventId: id,
+      type: 'track',
+      name: 'Order Refunded',
+      properties: { total },
+      traits: {},
+      occurredAt: at(),
+    });
+    const orderedBefore = (i: number) => (i % 3 === 1 ? 0 : 40 + (i % 9));
+    const before = customers.flatMap((p, i) => (orderedBefore(i) === 0 ? [] : [order(p, `m-order-${i}`, orderedBefore(i))]));
+    await publish(SUBJECTS.profilesActivity, [...before, ...before.slice(0, 40), refund(customers[0], 'm-refund-0', 15)]);
+
+    // Merges: exposed into exposed (pairs 0→1 … 78→79, same and different variants), exposed into never-exposed newcomers, and a newcomer into an exposed customer.
+    const merges: ProfileMergedV1[] = [];
+    const merge = (from: string, into: string) => merges.push({ fromProfileId: from, intoProfileId: into, reason: 'identify', identifier: `email:${from}@example.com`, mergedAt: at() });
+    for (let i = 0; i < 80; i += 2) merge(customers[i], customers[i + 1]);
+    for (let j = 0; j < 10; j += 1) merge(customers[100 + j], newcomers[j]);
+    merge(newcomers[10], customers[200]);
+    await publish(SUBJECTS.profilesMerged, merges);
+    const sameVariantPair = Array.from({ length: 40 }, (_, k) => 2 * k).find((i) => variantOf.get(customers[i]) === variantOf.get(customers[i + 1]) && i % 3 !== 1 && (i + 1) % 3 !== 1) as number;
+    // Erasures: five survivors of merges (with the profile merged into them) and five plain customers.
+    const erased: ProfileErasedV1[] = [
+      ...[3, 5, 7, 9, 11].map((i) => ({ profileId: customers[i], mergedProfileIds: [customers[i - 1]], erasedAt: at() })),
+      ...[300, 301, 302, 303, 304].map((i) => ({ profileId: customers[i], mergedProfileIds: [], erasedAt: at() })),
+    ];
+    await publish(SUBJECTS.profilesErased, erased);
+    // Events after the merges reach the survivors; a refund and a resend among them; the last one tells the test the consumer is through.
+    const after = [order(newcomers[0], 'm-after-0', 70), order(customers[1], 'm-after-1', 20), refund(newcomers[1], 'm-after-2', 5), order(customers[200], 'm-after-3', 11)];
+    await publish(SUBJECTS.profilesActivity, [...after, after[0]]);
+    await publish(SUBJECTS.profilesActivity, [order(customers[399], 'm-sentinel', 123.5)]);
+    const experimentId = (await queryRows<{ id: string }>(database.db, sql`select id from experiments.experiments where key = 'merged'`))[0].id;
+    await waitFor(
+      async () =>
+        (await count(
+          sql`select count(*) as n from experiments.metric_values where experiment_id = ${experimentId}::uuid and profile_id = ${customers[399]}::uuid and metric_key = 'revenue' and value >= 123.5`,
+        )) === 1,
+      { timeoutMs: 60_000, what: 'the last event applied' },
+    );
+
+    // Every aggregate row, every segment and metric (the exposure counts too), equals a recomputation from the exposures and values left.
+    const recomputed = await queryRows<Record<string, string | number>>(
+      database.db,
+      sql`with x as (
+          select x.profile_id, x.variant, coalesce(x.covariate, 0) as c, s.segment_key
+          from experiments.exposures x cross join lateral (select '' as segment_key union all select jsonb_array_elements_text(x.segments)) s
+          where x.experiment_id = ${experimentId}::uuid),
+        m as (select '_exposures' as metric_key union all select m->>'key' from experiments.experiments e, jsonb_array_elements(e.metrics) m where e.id = ${experimentId}::uuid)
+        select x.variant, x.segment_key, m.metric_key, count(*) as n, sum(coalesce(v.value, 0)) as sum_y, sum(coalesce(v.value, 0) ^ 2) as sum_y2,
+          sum(x.c) as sum_x, sum(x.c ^ 2) as sum_x2, sum(x.c * coalesce(v.value, 0)) as sum_xy
+        from x cross join m
+        left join experiments.metric_values v on v.experiment_id = ${experimentId}::uuid and v.profile_id = x.profile_id and v.metric_key = m.metric_key
+        group by 1, 2, 3 order by 1, 2, 3`,
+    );
+    const stored = await queryRows<Record<string, string | number>>(
+      database.db,
+      sql`select variant, segment_key, metric_key, n, sum_y, sum_y2, sum_x, sum_x2, sum_xy from experiments.aggregates
+        where experiment_id = ${experimentId}::uuid and n > 0 order by 1, 2, 3`,
+    );
+    const keyOf = (r: Record<string, string | number>) => `${r.variant}/${r.segment_key}/${r.metric_key}`;
+    expect(stored.map(keyOf)).toEqual(recomputed.map(keyOf));
+    expect(stored.map(keyOf)).toContain(`${variantOf.get(customers[1])}/loyal/revenue`);
+    recomputed.forEach((r, i) => {
+      expect(Number(stored[i].n)).toBe(Number(r.n));
+      for (const sum of ['sum_y', 'sum_y2', 'sum_x', 'sum_x2', 'sum_xy']) expect(Number(stored[i][sum])).toBeCloseTo(Number(r[sum]), 6);
+    });
+    // Rows every exposure left are empty, not negative.
+    expect(await count(sql`select count(*) as n from experiments.aggregates where experiment_id = ${experimentId}::uuid and n < 0`)).toBe(0);
+
+    // The raw rows themselves: 40 merged pairs left one exposure each, the newcomers took over theirs, erased customers left nothing.
+    const exposed = new Set(
+      (await queryRows<{ profile_id: string }>(database.db, sql`select profile_id from experiments.exposures where experiment_id = ${experimentId}::uuid`)).map((r) => r.profile_id),
+    );
+    const gone = erased.flatMap((e) => [e.profileId, ...e.mergedProfileIds]);
+    expect(exposed.size).toBe(customers.length - 40 - erased.length);
+    for (let i = 0; i < 80; i += 2) expect(exposed.has(customers[i])).toBe(false);
+    for (let j = 0; j < 10; j += 1) expect([exposed.has(customers[100 + j]), exposed.has(newcomers[j])]).toEqual([false, true]);
+    expect(exposed.has(customers[200])).toBe(true);
+    for (const table of ['exposures', 'metric_values', 'memberships', 'profile_revenue'])
+      expect(await count(sql`select count(*) as n from experiments.${sql.raw(table)} where profile_id = ${anyOf(gone, 'uuid')}`)).toBe(0);
+    // One customer, one variant: the survivor of a same-variant pair has both profiles' orders.
+    const revenueOf = async (profileId: string) =>
+      (
+        await queryRows<{ value: number }>(
+          database.db,
+          sql`select value from experiments.metric_values where experiment_id = ${experimentId}::uuid and profile_id = ${profileId}::uuid and metric_key = 'revenue'`,
+        )
+      )[0]?.value ?? 0;
+    if (sameVariantPair !== undefined && ![3, 5, 7, 9, 11].includes(sameVariantPair + 1))
+      expect(await revenueOf(customers[sameVariantPair + 1])).toBe(orderedBefore(sameVariantPair) + orderedBefore(sameVariantPair + 1));
+    // A newcomer that took over an exposure keeps its values and counts its later order once (sent twice).
+    expect(await revenueOf(newcomers[0])).toBe(orderedBefore(100) + 70);
+    expect(await revenueOf(newcomers[1])).toBe(orderedBefore(101) - 5);
+  });
+
+  it('measures retention from activity in its window and redemption rates from offers.redeemed', async () => {
+    await start('kept', [
+      { key: 'came-back', type: 'retention', days: 2, windowDays: 3 },
+      { key: 'redeemed', type: 'redemption', days: 7, where: [{ property: 'offerKey', op: 'eq', value: 'camera-10' }] },
+    ]);
+    const customers = Array.from({ length: 200 }, (_, i) => customerId(40_000 + i));
+    const variantOf = new Map<string, string>();
+    for (let i = 0; i < customers.length; i += 50) await Promise.all(customers.slice(i, i + 50).map(async (p) => variantOf.set(p, await assign('kept', p))));
+    const day = 86_400_000;
+    const at = (days: number) => new Date(Date.now() + days * day).toISOString();
+    const view = (profileId: string, id: string, days: number): ProfileActivityV1 => ({
+      profileId,
+      eventId: id,
+      type: 'track',
+      name: 'Product Viewed',
+      properties: {},
+      traits: {},
+      occurredAt: at(days),
+    });
+    // Retained: active 2½ days after exposure. Not: only active too early (day 1) or too late (day 6).
+    const activity = customers.flatMap((p, i) => (i % 4 === 0 ? [view(p, `k-${i}`, 2.5)] : i % 4 === 1 ? [view(p, `k-${i}`, 1), view(p, `k2-${i}`, 6)] : []));
+    const redemption = (profileId: string, i: number, offerKey: string): OfferRedeemedV1 => ({
+      redemptionId: randomUUID(),
+      offerId: randomUUID(),
+      offerKey,
+      profileId,
+      code: null,
+      orderId: `k-order-${i}`,
+      orderAmount: 5000,
+      orderCurrency: 'EUR',
+      rewardType: 'percent_off',
+      rewardValue: 500,
+      rewardCurrency: 'EUR',
+      at: at(1),
+    });
+    // Redeemed the camera offer: every fifth customer (one of them twice); another offer does not count.
+    const redemptions = customers.flatMap((p, i) => (i % 5 === 0 ? [redemption(p, i, 'camera-10')] : i % 5 === 1 ? [redemption(p, i, 'socks-5')] : []));
+    await publish(SUBJECTS.profilesActivity, activity);
+    await publish(SUBJECTS.offersRedeemed, [...redemptions, redemptions[0]], [...redemptions.map((r) => r.redemptionId), randomUUID()]);
+    const expected = (metric: string, counts: (i: number) => boolean) => {
+      const byVariant: Record<string, number> = {};
+      customers.forEach((p, i) => {
+        if (counts(i)) byVariant[variantOf.get(p) as string] = (byVariant[variantOf.get(p) as string] ?? 0) + 1;
+      });
+      return { metric, byVariant };
+    };
+    const database = service.app.get<Database<Record<string, unknown>>>(DATABASE);
+    const totals = async (metric: string) =>
+      Object.fromEntries(
+        (
+          await queryRows<{ variant: string; y: number }>(
+            database.db,
+            sql`select a.variant, a.sum_y as y from experiments.aggregates a join experiments.experiments e on e.id = a.experiment_id and e.key = 'kept'
+              where a.segment_key = '' and a.metric_key = ${metric} and a.sum_y > 0`,
+          )
+        ).map((r) => [r.variant, r.y]),
+      );
+    for (const { metric, byVariant } of [expected('came-back', (i) => i % 4 === 0), expected('redeemed', (i) => i % 5 === 0)])
+      await waitFor(async () => JSON.stringify(await totals(metric)) === JSON.stringify(Object.fromEntries(Object.entries(byVariant).sort())), { timeoutMs: 30_000, what: `${metric} counted` });
+    const results = (await http.get('/v1/experiments/kept/results').set(admin).expect(200)).body;
+    const rate = (metric: string, variant: string) => results.metrics.find((m: { key: string }) => m.key === metric).segments[0].variants.find((v: { key: string }) => v.key === variant);
+    for (const variant of ['control', 'treatment']) {
+      const n = customers.filter((p) => variantOf.get(p) === variant).length;
+      expect(rate('came-back', variant)).toMatchObject({ n, mean: expected('came-back', (i) => i % 4 === 0).byVariant[variant] / n });
+      expect(rate('redeemed', variant).mean).toBeCloseTo(expected('redeemed', (i) => i % 5 === 0).byVariant[variant] / n, 12);
+    }
   });
 });

@@ -61,7 +61,7 @@ describe('validateExperimentDefinition', () => {
       { field: 'variants', problem: 'the weights add up to 1.2; they must add up to 1' },
       { field: 'metrics[0].event', problem: 'a conversion metric needs the name of its track event' },
       { field: 'metrics[0].days', problem: 'must be a whole number of days from 1 to 365' },
-      { field: 'metrics[1].event', problem: 'is for conversion metrics (revenue has its own events)' },
+      { field: 'metrics[1].event', problem: 'is for conversion and retention metrics (revenue has its own events)' },
       { field: 'metrics[1].key', problem: 'repeats another metric’s key' },
       { field: 'targeting.placement', problem: 'is required when variants serve offers (the placement they are served in)' },
     ]);
@@ -73,5 +73,51 @@ describe('validateExperimentDefinition', () => {
       { field: 'targeting.placement', problem: 'needs a variant with offers to serve there' },
     ]);
     expect(problems(base)).toEqual([]);
+  });
+
+  it('gives retention a window (a week by default) and an optional event, and filters only where they apply', () => {
+    const checked = validateExperimentDefinition({ variants: base.variants.map((v) => ({ key: v.key, weight: v.weight })), metrics: [{ key: 'back', type: 'retention', days: 7 }] }, 'r');
+    expect(checked.ok && checked.value.metrics).toEqual([{ key: 'back', type: 'retention', event: null, where: [], days: 7, windowDays: 7, guardrail: false, goodDirection: 'up' }]);
+    const plain = base.variants.map((v) => ({ key: v.key, weight: v.weight }));
+    expect(
+      problems({
+        variants: plain,
+        metrics: [
+          { key: 'a', type: 'retention', windowDays: 0 },
+          { key: 'b', type: 'conversion', event: 'Order Completed', windowDays: 3 },
+          { key: 'c', type: 'revenue', where: [{ property: 'category', op: 'eq', value: 'x' }] },
+          { key: 'd', type: 'redemption', event: 'Order Completed' },
+        ],
+      }),
+    ).toEqual([
+      { field: 'metrics[0].windowDays', problem: 'must be a whole number of days from 1 to 90' },
+      { field: 'metrics[1].windowDays', problem: 'is for retention metrics' },
+      { field: 'metrics[2].where', problem: expect.stringContaining('revenue counts every order and refund') },
+      { field: 'metrics[3].event', problem: 'is for conversion and retention metrics (redemption has its own events)' },
+    ]);
+  });
+
+  it('links a journey split only when every variant names a branch of the same split', () => {
+    const branch = (journey: string, step: string, n: number) => ({ journey, step, branch: n });
+    expect(
+      problems({
+        variants: [
+          { key: 'a', weight: 0.4, journeyBranch: branch('winback', 'split', 1) },
+          { key: 'b', weight: 0.3 },
+          { key: 'c', weight: 0.3, journeyBranch: branch('winback', 'other', 2) },
+        ],
+      }),
+    ).toEqual([
+      { field: 'variants[1].journeyBranch', problem: expect.stringContaining('every variant does') },
+      { field: 'variants[2].journeyBranch', problem: 'must name the same journey and split step as the others (winback, split)' },
+    ]);
+    expect(
+      problems({
+        variants: [
+          { key: 'a', weight: 0.5, journeyBranch: branch('winback', 'split', 1) },
+          { key: 'b', weight: 0.5, journeyBranch: branch('winback', 'split', 2) },
+        ],
+      }),
+    ).toEqual([]);
   });
 });

@@ -13,11 +13,14 @@ export type MetricType = (typeof METRIC_TYPES)[number];
 export interface ExperimentMetric {
   key: string;
   type: MetricType;
-  /** conversion: the track event (with property filters). */
+  /** conversion: the track event (with property filters); retention: the event that counts as active (null: any track event). */
   event: string | null;
+  /** Filters on the event's properties (conversion, retention) or on the redemption (redemption: offerKey, rewardType, code, orderId). */
   where: Array<{ property: string; op: 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'contains' | 'exists'; value?: string | number | boolean }>;
-  /** conversion, revenue, redemption: counted within this many days after exposure; retention: active on day N after exposure. */
+  /** conversion, revenue, redemption: counted within this many days after exposure; retention: active from day N after exposure. */
   days: number;
+  /** retention: how many days from day N the customer has to be active in (7 by default: "active in the week after day N"). */
+  windowDays?: number;
   /** A guardrail warns when it moves the wrong way instead of deciding the winner. */
   guardrail: boolean;
   /** The direction that is good: up (conversions, revenue) or down (refunds as a guardrail). */
@@ -59,6 +62,8 @@ export interface ExperimentDefinition {
 export type Checked<T> = { ok: true; value: T } | { ok: false; problems: ApiErrorDetail[] };
 
 const KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** A retention metric's default window: active in the week from day N after exposure. */
+export const RETENTION_WINDOW_DAYS = 7;
 const SEGMENT_KEY = /^[a-z0-9][a-z0-9_-]*$/;
 const FILTER_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'contains', 'exists'] as const;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -141,16 +146,28 @@ function metric(input: unknown, field: string, problems: ApiErrorDetail[]): Expe
     problems.push({ field, problem: 'must be a metric: { key, type, event, where, days, guardrail, goodDirection }' });
     return value;
   }
-  unknownFields(input, ['key', 'type', 'event', 'where', 'days', 'guardrail', 'goodDirection'], field, problems);
+  unknownFields(input, ['key', 'type', 'event', 'where', 'days', 'windowDays', 'guardrail', 'goodDirection'], field, problems);
   if (typeof input.key !== 'string' || !KEY.test(input.key)) problems.push({ field: `${field}.key`, problem: 'must be 1–64 lower-case letters, digits, - and _' });
   else value.key = input.key;
   if (!METRIC_TYPES.includes(input.type as MetricType)) problems.push({ field: `${field}.type`, problem: `must be one of ${METRIC_TYPES.join(', ')}` });
   else value.type = input.type as MetricType;
+  const eventName = (v: unknown) => typeof v === 'string' && v.trim() !== '' && v.length <= 200;
   if (value.type === 'conversion') {
-    if (typeof input.event !== 'string' || input.event.trim() === '' || input.event.length > 200)
-      problems.push({ field: `${field}.event`, problem: 'a conversion metric needs the name of its track event' });
-    else value.event = input.event;
-  } else if (input.event !== undefined && input.event !== null) problems.push({ field: `${field}.event`, problem: `is for conversion metrics (${value.type} has its own events)` });
+    if (!eventName(input.event)) problems.push({ field: `${field}.event`, problem: 'a conversion metric needs the name of its track event' });
+    else value.event = input.event as string;
+  } else if (value.type === 'retention') {
+    if (input.event !== undefined && input.event !== null && !eventName(input.event))
+      problems.push({ field: `${field}.event`, problem: 'must be the name of the track event that counts as active (leave it out: any track event)' });
+    else value.event = (input.event as string | undefined) ?? null;
+  } else if (input.event !== undefined && input.event !== null) problems.push({ field: `${field}.event`, problem: `is for conversion and retention metrics (${value.type} has its own events)` });
+  if (value.type === 'revenue' && input.where !== undefined && Array.isArray(input.where) && input.where.length > 0)
+    problems.push({ field: `${field}.where`, problem: 'revenue counts every order and refund; filter with a conversion metric instead' });
+  if (input.windowDays !== undefined) {
+    if (value.type !== 'retention') problems.push({ field: `${field}.windowDays`, problem: 'is for retention metrics' });
+    else if (!Number.isInteger(input.windowDays) || (input.windowDays as number) < 1 || (input.windowDays as number) > 90)
+      problems.push({ field: `${field}.windowDays`, problem: 'must be a whole number of days from 1 to 90' });
+  }
+  if (value.type === 'retention') value.windowDays = Number.isInteger(input.windowDays) ? (input.windowDays as number) : RETENTION_WINDOW_DAYS;
   if (input.where !== undefined) {
     if (!Array.isArray(input.where) || input.where.length > 20) problems.push({ field: `${field}.where`, problem: 'must be a list of up to 20 property filters' });
     else
@@ -209,6 +226,16 @@ export function validateExperimentDefinition(input: unknown, key: string): Check
   if (input.seed !== undefined) {
     if (typeof input.seed !== 'string' || input.seed === '' || input.seed.length > 200) problems.push({ field: 'seed', problem: 'must be 1–200 characters' });
     else seed = input.seed;
+  }
+  // A journey split follows the experiment only when every variant names a branch of the same split.
+  const branches = variants.filter((v) => v.journeyBranch !== null);
+  if (branches.length > 0) {
+    const first = branches[0].journeyBranch as NonNullable<ExperimentVariant['journeyBranch']>;
+    variants.forEach((v, i) => {
+      if (v.journeyBranch === null) problems.push({ field: `variants[${i}].journeyBranch`, problem: 'is required: when one variant takes a journey split’s branch, every variant does' });
+      else if (v.journeyBranch.journey !== first.journey || v.journeyBranch.step !== first.step)
+        problems.push({ field: `variants[${i}].journeyBranch`, problem: `must name the same journey and split step as the others (${first.journey}, ${first.step})` });
+    });
   }
   if (target.placement !== null && variants.every((v) => v.offers.length === 0)) problems.push({ field: 'targeting.placement', problem: 'needs a variant with offers to serve there' });
   if (variants.some((v) => v.offers.length > 0) && target.placement === null)

@@ -2,15 +2,15 @@ import { Module } from '@nestjs/common';
 import { AssignmentRpcController, ExperimentsController } from './experiments.controller';
 import { ExperimentsRepository } from './experiments.repository';
 import { ExperimentsService } from './experiments.service';
-import { ConversionsHandler } from '../results/conversions.handler';
-import { CovariatesHandler } from '../results/covariates.handler';
+import { ExperimentMetricsService } from '../results/experiment-metrics.service';
+import { MetricEventsHandler } from '../results/metric-events.handler';
 import { ExposuresHandler } from './exposures.handler';
 import { MembershipsHandler } from './memberships.handler';
 
-/** Experiments (issue 21): definitions, statuses, assignment and exposures; results come next. */
+/** Experiments (issue 21): definitions, statuses, assignment, exposures, metrics and results. */
 @Module({
   controllers: [ExperimentsController, AssignmentRpcController],
-  providers: [ExperimentsRepository, ExperimentsService, MembershipsHandler, ExposuresHandler, ConversionsHandler, CovariatesHandler],
+  providers: [ExperimentsRepository, ExperimentsService, MembershipsHandler, ExposuresHandler, ExperimentMetricsService, MetricEventsHandler],
   exports: [ExperimentsService],
 })
 export class ExperimentsModule {}

@@ -150,8 +150,11 @@ export class ExperimentsRepository {
     }));
   }
 
-  /** The exposures of these customers with their experiment's metrics and end (what their events can move). */
-  async exposuresOf(tx: ExperimentsTx, profileIds: string[]): Promise<ExposureForMetrics[]> {
+  /**
+   * The exposures of these customers with their experiment's metrics and end (what their events can
+   * move), locked; `withMetrics` leaves out experiments without metrics (events cannot move them).
+   */
+  async exposuresOf(tx: ExperimentsTx, profileIds: string[], withMetrics = true): Promise<ExposureForMetrics[]> {
     if (profileIds.length === 0) return [];
     const rows = await queryRows<{
       experiment_id: string;
@@ -166,7 +169,7 @@ export class ExperimentsRepository {
       tx,
       sql`select x.experiment_id, x.profile_id, x.variant, x.first_exposed_at, x.segments, x.covariate, e.metrics, e.ended_at
         from experiments.exposures x join experiments.experiments e on e.id = x.experiment_id
-        where x.profile_id = ${anyOf(profileIds, 'uuid')} and jsonb_array_length(e.metrics) > 0
+        where x.profile_id = ${anyOf(profileIds, 'uuid')} ${withMetrics ? sql`and jsonb_array_length(e.metrics) > 0` : sql``}
         order by x.experiment_id, x.profile_id for update of x`,
     );
     const date = (v: string | Date) => (v instanceof Date ? v : new Date(v));
@@ -192,22 +195,48 @@ export class ExperimentsRepository {
   }
 
   /** New metric values and the aggregate deltas they make, in the caller's transaction. */
-  async writeMetricChanges(
-    tx: ExperimentsTx,
-    values: Array<{ experimentId: string; profileId: string; metricKey: string; value: number }>,
-    deltas: Array<{ experimentId: string; variant: string; segmentKey: string; metricKey: string; sumY: number; sumY2: number; sumXY: number }>,
-  ): Promise<void> {
+  async writeMetricChanges(tx: ExperimentsTx, values: Array<{ experimentId: string; profileId: string; metricKey: string; value: number }>, deltas: AggregateDelta[]): Promise<void> {
     if (values.length > 0)
       await tx.execute(sql`insert into experiments.metric_values (experiment_id, profile_id, metric_key, value)
         select x."experimentId", x."profileId", x."metricKey", x.value from json_to_recordset(${jsonParam(values)}::json) as x("experimentId" uuid, "profileId" uuid, "metricKey" text, value double precision)
         on conflict (experiment_id, profile_id, metric_key) do update set value = excluded.value, updated_at = now()`);
-    if (deltas.length > 0)
-      await tx.execute(sql`insert into experiments.aggregates (experiment_id, variant, segment_key, metric_key, sum_y, sum_y2, sum_xy)
-        select x."experimentId", x.variant, x."segmentKey", x."metricKey", x."sumY", x."sumY2", x."sumXY"
-        from json_to_recordset(${jsonParam(deltas)}::json) as x("experimentId" uuid, variant text, "segmentKey" text, "metricKey" text, "sumY" double precision, "sumY2" double precision, "sumXY" double precision)
-        order by 1, 2, 3, 4
-        on conflict (experiment_id, variant, segment_key, metric_key) do update set sum_y = experiments.aggregates.sum_y + excluded.sum_y,
-          sum_y2 = experiments.aggregates.sum_y2 + excluded.sum_y2, sum_xy = experiments.aggregates.sum_xy + excluded.sum_xy`);
+    await this.moveAggregates(tx, deltas);
+  }
+
+  /** Adds the deltas to the aggregate rows (creating missing ones), in a fixed order so concurrent batches never deadlock. */
+  async moveAggregates(tx: ExperimentsTx, deltas: AggregateDelta[]): Promise<void> {
+    if (deltas.length === 0) return;
+    await tx.execute(sql`insert into experiments.aggregates (experiment_id, variant, segment_key, metric_key, n, sum_y, sum_y2, sum_x, sum_x2, sum_xy)
+      select x."experimentId", x.variant, x."segmentKey", x."metricKey", x.n, x."sumY", x."sumY2", x."sumX", x."sumX2", x."sumXY"
+      from json_to_recordset(${jsonParam(deltas.map((d) => ({ n: 0, sumX: 0, sumX2: 0, ...d })))}::json) as x("experimentId" uuid, variant text, "segmentKey" text, "metricKey" text,
+        n bigint, "sumY" double precision, "sumY2" double precision, "sumX" double precision, "sumX2" double precision, "sumXY" double precision)
+      order by 1, 2, 3, 4
+      on conflict (experiment_id, variant, segment_key, metric_key) do update set n = experiments.aggregates.n + excluded.n,
+        sum_y = experiments.aggregates.sum_y + excluded.sum_y, sum_y2 = experiments.aggregates.sum_y2 + excluded.sum_y2,
+        sum_x = experiments.aggregates.sum_x + excluded.sum_x, sum_x2 = experiments.aggregates.sum_x2 + excluded.sum_x2,
+        sum_xy = experiments.aggregates.sum_xy + excluded.sum_xy`);
+  }
+
+  /** Gives `from`'s exposures (and their metric values) of these experiments to `to` (a merge; `to` has none of them). */
+  async moveExposures(tx: ExperimentsTx, from: string, to: string, experimentIds: string[]): Promise<void> {
+    if (experimentIds.length === 0) return;
+    await tx.execute(sql`update experiments.exposures set profile_id = ${to}::uuid where profile_id = ${from}::uuid and experiment_id = ${anyOf(experimentIds, 'uuid')}`);
+    await tx.execute(sql`update experiments.metric_values set profile_id = ${to}::uuid where profile_id = ${from}::uuid and experiment_id = ${anyOf(experimentIds, 'uuid')}`);
+  }
+
+  /** Deletes these exposures and their metric values (their aggregates are moved by the caller). */
+  async deleteExposures(tx: ExperimentsTx, exposures: Array<{ experimentId: string; profileId: string }>): Promise<void> {
+    if (exposures.length === 0) return;
+    const pairs = jsonParam(exposures);
+    await tx.execute(sql`delete from experiments.metric_values v using json_to_recordset(${pairs}::json) as x("experimentId" uuid, "profileId" uuid)
+      where v.experiment_id = x."experimentId" and v.profile_id = x."profileId"`);
+    await tx.execute(sql`delete from experiments.exposures e using json_to_recordset(${pairs}::json) as x("experimentId" uuid, "profileId" uuid)
+      where e.experiment_id = x."experimentId" and e.profile_id = x."profileId"`);
+  }
+
+  /** What experiments keep of erased customers beyond their exposures: segment memberships. */
+  async forgetMemberships(tx: ExperimentsTx, profileIds: string[]): Promise<void> {
+    if (profileIds.length > 0) await tx.execute(sql`delete from experiments.memberships where profile_id = ${anyOf(profileIds, 'uuid')}`);
   }
 
   /** An experiment's aggregates: what its results are computed from. */
@@ -218,6 +247,20 @@ export class ExperimentsRepository {
 }
 
 export type AggregateRow = typeof tables.aggregates.$inferSelect;
+
+/** What to add to one aggregate row (missing sums: 0). */
+export interface AggregateDelta {
+  experimentId: string;
+  variant: string;
+  segmentKey: string;
+  metricKey: string;
+  n?: number;
+  sumY: number;
+  sumY2: number;
+  sumX?: number;
+  sumX2?: number;
+  sumXY: number;
+}
 
 export interface ExposureForMetrics {
   experimentId: string;

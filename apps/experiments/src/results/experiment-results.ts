@@ -39,7 +39,7 @@ export interface VariantResult {
   key: string;
   name: string;
   n: number;
-  /** The mean per exposed customer (a conversion rate for conversions). */
+  /** The mean per exposed customer (a rate for conversion, retention and redemption metrics). */
   mean: number | null;
 }
 
@@ -77,7 +77,7 @@ export interface ExperimentResults {
 
 const summary = (metric: ExperimentMetric, a: Aggregate): ArmSummary | null => {
   if (a.n < 2) return null;
-  return metric.type === 'conversion' ? summarizeProportion({ n: a.n, conversions: a.sumY }) : summarizeMean({ n: a.n, sum: a.sumY, sumOfSquares: a.sumY2 });
+  return metric.type !== 'revenue' ? summarizeProportion({ n: a.n, conversions: a.sumY }) : summarizeMean({ n: a.n, sum: a.sumY, sumOfSquares: a.sumY2 });
 };
 
 function compare(metric: ExperimentMetric, control: Aggregate, treatment: Aggregate): Omit<Comparison, 'variant' | 'pValueAdjusted'> {

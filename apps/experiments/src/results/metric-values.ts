@@ -1,16 +1,22 @@
 import { propertyMatches } from '@segmenta/segment-rules';
-import type { ExperimentMetric } from '../experiments/experiment-definition';
+import { RETENTION_WINDOW_DAYS, type ExperimentMetric } from '../experiments/experiment-definition';
 
 /**
- * What a customer's track event does to their value of an experiment's metric (issue 21), pure:
- * a conversion counts once (0 → 1) when its event, with its filters, comes within `days` after the
- * customer's first exposure; revenue adds `Order Completed` and takes away `Order Refunded` in that
- * window. Events after the experiment stopped count for nothing.
+ * What a customer's event does to their value of an experiment's metric (issue 21), pure:
+ * - a conversion counts once (0 → 1) when its track event, with its filters, comes within `days`
+ *   after the customer's first exposure;
+ * - revenue adds `Order Completed` and takes away `Order Refunded` in that window;
+ * - retention counts once when the customer is active (any track event, or the metric's event)
+ *   in the `windowDays` from day `days` after exposure;
+ * - redemption counts once when they redeem an offer (offers.redeemed, with its filters) in the window.
+ * Events after the experiment stopped count for nothing.
  */
 
 const DAY_MS = 86_400_000;
 
 export interface MetricEvent {
+  /** A track event (profiles.activity) or an offer redemption (offers.redeemed). */
+  kind: 'track' | 'redemption';
   name: string;
   properties: Record<string, unknown>;
   occurredAt: Date;
@@ -29,19 +35,28 @@ export function orderAmount(properties: Record<string, unknown>): number {
 /** The customer's new value of the metric after the event; null when the event does not move it. */
 export function metricValueAfter(metric: ExperimentMetric, exposedAt: Date, endedAt: Date | null, event: MetricEvent, current: number): number | null {
   const at = event.occurredAt.getTime();
-  if (at < exposedAt.getTime() || at >= exposedAt.getTime() + metric.days * DAY_MS) return null;
   if (endedAt !== null && at > endedAt.getTime()) return null;
+  // Retention's window starts on day N; the others' at exposure.
+  const from = exposedAt.getTime() + (metric.type === 'retention' ? metric.days * DAY_MS : 0);
+  const length = metric.type === 'retention' ? (metric.windowDays ?? RETENTION_WINDOW_DAYS) : metric.days;
+  if (at < from || at >= from + length * DAY_MS) return null;
+  const matches = () => metric.where.every((f) => propertyMatches(event.properties, f));
+  if (event.kind === 'redemption') return metric.type === 'redemption' && current < 1 && matches() ? 1 : null;
   switch (metric.type) {
     case 'conversion':
-      if (event.name !== metric.event || current >= 1 || !metric.where.every((f) => propertyMatches(event.properties, f))) return null;
-      return 1;
-    case 'revenue': {
+      return event.name === metric.event && current < 1 && matches() ? 1 : null;
+    case 'retention':
+      return (metric.event === null || event.name === metric.event) && current < 1 && matches() ? 1 : null;
+    case 'revenue':
       if (event.name === 'Order Completed') return current + orderAmount(event.properties);
       if (event.name === 'Order Refunded') return current - orderAmount(event.properties);
       return null;
-    }
-    default:
-      // Retention and redemption metrics are not computed from track events yet.
+    case 'redemption':
       return null;
   }
+}
+
+/** One customer's value of a metric when two profiles exposed to the same variant turn out to be one customer (a merge): revenue adds up, the others are 0/1. */
+export function mergedMetricValue(metric: Pick<ExperimentMetric, 'type'>, a: number, b: number): number {
+  return metric.type === 'revenue' ? a + b : Math.max(a, b);
 }
