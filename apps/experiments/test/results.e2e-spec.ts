@@ -359,6 +359,22 @@ describe(`experiment results (${driver})`, () => {
     for (let i = 0; i < 80; i += 2) expect(exposed.has(customers[i])).toBe(false);
     for (let j = 0; j < 10; j += 1) expect([exposed.has(customers[100 + j]), exposed.has(newcomers[j])]).toEqual([false, true]);
     expect(exposed.has(customers[200])).toBe(true);
+    // Their experiments.exposed messages left the stream too (ADR 14).
+    const exposedMessagesOf = async (profileIds: string[]) => {
+      const jsm = await nc.jetstreamManager();
+      let found = 0;
+      for (let seq = 1; ;) {
+        const stored = await jsm.streams
+          .getMessage(`${service.prefix}_EXPERIMENTS`, { next_by_subj: `${service.prefix}.${SUBJECTS.experimentsExposed}`, seq } as unknown as { seq: number })
+          .catch(() => undefined);
+        if (!stored) return found;
+        const text = new TextDecoder().decode(stored.data);
+        if (profileIds.some((p) => text.includes(p))) found += 1;
+        seq = stored.seq + 1;
+      }
+    };
+    expect(await exposedMessagesOf(customers.slice(399))).toBe(1);
+    await waitFor(async () => (await exposedMessagesOf(gone)) === 0, { timeoutMs: 30_000, what: 'the erased customers’ exposure messages deleted' });
     for (const table of ['exposures', 'metric_values', 'memberships', 'profile_revenue'])
       expect(await count(sql`select count(*) as n from experiments.${sql.raw(table)} where profile_id = ${anyOf(gone, 'uuid')}`)).toBe(0);
     // One customer, one variant: the survivor of a same-variant pair has both profiles' orders.

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OfferRedeemedV1, ProfileActivityV1, ProfileErasedV1, ProfileMergedV1, ProfileUpdatedV1, SUBJECTS } from '@segmenta/contracts';
-import { Inbox, JetStreamBatchConsumer, assertMessageData, type BatchMessage } from '@segmenta/messaging';
+import { Inbox, JetStreamBatchConsumer, Outbox, assertMessageData, type BatchMessage } from '@segmenta/messaging';
 import { ExperimentsRepository, keepProfileRevenue, type ExperimentsTx } from '../experiments/experiments.repository';
 import { ExperimentMetricsService, type CustomerEvent } from './experiment-metrics.service';
 
@@ -15,6 +15,7 @@ type ProfilesStep = { kind: 'events'; events: CustomerEvent[] } | { kind: 'merge
  *   (CUPED's covariate), merges and erasures. One consumer for all of them, so an event of a
  *   customer sent before their merge is counted before the merge moves their exposure.
  * - OFFERS' redemptions (redemption metrics).
+ * An erasure also deletes the customers' experiments.exposed messages from the stream (ADR 14).
  * An event's messageId is claimed in the inbox: a redelivery, or the same event sent twice, counts once.
  */
 @Injectable()
@@ -25,6 +26,7 @@ export class MetricEventsHandler {
   constructor(
     private readonly repository: ExperimentsRepository,
     private readonly metrics: ExperimentMetricsService,
+    private readonly outbox: Outbox,
   ) {}
 
   // The server here (2.9) takes one filter subject per consumer: profiles.> is filtered here.
@@ -78,6 +80,7 @@ export class MetricEventsHandler {
       for (const step of steps) await this.apply(tx, step);
       await keepProfileRevenue(tx, revenue, gone);
     });
+    if (steps.some((s) => s.kind === 'erase')) this.outbox.wake();
   }
 
   @JetStreamBatchConsumer({ stream: 'OFFERS', durable: EXPERIMENTS_REDEMPTIONS_DURABLE, filterSubjects: [SUBJECTS.offersRedeemed], maxBatch: 500 })
@@ -105,7 +108,9 @@ export class MetricEventsHandler {
       case 'merge':
         return this.metrics.merge(tx, step.from, step.to);
       case 'erase':
-        return this.metrics.erase(tx, step.profileIds);
+        await this.metrics.erase(tx, step.profileIds);
+        // Their experiments.exposed messages leave the stream too (ADR 14).
+        return this.outbox.eraseFromStreams(tx, { partitionKeys: step.profileIds });
     }
   }
 }
