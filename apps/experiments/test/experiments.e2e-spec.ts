@@ -205,4 +205,50 @@ describe.each(availableTestDrivers())('experiments (%s)', (driver) => {
     ).body;
     expect(listed.experiments.map((e: { key: string }) => e.key)).toEqual(['checkout-camera-offer']);
   });
+
+  it('answers concurrent first exposures of the same customers with one stored exposure each (written in group commits)', async () => {
+    await http
+      .post('/v1/experiments')
+      .set(admin)
+      .send({
+        key: 'burst',
+        name: 'Burst',
+        definition: {
+          variants: [
+            { key: 'a', weight: 0.5 },
+            { key: 'b', weight: 0.5 },
+          ],
+          targeting: { trafficShare: 0.9 },
+        },
+      })
+      .expect(201);
+    await http.post('/v1/experiments/burst/status').set(admin).send({ status: 'running' }).expect(200);
+    const customers = Array.from({ length: 100 }, () => randomUUID());
+    // Each customer asks three times at once: 300 requests in flight together.
+    const answers = await Promise.all(customers.flatMap((p) => [0, 1, 2].map(async () => ({ p, body: (await assign('burst', p).expect(200)).body }))));
+    const inIt = new Set<string>();
+    for (const p of customers) {
+      const mine = answers.filter((a) => a.p === p).map((a) => a.body);
+      const expected = (() => {
+        const gb = new GrowthBook({ attributes: { id: p } });
+        const result = gb.run({ key: 'burst', seed: 'burst', variations: ['a', 'b'], weights: [0.5, 0.5], coverage: 0.9, hashVersion: 2 });
+        gb.destroy();
+        return result.inExperiment ? result.value : null;
+      })();
+      expect(mine.map((b) => (b.inExperiment ? b.variant.key : null))).toEqual([expected, expected, expected]);
+      if (expected === null) continue;
+      inIt.add(p);
+      expect(new Set(mine.map((b) => b.exposedAt)).size).toBe(1);
+    }
+    await waitFor(async () => exposed.filter((e) => e.key === 'burst').length === inIt.size, { timeoutMs: 15_000, what: 'one experiments.exposed per customer' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(
+      exposed
+        .filter((e) => e.key === 'burst')
+        .map((e) => e.profileId)
+        .sort(),
+    ).toEqual([...inIt].sort());
+    const results = (await http.get('/v1/experiments/burst/results').set(admin).expect(200)).body;
+    expect(results.srm.users.a + results.srm.users.b).toBe(inIt.size);
+  });
 });

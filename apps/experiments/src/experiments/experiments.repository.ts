@@ -93,23 +93,26 @@ export class ExperimentsRepository {
       on conflict (segment_key, profile_id) do update set member = excluded.member, seq = excluded.seq where experiments.memberships.seq < excluded.seq`);
   }
 
-  /** Records the customer's first exposure; the stored one (first variant, first time) when they had one. */
-  async expose(
+  /** The stored first exposures of these customers (variant and time). */
+  async storedExposures(
     tx: ExperimentsTx,
-    exposure: { experimentId: string; profileId: string; variant: string; at: Date; source: 'api' | 'offers' | 'journeys' },
-  ): Promise<{ variant: string; firstExposedAt: Date; first: boolean }> {
-    const [fresh] = await this.exposeMany(tx, [{ ...exposure, at: exposure.at.toISOString() }]);
-    if (fresh) return { variant: fresh.variant, firstExposedAt: new Date(fresh.at), first: true };
-    const x = tables.exposures;
-    const [stored] = await tx
-      .select()
-      .from(x)
-      .where(and(eq(x.experimentId, exposure.experimentId), eq(x.profileId, exposure.profileId)))
-      .limit(1);
-    return { variant: stored.variant, firstExposedAt: stored.firstExposedAt, first: false };
+    pairs: Array<{ experimentId: string; profileId: string }>,
+  ): Promise<Array<{ experimentId: string; profileId: string; variant: string; firstExposedAt: Date }>> {
+    if (pairs.length === 0) return [];
+    const rows = await queryRows<{ experiment_id: string; profile_id: string; variant: string; first_exposed_at: string | Date }>(
+      tx,
+      sql`select e.experiment_id, e.profile_id, e.variant, e.first_exposed_at from experiments.exposures e
+        join json_to_recordset(${jsonParam(pairs)}::json) as x("experimentId" uuid, "profileId" uuid) on e.experiment_id = x."experimentId" and e.profile_id = x."profileId"`,
+    );
+    return rows.map((r) => ({
+      experimentId: r.experiment_id,
+      profileId: r.profile_id,
+      variant: r.variant,
+      firstExposedAt: r.first_exposed_at instanceof Date ? r.first_exposed_at : new Date(r.first_exposed_at),
+    }));
   }
 
-  /** First exposures of many customers at once (offers.served); returns the ones that were new. Unknown experiments are skipped. */
+  /** First exposures of many customers at once (the API's group commits, offers.served, journeys); returns the ones that were new. Unknown experiments are skipped. */
   async exposeMany(
     tx: ExperimentsTx,
     exposures: Array<{ experimentId: string; profileId: string; variant: string; at: string; source: 'api' | 'offers' | 'journeys' }>,

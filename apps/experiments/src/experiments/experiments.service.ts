@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ConflictError, InvalidStateError, NotFoundError, ValidationFailedError } from '@segmenta/chassis';
-import { SUBJECTS, type ExperimentChangedV1, type ExperimentExposedV1, type ExperimentStatus, type SegmentReferencesV1 } from '@segmenta/contracts';
+import { SUBJECTS, type ExperimentChangedV1, type ExperimentStatus, type SegmentReferencesV1 } from '@segmenta/contracts';
 import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
-import { assignVariant } from '@segmenta/stats';
+import { compileAssignment, type Assignment } from '@segmenta/stats';
 import { experimentSegmentKeys, validateExperimentDefinition, type ExperimentDefinition } from './experiment-definition';
 import { EXPERIMENT_KEY, type CreateExperimentDto, type ListExperimentsQueryDto, type UpdateExperimentDto } from './experiments.dto';
 import { experimentResults } from '../results/experiment-results';
 import { EXPOSURES_METRIC, ExperimentsRepository, type ExperimentRow, type ExperimentsTx } from './experiments.repository';
+import { ExposureWriter, type ExposureSource } from './exposure-writer';
+
+/** How long a replica assigns from an experiment it read: a change made through another replica is seen within this. */
+const ASSIGNMENT_CACHE_MS = 1000;
+const ASSIGNMENT_CACHE_MAX = 1000;
 
 const MOVES: Record<ExperimentStatus, readonly ExperimentStatus[]> = { draft: ['running'], running: ['stopped'], stopped: [] };
 
@@ -74,9 +79,13 @@ export interface AssignmentAnswer {
  */
 @Injectable()
 export class ExperimentsService {
+  /** Experiments as assignment reads them (the hot path): by key, with their ranges worked out once. */
+  private readonly assigning = new Map<string, { row: ExperimentRow | undefined; assign: ((profileId: string) => Assignment) | null; readAt: number }>();
+
   constructor(
     private readonly repository: ExperimentsRepository,
     private readonly outbox: Outbox,
+    private readonly exposures: ExposureWriter,
   ) {}
 
   async create(body: CreateExperimentDto) {
@@ -143,29 +152,20 @@ export class ExperimentsService {
    * The variant of a customer, and (unless `expose` is false) their exposure recorded once: a
    * customer keeps the variant of their first exposure. Only running experiments assign.
    */
-  async assign(key: string, profileId: string, expose: boolean, source: 'api' | 'offers' | 'journeys' = 'api'): Promise<AssignmentAnswer> {
-    const row = await this.found(key);
+  async assign(key: string, profileId: string, expose: boolean, source: ExposureSource = 'api'): Promise<AssignmentAnswer> {
+    const { row, assign } = await this.forAssignment(key);
     const answer = (reason: string): AssignmentAnswer => ({ experiment: key, inExperiment: false, reason, variant: null, exposedAt: null });
-    if (row.status !== 'running') return answer(`the experiment is ${row.status}`);
+    if (row.status !== 'running' || assign === null) return answer(`the experiment is ${row.status}`);
     if (row.targeting.segments.length > 0 && (await this.repository.memberOf(profileId, row.targeting.segments)).length === 0)
       return answer(`not in any of the targeted segments (${row.targeting.segments.join(', ')})`);
-    const assigned = assignVariant({ seed: row.seed, trafficShare: row.targeting.trafficShare, weights: row.variants.map((v) => v.weight), namespace: row.targeting.namespace }, profileId);
+    const assigned = assign(profileId);
     if (!assigned.inExperiment) return answer(assigned.reason === 'namespace' ? 'outside the experiment’s namespace slice' : 'outside the traffic share');
     let variant = row.variants[assigned.variant];
     let exposedAt: string | null = null;
     if (expose) {
-      const exposure = await this.saving(async (tx) => {
-        const stored = await this.repository.expose(tx, { experimentId: row.id, profileId, variant: variant.key, at: new Date(), source });
-        if (stored.first) {
-          const data: ExperimentExposedV1 = { experimentId: row.id, key, profileId, variant: stored.variant, source, at: stored.firstExposedAt.toISOString() };
-          await this.outbox.write(tx, [
-            { subject: SUBJECTS.experimentsExposed, envelope: createEnvelope(SUBJECTS.experimentsExposed, data, { id: `exposure-${row.id}-${profileId}` }), partitionKey: profileId },
-          ]);
-        }
-        return stored;
-      });
-      variant = row.variants.find((v) => v.key === exposure.variant) ?? variant;
-      exposedAt = exposure.firstExposedAt.toISOString();
+      const stored = await this.exposures.expose({ experimentId: row.id, key, profileId, variant: variant.key, source });
+      variant = row.variants.find((v) => v.key === stored.variant) ?? variant;
+      exposedAt = stored.firstExposedAt.toISOString();
     }
     return { experiment: key, inExperiment: true, reason: null, variant: { key: variant.key, name: variant.name, offers: variant.offers, payload: variant.payload }, exposedAt };
   }
@@ -175,6 +175,24 @@ export class ExperimentsService {
     const row = await this.found(key);
     const rows = await this.repository.aggregatesOf(row.id);
     return { experiment: key, status: row.status, startedAt: row.startedAt?.toISOString() ?? null, ...experimentResults(row.variants, row.metrics, rows, bySegment, EXPOSURES_METRIC) };
+  }
+
+  /** The experiment from memory when read less than a second ago; changes made here drop what is held. */
+  private async forAssignment(key: string): Promise<{ row: ExperimentRow; assign: ((profileId: string) => Assignment) | null }> {
+    const now = Date.now();
+    let held = this.assigning.get(key);
+    if (!held || now - held.readAt > ASSIGNMENT_CACHE_MS) {
+      const row = key.length <= 100 && EXPERIMENT_KEY.test(key) ? await this.repository.get(key) : undefined;
+      const assign =
+        row?.status === 'running'
+          ? compileAssignment({ seed: row.seed, trafficShare: row.targeting.trafficShare, weights: row.variants.map((v) => v.weight), namespace: row.targeting.namespace })
+          : null;
+      if (this.assigning.size >= ASSIGNMENT_CACHE_MAX) this.assigning.clear();
+      held = { row, assign, readAt: now };
+      this.assigning.set(key, held);
+    }
+    if (!held.row) throw new NotFoundError(`No experiment ${key}`, [{ field: 'key', problem: 'not found' }]);
+    return { row: held.row, assign: held.assign };
   }
 
   private async found(key: string): Promise<ExperimentRow> {
@@ -191,6 +209,7 @@ export class ExperimentsService {
 
   private async saving<T>(work: (tx: ExperimentsTx) => Promise<T>): Promise<T> {
     const result = await this.repository.transaction(work);
+    this.assigning.clear();
     this.outbox.wake();
     return result;
   }
