@@ -251,4 +251,24 @@ describe.each(availableTestDrivers())('experiments (%s)', (driver) => {
     const results = (await http.get('/v1/experiments/burst/results').set(admin).expect(200)).body;
     expect(results.srm.users.a + results.srm.users.b).toBe(inIt.size);
   });
+
+  it('plans an experiment: customers per variant and days, with the field that is wrong named', async () => {
+    const reader = { Authorization: `Bearer ${keys.read}` };
+    // The datasets README's example: baseline 0.20, +0.05, α 0.05, power 0.8 → 1,030.2 per arm; 200 a day at half traffic.
+    expect(
+      (await http.get('/v1/experiments/sample-size').set(reader).query({ metric: 'conversion', baseline: 0.2, absoluteLift: 0.05, dailyTraffic: 200, trafficShare: 0.5 }).expect(200)).body,
+    ).toEqual({
+      perVariant: 1031,
+      total: 2062,
+      days: 21,
+      absoluteLift: 0.05,
+      alphaPerComparison: 0.05,
+      power: 0.8,
+      variants: 2,
+    });
+    expect((await http.get('/v1/experiments/sample-size').set(reader).query({ metric: 'mean', absoluteLift: 5 }).expect(400)).body.details).toEqual([
+      { field: 'standardDeviation', problem: 'a mean needs the per-customer standard deviation, above 0' },
+    ]);
+    expect((await http.get('/v1/experiments/sample-size').set(reader).query({ metric: 'conversion', baseline: 0.2, absoluteLift: 0.05, power: 2 }).expect(400)).body.details[0].field).toBe('power');
+  });
 });

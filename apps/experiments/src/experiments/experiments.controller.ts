@@ -12,6 +12,7 @@ import {
   ExperimentStatusDto,
   ListExperimentsQueryDto,
   ResultsQueryDto,
+  SampleSizeQueryDto,
   UpdateExperimentDto,
 } from './experiments.dto';
 import { ExperimentsService, type AssignmentAnswer } from './experiments.service';
@@ -58,6 +59,19 @@ export class ExperimentsController {
   })
   list(@Query() query: ListExperimentsQueryDto) {
     return this.experiments.list(query);
+  }
+
+  // Before :key, which would otherwise take `sample-size` as an experiment's key (that key is refused).
+  @Get('sample-size')
+  @RequireScope('read')
+  @ApiOperation({ summary: 'Plan an experiment: customers per variant to detect a lift with the given power (two-proportion or Welch), and the days the traffic takes' })
+  @ApiResponse({
+    status: 200,
+    schema: { example: { perVariant: 1031, total: 2062, days: 21, absoluteLift: 0.05, alphaPerComparison: 0.05, power: 0.8, variants: 2 } },
+  })
+  @ApiResponse({ status: 400, description: 'A field is missing or contradicts another: details name it.' })
+  sampleSize(@Query() query: SampleSizeQueryDto) {
+    return this.experiments.plan(query);
   }
 
   @Get(':key')

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsObject, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
 import { CursorPageQuery } from '@segmenta/chassis';
 import { EXPERIMENT_STATUSES, type ExperimentStatus } from '@segmenta/contracts';
 
@@ -104,4 +105,74 @@ export class ResultsQueryDto {
   @IsOptional()
   @IsIn(['segment'])
   by?: 'segment';
+}
+
+/** Query parameters of the calculator (a GET, so read keys may use it): numbers come as text and are converted first. */
+export class SampleSizeQueryDto {
+  @ApiProperty({ enum: ['conversion', 'mean'], description: 'conversion: a rate (give baseline); mean: a per-customer mean such as revenue (give standardDeviation)' })
+  @IsIn(['conversion', 'mean'])
+  metric!: 'conversion' | 'mean';
+
+  @ApiPropertyOptional({ description: 'The control’s conversion rate (0–1), or its mean for a relative lift of a mean', example: 0.2 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  baseline?: number;
+
+  @ApiPropertyOptional({ description: 'Per-customer standard deviation of a mean metric', example: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  standardDeviation?: number;
+
+  @ApiPropertyOptional({ description: 'The smallest lift worth detecting, absolute (0.05 = five points of a rate)', example: 0.05 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  absoluteLift?: number;
+
+  @ApiPropertyOptional({ description: 'The smallest lift worth detecting, relative to the baseline (0.25 = +25 %)' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  relativeLift?: number;
+
+  @ApiPropertyOptional({ description: 'Variants including the control; α is split over the comparisons with the control (Bonferroni)', default: 2 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(10)
+  variants?: number;
+
+  @ApiPropertyOptional({ description: 'Two-sided significance level', default: 0.05 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.0001)
+  @Max(0.5)
+  alpha?: number;
+
+  @ApiPropertyOptional({ description: 'Chance to detect the lift if it is real', default: 0.8 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.5)
+  @Max(0.9999)
+  power?: number;
+
+  @ApiPropertyOptional({ description: 'Eligible customers a day: gives the duration in days', example: 2000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(1)
+  dailyTraffic?: number;
+
+  @ApiPropertyOptional({ description: 'Share of the eligible customers in the experiment (0–1)', default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.001)
+  @Max(1)
+  trafficShare?: number;
 }

@@ -6,6 +6,7 @@ import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messagin
 import { compileAssignment, type Assignment } from '@segmenta/stats';
 import { experimentSegmentKeys, validateExperimentDefinition, type ExperimentDefinition } from './experiment-definition';
 import { EXPERIMENT_KEY, type CreateExperimentDto, type ListExperimentsQueryDto, type UpdateExperimentDto } from './experiments.dto';
+import { planExperiment, type ExperimentPlan, type ExperimentPlanInput } from '../results/experiment-plan';
 import { experimentResults } from '../results/experiment-results';
 import { EXPOSURES_METRIC, ExperimentsRepository, type ExperimentRow, type ExperimentsTx } from './experiments.repository';
 import { ExposureWriter, type ExposureSource } from './exposure-writer';
@@ -13,6 +14,9 @@ import { ExposureWriter, type ExposureSource } from './exposure-writer';
 /** How long a replica assigns from an experiment it read: a change made through another replica is seen within this. */
 const ASSIGNMENT_CACHE_MS = 1000;
 const ASSIGNMENT_CACHE_MAX = 1000;
+
+/** Keys that are routes under /v1/experiments. */
+const RESERVED_KEYS = ['sample-size'];
 
 const MOVES: Record<ExperimentStatus, readonly ExperimentStatus[]> = { draft: ['running'], running: ['stopped'], stopped: [] };
 
@@ -89,6 +93,7 @@ export class ExperimentsService {
   ) {}
 
   async create(body: CreateExperimentDto) {
+    if (RESERVED_KEYS.includes(body.key)) throw ValidationFailedError.of([{ field: 'key', problem: `${body.key} is a route of its own (/v1/experiments/${body.key}); choose another key` }]);
     const definition = checkedDefinition(body.definition, body.key);
     return this.saving(async (tx) => {
       const row = await this.repository.create(tx, { id: randomUUID(), key: body.key, name: body.name, definition });
@@ -193,6 +198,13 @@ export class ExperimentsService {
     }
     if (!held.row) throw new NotFoundError(`No experiment ${key}`, [{ field: 'key', problem: 'not found' }]);
     return { row: held.row, assign: held.assign };
+  }
+
+  /** The sample-size and duration calculator. */
+  plan(input: ExperimentPlanInput): ExperimentPlan {
+    const planned = planExperiment(input);
+    if (!planned.ok) throw ValidationFailedError.of(planned.problems);
+    return planned.plan;
   }
 
   private async found(key: string): Promise<ExperimentRow> {
