@@ -160,7 +160,8 @@ describe.each(availableTestDrivers())('journeys running (%s)', (driver) => {
       { field: 'url', problem: 'a webhook needs an http(s) URL' },
       { field: 'secrets[0]', problem: 'a webhook secret starts with whsec_' },
     ]);
-    expect((await http.put('/v1/channels/pushes').set(admin).send({ type: 'nats', subject: 'journeys.delivered' }).expect(400)).body.details[0].field).toBe('subject');
+    for (const subject of ['journeys.delivered', 'journeys.exposed'])
+      expect((await http.put('/v1/channels/pushes').set(admin).send({ type: 'nats', subject }).expect(400)).body.details[0].field).toBe('subject');
     const listed = (
       await http
         .get('/v1/channels')

@@ -8,6 +8,9 @@ import { JourneysRepository, type ChannelRow } from './journeys.repository';
 
 const CHANNEL_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** Under journeys. so the OFFERS stream keeps what is sent; never the subject of journeys' own events. */
+/** The platform's own subjects under journeys.: a channel publishing there would feed its consumers the wrong messages. */
+const PLATFORM_JOURNEY_SUBJECTS: string[] = [SUBJECTS.journeysDelivered, SUBJECTS.journeysExposed];
+
 const NATS_SUBJECT = /^journeys(\.[A-Za-z0-9_-]{1,64}){1,5}$/;
 
 /** A channel as the API shows it: its secrets only as hints (the first characters). */
@@ -47,8 +50,8 @@ function checkedTarget(body: PutChannelDto): { url: string | null; subject: stri
     }
     return { url: url?.toString() ?? null, subject: null, problems };
   }
-  if (body.subject === undefined || !NATS_SUBJECT.test(body.subject) || body.subject === SUBJECTS.journeysDelivered)
-    problems.push({ field: 'subject', problem: `a nats channel needs a subject under journeys. (such as journeys.sends.push), not ${SUBJECTS.journeysDelivered}` });
+  if (body.subject === undefined || !NATS_SUBJECT.test(body.subject) || PLATFORM_JOURNEY_SUBJECTS.includes(body.subject))
+    problems.push({ field: 'subject', problem: `a nats channel needs a subject under journeys. (such as journeys.sends.push), not ${PLATFORM_JOURNEY_SUBJECTS.join(' or ')}` });
   if (body.url !== undefined) problems.push({ field: 'url', problem: 'is for webhook channels' });
   if (body.secrets !== undefined) problems.push({ field: 'secrets', problem: 'are for webhook channels (JetStream delivers to subscribers of the stream)' });
   return { url: null, subject: body.subject ?? null, problems };

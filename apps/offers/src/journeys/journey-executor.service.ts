@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { JourneySendV1 } from '@segmenta/contracts';
+import { SUBJECTS, type ExperimentChangedV1, type JourneyExposedV1, type JourneySendV1 } from '@segmenta/contracts';
+import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
 import { OffersConfig } from '../config';
 import { JourneyDefinitions } from './journey-definitions';
 import { JourneyDeliveryWorker } from './journey-delivery.service';
@@ -15,7 +16,8 @@ const key = (a: string, b: string) => `${a}\u0000${b}`;
 /**
  * Runs the due steps of journeys (issue 20). Each round locks a batch of due enrollments (FOR
  * UPDATE SKIP LOCKED: replicas share the work, never the same enrollment), runs their steps in
- * memory and stores the step runs, the deliveries and where each enrollment goes next in the same
+ * memory and stores the step runs, the deliveries, where each enrollment goes next and the
+ * exposures of splits that follow an experiment (journeys.exposed, to the outbox) in the same
  * transaction. A process killed mid-round rolls the whole round back; the steps run again, once.
  */
 @Injectable()
@@ -29,6 +31,7 @@ export class JourneyExecutor extends PolledWorker {
     private readonly definitions: JourneyDefinitions,
     private readonly delivery: JourneyDeliveryWorker,
     private readonly config: OffersConfig,
+    private readonly outbox: Outbox,
   ) {
     super('journey steps', { pollMs: config.JOURNEY_POLL_MS, batchSize: config.JOURNEY_BATCH_SIZE, logger: new Logger(JourneyExecutor.name) });
     this.logger = new Logger(JourneyExecutor.name);
@@ -47,7 +50,7 @@ export class JourneyExecutor extends PolledWorker {
         claimed = due.map((e) => e.id);
         return this.runClaimed(tx, due, now);
       });
-      if (result.sent > 0) this.delivery.wake();
+      this.wakeFor(result);
       return result.taken;
     } catch (error) {
       if (claimed.length === 0) throw error;
@@ -61,7 +64,7 @@ export class JourneyExecutor extends PolledWorker {
   private async runAlone(id: string, now: Date): Promise<void> {
     try {
       const result = await this.runs.transaction(async (tx) => this.runClaimed(tx, await this.runs.claimDue(tx, now, 1, [id]), now));
-      if (result.sent > 0) this.delivery.wake();
+      this.wakeFor(result);
     } catch (error) {
       const message = (error as Error).message.split('\n')[0];
       const retryAt = await this.runs.postpone(id, message, now);
@@ -69,9 +72,15 @@ export class JourneyExecutor extends PolledWorker {
     }
   }
 
+  /** After a round's commit: the delivery worker for its sends, the outbox relay for its exposures. */
+  private wakeFor(result: { sent: number; exposed: number }): void {
+    if (result.sent > 0) this.delivery.wake();
+    if (result.exposed > 0) this.outbox.wake();
+  }
+
   /** Runs the steps of enrollments locked in `tx` and stores what they did, in `tx`. */
-  private async runClaimed(tx: OffersTx, due: EnrollmentState[], now: Date): Promise<{ taken: number; sent: number }> {
-    if (due.length === 0) return { taken: 0, sent: 0 };
+  private async runClaimed(tx: OffersTx, due: EnrollmentState[], now: Date): Promise<{ taken: number; sent: number; exposed: number }> {
+    if (due.length === 0) return { taken: 0, sent: 0, exposed: 0 };
     // Read only when there is work: an idle poll is one claim query.
     const channels = new Map((await this.runs.channels(tx)).map((c) => [c.key, c]));
     const definitions = new Map<string, JourneyDefinition>();
@@ -81,7 +90,14 @@ export class JourneyExecutor extends PolledWorker {
     }
     const all = [...definitions.values()];
     const profiles = [...new Set(due.map((e) => e.profileId))];
-    const segmentKeys = [...new Set(all.flatMap((d) => d.steps.flatMap((s) => (s.type === 'branch' && s.condition.type === 'in_segment' ? [s.condition.segment] : []))))];
+    const splitExperiments: ExperimentChangedV1[] = all.some((d) => d.steps.some((s) => s.type === 'split')) ? await this.runs.splitExperiments(tx) : [];
+    const segmentKeys = [
+      ...new Set([
+        ...all.flatMap((d) => d.steps.flatMap((s) => (s.type === 'branch' && s.condition.type === 'in_segment' ? [s.condition.segment] : []))),
+        // An experiment's targeting: only its members are assigned at a split.
+        ...splitExperiments.flatMap((e) => e.segments),
+      ]),
+    ];
     const askedOffers = [...new Set(all.flatMap((d) => d.steps.flatMap((s) => (s.type === 'branch' && s.condition.type === 'redeemed_offer' ? [s.condition.offer] : []))))];
     const sends = all.some((d) => d.steps.some((s) => s.type === 'send'));
     const zones = await this.runs.timeZones(tx, profiles);
@@ -92,6 +108,7 @@ export class JourneyExecutor extends PolledWorker {
     const runRows: Parameters<JourneyRunsRepository['recordSteps']>[1]['runs'] = [];
     const deliveries: Parameters<JourneyRunsRepository['recordSteps']>[1]['deliveries'] = [];
     const moves: Parameters<JourneyRunsRepository['recordSteps']>[1]['moves'] = [];
+    const exposed: OutgoingMessage[] = [];
     const decided: Array<{ enrollment: (typeof due)[number]; run: StepRun; send: { channel: string; message: Record<string, unknown>; offer: string | null } }> = [];
     for (const enrollment of due) {
       const definition = definitions.get(`${enrollment.journeyKey}@${enrollment.version}`);
@@ -113,7 +130,22 @@ export class JourneyExecutor extends PolledWorker {
         },
         inSegment: (segment) => members.has(key(enrollment.profileId, segment)),
         redeemedSinceEntry: (offer) => redemptions.some((r) => r.profileId === enrollment.profileId && r.offerKey === offer && r.at >= enrollment.enteredAt),
+        splitExperiments,
       });
+      for (const exposure of advance.exposures) {
+        const data: JourneyExposedV1 = {
+          profileId: enrollment.profileId,
+          journeyKey: enrollment.journeyKey,
+          version: enrollment.version,
+          stepId: exposure.stepId,
+          branch: exposure.branch,
+          experiments: [exposure.experiment],
+          at: now.toISOString(),
+        };
+        // Deterministic: a step run again after a crash is announced once (the stream drops the repeat).
+        const id = `journey-exposed-${enrollment.id}-${exposure.stepId}`;
+        exposed.push({ subject: SUBJECTS.journeysExposed, envelope: createEnvelope(SUBJECTS.journeysExposed, data, { id, occurredAt: now }), partitionKey: enrollment.profileId });
+      }
       for (const run of advance.runs) {
         runRows.push({ enrollmentId: enrollment.id, journeyKey: enrollment.journeyKey, version: enrollment.version, ...run });
         const send = run.outcome === 'sent' ? advance.sends.find((s) => s.stepId === run.stepId) : undefined;
@@ -175,7 +207,8 @@ export class JourneyExecutor extends PolledWorker {
       });
     }
     await this.runs.recordSteps(tx, { runs: runRows, deliveries, moves }, now);
+    await this.outbox.write(tx, exposed);
     this.stepsRun += runRows.length;
-    return { taken: due.length, sent: deliveries.length };
+    return { taken: due.length, sent: deliveries.length, exposed: exposed.length };
   }
 }

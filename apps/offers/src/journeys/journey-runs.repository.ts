@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'drizzle-orm';
+import type { ExperimentChangedV1 } from '@segmenta/contracts';
 import { DATABASE, anyOf, jsonParam, queryRows, withTransaction, type Database } from '@segmenta/persistence';
 import type { OffersTx } from '../catalog/offers.repository';
 import type { CouponHandling } from '../catalog/offer-rules';
@@ -243,6 +244,17 @@ export class JourneyRunsRepository {
       sql`select profile_id, offer_key, redeemed_at from offers.redemptions where profile_id = ${anyOf(profileIds, 'uuid')} and offer_key = ${anyOf(offerKeys, 'text')} and status = 'redeemed'`,
     );
     return rows.map((r) => ({ profileId: r.profile_id, offerKey: r.offer_key, at: date(r.redeemed_at) }));
+  }
+
+  /** The running experiments whose variants take branches of journey splits (a tiny table: a read per batch that has splits), by key. */
+  async splitExperiments(tx: OffersTx): Promise<ExperimentChangedV1[]> {
+    const rows = await queryRows<{ rules: ExperimentChangedV1 }>(
+      tx,
+      sql`select rules from offers.experiment_rules
+        where status = 'running' and exists (select 1 from jsonb_array_elements(rules->'variants') v where jsonb_typeof(v->'journeyBranch') = 'object')
+        order by key`,
+    );
+    return rows.map((r) => r.rules);
   }
 
   async channels(tx?: OffersTx): Promise<ChannelRow[]> {

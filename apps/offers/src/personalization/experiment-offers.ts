@@ -10,7 +10,7 @@ import { compileAssignment, type Assignment } from '@segmenta/stats';
 /** Each experiment's assignment, its ranges worked out once: the rules objects live as long as the catalog snapshot that holds them. */
 const compiled = new WeakMap<ExperimentChangedV1, (customerId: string) => Assignment>();
 
-function assignmentOf(experiment: ExperimentChangedV1): (customerId: string) => Assignment {
+export function assignmentOf(experiment: ExperimentChangedV1): (customerId: string) => Assignment {
   let assign = compiled.get(experiment);
   if (!assign) {
     assign = compileAssignment({ seed: experiment.seed, trafficShare: experiment.trafficShare, weights: experiment.variants.map((v) => v.weight), namespace: experiment.namespace });

@@ -1,4 +1,5 @@
-import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Min } from 'class-validator';
+import { ArrayMinSize, IsArray, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Min } from 'class-validator';
+import type { ServedExperimentV1 } from './offer-events';
 
 export const JOURNEY_DELIVERY_OUTCOMES = ['delivered', 'failed'] as const;
 export type JourneyDeliveryOutcome = (typeof JOURNEY_DELIVERY_OUTCOMES)[number];
@@ -60,6 +61,42 @@ export class JourneyDeliveredV1 extends JourneyDeliveryRefV1 {
   @IsOptional()
   @IsString()
   error!: string | null;
+
+  @IsISO8601()
+  at!: string;
+}
+
+/**
+ * `journeys.exposed`: a journey's random split sent a customer down the branch of their variant of
+ * a running experiment linked to that split (an exposure; experiments keeps the first). Customers
+ * outside the experiment take the control's branch and are not announced. The envelope id is
+ * `journey-exposed-<enrollmentId>-<stepId>`: a step run again after a crash is announced once.
+ * Nested items are validated by consumers (contracts carry no class-transformer).
+ */
+export class JourneyExposedV1 {
+  @IsUUID()
+  profileId!: string;
+
+  @IsString()
+  journeyKey!: string;
+
+  @IsInt()
+  @Min(1)
+  version!: number;
+
+  /** The split step's id. */
+  @IsString()
+  stepId!: string;
+
+  /** The branch taken, 1-based as experiments name it. */
+  @IsInt()
+  @Min(1)
+  branch!: number;
+
+  /** The experiments the customer is in at this split, with their variant. */
+  @IsArray()
+  @ArrayMinSize(1)
+  experiments!: ServedExperimentV1[];
 
   @IsISO8601()
   at!: string;

@@ -44,6 +44,8 @@ export const SUBJECTS = {
   /** A customer's points expire soon (LoyaltyPointsExpiringV1): a journey can remind them. */
   loyaltyPointsExpiring: 'loyalty.points_expiring',
   journeysDelivered: 'journeys.delivered',
+  /** A journey's split sent a customer down the branch of their variant of a running experiment (JourneyExposedV1). */
+  journeysExposed: 'journeys.exposed',
   /** The segments an offer or journey targets (SegmentReferencesV1). */
   offersSegmentReferences: 'offers.segment-references',
   /** An experiment was created, changed, started or stopped (ExperimentChangedV1): offers and journeys assign in process from it. */
