@@ -9,3 +9,4 @@ export * from './sequential';
 export * from './multiple-testing';
 export * from './sample-size';
 export * from './experiment-assignment';
+export * from './bandit';
