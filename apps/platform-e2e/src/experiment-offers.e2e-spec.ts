@@ -158,7 +158,8 @@ it('brings the planted lift back from Order Completed events inside its interval
     await request(experiments.url).post('/v1/experiments').set(platform.admin).send(body).expect(201);
     await request(experiments.url).post(`/v1/experiments/${body.key}/status`).set(platform.admin).send({ status: 'running' }).expect(200);
   }
-  const shoppers = Array.from({ length: 800 }, () => randomUUID());
+  // Fixed ids and seeded draws: the split and the orders are the same on every run.
+  const shoppers = Array.from({ length: 800 }, (_, i) => `21212121-0000-4000-8000-${String(i).padStart(12, '0')}`);
   const js = nc.jetstream();
   const segmentId = randomUUID();
   for (let i = 0; i < shoppers.length; i += 100)
