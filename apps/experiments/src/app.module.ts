@@ -4,6 +4,7 @@ import { platformModules } from '@segmenta/chassis';
 import { ExperimentsConfig } from './config';
 import * as tables from './db/schema';
 import { ExperimentsModule } from './experiments/experiments.module';
+import { ProgrammeModule } from './programme/programme.module';
 
 @Module({})
 export class AppModule {
@@ -11,7 +12,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [...platformModules({ service: 'experiments', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }), ExperimentsModule],
+      imports: [...platformModules({ service: 'experiments', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }), ExperimentsModule, ProgrammeModule],
       providers: [{ provide: ExperimentsConfig, useValue: config }],
       exports: [ExperimentsConfig],
     };

@@ -1,3 +1,4 @@
+import { EXPOSURE_SOURCES } from '@segmenta/contracts';
 import { outboxTables } from '@segmenta/messaging';
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, doublePrecision, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
@@ -24,6 +25,10 @@ export const experiments = experimentsSchema.table('experiments', {
     .notNull()
     .default('draft'),
   seed: text('seed').notNull(),
+  /** experiment, or the programme's holdout (issue 22): one long-running holdout, managed under /v1/programme. */
+  kind: text('kind', { enum: ['experiment', 'holdout'] })
+    .notNull()
+    .default('experiment'),
   revision: integer('revision').notNull().default(1),
   startedAt: tz('started_at'),
   endedAt: tz('ended_at'),
@@ -39,7 +44,7 @@ export const exposures = experimentsSchema.table(
     profileId: uuid('profile_id').notNull(),
     variant: text('variant').notNull(),
     firstExposedAt: tz('first_exposed_at').notNull(),
-    source: text('source', { enum: ['api', 'offers', 'journeys'] }).notNull(),
+    source: text('source', { enum: EXPOSURE_SOURCES }).notNull(),
     /** The customer's revenue before exposure (minor units), CUPED's covariate; null when unknown. */
     covariate: doublePrecision('covariate'),
     /** The segments the customer was in at exposure: the breakdowns their values count in. */

@@ -92,7 +92,7 @@ describe('validateExperimentDefinition', () => {
     ).toEqual([
       { field: 'metrics[0].windowDays', problem: 'must be a whole number of days from 1 to 90' },
       { field: 'metrics[1].windowDays', problem: 'is for retention metrics' },
-      { field: 'metrics[2].where', problem: expect.stringContaining('revenue counts every order and refund') },
+      { field: 'metrics[2].where', problem: expect.stringContaining('revenue counts every order, refund and reward') },
       { field: 'metrics[3].event', problem: 'is for conversion and retention metrics (redemption has its own events)' },
     ]);
   });

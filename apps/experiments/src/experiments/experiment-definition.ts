@@ -7,7 +7,7 @@ import type { ApiErrorDetail } from '@segmenta/contracts';
  * judged on. Assignment follows GrowthBook (hash v2 of seed and customer id, range bucketing).
  */
 
-export const METRIC_TYPES = ['conversion', 'revenue', 'retention', 'redemption'] as const;
+export const METRIC_TYPES = ['conversion', 'revenue', 'net_revenue', 'retention', 'redemption'] as const;
 export type MetricType = (typeof METRIC_TYPES)[number];
 
 export interface ExperimentMetric {
@@ -160,8 +160,8 @@ function metric(input: unknown, field: string, problems: ApiErrorDetail[]): Expe
       problems.push({ field: `${field}.event`, problem: 'must be the name of the track event that counts as active (leave it out: any track event)' });
     else value.event = (input.event as string | undefined) ?? null;
   } else if (input.event !== undefined && input.event !== null) problems.push({ field: `${field}.event`, problem: `is for conversion and retention metrics (${value.type} has its own events)` });
-  if (value.type === 'revenue' && input.where !== undefined && Array.isArray(input.where) && input.where.length > 0)
-    problems.push({ field: `${field}.where`, problem: 'revenue counts every order and refund; filter with a conversion metric instead' });
+  if ((value.type === 'revenue' || value.type === 'net_revenue') && input.where !== undefined && Array.isArray(input.where) && input.where.length > 0)
+    problems.push({ field: `${field}.where`, problem: `${value.type} counts every order, refund and reward; filter with a conversion metric instead` });
   if (input.windowDays !== undefined) {
     if (value.type !== 'retention') problems.push({ field: `${field}.windowDays`, problem: 'is for retention metrics' });
     else if (!Number.isInteger(input.windowDays) || (input.windowDays as number) < 1 || (input.windowDays as number) > 90)

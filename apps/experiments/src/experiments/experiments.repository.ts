@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { ExposureSource } from '@segmenta/contracts';
 import { DATABASE, anyOf, jsonParam, queryRows, withTransaction, type Database } from '@segmenta/persistence';
 import * as tables from '../db/schema';
 import type { ExperimentDefinition, ExperimentMetric } from './experiment-definition';
@@ -20,11 +21,21 @@ export class ExperimentsRepository {
     return withTransaction(this.database.db, work);
   }
 
-  async create(tx: ExperimentsTx, experiment: { id: string; key: string; name: string; definition: ExperimentDefinition }): Promise<ExperimentRow | undefined> {
+  async create(tx: ExperimentsTx, experiment: { id: string; key: string; name: string; definition: ExperimentDefinition; kind?: ExperimentRow['kind'] }): Promise<ExperimentRow | undefined> {
     const d = experiment.definition;
     const [row] = await tx
       .insert(tables.experiments)
-      .values({ id: experiment.id, key: experiment.key, name: experiment.name, hypothesis: d.hypothesis, targeting: d.targeting, variants: d.variants, metrics: d.metrics, seed: d.seed })
+      .values({
+        id: experiment.id,
+        key: experiment.key,
+        name: experiment.name,
+        kind: experiment.kind ?? 'experiment',
+        hypothesis: d.hypothesis,
+        targeting: d.targeting,
+        variants: d.variants,
+        metrics: d.metrics,
+        seed: d.seed,
+      })
       .onConflictDoNothing()
       .returning();
     return row;
@@ -73,6 +84,17 @@ export class ExperimentsRepository {
     return row;
   }
 
+  /** The programme's running holdout, if there is one (issue 22). */
+  async runningHoldout(tx?: ExperimentsTx): Promise<ExperimentRow | undefined> {
+    const e = tables.experiments;
+    const [row] = await (tx ?? this.database.db)
+      .select()
+      .from(e)
+      .where(and(eq(e.kind, 'holdout'), eq(e.status, 'running')))
+      .limit(1);
+    return row;
+  }
+
   /** Which of `segmentKeys` the customer is a member of. */
   async memberOf(profileId: string, segmentKeys: string[]): Promise<string[]> {
     if (segmentKeys.length === 0) return [];
@@ -115,10 +137,10 @@ export class ExperimentsRepository {
   /** First exposures of many customers at once (the API's group commits, offers.served, journeys); returns the ones that were new. Unknown experiments are skipped. */
   async exposeMany(
     tx: ExperimentsTx,
-    exposures: Array<{ experimentId: string; profileId: string; variant: string; at: string; source: 'api' | 'offers' | 'journeys' }>,
-  ): Promise<Array<{ experimentId: string; key: string; profileId: string; variant: string; source: 'api' | 'offers' | 'journeys'; at: string }>> {
+    exposures: Array<{ experimentId: string; profileId: string; variant: string; at: string; source: ExposureSource }>,
+  ): Promise<Array<{ experimentId: string; key: string; profileId: string; variant: string; source: ExposureSource; at: string }>> {
     if (exposures.length === 0) return [];
-    const rows = await queryRows<{ experiment_id: string; key: string; profile_id: string; variant: string; source: 'api' | 'offers' | 'journeys'; first_exposed_at: string | Date }>(
+    const rows = await queryRows<{ experiment_id: string; key: string; profile_id: string; variant: string; source: ExposureSource; first_exposed_at: string | Date }>(
       tx,
       // The exposure, the segments the customer is in now (their breakdowns) and their revenue so far (CUPED's covariate), and each metric's
       // aggregate (and the exposure count, '_exposures') moved by it, in one statement.

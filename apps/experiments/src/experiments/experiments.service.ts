@@ -15,8 +15,10 @@ import { ExposureWriter, type ExposureSource } from './exposure-writer';
 const ASSIGNMENT_CACHE_MS = 1000;
 const ASSIGNMENT_CACHE_MAX = 1000;
 
-/** Keys that are routes under /v1/experiments. */
-const RESERVED_KEYS = ['sample-size'];
+/** The programme holdout's key (issue 22): it is managed under /v1/programme/holdout. */
+export const PROGRAMME_HOLDOUT_KEY = 'programme-holdout';
+/** Keys that are routes under /v1/experiments, or the programme's. */
+const RESERVED_KEYS = ['sample-size', PROGRAMME_HOLDOUT_KEY];
 
 const MOVES: Record<ExperimentStatus, readonly ExperimentStatus[]> = { draft: ['running'], running: ['stopped'], stopped: [] };
 
@@ -25,6 +27,7 @@ const definitionOf = (row: ExperimentRow): ExperimentDefinition => ({ hypothesis
 const experimentView = (row: ExperimentRow) => ({
   key: row.key,
   name: row.name,
+  kind: row.kind,
   status: row.status,
   revision: row.revision,
   seed: row.seed,
@@ -34,6 +37,12 @@ const experimentView = (row: ExperimentRow) => ({
   createdAt: row.createdAt.toISOString(),
   updatedAt: row.updatedAt.toISOString(),
 });
+
+/** The programme holdout changes only through /v1/programme/holdout. */
+function notTheHoldout(row: ExperimentRow): ExperimentRow {
+  if (row.kind === 'holdout') throw new InvalidStateError(`${row.key} is the programme holdout: manage it with /v1/programme/holdout`, [{ field: 'key', problem: 'is the programme holdout' }]);
+  return row;
+}
 
 /** A definition checked, its problems named under `definition.` */
 function checkedDefinition(input: unknown, key: string): ExperimentDefinition {
@@ -93,7 +102,7 @@ export class ExperimentsService {
   ) {}
 
   async create(body: CreateExperimentDto) {
-    if (RESERVED_KEYS.includes(body.key)) throw ValidationFailedError.of([{ field: 'key', problem: `${body.key} is a route of its own (/v1/experiments/${body.key}); choose another key` }]);
+    if (RESERVED_KEYS.includes(body.key)) throw ValidationFailedError.of([{ field: 'key', problem: `${body.key} is reserved (a route, or the programme holdout); choose another key` }]);
     const definition = checkedDefinition(body.definition, body.key);
     return this.saving(async (tx) => {
       const row = await this.repository.create(tx, { id: randomUUID(), key: body.key, name: body.name, definition });
@@ -121,7 +130,7 @@ export class ExperimentsService {
   async update(key: string, body: UpdateExperimentDto) {
     if (body.name === undefined && body.definition === undefined) throw ValidationFailedError.of([{ field: 'definition', problem: 'give a definition, a name, or both' }]);
     return this.saving(async (tx) => {
-      const current = await this.locked(tx, key);
+      const current = notTheHoldout(await this.locked(tx, key));
       if (current.status === 'stopped') throw new InvalidStateError(`Experiment ${key} is stopped; stopped experiments are final`, [{ field: 'status', problem: 'stopped' }]);
       const definition = body.definition === undefined ? undefined : checkedDefinition(body.definition, key);
       if (definition && current.status === 'running') {
@@ -138,9 +147,10 @@ export class ExperimentsService {
     });
   }
 
-  async changeStatus(key: string, status: ExperimentStatus) {
+  async changeStatus(key: string, status: ExperimentStatus, kind: ExperimentRow['kind'] = 'experiment') {
     return this.saving(async (tx) => {
       const current = await this.locked(tx, key);
+      if (current.kind !== kind) notTheHoldout(current);
       if (current.status === status) return experimentView(current);
       if (!MOVES[current.status].includes(status))
         throw new InvalidStateError(`Experiment ${key} cannot go from ${current.status} to ${status} (allowed: ${MOVES[current.status].join(', ') || 'none, it is final'})`, [
@@ -200,6 +210,17 @@ export class ExperimentsService {
     return { row: held.row, assign: held.assign };
   }
 
+  /** Creates the programme holdout, running at once (issue 22); undefined when it exists. */
+  async createHoldout(definition: ExperimentDefinition) {
+    return this.saving(async (tx) => {
+      const created = await this.repository.create(tx, { id: randomUUID(), key: PROGRAMME_HOLDOUT_KEY, name: 'Programme holdout', definition, kind: 'holdout' });
+      if (!created) return undefined;
+      const row = await this.repository.update(tx, PROGRAMME_HOLDOUT_KEY, { status: 'running', startedAt: new Date() });
+      await this.announce(tx, row);
+      return experimentView(row);
+    });
+  }
+
   /** The sample-size and duration calculator. */
   plan(input: ExperimentPlanInput): ExperimentPlan {
     const planned = planExperiment(input);
@@ -232,6 +253,7 @@ export class ExperimentsService {
       experimentId: row.id,
       key: row.key,
       status: row.status,
+      kind: row.kind,
       revision: row.revision,
       seed: row.seed,
       segments: row.targeting.segments,

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { SUBJECTS, type ExperimentExposedV1 } from '@segmenta/contracts';
+import { SUBJECTS, type ExperimentExposedV1, type ExposureSource } from '@segmenta/contracts';
+
+export type { ExposureSource };
 import { Outbox, createEnvelope } from '@segmenta/messaging';
 import { ExperimentsRepository, type ExperimentsTx } from './experiments.repository';
-
-export type ExposureSource = 'api' | 'offers' | 'journeys';
 
 export interface ExposureRequest {
   experimentId: string;

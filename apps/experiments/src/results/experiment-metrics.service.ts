@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Inbox } from '@segmenta/messaging';
-import { EXPOSURES_METRIC, ExperimentsRepository, metricValueKey, type AggregateDelta, type ExperimentsTx, type ExposureForMetrics } from '../experiments/experiments.repository';
+import { Inbox, Outbox } from '@segmenta/messaging';
+import { compileAssignment, type Assignment } from '@segmenta/stats';
+import { EXPOSURES_METRIC, ExperimentsRepository, metricValueKey, type AggregateDelta, type ExperimentRow, type ExperimentsTx, type ExposureForMetrics } from '../experiments/experiments.repository';
+import { announceExposures } from '../experiments/exposure-writer';
 import { mergedMetricValue, metricValueAfter, type MetricEvent } from './metric-values';
 
 /** An event that can move metric values: its messageId (counted once), the customer and what happened. */
@@ -18,11 +20,18 @@ export interface CustomerEvent extends MetricEvent {
  */
 @Injectable()
 export class ExperimentMetricsService {
-  constructor(private readonly repository: ExperimentsRepository) {}
+  /** The programme holdout's assignment, its ranges worked out once per revision. */
+  private holdoutAssignment: { id: string; revision: number; assign: (profileId: string) => Assignment } | null = null;
+
+  constructor(
+    private readonly repository: ExperimentsRepository,
+    private readonly outbox: Outbox,
+  ) {}
 
   /** Applies events in time order; `inbox` drops the ones it has already seen (a redelivery, or the same event sent twice). */
   async applyEvents(tx: ExperimentsTx, inbox: Inbox, events: CustomerEvent[]): Promise<void> {
     if (events.length === 0) return;
+    await this.exposeToProgramme(tx, events);
     const exposures = await this.repository.exposuresOf(tx, [...new Set(events.map((e) => e.profileId))]);
     if (exposures.length === 0) return;
     const exposed = new Set(exposures.map((x) => x.profileId));
@@ -49,6 +58,39 @@ export class ExperimentMetricsService {
         }
       }
     await this.repository.writeMetricChanges(tx, [...changed.values()], deltas.list());
+  }
+
+  /**
+   * While the programme holdout runs, every customer is in it or treated from their first activity
+   * on (issue 22): their first event since it started exposes them, so the programme's lift covers
+   * every active customer, not only those offers or journeys reached. Announced as experiments.exposed.
+   */
+  private async exposeToProgramme(tx: ExperimentsTx, events: CustomerEvent[]): Promise<void> {
+    const holdout = await this.repository.runningHoldout(tx);
+    if (!holdout?.startedAt) return;
+    const assign = this.assignmentOf(holdout);
+    const started = holdout.startedAt.getTime();
+    const firstSeen = new Map<string, Date>();
+    for (const e of events) {
+      if (e.occurredAt.getTime() < started) continue;
+      const seen = firstSeen.get(e.profileId);
+      if (!seen || e.occurredAt < seen) firstSeen.set(e.profileId, e.occurredAt);
+    }
+    const exposures = [...firstSeen].flatMap(([profileId, at]) => {
+      const assigned = assign(profileId);
+      return assigned.inExperiment ? [{ experimentId: holdout.id, profileId, variant: holdout.variants[assigned.variant].key, at: at.toISOString(), source: 'activity' as const }] : [];
+    });
+    if (exposures.length === 0) return;
+    const fresh = await this.repository.exposeMany(tx, exposures);
+    await announceExposures(this.outbox, tx, fresh);
+  }
+
+  private assignmentOf(holdout: ExperimentRow): (profileId: string) => Assignment {
+    const held = this.holdoutAssignment;
+    if (held && held.id === holdout.id && held.revision === holdout.revision) return held.assign;
+    const assign = compileAssignment({ seed: holdout.seed, trafficShare: holdout.targeting.trafficShare, weights: holdout.variants.map((v) => v.weight), namespace: holdout.targeting.namespace });
+    this.holdoutAssignment = { id: holdout.id, revision: holdout.revision, assign };
+    return assign;
   }
 
   /**

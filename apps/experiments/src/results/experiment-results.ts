@@ -69,15 +69,31 @@ export interface MetricResult {
   segments: SegmentResult[];
 }
 
+/**
+ * Whether a treatment paid for its rewards (issue 22), per segment: its lift in revenue per customer,
+ * what its rewards cost per customer against the control's, and the lift in revenue net of reward
+ * cost with its interval; `netTotal` scales that to the treatment's customers.
+ */
+export interface IncrementalRevenue {
+  segment: string | null;
+  variant: string;
+  revenueLift: { estimate: number; ci: [number, number] } | null;
+  rewardCostPerCustomer: { control: number | null; variant: number | null };
+  netLift: { estimate: number; ci: [number, number]; pValue: number } | null;
+  netTotal: { estimate: number; ci: [number, number] } | null;
+}
+
 export interface ExperimentResults {
   srm: SampleRatioMismatch & { users: Record<string, number> };
   metrics: MetricResult[];
+  /** With a revenue and a net_revenue metric: incremental revenue net of reward cost per treatment and segment. */
+  incremental: IncrementalRevenue[];
   warnings: string[];
 }
 
 const summary = (metric: ExperimentMetric, a: Aggregate): ArmSummary | null => {
   if (a.n < 2) return null;
-  return metric.type !== 'revenue' ? summarizeProportion({ n: a.n, conversions: a.sumY }) : summarizeMean({ n: a.n, sum: a.sumY, sumOfSquares: a.sumY2 });
+  return metric.type !== 'revenue' && metric.type !== 'net_revenue' ? summarizeProportion({ n: a.n, conversions: a.sumY }) : summarizeMean({ n: a.n, sum: a.sumY, sumOfSquares: a.sumY2 });
 };
 
 function compare(metric: ExperimentMetric, control: Aggregate, treatment: Aggregate): Omit<Comparison, 'variant' | 'pValueAdjusted'> {
@@ -147,5 +163,33 @@ export function experimentResults(
     );
   for (const m of results)
     for (const c of m.segments[0].comparisons) if (c.guardrailWarning) warnings.push(`guardrail ${m.key} moved the wrong way in ${c.variant} (p = ${c.frequentist?.absolute.pValue.toPrecision(3)})`);
-  return { srm, metrics: results, warnings };
+  return { srm, metrics: results, incremental: incrementalRevenue(metrics, results), warnings };
+}
+
+function incrementalRevenue(metrics: readonly ExperimentMetric[], results: MetricResult[]): IncrementalRevenue[] {
+  const revenue = results.find((m) => m.type === 'revenue');
+  const net = results.find((m) => m.type === 'net_revenue');
+  if (!revenue || !net || !metrics.length) return [];
+  return net.segments.flatMap((netSegment) => {
+    const revenueSegment = revenue.segments.find((s) => s.segment === netSegment.segment);
+    const control = netSegment.variants[0];
+    const costOf = (key: string): number | null => {
+      const gross = revenueSegment?.variants.find((v) => v.key === key)?.mean ?? null;
+      const after = netSegment.variants.find((v) => v.key === key)?.mean ?? null;
+      return gross === null || after === null ? null : gross - after;
+    };
+    return netSegment.comparisons.map((c): IncrementalRevenue => {
+      const gross = revenueSegment?.comparisons.find((r) => r.variant === c.variant)?.frequentist?.absolute ?? null;
+      const lift = c.frequentist?.absolute ?? null;
+      const n = netSegment.variants.find((v) => v.key === c.variant)?.n ?? 0;
+      return {
+        segment: netSegment.segment,
+        variant: c.variant,
+        revenueLift: gross === null ? null : { estimate: gross.estimate, ci: gross.ci },
+        rewardCostPerCustomer: { control: costOf(control.key), variant: costOf(c.variant) },
+        netLift: lift === null ? null : { estimate: lift.estimate, ci: lift.ci, pValue: lift.pValue },
+        netTotal: lift === null ? null : { estimate: lift.estimate * n, ci: [lift.ci[0] * n, lift.ci[1] * n] },
+      };
+    });
+  });
 }

@@ -80,7 +80,8 @@ export class MetricEventsHandler {
       for (const step of steps) await this.apply(tx, step);
       await keepProfileRevenue(tx, revenue, gone);
     });
-    if (steps.some((s) => s.kind === 'erase')) this.outbox.wake();
+    // Erasures delete stream messages, and first activity under the programme holdout announces exposures: the relay has work.
+    this.outbox.wake();
   }
 
   @JetStreamBatchConsumer({ stream: 'OFFERS', durable: EXPERIMENTS_REDEMPTIONS_DURABLE, filterSubjects: [SUBJECTS.offersRedeemed], maxBatch: 500 })
@@ -88,17 +89,18 @@ export class MetricEventsHandler {
     const events = messages.map(({ envelope }): CustomerEvent => {
       assertMessageData(OfferRedeemedV1, envelope.data);
       const data = envelope.data as OfferRedeemedV1;
-      const { offerKey, rewardType, code, orderId } = data;
+      const { offerKey, rewardType, code, orderId, rewardValue, rewardCurrency } = data;
       return {
         kind: 'redemption',
         id: data.redemptionId,
         profileId: data.profileId,
         name: SUBJECTS.offersRedeemed,
-        properties: { offerKey, rewardType, code, orderId },
+        properties: { offerKey, rewardType, code, orderId, rewardValue, rewardCurrency },
         occurredAt: new Date(data.at),
       };
     });
     await this.repository.transaction((tx) => this.metrics.applyEvents(tx, this.redemptionsInbox, events));
+    this.outbox.wake();
   }
 
   private async apply(tx: ExperimentsTx, step: ProfilesStep): Promise<void> {

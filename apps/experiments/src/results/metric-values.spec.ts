@@ -1,5 +1,5 @@
 import type { ExperimentMetric } from '../experiments/experiment-definition';
-import { mergedMetricValue, metricValueAfter, orderAmount } from './metric-values';
+import { mergedMetricValue, metricValueAfter, orderAmount, rewardCost } from './metric-values';
 
 describe('metricValueAfter', () => {
   const exposedAt = new Date('2026-12-01T10:00:00Z');
@@ -81,5 +81,23 @@ describe('metricValueAfter', () => {
     expect(mergedMetricValue(revenue, 100, 30)).toBe(130);
     expect(mergedMetricValue(conversion, 0, 1)).toBe(1);
     expect(mergedMetricValue(conversion, 1, 1)).toBe(1);
+  });
+
+  it('takes the money value of redeemed rewards away from net revenue, in the reward currency’s units', () => {
+    const net: ExperimentMetric = { key: 'net', type: 'net_revenue', event: null, where: [], days: 14, guardrail: false, goodDirection: 'up' };
+    const redeemed = (rewardValue: number | null, rewardCurrency: string | null) => ({
+      kind: 'redemption' as const,
+      name: 'offers.redeemed',
+      properties: { offerKey: 'x', rewardValue, rewardCurrency },
+      occurredAt: at(2),
+    });
+    expect(metricValueAfter(net, exposedAt, null, { kind: 'track', name: 'Order Completed', properties: { revenue: 100 }, occurredAt: at(1) }, 0)).toBe(100);
+    expect(metricValueAfter(net, exposedAt, null, redeemed(1250, 'EUR'), 100)).toBe(87.5);
+    expect(metricValueAfter(net, exposedAt, null, redeemed(500, 'JPY'), 0)).toBe(-500);
+    // Free shipping or points: no money value, nothing moves. Revenue itself ignores rewards.
+    expect(metricValueAfter(net, exposedAt, null, redeemed(null, null), 100)).toBeNull();
+    expect(metricValueAfter(revenue, exposedAt, null, redeemed(1250, 'EUR'), 100)).toBeNull();
+    expect(rewardCost({ rewardValue: 999, rewardCurrency: 'KWD' })).toBeCloseTo(0.999, 12);
+    expect(mergedMetricValue(net, 10, 5)).toBe(15);
   });
 });

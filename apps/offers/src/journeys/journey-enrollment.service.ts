@@ -6,6 +6,7 @@ import { JourneyDefinitions } from './journey-definitions';
 import { JourneyRunsRepository, type EntryCandidate } from './journey-runs.repository';
 import { asksAboutEvent, endsEnrollment, triggers, type TriggerMessage } from './journey-triggers';
 import { JourneyExecutor } from './journey-executor.service';
+import { ProgrammeHoldoutReader } from '../personalization/programme-holdout';
 
 /** A message that may start, end or inform journeys: its envelope id (the entry's cause), its customer, and what it says. */
 export interface JourneySignal {
@@ -20,6 +21,7 @@ export type LoyaltyMessage = { id: string; type: 'tier_changed'; data: LoyaltyTi
  * Enrollment (issue 20): segment entries and exits, track events and loyalty events start the
  * active journeys they trigger (re-entry policies permitting), end running enrollments (left the
  * segment, converted), and are noted for did_event branches, all in one transaction per batch.
+ * Customers held out of the programme enter none.
  */
 @Injectable()
 export class JourneyEnrollmentService {
@@ -27,6 +29,7 @@ export class JourneyEnrollmentService {
     private readonly runs: JourneyRunsRepository,
     private readonly definitions: JourneyDefinitions,
     private readonly executor: JourneyExecutor,
+    private readonly holdout: ProgrammeHoldoutReader,
   ) {}
 
   fromSegmentChanges(changes: Array<{ id: string; data: SegmentMembershipChangedV1 }>): Promise<number> {
@@ -82,17 +85,21 @@ export class JourneyEnrollmentService {
       await this.runs.end(tx, [...ends.values()], now);
       await this.runs.noteEvents(tx, notes);
       const candidates: EntryCandidate[] = [];
-      for (const signal of signals)
-        for (const journey of active)
-          if (triggers(journey.definition, signal.message))
-            candidates.push({
-              journeyKey: journey.key,
-              version: journey.version,
-              profileId: signal.profileId,
-              cause: signal.id,
-              firstStep: journey.definition.steps[0].id,
-              reentryDays: reentryDays(journey.definition),
-            });
+      // The programme holdout (issue 22) enters no journey: it gets no treatments.
+      const triggering = signals.filter((signal) => active.some((journey) => triggers(journey.definition, signal.message)));
+      const heldOut = await this.holdout.heldOut([...new Set(triggering.map((s) => s.profileId))], tx);
+      for (const signal of triggering)
+        if (!heldOut.has(signal.profileId))
+          for (const journey of active)
+            if (triggers(journey.definition, signal.message))
+              candidates.push({
+                journeyKey: journey.key,
+                version: journey.version,
+                profileId: signal.profileId,
+                cause: signal.id,
+                firstStep: journey.definition.steps[0].id,
+                reentryDays: reentryDays(journey.definition),
+              });
       return (await this.runs.enter(tx, candidates, now)).length;
     });
     if (entered > 0) this.executor.wake();

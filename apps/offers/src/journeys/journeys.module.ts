@@ -9,6 +9,7 @@ import { JourneyTriggersHandler } from './journey-triggers.handler';
 import { ChannelsController, JourneysController } from './journeys.controller';
 import { JourneysRepository } from './journeys.repository';
 import { JourneysService } from './journeys.service';
+import { ProgrammeHoldoutReader } from '../personalization/programme-holdout';
 
 /** Journeys (issue 20): definitions and versions, channels, enrollment from triggers, the durable executor and webhook delivery. */
 @Module({
@@ -23,6 +24,7 @@ import { JourneysService } from './journeys.service';
     JourneyExecutor,
     JourneyDeliveryWorker,
     JourneyTriggersHandler,
+    ProgrammeHoldoutReader,
   ],
   exports: [JourneysService, JourneyDefinitions, JourneyExecutor, JourneyDeliveryWorker],
 })

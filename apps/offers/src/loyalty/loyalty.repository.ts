@@ -362,11 +362,13 @@ export class LoyaltyRepository {
   }
 
   /** Accounts whose birthday is `monthDay` and that have no entry of `causePrefix`<id> yet, locked. */
-  async birthdaysDue(tx: OffersTx, monthDay: string, causeOf: (profileId: string) => string, limit: number): Promise<string[]> {
+  /** Accounts whose birthday bonus is due today, but for `passedOver` (held out of the programme: they get none). */
+  async birthdaysDue(tx: OffersTx, monthDay: string, causeOf: (profileId: string) => string, limit: number, passedOver: readonly string[] = []): Promise<string[]> {
     const rows = await queryRows<{ profile_id: string }>(
       tx,
       sql`select a.profile_id from offers.loyalty_accounts a where a.birthday = ${monthDay}
         and not exists (select 1 from offers.points_ledger l where l.kind = 'earn' and l.cause = ${causeOf('')} || a.profile_id::text)
+        ${passedOver.length > 0 ? sql`and not a.profile_id = ${anyOf(passedOver, 'uuid')}` : sql``}
         order by a.profile_id limit ${limit} for update of a skip locked`,
     );
     return rows.map((r) => r.profile_id);

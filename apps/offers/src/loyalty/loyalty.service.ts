@@ -8,6 +8,7 @@ import type { OfferReward } from '../catalog/offer-rules';
 import { OFFER_KEY } from '../catalog/offers.dto';
 import { idempotencyKeyProblem, isUuid } from '../redemptions/redemption-rules';
 import { clawbackFor, type Clawback } from './clawback';
+import { ProgrammeHoldoutReader } from '../personalization/programme-holdout';
 import { birthdayOf, bonusesFor, orderFromProperties, pointsForOrder, withinDailyCap, type EarnRuleDefinition, type OrderForEarning } from './earning';
 import { rankOf, tierMove } from './tiers';
 import {
@@ -89,6 +90,7 @@ export class LoyaltyService {
   constructor(
     private readonly repository: LoyaltyRepository,
     private readonly outbox: Outbox,
+    private readonly holdout: ProgrammeHoldoutReader,
   ) {}
 
   /**
@@ -144,6 +146,9 @@ export class LoyaltyService {
       if (freshOrders.length === 0 && freshBonuses.length === 0) return 0;
       const profileIds = [...new Set([...freshOrders, ...freshBonuses].map((o) => o.data.profileId))];
       const segments = rules.some((r) => r.type === 'segment_multiplier') ? await this.repository.segmentsOf(tx, profileIds) : new Map<string, Set<string>>();
+      // The programme holdout (issue 22): base earning only, no multipliers, bonuses or offers' extra points.
+      const heldOut = await this.holdout.heldOut(profileIds, tx);
+      const baseRules = rules.filter((r) => r.type === 'base');
       const earnedToday = program.capPerDay === null ? new Map<string, number>() : await this.repository.earnedSince(tx, profileIds, new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS));
       const planned: Array<{ entry: NewPointsEntry; lot: Omit<NewPointLot, 'entryId'> }> = [];
       const causes = new Set<string>();
@@ -186,13 +191,15 @@ export class LoyaltyService {
         freshOrders.flatMap((o) => (o.order.orderId === null ? [] : [o.order.orderId])),
       );
       for (const { data, order, cause } of freshOrders) {
-        const earning = pointsForOrder(order, rules, (s) => segments.get(data.profileId)?.has(s) === true, program.capPerOrder);
-        plan(data, cause, earning.points, earning.details, order);
+        const held = heldOut.has(data.profileId);
+        const earning = pointsForOrder(order, held ? baseRules : rules, (s) => segments.get(data.profileId)?.has(s) === true, program.capPerOrder);
+        plan(data, cause, earning.points, held ? { ...earning.details, programmeHoldout: true } : earning.details, order);
+        if (held) continue;
         // A points_multiplier offer redeemed for this order: the extra points are the redemption's own entry.
         for (const m of multipliers.filter((x) => x.orderId === order.orderId))
           plan(data, `offer:${m.redemptionId}`, Math.floor(earning.points * (m.multiplier - 1) + 1e-9), { offerMultiplier: m.multiplier, orderPoints: earning.points }, null, true);
       }
-      for (const { data, bonus } of freshBonuses) plan(data, bonus.cause, bonus.points, { bonus: bonus.ruleKey, event: data.name }, null);
+      for (const { data, bonus } of freshBonuses) if (!heldOut.has(data.profileId)) plan(data, bonus.cause, bonus.points, { bonus: bonus.ruleKey, event: data.name }, null);
       return (await this.appendWithLots(tx, planned, program, now)).length;
     });
   }
@@ -236,15 +243,21 @@ export class LoyaltyService {
     const monthDay = now.toISOString().slice(5, 10);
     const year = now.getUTCFullYear();
     let total = 0;
+    // Held out of the programme (issue 22): no birthday bonus; passed over by later batches.
+    const passedOver: string[] = [];
     for (const { key, rule } of await this.repository.transaction((tx) => this.repository.activeEarnRules(tx))) {
       if (rule.type !== 'birthday_bonus') continue;
       const causeOf = (profileId: string) => `birthday:${key}:${year}:${profileId}`;
       total += await this.inBatches(async (tx) => {
-        const due = await this.repository.birthdaysDue(tx, monthDay, causeOf, BATCH);
-        const planned = due.map((profileId) => ({
-          entry: { profileId, kind: 'earn' as const, availableDelta: rule.points, pendingDelta: 0, cause: causeOf(profileId), details: { bonus: key, birthday: monthDay } },
-          lot: lotAvailableAt(profileId, now, rule.points, program),
-        }));
+        const due = await this.repository.birthdaysDue(tx, monthDay, causeOf, BATCH, passedOver);
+        const heldOut = await this.holdout.heldOut(due, tx);
+        passedOver.push(...heldOut);
+        const planned = due
+          .filter((profileId) => !heldOut.has(profileId))
+          .map((profileId) => ({
+            entry: { profileId, kind: 'earn' as const, availableDelta: rule.points, pendingDelta: 0, cause: causeOf(profileId), details: { bonus: key, birthday: monthDay } },
+            lot: lotAvailableAt(profileId, now, rule.points, program),
+          }));
         await this.appendWithLots(tx, planned, program, now);
         return due.length;
       });

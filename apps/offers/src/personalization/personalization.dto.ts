@@ -67,6 +67,8 @@ export interface PersonalizedOffersResponse {
   profileId: string | null;
   placement: string | null;
   offers: PersonalizedOffer[];
+  /** true: the customer is in the programme holdout (issue 22) and gets no personalized offers. */
+  heldOut?: true;
 }
 
 export function toPersonalizedOffer(offer: OfferRow, coupon: PersonalizedOffer['coupon'], reasons: string[], expectedValue: number): PersonalizedOffer {

@@ -15,6 +15,7 @@ import { ActiveCatalog, earliestWindowStart, type CatalogSnapshot } from './acti
 import { expectedValue, isForEveryone, offerReasons, rankOffers, rewardMoneyValue, usedUp, type RewardValuation } from './offer-ranking';
 import { JourneyDefinitions } from '../journeys/journey-definitions';
 import { applyExperiments } from './experiment-offers';
+import { programmeHoldout } from './programme-holdout';
 import { matrixCsv, personalizationMatrix, type PersonalizationMatrix } from './personalization-matrix';
 import {
   DEFAULT_OFFERS_LIMIT,
@@ -93,8 +94,16 @@ export class PersonalizationService {
     const limit = query.limit ?? DEFAULT_OFFERS_LIMIT;
     const now = new Date();
     const { catalog, view } = await this.customerAndCatalog(reference, now);
+    // The programme holdout (issue 22): a held-out customer gets no personalized offers; both sides are exposed.
+    const holdout = programmeHoldout(catalog.experiments, view.profileId);
+    if (holdout?.heldOut) {
+      const servedId = randomUUID();
+      await this.outbox.append([servedMessage(servedId, view.profileId, reference, placement ?? null, [], now, [holdout.exposure])], { flush: false });
+      return { servedId, profileId: view.profileId, placement: placement ?? null, offers: [], heldOut: true };
+    }
     // Running experiments on this placement decide which of their offers the customer may get (in process).
     const experimented = applyExperiments(catalog.experiments, placement, view.profileId, (key) => view.segments.has(key), catalog.servable(now, placement));
+    if (holdout) experimented.exposures.push(holdout.exposure);
     const ranked = rankOffers(this.candidates(view, experimented.offers, catalog, now));
     const chosen: PersonalizedOffer[] = [];
     for (const candidate of ranked) {

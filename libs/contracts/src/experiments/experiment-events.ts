@@ -3,6 +3,14 @@ import { IsArray, IsIn, IsInt, IsISO8601, IsNumber, IsObject, IsOptional, IsStri
 export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped'] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 
+export const EXPOSURE_SOURCES = ['api', 'offers', 'journeys', 'activity'] as const;
+export type ExposureSource = (typeof EXPOSURE_SOURCES)[number];
+
+export const EXPERIMENT_KINDS = ['experiment', 'holdout'] as const;
+export type ExperimentKind = (typeof EXPERIMENT_KINDS)[number];
+/** The programme holdout's variants: the first (the control of its comparisons) is held out. */
+export const PROGRAMME_HOLDOUT_VARIANTS = { holdout: 'holdout', treated: 'treated' } as const;
+
 /** One variant as services that assign in process need it. */
 export class ExperimentVariantV1 {
   @IsString()
@@ -45,6 +53,14 @@ export class ExperimentChangedV1 {
 
   @IsIn(EXPERIMENT_STATUSES)
   status!: ExperimentStatus;
+
+  /**
+   * `holdout`: the programme's holdout (issue 22), variants [holdout, treated]. Customers hashed into
+   * the holdout get nothing personalized: no offers, base earning only, no journeys. Absent: an experiment.
+   */
+  @IsOptional()
+  @IsIn(EXPERIMENT_KINDS)
+  kind?: ExperimentKind;
 
   @IsInt()
   @Min(1)
@@ -94,8 +110,9 @@ export class ExperimentExposedV1 {
   @IsString()
   variant!: string;
 
-  @IsIn(['api', 'offers', 'journeys'])
-  source!: 'api' | 'offers' | 'journeys';
+  /** Where the customer was first exposed: the assignment API, offers served, a journey split, or (the programme holdout) their first activity. */
+  @IsIn(EXPOSURE_SOURCES)
+  source!: ExposureSource;
 
   @IsISO8601()
   at!: string;

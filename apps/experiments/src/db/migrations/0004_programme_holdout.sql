@@ -1,0 +1,1 @@
+ALTER TABLE "experiments"."experiments" ADD COLUMN "kind" text DEFAULT 'experiment' NOT NULL;
