@@ -80,7 +80,8 @@ export const metricValues = experimentsSchema.table(
     value: doublePrecision('value').notNull().default(0),
     updatedAt: tz('updated_at').notNull().defaultNow(),
   },
-  (table) => [primaryKey({ columns: [table.experimentId, table.profileId, table.metricKey] })],
+  // By customer too: events arrive per customer, and merges and erasures find them by customer.
+  (table) => [primaryKey({ columns: [table.experimentId, table.profileId, table.metricKey] }), index('metric_values_profile_idx').on(table.profileId)],
 );
 
 /**

@@ -1,0 +1,1 @@
+CREATE INDEX "metric_values_profile_idx" ON "experiments"."metric_values" USING btree ("profile_id");
