@@ -13,7 +13,9 @@ import { benchFaults } from './faults';
 import { benchEvaluator, benchSegmentation } from './segmentation';
 import { runLoadProcess } from './load-process';
 import type { LoadSummary } from './autocannon-summary';
+import { benchBanditAllocation } from './bandit';
 import { benchExperimentAssignment } from './experiments';
+import { benchExperimentsService } from './experiments-service';
 import { benchJourneys } from './journeys';
 import { benchLoyalty } from './loyalty';
 import { benchOffers } from './offers';
@@ -26,7 +28,7 @@ import { benchOverload, type OverloadCase } from './overload';
  * events from a separate load process, against the raw JetStream publish rate of the same message
  * bodies measured in the same run. Prints medians of several runs and their ratio.
  */
-const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload|offers|redemptions|freshness|loyalty|journeys|experiments] [options]
+const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|analytics|faults|overload|offers|redemptions|freshness|loyalty|journeys|experiments|bandit] [options]
   --runs=<n>                 runs of each measurement, default 3
   --seconds=<n>              length of an ingestion load run, default 10
   --connections=<n>          load connections, default 8
@@ -47,8 +49,13 @@ const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|
                              (default 10000) earned through offers' PROFILES consumer, the ledger check, 100 parallel point spends
   --only=journeys            only journeys: --journey-waiters=<n> enrollments whose waits fall due at once (default 100000), then
                              --journey-webhooks=<n> signed webhook sends to a local receiver (default 10000), per run
-  --only=experiments         only experiment assignment in process: --assignments=<n> ids per run (default 1000000) through
-                             ours and the GrowthBook JavaScript SDK (no NATS, no PostgreSQL)
+  --only=experiments         only experiments: assignment in process, --assignments=<n> ids per run (default 1000000) through
+                             ours and the GrowthBook JavaScript SDK; then the experiments service: POST /v1/experiments/:key/assignments
+                             for --seconds with --assignment-connections=<n> (default 50), first exposures drawn once each from
+                             --assignment-customers=<n> in the targeted segment (default 300000), then repeat customers;
+                             --experiment-events=<n> exposures then as many conversions per run through the aggregates (default 100000);
+                             results of --experiment-exposures=<n> written into the raw tables (default 10000000, 0 skips) against a full scan
+  --only=bandit              only the bandit's Thompson allocation for 30 segments × 5 arms (no NATS, no PostgreSQL)
   --segment-profiles=<n>     profiles of the segment recompute, default 1000000 (0 skips it)
   --facts-per-profile=<n>    default 10
   --realtime-rate=<n> --realtime-seconds=<n> --realtime-warmup=<n>   real-time segmentation load, default 1000/s for 20 s after 5 s
@@ -99,9 +106,13 @@ const OPTIONS = [
   'journey-waiters',
   'journey-webhooks',
   'assignments',
+  'assignment-connections',
+  'assignment-customers',
+  'experiment-events',
+  'experiment-exposures',
 ];
 const args = parseCommandLineOrExit(USAGE, process.argv.slice(2), Object.fromEntries(OPTIONS.map((name) => [name, name === 'pg-statements' ? ('boolean' as const) : ('string' as const)]))).values;
-const ONLY_PARTS = ['ingestion', 'segmentation', 'evaluator', 'analytics', 'faults', 'overload', 'offers', 'redemptions', 'freshness', 'loyalty', 'journeys', 'experiments'];
+const ONLY_PARTS = ['ingestion', 'segmentation', 'evaluator', 'analytics', 'faults', 'overload', 'offers', 'redemptions', 'freshness', 'loyalty', 'journeys', 'experiments', 'bandit'];
 const only = args.get('only');
 if (only !== undefined && !ONLY_PARTS.includes(String(only))) {
   // An unknown part used to fall through to the whole bench (tens of minutes).
@@ -196,9 +207,9 @@ async function main(): Promise<void> {
     });
     return;
   }
-  if (args.get('only') === 'experiments') {
+  if (args.get('only') === 'bandit') {
     print(`Segmenta benchmark · ${new Date().toISOString()} · node ${process.version} · ${RUNS} runs`);
-    benchExperimentAssignment({ runs: RUNS, assignments: Number(args.get('assignments') ?? 1_000_000) });
+    benchBanditAllocation({ runs: RUNS });
     return;
   }
   if (args.get('only') === 'evaluator') {
@@ -239,6 +250,19 @@ async function main(): Promise<void> {
     });
   // The parts that run services of their own on these NATS and PostgreSQL servers: one of them, then the namespace and NATS go.
   const serviceParts: Record<string, () => Promise<void>> = {
+    experiments: async () => {
+      benchExperimentAssignment({ runs: RUNS, assignments: Number(args.get('assignments') ?? 1_000_000) });
+      await benchExperimentsService({
+        natsUrl: nats.url,
+        postgresUrl: postgres.url,
+        runs: RUNS,
+        seconds: SECONDS,
+        connections: Number(args.get('assignment-connections') ?? 50),
+        audience: Number(args.get('assignment-customers') ?? 300_000),
+        events: Number(args.get('experiment-events') ?? 100_000),
+        exposures: Number(args.get('experiment-exposures') ?? 10_000_000),
+      });
+    },
     journeys: () =>
       benchJourneys({
         natsUrl: nats.url,

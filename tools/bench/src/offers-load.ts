@@ -11,20 +11,23 @@ import { percentile } from './report';
  * The load process of the offers and redemptions benches (forked, so load generation does not
  * share an event loop with what it measures): requests `<url><path>` for a fixed time and prints
  * autocannon's result as JSON. `{p}` in the path (and in the body) is replaced by a random one of
- * `<profiles>` seeded profile ids. GETs, or with --body POSTs that JSON, each with an
+ * `<profiles>` seeded profile ids, or with --distinct-from=<n> by seeded id n, n+1, … (each asked
+ * once: the experiments bench's first exposures). GETs, or with --body POSTs that JSON, each with an
  * Idempotency-Key of its own (a redemption is one request). --rate paces GETs (open loop).
  */
-const USAGE = 'Usage (forked by npm run bench): offers-load.js <url> <path> <authorization> <connections> <seconds> <profiles> [--body=<JSON, {p} for the profile id>] [--rate=<requests/s in all>]';
-const { positionals, values } = parseCommandLineOrExit(USAGE, process.argv.slice(2), { body: 'string', rate: 'string' }, { allowPositionals: true });
+const USAGE =
+  'Usage (forked by npm run bench): offers-load.js <url> <path> <authorization> <connections> <seconds> <profiles> [--body=<JSON, {p} for the profile id>] [--rate=<requests/s in all>] [--distinct-from=<first seeded id>]';
+const { positionals, values } = parseCommandLineOrExit(USAGE, process.argv.slice(2), { body: 'string', rate: 'string', 'distinct-from': 'string' }, { allowPositionals: true });
 const [url, path, authorization, connections, seconds, profiles] = positionals;
 const body = values.get('body');
 // A paced load (the latency at a given throughput) instead of as fast as the connections go.
 const rate = values.has('rate') ? Number(values.get('rate')) : undefined;
-const randomProfile = () => benchProfileId(Math.floor(Math.random() * Number(profiles)));
+let nextDistinct = values.has('distinct-from') ? Number(values.get('distinct-from')) : undefined;
+const randomProfile = () => (nextDistinct === undefined ? benchProfileId(Math.floor(Math.random() * Number(profiles))) : benchProfileId(nextDistinct++));
 
-/** The result line the bench reads. */
+/** The result line the bench reads (with --distinct-from, the next id not asked yet). */
 function report(result: LoadSummary): void {
-  process.stdout.write(JSON.stringify(result));
+  process.stdout.write(JSON.stringify(nextDistinct === undefined ? result : { ...result, nextDistinct }));
 }
 
 /**

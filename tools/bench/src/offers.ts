@@ -17,14 +17,18 @@ export interface OffersBenchOptions {
   segmentsPerProfile: number;
 }
 
-export type OffersLoadResult = LoadSummary;
+/** With `distinctFrom`: the next seeded id the load did not ask for. */
+export type OffersLoadResult = LoadSummary & { nextDistinct?: number };
 
-/** offers-load.js from a separate process: GETs of `path`, or POSTs of `body` with an Idempotency-Key each; `{p}` a random one of `profiles` seeded ids. */
+/**
+ * offers-load.js from a separate process: GETs of `path`, or POSTs of `body` with an Idempotency-Key each; `{p}` a random one of `profiles`
+ * seeded ids, or with `distinctFrom` seeded ids from that one up, each once.
+ */
 export function runOffersLoad(
   url: string,
   path: string,
   authorization: string,
-  load: { connections: number; seconds: number; profiles: number; body?: string; rate?: number },
+  load: { connections: number; seconds: number; profiles: number; body?: string; rate?: number; distinctFrom?: number },
 ): Promise<OffersLoadResult> {
   return runLoadProcess<OffersLoadResult>('offers-load.js', [
     url,
@@ -35,6 +39,7 @@ export function runOffersLoad(
     String(load.profiles),
     ...(load.body === undefined ? [] : [`--body=${load.body}`]),
     ...(load.rate === undefined ? [] : [`--rate=${load.rate}`]),
+    ...(load.distinctFrom === undefined ? [] : [`--distinct-from=${load.distinctFrom}`]),
   ]);
 }
 
