@@ -124,8 +124,8 @@ export async function benchExperimentsService(options: ExperimentsServiceBenchOp
   try {
     await client.connect();
     const context = { ...options, service: bench.service, adminKey: bench.adminKey, prefix: bench.prefix, client, nc };
-    await benchAssignmentRoute(context);
-    await benchAggregatesThroughput(context);
+    if (options.audience > 0) await benchAssignmentRoute(context);
+    if (options.events > 0) await benchAggregatesThroughput(context);
     if (options.exposures > 0) await benchResults(context);
   } catch (error) {
     // What the service logged last tells a crash or a stall of the service from one of the bench.

@@ -52,8 +52,8 @@ const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|
   --only=experiments         only experiments: assignment in process, --assignments=<n> ids per run (default 1000000) through
                              ours and the GrowthBook JavaScript SDK; then the experiments service: POST /v1/experiments/:key/assignments
                              for --seconds with --assignment-connections=<n> (default 50), first exposures drawn once each from
-                             --assignment-customers=<n> in the targeted segment (default 300000), then repeat customers;
-                             --experiment-events=<n> exposures then as many conversions per run through the aggregates (default 100000);
+                             --assignment-customers=<n> in the targeted segment (default 300000, 0 skips), then repeat customers;
+                             --experiment-events=<n> exposures then as many conversions per run through the aggregates (default 100000, 0 skips);
                              results of --experiment-exposures=<n> written into the raw tables (default 10000000, 0 skips) against a full scan
   --only=bandit              only the bandit's Thompson allocation for 30 segments × 5 arms (no NATS, no PostgreSQL)
   --segment-profiles=<n>     profiles of the segment recompute, default 1000000 (0 skips it)

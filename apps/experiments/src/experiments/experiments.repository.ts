@@ -161,6 +161,8 @@ export class ExperimentsRepository {
           cross join lateral (select '' as segment_key union all select jsonb_array_elements_text(new.segments)) s
           cross join lateral (select '${sql.raw(EXPOSURES_METRIC)}' as metric_key union all select m->>'key' from jsonb_array_elements(e.metrics) m) k
           group by 1, 2, 3, 4
+          -- In key order: concurrent batches lock the rows they share in the same order, and never deadlock.
+          order by 1, 2, 3, 4
           on conflict (experiment_id, variant, segment_key, metric_key) do update set n = experiments.aggregates.n + excluded.n,
             sum_x = experiments.aggregates.sum_x + excluded.sum_x, sum_x2 = experiments.aggregates.sum_x2 + excluded.sum_x2)
         select new.experiment_id, new.profile_id, new.variant, new.source, new.first_exposed_at, e.key from new join experiments.experiments e on e.id = new.experiment_id`,

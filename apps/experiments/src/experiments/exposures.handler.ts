@@ -13,7 +13,8 @@ type Exposure = Parameters<ExperimentsRepository['exposeMany']>[1][number];
  * Exposures from offers: offers assigns in process and names the experiments (and variants) each
  * customer is in, when it serves a placement (offers.served) or when a journey's split follows an
  * experiment (journeys.exposed). The first exposure of each customer is kept and announced, in the
- * batch's transaction.
+ * batch's transaction. Two batches at once: exposures insert once per customer whatever the
+ * order, and aggregate rows are moved in key order.
  */
 @Injectable()
 export class ExposuresHandler {
@@ -22,7 +23,7 @@ export class ExposuresHandler {
     private readonly outbox: Outbox,
   ) {}
 
-  @JetStreamBatchConsumer({ stream: 'OFFERS', durable: EXPERIMENTS_SERVED_DURABLE, filterSubjects: [SUBJECTS.offersServed], maxBatch: 500 })
+  @JetStreamBatchConsumer({ stream: 'OFFERS', durable: EXPERIMENTS_SERVED_DURABLE, filterSubjects: [SUBJECTS.offersServed], maxBatch: 1000, concurrency: 2 })
   async onServed(messages: BatchMessage[]): Promise<void> {
     const exposures = messages.flatMap(({ envelope }): Exposure[] => {
       assertMessageData(OfferServedV1, envelope.data);
@@ -34,7 +35,7 @@ export class ExposuresHandler {
     await this.keepFirst(exposures);
   }
 
-  @JetStreamBatchConsumer({ stream: 'OFFERS', durable: EXPERIMENTS_JOURNEY_EXPOSURES_DURABLE, filterSubjects: [SUBJECTS.journeysExposed], maxBatch: 500 })
+  @JetStreamBatchConsumer({ stream: 'OFFERS', durable: EXPERIMENTS_JOURNEY_EXPOSURES_DURABLE, filterSubjects: [SUBJECTS.journeysExposed], maxBatch: 1000, concurrency: 2 })
   async onJourneyExposed(messages: BatchMessage[]): Promise<void> {
     const exposures = messages.flatMap(({ envelope }): Exposure[] => {
       assertMessageData(JourneyExposedV1, envelope.data);
