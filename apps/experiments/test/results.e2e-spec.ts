@@ -459,4 +459,83 @@ describe(`experiment results (${driver})`, () => {
       expect(rate('redeemed', variant).mean).toBeCloseTo(expected('redeemed', (i) => i % 5 === 0).byVariant[variant] / n, 12);
     }
   });
+
+  it('runs a bandit: each round moves the segment’s traffic toward the variant that converts best, every variant keeping its floor', async () => {
+    const database = service.app.get<Database<Record<string, unknown>>>(DATABASE);
+    await http
+      .post('/v1/experiments')
+      .set(admin)
+      .send({
+        key: 'bandit',
+        name: 'Three offers, one bandit',
+        definition: {
+          targeting: { segments: ['bandit-fans'] },
+          variants: [
+            { key: 'a', weight: 1 / 3 },
+            { key: 'b', weight: 1 / 3 },
+            { key: 'c', weight: 1 / 3 },
+          ],
+          metrics: [{ key: 'orders', type: 'conversion', event: 'Order Completed', days: 7 }],
+          allocation: { type: 'bandit', metric: 'orders', floor: 0.1, cadenceMinutes: 60 },
+        },
+      })
+      .expect(201);
+    await http.post('/v1/experiments/bandit/status').set(admin).send({ status: 'running' }).expect(200);
+    // True conversion rates: c is best.
+    const rate: Record<string, number> = { a: 0.05, b: 0.05, c: 0.25 };
+    const random = seededRandom(2022);
+    const shareOfC: number[] = [];
+    const weightsOf: number[][] = [];
+    const ROUND = 300;
+    for (let round = 0; round < 4; round += 1) {
+      const customers = Array.from({ length: ROUND }, (_, i) => customerId(60_000 + round * ROUND + i));
+      await publish(
+        SUBJECTS.segmentsEntered,
+        customers.map((profileId, i): SegmentMembershipChangedV1 => ({
+          seq: 1_000_000 + round * ROUND + i,
+          segmentId: randomUUID(),
+          segmentKey: 'bandit-fans',
+          segmentVersion: 1,
+          profileId,
+          change: 'entered',
+          at: new Date().toISOString(),
+        })),
+      );
+      await waitFor(
+        async () =>
+          Number((await queryRows<{ n: string }>(database.db, sql`select count(*) as n from experiments.memberships where segment_key = 'bandit-fans' and member`))[0].n) === (round + 1) * ROUND,
+        { timeoutMs: 30_000, what: 'the round’s memberships' },
+      );
+      const variants = new Map<string, string>();
+      for (let i = 0; i < customers.length; i += 50) await Promise.all(customers.slice(i, i + 50).map(async (p) => variants.set(p, await assign('bandit', p))));
+      shareOfC.push([...variants.values()].filter((v) => v === 'c').length / ROUND);
+      const orders = customers.flatMap((profileId, i): ProfileActivityV1[] =>
+        random() < rate[variants.get(profileId) as string]
+          ? [{ profileId, eventId: `bandit-${round}-${i}`, type: 'track', name: 'Order Completed', properties: { revenue: 10 }, traits: {}, occurredAt: new Date(Date.now() + 1000).toISOString() }]
+          : [],
+      );
+      await publish(SUBJECTS.profilesActivity, orders);
+      const experimentId = (await queryRows<{ id: string }>(database.db, sql`select id from experiments.experiments where key = 'bandit'`))[0].id;
+      await waitFor(
+        async () =>
+          Number((await queryRows<{ n: string }>(database.db, sql`select count(*) as n from experiments.metric_values where experiment_id = ${experimentId}::uuid and value = 1`))[0].n) ===
+          Number((await queryRows<{ n: string }>(database.db, sql`select count(*) as n from experiments.inbox where envelope_id like 'bandit-%'`))[0].n),
+        { timeoutMs: 30_000, what: 'the round’s orders counted' },
+      );
+      // The cadence is an hour: the round moves the traffic on demand.
+      const moved = (await http.post('/v1/experiments/bandit/allocation').set(admin).expect(200)).body;
+      const weights = moved.segmentWeights['bandit-fans'] as number[];
+      weightsOf.push(weights);
+      expect(weights.reduce((sum, w) => sum + w, 0)).toBeCloseTo(1, 9);
+      weights.forEach((w) => expect(w).toBeGreaterThanOrEqual(0.1 - 1e-12));
+    }
+    // The first round split evenly; by the last, c holds most of the segment's traffic and the others their floors.
+    expect(shareOfC[0]).toBeLessThan(0.45);
+    expect(weightsOf[weightsOf.length - 1][2]).toBeGreaterThan(0.7);
+    expect(shareOfC[shareOfC.length - 1]).toBeGreaterThan(0.6);
+    // experiments.changed carries the weights (offers assigns by them); the sample-ratio check does not apply to moving weights.
+    expect((await http.get('/v1/experiments/bandit').set(admin).expect(200)).body.segmentWeights['bandit-fans']).toEqual(weightsOf[weightsOf.length - 1]);
+    expect((await http.get('/v1/experiments/bandit/results').set(admin).expect(200)).body.srm.flagged).toBe(false);
+    await http.post('/v1/experiments/planted/allocation').set(admin).expect(409);
+  });
 });

@@ -2,7 +2,7 @@ import { EXPOSURE_SOURCES } from '@segmenta/contracts';
 import { outboxTables } from '@segmenta/messaging';
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, doublePrecision, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import type { ExperimentMetric, ExperimentTargeting, ExperimentVariant } from '../experiments/experiment-definition';
+import type { ExperimentAllocation, ExperimentMetric, ExperimentTargeting, ExperimentVariant } from '../experiments/experiment-definition';
 
 /** Experiments' tables; no other service reads them (ARCHITECTURE §1). */
 export const experimentsSchema = pgSchema('experiments');
@@ -21,6 +21,10 @@ export const experiments = experimentsSchema.table('experiments', {
   targeting: jsonb('targeting').$type<ExperimentTargeting>().notNull(),
   variants: jsonb('variants').$type<ExperimentVariant[]>().notNull(),
   metrics: jsonb('metrics').$type<ExperimentMetric[]>().notNull(),
+  allocation: jsonb('allocation').$type<ExperimentAllocation>().notNull().default({ type: 'fixed' }),
+  /** A bandit's current weights per targeted segment (issue 22), and when it last moved them. */
+  segmentWeights: jsonb('segment_weights').$type<Record<string, number[]>>(),
+  allocatedAt: tz('allocated_at'),
   status: text('status', { enum: ['draft', 'running', 'stopped'] })
     .notNull()
     .default('draft'),

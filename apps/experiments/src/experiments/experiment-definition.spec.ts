@@ -35,6 +35,7 @@ describe('validateExperimentDefinition', () => {
           { key: 'b', name: 'b', weight: 0.5, offers: [], journeyBranch: null, payload: { x: 1 } },
         ],
         metrics: [{ key: 'rev', type: 'revenue', event: null, where: [], days: 14, guardrail: false, goodDirection: 'up' }],
+        allocation: { type: 'fixed' },
       },
     });
   });
@@ -119,5 +120,22 @@ describe('validateExperimentDefinition', () => {
         ],
       }),
     ).toEqual([]);
+  });
+
+  it('takes a bandit on one of its metrics, within segments, with a floor each variant can keep', () => {
+    const plain = base.variants.map((v) => ({ key: v.key, weight: v.weight }));
+    const metrics = [
+      { key: 'orders', type: 'conversion', event: 'Order Completed' },
+      { key: 'refunds', type: 'conversion', event: 'Order Refunded', guardrail: true, goodDirection: 'down' },
+    ];
+    const checked = validateExperimentDefinition({ targeting: { segments: ['vip'] }, variants: plain, metrics, allocation: { type: 'bandit', metric: 'orders' } }, 'b');
+    expect(checked.ok && checked.value.allocation).toEqual({ type: 'bandit', metric: 'orders', floor: 0.05, cadenceMinutes: 60 });
+    expect(problems({ variants: plain, metrics, allocation: { type: 'bandit', metric: 'refunds', floor: 0.6, cadenceMinutes: 0 } })).toEqual([
+      { field: 'allocation.metric', problem: expect.stringContaining('not a guardrail') },
+      { field: 'allocation.floor', problem: 'must be a share from 0 to 1/2 (every variant keeps at least this much traffic)' },
+      { field: 'allocation.cadenceMinutes', problem: expect.stringContaining('from 1 to 10,080') },
+      { field: 'targeting.segments', problem: 'a bandit shifts traffic within segments: name at least one' },
+    ]);
+    expect(problems({ variants: plain, allocation: { type: 'greedy' } })).toEqual([{ field: 'allocation', problem: expect.stringContaining('"type": "bandit"') }]);
   });
 });

@@ -50,6 +50,13 @@ export interface ExperimentTargeting {
   namespace: { id: string; start: number; end: number } | null;
 }
 
+/**
+ * How traffic is split: by the variants' fixed weights, or by a Thompson-sampling bandit (issue 22)
+ * that moves each targeted segment's traffic toward the variant doing best on `metric`, never giving
+ * a variant less than `floor`, recomputed every `cadenceMinutes`.
+ */
+export type ExperimentAllocation = { type: 'fixed' } | { type: 'bandit'; metric: string; floor: number; cadenceMinutes: number };
+
 export interface ExperimentDefinition {
   hypothesis: string;
   targeting: ExperimentTargeting;
@@ -57,6 +64,7 @@ export interface ExperimentDefinition {
   metrics: ExperimentMetric[];
   /** The hashing seed (GrowthBook's `seed`); the experiment's key when not given. */
   seed: string;
+  allocation: ExperimentAllocation;
 }
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problems: ApiErrorDetail[] };
@@ -198,7 +206,7 @@ function metric(input: unknown, field: string, problems: ApiErrorDetail[]): Expe
 export function validateExperimentDefinition(input: unknown, key: string): Checked<ExperimentDefinition> {
   const problems: ApiErrorDetail[] = [];
   if (!isObject(input)) return { ok: false, problems: [{ field: 'definition', problem: 'must be an object' }] };
-  unknownFields(input, ['hypothesis', 'targeting', 'variants', 'metrics', 'seed'], '', problems);
+  unknownFields(input, ['hypothesis', 'targeting', 'variants', 'metrics', 'seed', 'allocation'], '', problems);
   const hypothesis = typeof input.hypothesis === 'string' ? input.hypothesis : '';
   if (input.hypothesis !== undefined && (typeof input.hypothesis !== 'string' || input.hypothesis.length > 2000))
     problems.push({ field: 'hypothesis', problem: 'must be text of at most 2,000 characters' });
@@ -240,7 +248,33 @@ export function validateExperimentDefinition(input: unknown, key: string): Check
   if (target.placement !== null && variants.every((v) => v.offers.length === 0)) problems.push({ field: 'targeting.placement', problem: 'needs a variant with offers to serve there' });
   if (variants.some((v) => v.offers.length > 0) && target.placement === null)
     problems.push({ field: 'targeting.placement', problem: 'is required when variants serve offers (the placement they are served in)' });
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: { hypothesis, targeting: target, variants, metrics, seed } };
+  const allocated = allocation(input.allocation, metrics, variants.length, target, problems);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: { hypothesis, targeting: target, variants, metrics, seed, allocation: allocated } };
+}
+
+function allocation(input: unknown, metrics: ExperimentMetric[], variants: number, target: ExperimentTargeting, problems: ApiErrorDetail[]): ExperimentAllocation {
+  if (input === undefined || input === null) return { type: 'fixed' };
+  if (!isObject(input) || (input.type !== 'fixed' && input.type !== 'bandit')) {
+    problems.push({ field: 'allocation', problem: 'must be { "type": "fixed" } or { "type": "bandit", "metric": "<metric key>", "floor": 0.05, "cadenceMinutes": 60 }' });
+    return { type: 'fixed' };
+  }
+  if (input.type === 'fixed') {
+    unknownFields(input, ['type'], 'allocation', problems);
+    return { type: 'fixed' };
+  }
+  unknownFields(input, ['type', 'metric', 'floor', 'cadenceMinutes'], 'allocation', problems);
+  const metric = metrics.find((m) => m.key === input.metric);
+  if (metric === undefined || metric.guardrail)
+    problems.push({ field: 'allocation.metric', problem: 'must be the key of one of the experiment’s metrics (not a guardrail): the bandit favours the variant doing best on it' });
+  else if (metric.goodDirection === 'down') problems.push({ field: 'allocation.metric', problem: 'must be a metric whose good direction is up' });
+  const floor = input.floor ?? 0.05;
+  if (typeof floor !== 'number' || !(floor >= 0) || floor > 1 / Math.max(variants, 1))
+    problems.push({ field: 'allocation.floor', problem: `must be a share from 0 to 1/${variants} (every variant keeps at least this much traffic)` });
+  const cadence = input.cadenceMinutes ?? 60;
+  if (!Number.isInteger(cadence) || (cadence as number) < 1 || (cadence as number) > 10_080)
+    problems.push({ field: 'allocation.cadenceMinutes', problem: 'must be a whole number of minutes from 1 to 10,080 (a week)' });
+  if (target.segments.length === 0) problems.push({ field: 'targeting.segments', problem: 'a bandit shifts traffic within segments: name at least one' });
+  return { type: 'bandit', metric: String(input.metric), floor: Number(floor), cadenceMinutes: Number(cadence) };
 }
 
 /** The segments an experiment targets: announced (experiments.segment-references) so segmentation keeps them. */

@@ -152,6 +152,15 @@ export class ExperimentsController {
     return this.experiments.changeStatus(key, body.status);
   }
 
+  @Post(':key/allocation')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Move a running bandit’s traffic now (it also moves on its cadence): Thompson sampling on its metric in each targeted segment, every variant kept at its floor' })
+  @ApiResponse({ status: 200, schema: { example: { experiment: 'checkout-bandit', segmentWeights: { 'camera-fans': [0.05, 0.81, 0.14] }, allocatedAt: '2026-12-03T11:00:00.000Z' } } })
+  @ApiResponse({ status: 409, description: 'Not a running bandit.' })
+  reallocate(@Param('key') key: string) {
+    return this.experiments.reallocate(key);
+  }
+
   @Post(':key/assignments')
   @HttpCode(200)
   @RequireScope('personalize')

@@ -35,6 +35,7 @@ export class ExperimentsRepository {
         variants: d.variants,
         metrics: d.metrics,
         seed: d.seed,
+        allocation: d.allocation,
       })
       .onConflictDoNothing()
       .returning();
@@ -72,7 +73,7 @@ export class ExperimentsRepository {
       .update(tables.experiments)
       .set({
         ...(change.name === undefined ? {} : { name: change.name }),
-        ...(d === undefined ? {} : { hypothesis: d.hypothesis, targeting: d.targeting, variants: d.variants, metrics: d.metrics, seed: d.seed }),
+        ...(d === undefined ? {} : { hypothesis: d.hypothesis, targeting: d.targeting, variants: d.variants, metrics: d.metrics, seed: d.seed, allocation: d.allocation }),
         ...(change.status === undefined ? {} : { status: change.status }),
         ...(change.startedAt === undefined ? {} : { startedAt: change.startedAt }),
         ...(change.endedAt === undefined ? {} : { endedAt: change.endedAt }),
@@ -82,6 +83,27 @@ export class ExperimentsRepository {
       .where(eq(tables.experiments.key, key))
       .returning();
     return row;
+  }
+
+  /** A bandit's new weights per segment; the revision grows (they are announced). */
+  async allocate(tx: ExperimentsTx, key: string, segmentWeights: Record<string, number[]>, at: Date): Promise<ExperimentRow> {
+    const [row] = await tx
+      .update(tables.experiments)
+      .set({ segmentWeights, allocatedAt: at, revision: sql`${tables.experiments.revision} + 1`, updatedAt: sql`now()` })
+      .where(eq(tables.experiments.key, key))
+      .returning();
+    return row;
+  }
+
+  /** Running bandits whose cadence has come round since they last moved (or that never moved). */
+  async banditsDue(now: Date): Promise<string[]> {
+    const rows = await queryRows<{ key: string }>(
+      this.database.db,
+      sql`select key from experiments.experiments where status = 'running' and allocation->>'type' = 'bandit'
+        and (allocated_at is null or allocated_at + make_interval(mins => (allocation->>'cadenceMinutes')::int) <= ${now.toISOString()}::timestamptz)
+        order by key`,
+    );
+    return rows.map((r) => r.key);
   }
 
   /** The programme's running holdout, if there is one (issue 22). */

@@ -4,7 +4,8 @@ import { ConflictError, InvalidStateError, NotFoundError, ValidationFailedError 
 import { SUBJECTS, type ExperimentChangedV1, type ExperimentStatus, type SegmentReferencesV1 } from '@segmenta/contracts';
 import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
 import { compileAssignment, type Assignment } from '@segmenta/stats';
-import { experimentSegmentKeys, validateExperimentDefinition, type ExperimentDefinition } from './experiment-definition';
+import { experimentSegmentKeys, validateExperimentDefinition, type ExperimentDefinition, type ExperimentMetric } from './experiment-definition';
+import { banditWeights } from '../results/bandit-weights';
 import { EXPERIMENT_KEY, type CreateExperimentDto, type ListExperimentsQueryDto, type UpdateExperimentDto } from './experiments.dto';
 import { planExperiment, type ExperimentPlan, type ExperimentPlanInput } from '../results/experiment-plan';
 import { experimentResults } from '../results/experiment-results';
@@ -22,7 +23,14 @@ const RESERVED_KEYS = ['sample-size', PROGRAMME_HOLDOUT_KEY];
 
 const MOVES: Record<ExperimentStatus, readonly ExperimentStatus[]> = { draft: ['running'], running: ['stopped'], stopped: [] };
 
-const definitionOf = (row: ExperimentRow): ExperimentDefinition => ({ hypothesis: row.hypothesis ?? '', targeting: row.targeting, variants: row.variants, metrics: row.metrics, seed: row.seed });
+const definitionOf = (row: ExperimentRow): ExperimentDefinition => ({
+  hypothesis: row.hypothesis ?? '',
+  targeting: row.targeting,
+  variants: row.variants,
+  metrics: row.metrics,
+  seed: row.seed,
+  allocation: row.allocation,
+});
 
 const experimentView = (row: ExperimentRow) => ({
   key: row.key,
@@ -32,6 +40,8 @@ const experimentView = (row: ExperimentRow) => ({
   revision: row.revision,
   seed: row.seed,
   definition: definitionOf(row),
+  segmentWeights: row.segmentWeights ?? null,
+  allocatedAt: row.allocatedAt?.toISOString() ?? null,
   startedAt: row.startedAt?.toISOString() ?? null,
   endedAt: row.endedAt?.toISOString() ?? null,
   createdAt: row.createdAt.toISOString(),
@@ -72,6 +82,7 @@ function frozenWhileRunning(before: ExperimentDefinition, after: ExperimentDefin
   if (!same(before.targeting.namespace, after.targeting.namespace)) fields.push('definition.targeting.namespace');
   if (before.targeting.placement !== after.targeting.placement) fields.push('definition.targeting.placement');
   if (after.targeting.trafficShare < before.targeting.trafficShare) fields.push('definition.targeting.trafficShare');
+  if (!same(before.allocation, after.allocation)) fields.push('definition.allocation');
   return fields;
 }
 
@@ -93,7 +104,10 @@ export interface AssignmentAnswer {
 @Injectable()
 export class ExperimentsService {
   /** Experiments as assignment reads them (the hot path): by key, with their ranges worked out once. */
-  private readonly assigning = new Map<string, { row: ExperimentRow | undefined; assign: ((profileId: string) => Assignment) | null; readAt: number }>();
+  private readonly assigning = new Map<
+    string,
+    { row: ExperimentRow | undefined; assign: ((profileId: string) => Assignment) | null; bySegment: Map<string, (profileId: string) => Assignment>; readAt: number }
+  >();
 
   constructor(
     private readonly repository: ExperimentsRepository,
@@ -168,12 +182,14 @@ export class ExperimentsService {
    * customer keeps the variant of their first exposure. Only running experiments assign.
    */
   async assign(key: string, profileId: string, expose: boolean, source: ExposureSource = 'api'): Promise<AssignmentAnswer> {
-    const { row, assign } = await this.forAssignment(key);
+    const { row, assign, bySegment } = await this.forAssignment(key);
     const answer = (reason: string): AssignmentAnswer => ({ experiment: key, inExperiment: false, reason, variant: null, exposedAt: null });
     if (row.status !== 'running' || assign === null) return answer(`the experiment is ${row.status}`);
-    if (row.targeting.segments.length > 0 && (await this.repository.memberOf(profileId, row.targeting.segments)).length === 0)
-      return answer(`not in any of the targeted segments (${row.targeting.segments.join(', ')})`);
-    const assigned = assign(profileId);
+    const member = row.targeting.segments.length > 0 ? await this.repository.memberOf(profileId, row.targeting.segments) : [];
+    if (row.targeting.segments.length > 0 && member.length === 0) return answer(`not in any of the targeted segments (${row.targeting.segments.join(', ')})`);
+    // A bandit splits each segment by its own weights: the first targeted segment the customer is in.
+    const segment = row.targeting.segments.find((s) => member.includes(s) && bySegment.has(s));
+    const assigned = (segment === undefined ? assign : (bySegment.get(segment) as (profileId: string) => Assignment))(profileId);
     if (!assigned.inExperiment) return answer(assigned.reason === 'namespace' ? 'outside the experiment’s namespace slice' : 'outside the traffic share');
     let variant = row.variants[assigned.variant];
     let exposedAt: string | null = null;
@@ -189,25 +205,70 @@ export class ExperimentsService {
   async results(key: string, bySegment: boolean) {
     const row = await this.found(key);
     const rows = await this.repository.aggregatesOf(row.id);
-    return { experiment: key, status: row.status, startedAt: row.startedAt?.toISOString() ?? null, ...experimentResults(row.variants, row.metrics, rows, bySegment, EXPOSURES_METRIC) };
+    return {
+      experiment: key,
+      status: row.status,
+      startedAt: row.startedAt?.toISOString() ?? null,
+      ...experimentResults(row.variants, row.metrics, rows, bySegment, EXPOSURES_METRIC, row.allocation.type !== 'bandit'),
+    };
   }
 
   /** The experiment from memory when read less than a second ago; changes made here drop what is held. */
-  private async forAssignment(key: string): Promise<{ row: ExperimentRow; assign: ((profileId: string) => Assignment) | null }> {
+  private async forAssignment(key: string): Promise<{ row: ExperimentRow; assign: ((profileId: string) => Assignment) | null; bySegment: Map<string, (profileId: string) => Assignment> }> {
     const now = Date.now();
     let held = this.assigning.get(key);
     if (!held || now - held.readAt > ASSIGNMENT_CACHE_MS) {
       const row = key.length <= 100 && EXPERIMENT_KEY.test(key) ? await this.repository.get(key) : undefined;
-      const assign =
-        row?.status === 'running'
-          ? compileAssignment({ seed: row.seed, trafficShare: row.targeting.trafficShare, weights: row.variants.map((v) => v.weight), namespace: row.targeting.namespace })
-          : null;
+      const running = row?.status === 'running' ? row : undefined;
+      const compiled = (weights: number[]) =>
+        compileAssignment({
+          seed: (running as ExperimentRow).seed,
+          trafficShare: (running as ExperimentRow).targeting.trafficShare,
+          weights,
+          namespace: (running as ExperimentRow).targeting.namespace,
+        });
+      const assign = running ? compiled(running.variants.map((v) => v.weight)) : null;
+      const bySegment = new Map(running ? Object.entries(running.segmentWeights ?? {}).map(([segment, weights]) => [segment, compiled(weights)]) : []);
       if (this.assigning.size >= ASSIGNMENT_CACHE_MAX) this.assigning.clear();
-      held = { row, assign, readAt: now };
+      held = { row, assign, bySegment, readAt: now };
       this.assigning.set(key, held);
     }
     if (!held.row) throw new NotFoundError(`No experiment ${key}`, [{ field: 'key', problem: 'not found' }]);
-    return { row: held.row, assign: held.assign };
+    return { row: held.row, assign: held.assign, bySegment: held.bySegment };
+  }
+
+  /**
+   * A bandit's new weights per targeted segment (issue 22): Thompson sampling on the aggregates of
+   * its metric in each segment, every variant kept at its floor; announced (experiments.changed) so
+   * offers assigns by them. Customers already exposed keep their first variant in the results.
+   */
+  async reallocate(key: string, now = new Date()) {
+    const updated = await this.saving(async (tx) => {
+      const current = await this.locked(tx, key);
+      const allocation = current.allocation;
+      if (allocation.type !== 'bandit' || current.status !== 'running')
+        throw new InvalidStateError(`Experiment ${key} is not a running bandit`, [{ field: 'allocation', problem: allocation.type !== 'bandit' ? 'fixed weights' : current.status }]);
+      const metric = current.metrics.find((m) => m.key === allocation.metric) as ExperimentMetric;
+      const rows = await this.repository.aggregatesOf(current.id);
+      const weights = banditWeights(
+        current.variants.map((v) => v.key),
+        current.targeting.segments,
+        metric,
+        rows,
+        allocation.floor,
+      );
+      const row = await this.repository.allocate(tx, key, weights, now);
+      await this.announce(tx, row);
+      return row;
+    });
+    return { experiment: key, segmentWeights: updated.segmentWeights, allocatedAt: updated.allocatedAt?.toISOString() ?? null };
+  }
+
+  /** Moves every running bandit whose cadence has come round; the others are left alone. */
+  async reallocateDue(now = new Date()): Promise<number> {
+    const due = await this.repository.banditsDue(now);
+    for (const key of due) await this.reallocate(key, now);
+    return due.length;
   }
 
   /** Creates the programme holdout, running at once (issue 22); undefined when it exists. */
@@ -257,6 +318,7 @@ export class ExperimentsService {
       revision: row.revision,
       seed: row.seed,
       segments: row.targeting.segments,
+      ...(row.segmentWeights ? { segmentWeights: row.segmentWeights } : {}),
       trafficShare: row.targeting.trafficShare,
       placement: row.targeting.placement,
       namespace: row.targeting.namespace,

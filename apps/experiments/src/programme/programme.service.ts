@@ -33,6 +33,7 @@ export class ProgrammeService {
       ],
       metrics: PROGRAMME_METRICS,
       seed,
+      allocation: { type: 'fixed' },
     };
     const created = await this.experiments.createHoldout(definition);
     if (created) return { created: true, holdout: this.view(created) };

@@ -126,17 +126,17 @@ export function experimentResults(
   rows: readonly Aggregate[],
   bySegment: boolean,
   exposuresMetric: string,
+  /** false for a bandit: its weights move, so exposures are not expected to follow the variants' weights. */
+  srmApplies = true,
 ): ExperimentResults {
   const find = (variant: string, segmentKey: string, metricKey: string): Aggregate =>
     rows.find((r) => r.variant === variant && r.segmentKey === segmentKey && r.metricKey === metricKey) ?? { variant, segmentKey, metricKey, n: 0, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0 };
   const users = variants.map((v) => find(v.key, '', exposuresMetric).n);
-  const srm = {
-    ...checkSampleRatioMismatch(
-      users,
-      variants.map((v) => v.weight),
-    ),
-    users: Object.fromEntries(variants.map((v, i) => [v.key, users[i]])),
-  };
+  const checked = checkSampleRatioMismatch(
+    users,
+    variants.map((v) => v.weight),
+  );
+  const srm = { ...checked, flagged: srmApplies && checked.flagged, users: Object.fromEntries(variants.map((v, i) => [v.key, users[i]])) };
   const segments = bySegment ? [...new Set(rows.filter((r) => r.segmentKey !== '').map((r) => r.segmentKey))].sort() : [];
   const control = variants[0];
   const results: MetricResult[] = metrics.map((metric) => {

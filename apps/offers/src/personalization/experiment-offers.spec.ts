@@ -50,4 +50,18 @@ describe('applyExperiments', () => {
       exposures: [{ experimentId: experiment.experimentId, key: 'checkout-test', variant: 'ten-off' }],
     });
   });
+
+  it('splits a bandit’s segment by the bandit’s weights for that segment, and everyone else by the variants’ weights', () => {
+    const bandit: ExperimentChangedV1 = { ...experiment, trafficShare: 1, segments: ['camera-intent', 'vip'], segmentWeights: { vip: [0.1, 0.9] } };
+    for (const id of ids) {
+      const inVip = applyExperiments([bandit], 'checkout', id, (s) => s === 'vip', offers);
+      const vipPick = assignVariant({ seed: 'checkout-test', trafficShare: 1, weights: [0.1, 0.9], namespace: null }, id);
+      expect(inVip.exposures[0].variant).toBe(bandit.variants[vipPick.variant].key);
+      const intent = applyExperiments([bandit], 'checkout', id, (s) => s === 'camera-intent', offers);
+      const intentPick = assignVariant({ seed: 'checkout-test', trafficShare: 1, weights: [0.5, 0.5], namespace: null }, id);
+      expect(intent.exposures[0].variant).toBe(bandit.variants[intentPick.variant].key);
+    }
+    const tenOffInVip = ids.filter((id) => applyExperiments([bandit], 'checkout', id, (s) => s === 'vip', offers).exposures[0].variant === 'ten-off').length;
+    expect(tenOffInVip / ids.length).toBeGreaterThan(0.8);
+  });
 });

@@ -7,14 +7,21 @@ import { compileAssignment, type Assignment } from '@segmenta/stats';
  * of that variant; customers outside the experiment (not targeted, outside the traffic share, or
  * unknown visitors) get the control's, and are not exposed. Assignment hashes as GrowthBook does.
  */
-/** Each experiment's assignment, its ranges worked out once: the rules objects live as long as the catalog snapshot that holds them. */
-const compiled = new WeakMap<ExperimentChangedV1, (customerId: string) => Assignment>();
+/** Each experiment's assignment (per bandit segment too), its ranges worked out once: the rules objects live as long as the catalog snapshot that holds them. */
+const compiled = new WeakMap<ExperimentChangedV1, Map<string, (customerId: string) => Assignment>>();
 
-export function assignmentOf(experiment: ExperimentChangedV1): (customerId: string) => Assignment {
-  let assign = compiled.get(experiment);
+/** The experiment's assignment: by its variants' weights, or by a bandit's weights for `segment` (issue 22). */
+export function assignmentOf(experiment: ExperimentChangedV1, segment = ''): (customerId: string) => Assignment {
+  let bySegment = compiled.get(experiment);
+  if (!bySegment) {
+    bySegment = new Map();
+    compiled.set(experiment, bySegment);
+  }
+  let assign = bySegment.get(segment);
   if (!assign) {
-    assign = compileAssignment({ seed: experiment.seed, trafficShare: experiment.trafficShare, weights: experiment.variants.map((v) => v.weight), namespace: experiment.namespace });
-    compiled.set(experiment, assign);
+    const weights = (segment === '' ? undefined : experiment.segmentWeights?.[segment]) ?? experiment.variants.map((v) => v.weight);
+    assign = compileAssignment({ seed: experiment.seed, trafficShare: experiment.trafficShare, weights, namespace: experiment.namespace });
+    bySegment.set(segment, assign);
   }
   return assign;
 }
@@ -35,7 +42,9 @@ export function applyExperiments<T extends { key: string }>(
     let variant = experiment.variants[0];
     const targeted = experiment.segments.length === 0 || experiment.segments.some(isMember);
     if (profileId !== null && targeted) {
-      const assigned = assignmentOf(experiment)(profileId);
+      // A bandit splits each segment by its own weights: the first targeted segment the customer is in.
+      const segment = experiment.segmentWeights ? (experiment.segments.find((s) => experiment.segmentWeights?.[s] !== undefined && isMember(s)) ?? '') : '';
+      const assigned = assignmentOf(experiment, segment)(profileId);
       if (assigned.inExperiment) {
         variant = experiment.variants[assigned.variant];
         exposures.push({ experimentId: experiment.experimentId, key: experiment.key, variant: variant.key });

@@ -74,6 +74,11 @@ export class ExperimentChangedV1 {
   @IsString({ each: true })
   segments!: string[];
 
+  /** A bandit's weights per targeted segment (issue 22): a customer in one of these segments is split by them instead of the variants' weights. */
+  @IsOptional()
+  @IsObject()
+  segmentWeights?: Record<string, number[]>;
+
   @IsNumber()
   @Min(0)
   @Max(1)
@@ -116,4 +121,73 @@ export class ExperimentExposedV1 {
 
   @IsISO8601()
   at!: string;
+}
+
+/** A lift against the control: the absolute difference in means with its 95 % interval and p-value (Welch). */
+export interface ExperimentLiftV1 {
+  estimate: number;
+  ci: [number, number];
+  pValue: number;
+}
+
+/** One treatment variant of a metric in a segment, against the control. */
+export interface ExperimentVariantLiftV1 {
+  variant: string;
+  n: number;
+  /** Mean per exposed customer (a rate for conversion, retention and redemption); null with nobody exposed. */
+  mean: number | null;
+  /** Null until both arms have enough customers and some variance. */
+  lift: ExperimentLiftV1 | null;
+  /** The lift relative to the control's mean (0.2: 20 % more). */
+  relativeLift: number | null;
+  /** The p-value corrected over the experiment's segments (Holm); null for everyone. */
+  pValueAdjusted: number | null;
+  chanceToBeatControl: number | null;
+}
+
+/** One metric's results in a segment (or for everyone). */
+export interface ExperimentMetricLiftV1 {
+  metricKey: string;
+  type: string;
+  control: { variant: string; n: number; mean: number | null };
+  variants: ExperimentVariantLiftV1[];
+}
+
+/** A segment's own breakdown of an experiment's results. */
+export interface ExperimentSegmentResultsV1 {
+  segmentKey: string;
+  metrics: ExperimentMetricLiftV1[];
+}
+
+/**
+ * `experiments.results`: an experiment's results by segment (issue 22), recomputed on
+ * EXPERIMENTS_RESULTS_CRON and on demand. Segmentation keeps the newest per segment and experiment
+ * and shows it next to the segment's KPIs; a message whose status is `stopped` retires them.
+ */
+export class ExperimentResultsV1 {
+  @IsUUID()
+  experimentId!: string;
+
+  @IsString()
+  key!: string;
+
+  @IsIn(EXPERIMENT_KINDS)
+  kind!: ExperimentKind;
+
+  @IsIn(EXPERIMENT_STATUSES)
+  status!: ExperimentStatus;
+
+  /** When the results were computed: a later one replaces an earlier one. */
+  @IsISO8601()
+  at!: string;
+
+  /** Everyone exposed, per metric. Checked as objects (experiments built them from its own results). */
+  @IsArray()
+  @IsObject({ each: true })
+  overall!: ExperimentMetricLiftV1[];
+
+  /** One entry per segment with its own breakdown rows; checked as objects like `overall`. */
+  @IsArray()
+  @IsObject({ each: true })
+  segments!: ExperimentSegmentResultsV1[];
 }
