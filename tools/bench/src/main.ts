@@ -54,7 +54,8 @@ const USAGE = `Usage: npm run bench -- [--only=ingestion|segmentation|evaluator|
                              for --seconds with --assignment-connections=<n> (default 50), first exposures drawn once each from
                              --assignment-customers=<n> in the targeted segment (default 300000, 0 skips), then repeat customers;
                              --experiment-events=<n> exposures then as many conversions per run through the aggregates (default 100000, 0 skips);
-                             results of --experiment-exposures=<n> written into the raw tables (default 10000000, 0 skips) against a full scan
+                             results of --experiment-exposures=<n> written into the raw tables (default 10000000, 0 skips) against a full scan;
+                             the programme's lift by segment over --programme-customers=<n> with 5 % held out (default 1000000, 0 skips)
   --only=bandit              only the bandit's Thompson allocation for 30 segments × 5 arms (no NATS, no PostgreSQL)
   --segment-profiles=<n>     profiles of the segment recompute, default 1000000 (0 skips it)
   --facts-per-profile=<n>    default 10
@@ -110,6 +111,7 @@ const OPTIONS = [
   'assignment-customers',
   'experiment-events',
   'experiment-exposures',
+  'programme-customers',
 ];
 const args = parseCommandLineOrExit(USAGE, process.argv.slice(2), Object.fromEntries(OPTIONS.map((name) => [name, name === 'pg-statements' ? ('boolean' as const) : ('string' as const)]))).values;
 const ONLY_PARTS = ['ingestion', 'segmentation', 'evaluator', 'analytics', 'faults', 'overload', 'offers', 'redemptions', 'freshness', 'loyalty', 'journeys', 'experiments', 'bandit'];
@@ -261,6 +263,7 @@ async function main(): Promise<void> {
         audience: Number(args.get('assignment-customers') ?? 300_000),
         events: Number(args.get('experiment-events') ?? 100_000),
         exposures: Number(args.get('experiment-exposures') ?? 10_000_000),
+        programmeCustomers: Number(args.get('programme-customers') ?? 1_000_000),
       });
     },
     journeys: () =>
