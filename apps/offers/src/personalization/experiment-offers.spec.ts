@@ -56,10 +56,10 @@ describe('applyExperiments', () => {
     for (const id of ids) {
       const inVip = applyExperiments([bandit], 'checkout', id, (s) => s === 'vip', offers);
       const vipPick = assignVariant({ seed: 'checkout-test', trafficShare: 1, weights: [0.1, 0.9], namespace: null }, id);
-      expect(inVip.exposures[0].variant).toBe(bandit.variants[vipPick.variant].key);
+      expect(inVip.exposures[0].variant).toBe(vipPick.inExperiment ? bandit.variants[vipPick.variant].key : 'none at full traffic');
       const intent = applyExperiments([bandit], 'checkout', id, (s) => s === 'camera-intent', offers);
       const intentPick = assignVariant({ seed: 'checkout-test', trafficShare: 1, weights: [0.5, 0.5], namespace: null }, id);
-      expect(intent.exposures[0].variant).toBe(bandit.variants[intentPick.variant].key);
+      expect(intent.exposures[0].variant).toBe(intentPick.inExperiment ? bandit.variants[intentPick.variant].key : 'none at full traffic');
     }
     const tenOffInVip = ids.filter((id) => applyExperiments([bandit], 'checkout', id, (s) => s === 'vip', offers).exposures[0].variant === 'ten-off').length;
     expect(tenOffInVip / ids.length).toBeGreaterThan(0.8);
