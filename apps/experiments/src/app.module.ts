@@ -5,6 +5,7 @@ import { ExperimentsConfig } from './config';
 import * as tables from './db/schema';
 import { ExperimentsModule } from './experiments/experiments.module';
 import { ProgrammeModule } from './programme/programme.module';
+import { ResultsFeedModule } from './results-feed/results-feed.module';
 
 @Module({})
 export class AppModule {
@@ -12,7 +13,12 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [...platformModules({ service: 'experiments', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }), ExperimentsModule, ProgrammeModule],
+      imports: [
+        ...platformModules({ service: 'experiments', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }),
+        ExperimentsModule,
+        ProgrammeModule,
+        ResultsFeedModule,
+      ],
       providers: [{ provide: ExperimentsConfig, useValue: config }],
       exports: [ExperimentsConfig],
     };

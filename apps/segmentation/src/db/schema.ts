@@ -1,3 +1,4 @@
+import type { ExperimentMetricLiftV1 } from '@segmenta/contracts';
 import { outboxTables } from '@segmenta/messaging';
 import { bigserial, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
@@ -111,6 +112,26 @@ export const kpiSnapshots = segmentationSchema.table(
     metrics: jsonb('metrics').$type<Record<string, number | null>>().notNull(),
   },
   (table) => [primaryKey({ columns: [table.segmentId, table.at] })],
+);
+
+/**
+ * Each segment's lift per experiment, the newest experiments.results of each (issue 22); segment
+ * key '' holds everyone. A stopped experiment's rows stay, marked stopped: stopping is final, so a
+ * late message about it changes nothing.
+ */
+export const experimentLift = segmentationSchema.table(
+  'experiment_lift',
+  {
+    segmentKey: text('segment_key').notNull(),
+    experimentId: uuid('experiment_id').notNull(),
+    experimentKey: text('experiment_key').notNull(),
+    kind: text('kind', { enum: ['experiment', 'holdout'] }).notNull(),
+    status: text('status', { enum: ['running', 'stopped'] }).notNull(),
+    /** When experiments computed these results (or stopped the experiment). */
+    at: tz('at').notNull(),
+    metrics: jsonb('metrics').$type<ExperimentMetricLiftV1[]>().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.experimentId, table.segmentKey] }), index('experiment_lift_segment_idx').on(table.segmentKey)],
 );
 
 /** The outbox of SEGMENTS messages and the inbox of applied envelope ids (ADR 12). */

@@ -18,7 +18,10 @@ export class SegmentKpisController {
   }
 
   @Get('segments/:id/kpis')
-  @ApiOperation({ summary: 'A segment’s KPI snapshots, newest first: size, shares of customers and revenue, growth, conversion, AOV, repeat purchase, mean CLV, churn, engagement, stability' })
+  @ApiOperation({
+    summary:
+      'A segment’s KPI snapshots, newest first: size, shares of customers and revenue, growth, conversion, AOV, repeat purchase, mean CLV, churn, engagement, stability; and `experiments`, its current lift per running experiment (experiments.results): per metric the control’s mean, each variant’s mean, lift with interval and p-value, Holm-adjusted p-value',
+  })
   kpiHistory(@Param('id') id: string, @Query() query: KpiHistoryQueryDto) {
     return this.kpis.history(id, query.limit ?? 30);
   }

@@ -1,4 +1,5 @@
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsObject, IsString, IsUUID, Length, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Min } from 'class-validator';
+import type { ExperimentKind, ExperimentMetricLiftV1 } from '../experiments/experiment-events';
 
 export const SEGMENT_KINDS = ['rule', 'rfm', 'lifecycle', 'cluster', 'predictive'] as const;
 export type SegmentKind = (typeof SEGMENT_KINDS)[number];
@@ -130,4 +131,20 @@ export class SegmentKpisV1 {
 
   @IsObject()
   metrics!: SegmentKpiMetrics;
+
+  /** The segment's lift in each running experiment that breaks down by it (issue 22), from the newest experiments.results; absent from older messages. */
+  @IsOptional()
+  @IsArray()
+  @IsObject({ each: true })
+  experiments?: SegmentExperimentLiftV1[];
+}
+
+/** A segment's lift in one running experiment, per metric: the control's mean, each variant's mean and lift against it. */
+export interface SegmentExperimentLiftV1 {
+  experimentId: string;
+  key: string;
+  kind: ExperimentKind;
+  /** When experiments computed these results. */
+  at: string;
+  metrics: ExperimentMetricLiftV1[];
 }
