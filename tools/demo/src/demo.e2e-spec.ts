@@ -105,7 +105,18 @@ describe('the demo (npm run demo)', () => {
     expect(output).toMatch(/control +exposed +\d+ +ordered +[\d.]+ %/);
     expect(output).toMatch(/ten-off +exposed +\d+ +ordered +[\d.]+ %/);
     expect(output).toMatch(/10 % off − free shipping: -?[\d.]+ points \(95 % CI -?[\d.]+ to -?[\d.]+\), p = [\d.]+; chance to beat control [\d.]+ %/);
+    expect(output).toMatch(
+      /net of the rewards' cost \(44\.90 EUR per 10 %-off order\): 10 % off − free shipping [+−][\d.]+ EUR per shopper \(95 % CI [+−][\d.]+ EUR to [+−][\d.]+ EUR\); over the \d+ shoppers shown 10 % off [+−][\d.]+ EUR/,
+    );
     expect(output).toMatch(/sample-ratio check: p = [\d.]+ \(no mismatch\)/);
+    expect(output).toMatch(
+      /the loop: segment camera-intent's KPIs \(GET http:\S+\/v1\/segments\/camera-intent\/kpis\) now show checkout-camera-offer: orders [+−][\d.]+ points, net revenue [+−][\d.]+ EUR per shopper with 10 % off/,
+    );
+    // Every shopper was in camera-intent when exposed: the segment's lift is the experiment's.
+    const overallPoints = /10 % off − free shipping: (-?[\d.]+) points/.exec(output)?.[1];
+    const segmentPoints = /now show checkout-camera-offer: orders ([+−])([\d.]+) points/.exec(output);
+    expect(segmentPoints).not.toBeNull();
+    expect(Number(`${(segmentPoints as RegExpExecArray)[1] === '−' ? '-' : ''}${(segmentPoints as RegExpExecArray)[2]}`)).toBeCloseTo(Number(overallPoints), 1);
     // Money carries its currency.
     expect(output).toMatch(/mean CLV/);
     expect(output).toMatch(/\d+\.\d\d EUR/);

@@ -313,11 +313,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult & { stop
       print,
     });
     print(
-      '10/10 Experiments: camera-intent customers split at checkout between free shipping and 10 % off; results by GrowthBook-compatible assignment and streaming aggregates (offers, experiments)',
+      '10/10 Experiments and the loop: camera-intent customers split at checkout between free shipping and 10 % off; the lift net of the rewards’ cost, back in the segment’s KPIs (offers, experiments, segmentation)',
     );
     const experiment = await showExperiment({
       offers: services.find((s) => s.name === 'offers') as ServiceProcess,
       experiments: services.find((s) => s.name === 'experiments') as ServiceProcess,
+      segmentation,
       ingestion,
       adminKey,
       writeKey,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { SUBJECTS, type ExperimentChangedV1, type JourneyExposedV1, type JourneySendV1 } from '@segmenta/contracts';
 import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
 import { OffersConfig } from '../config';
+import { ProgrammeHoldoutReader } from '../personalization/programme-holdout';
 import { JourneyDefinitions } from './journey-definitions';
 import { JourneyDeliveryWorker } from './journey-delivery.service';
 import { advanceEnrollment, type EnrollmentState, type StepRun } from './journey-steps';
@@ -32,6 +33,7 @@ export class JourneyExecutor extends PolledWorker {
     private readonly delivery: JourneyDeliveryWorker,
     private readonly config: OffersConfig,
     private readonly outbox: Outbox,
+    private readonly holdout: ProgrammeHoldoutReader,
   ) {
     super('journey steps', { pollMs: config.JOURNEY_POLL_MS, batchSize: config.JOURNEY_BATCH_SIZE, logger: new Logger(JourneyExecutor.name) });
     this.logger = new Logger(JourneyExecutor.name);
@@ -103,6 +105,8 @@ export class JourneyExecutor extends PolledWorker {
     const zones = await this.runs.timeZones(tx, profiles);
     const history = sends ? await this.runs.recentSends(tx, profiles, now) : new Map<string, Date[]>();
     const members = await this.runs.memberships(tx, profiles, segmentKeys);
+    // Enrolled before the programme holdout started: a held-out customer's sends are skipped from now on.
+    const heldOut = sends ? await this.holdout.heldOut(profiles, tx) : new Set<string>();
     const redemptions = await this.runs.redemptionsOf(tx, profiles, askedOffers);
 
     const runRows: Parameters<JourneyRunsRepository['recordSteps']>[1]['runs'] = [];
@@ -131,6 +135,7 @@ export class JourneyExecutor extends PolledWorker {
         inSegment: (segment) => members.has(key(enrollment.profileId, segment)),
         redeemedSinceEntry: (offer) => redemptions.some((r) => r.profileId === enrollment.profileId && r.offerKey === offer && r.at >= enrollment.enteredAt),
         splitExperiments,
+        heldOut: heldOut.has(enrollment.profileId),
       });
       for (const exposure of advance.exposures) {
         const data: JourneyExposedV1 = {

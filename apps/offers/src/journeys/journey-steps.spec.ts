@@ -226,4 +226,18 @@ describe('advanceEnrollment', () => {
       }
     });
   });
+
+  it('skips every send to a customer held out of the programme, and goes on with the journey', () => {
+    const d = definition([
+      { id: 'email', type: 'send', channel: 'email', message: { template: 'x' }, offer: null, next: 'push' },
+      { id: 'push', type: 'send', channel: 'email', message: { template: 'y' }, offer: null, next: null },
+    ]);
+    const held = advanceEnrollment(enrollment('email'), d, context({ heldOut: true }));
+    expect(held.sends).toEqual([]);
+    expect(held.runs).toEqual([
+      { stepId: 'email', outcome: 'skipped', detail: 'held out of the programme: no treatments' },
+      { stepId: 'push', outcome: 'skipped', detail: 'held out of the programme: no treatments' },
+    ]);
+    expect(advanceEnrollment(enrollment('email'), d, context({ heldOut: false })).sends).toHaveLength(1);
+  });
 });

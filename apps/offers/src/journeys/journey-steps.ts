@@ -66,6 +66,8 @@ export interface StepContext {
   redeemedSinceEntry(offerKey: string): boolean;
   /** Running experiments whose variants take branches of journey splits (experiments.changed): a split they name follows them. */
   splitExperiments: readonly ExperimentChangedV1[];
+  /** The customer is held out of the programme (issue 22): they are sent nothing. */
+  heldOut?: boolean;
 }
 
 function conditionHolds(condition: BranchCondition, enrollment: EnrollmentState, context: StepContext): boolean {
@@ -83,6 +85,7 @@ function conditionHolds(condition: BranchCondition, enrollment: EnrollmentState,
 function send(step: Extract<JourneyStep, { type: 'send' }>, definition: JourneyDefinition, context: StepContext): { hold: Date } | StepRun {
   const heldUntil = afterQuietHours(context.now, definition.quietHours, context.timeZone);
   if (heldUntil.getTime() > context.now.getTime()) return { hold: heldUntil };
+  if (context.heldOut) return { stepId: step.id, outcome: 'skipped', detail: 'held out of the programme: no treatments' };
   const caps = context.channelCaps(step.channel);
   if (caps === undefined) return { stepId: step.id, outcome: 'skipped', detail: `channel ${step.channel} does not exist` };
   const sent = context.sentOn(step.channel);
