@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import request from 'supertest';
 import { sql } from 'drizzle-orm';
-import { SUBJECTS, type Envelope, type ExperimentResultsV1, type ProfileActivityV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import { SUBJECTS, type Envelope, type ExperimentResultsV1, type ProfileActivityV1 } from '@segmenta/contracts';
 import { seededRandom } from '@segmenta/analytics';
 import { issueTestApiKeys, startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
 import { waitFor } from '@segmenta/infra';
-import { createEnvelope } from '@segmenta/messaging';
 import { DATABASE, availableTestDrivers, queryRows, type Database } from '@segmenta/persistence';
 import { startExperiments } from '../src/start';
+import { publishAll, segmentEntries, testCustomerId } from './experiment-test-data';
 
 /**
  * The results feed (issue 22) against real NATS and PostgreSQL: a running experiment with a `vip`
@@ -21,7 +20,7 @@ jest.setTimeout(120_000);
 const ADMIN = 'experiments-results-feed-e2e-admin-key-01';
 const codec = JSONCodec<Envelope>();
 const CUSTOMERS = 400;
-const customerId = (i: number) => `00000000-0000-4000-8000-${String(40_000 + i).padStart(12, '0')}`;
+const customerId = (i: number) => testCustomerId(40_000 + i);
 
 const driver = availableTestDrivers()[0];
 
@@ -55,10 +54,7 @@ describe(`experiment results feed (${driver})`, () => {
     await service?.close();
   });
 
-  const publish = async (subject: string, items: unknown[]) => {
-    const js = nc.jetstream();
-    for (let i = 0; i < items.length; i += 200) await Promise.all(items.slice(i, i + 200).map((data) => js.publish(`${service.prefix}.${subject}`, codec.encode(createEnvelope(subject, data)))));
-  };
+  const publish = (subject: string, items: unknown[], ids?: string[]) => publishAll(nc, service.prefix, subject, items, ids);
 
   async function create(key: string): Promise<void> {
     await http
@@ -85,9 +81,10 @@ describe(`experiment results feed (${driver})`, () => {
     // Half are VIPs, members before their exposure: the vip breakdown rows count them.
     await publish(
       SUBJECTS.segmentsEntered,
-      customers
-        .filter((_, i) => i % 2 === 0)
-        .map((profileId, i): SegmentMembershipChangedV1 => ({ seq: i + 1, segmentId: randomUUID(), segmentKey: 'vip', segmentVersion: 1, profileId, change: 'entered', at: new Date().toISOString() })),
+      segmentEntries(
+        customers.filter((_, i) => i % 2 === 0),
+        'vip',
+      ),
     );
     const database = service.app.get<Database<Record<string, unknown>>>(DATABASE);
     const count = async (query: ReturnType<typeof sql>) => Number((await queryRows<{ n: string }>(database.db, query))[0].n);

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { JSONCodec, connect, type NatsConnection } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 import request from 'supertest';
-import { SUBJECTS, type OfferRedeemedV1, type ProfileActivityV1, type ProfileErasedV1, type ProfileMergedV1, type ProfileUpdatedV1, type SegmentMembershipChangedV1 } from '@segmenta/contracts';
+import { SUBJECTS, type OfferRedeemedV1, type ProfileActivityV1, type ProfileErasedV1, type ProfileMergedV1, type ProfileUpdatedV1 } from '@segmenta/contracts';
 import { seededRandom } from '@segmenta/analytics';
 import { issueTestApiKeys, startServiceUnderTest, type ServiceUnderTest } from '@segmenta/chassis';
 import { waitFor } from '@segmenta/infra';
-import { createEnvelope } from '@segmenta/messaging';
 import { DATABASE, anyOf, availableTestDrivers, queryRows, type Database } from '@segmenta/persistence';
 import { sql } from 'drizzle-orm';
 import { startExperiments } from '../src/start';
+import { publishAll, segmentEntries, testCustomerId } from './experiment-test-data';
 
 /**
  * Results from streaming aggregates (issue 21) against real NATS and PostgreSQL: 2,000 customers
@@ -21,7 +21,6 @@ import { startExperiments } from '../src/start';
 jest.setTimeout(180_000);
 
 const ADMIN = 'experiments-results-e2e-admin-key-01';
-const codec = JSONCodec();
 const CUSTOMERS = 2000;
 
 const DEFAULT_METRICS = [
@@ -29,7 +28,7 @@ const DEFAULT_METRICS = [
   { key: 'revenue', type: 'revenue', days: 14 },
 ];
 
-const customerId = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+const customerId = (i: number) => testCustomerId(i);
 
 // One driver (2,000 customers twice over): the server when there is one, else the embedded PGlite.
 const driver = availableTestDrivers()[0];
@@ -53,11 +52,7 @@ describe(`experiment results (${driver})`, () => {
     await service?.close();
   });
 
-  const publish = async (subject: string, items: unknown[], ids?: string[]) => {
-    const js = nc.jetstream();
-    for (let i = 0; i < items.length; i += 200)
-      await Promise.all(items.slice(i, i + 200).map((data, j) => js.publish(`${service.prefix}.${subject}`, codec.encode(createEnvelope(subject, data, { id: ids?.[i + j] ?? randomUUID() })))));
-  };
+  const publish = (subject: string, items: unknown[], ids?: string[]) => publishAll(nc, service.prefix, subject, items, ids);
 
   async function start(key: string, metrics: unknown[] = DEFAULT_METRICS): Promise<void> {
     await http
@@ -92,9 +87,10 @@ describe(`experiment results (${driver})`, () => {
     // Half are VIPs (their memberships arrive before their exposure, so they count in the vip rows).
     await publish(
       SUBJECTS.segmentsEntered,
-      customers
-        .filter((_, i) => i % 2 === 0)
-        .map((profileId, i): SegmentMembershipChangedV1 => ({ seq: i + 1, segmentId: randomUUID(), segmentKey: 'vip', segmentVersion: 1, profileId, change: 'entered', at: new Date().toISOString() })),
+      segmentEntries(
+        customers.filter((_, i) => i % 2 === 0),
+        'vip',
+      ),
     );
     const database = service.app.get<Database<Record<string, unknown>>>(DATABASE);
     const count = async (query: ReturnType<typeof sql>) => Number((await queryRows<{ n: string }>(database.db, query))[0].n);
@@ -244,17 +240,10 @@ describe(`experiment results (${driver})`, () => {
     // A third are in `loyal` (their own breakdown rows); everyone has revenue to date (the covariate).
     await publish(
       SUBJECTS.segmentsEntered,
-      customers
-        .filter((_, i) => i % 3 === 0)
-        .map((profileId, i): SegmentMembershipChangedV1 => ({
-          seq: i + 1,
-          segmentId: randomUUID(),
-          segmentKey: 'loyal',
-          segmentVersion: 1,
-          profileId,
-          change: 'entered',
-          at: new Date().toISOString(),
-        })),
+      segmentEntries(
+        customers.filter((_, i) => i % 3 === 0),
+        'loyal',
+      ),
     );
     await publish(
       SUBJECTS.profilesUpdated,
@@ -489,18 +478,7 @@ describe(`experiment results (${driver})`, () => {
     const ROUND = 300;
     for (let round = 0; round < 4; round += 1) {
       const customers = Array.from({ length: ROUND }, (_, i) => customerId(60_000 + round * ROUND + i));
-      await publish(
-        SUBJECTS.segmentsEntered,
-        customers.map((profileId, i): SegmentMembershipChangedV1 => ({
-          seq: 1_000_000 + round * ROUND + i,
-          segmentId: randomUUID(),
-          segmentKey: 'bandit-fans',
-          segmentVersion: 1,
-          profileId,
-          change: 'entered',
-          at: new Date().toISOString(),
-        })),
-      );
+      await publish(SUBJECTS.segmentsEntered, segmentEntries(customers, 'bandit-fans', 1_000_000 + round * ROUND));
       await waitFor(
         async () =>
           Number((await queryRows<{ n: string }>(database.db, sql`select count(*) as n from experiments.memberships where segment_key = 'bandit-fans' and member`))[0].n) === (round + 1) * ROUND,
