@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { platformModules } from '@segmenta/chassis';
 import { ExperimentsConfig } from './config';
 import * as tables from './db/schema';
@@ -15,6 +16,8 @@ export class AppModule {
       global: true,
       imports: [
         ...platformModules({ service: 'experiments', config, migrationsFolder: join(__dirname, 'db', 'migrations'), tables, outbox: true }),
+        // The results feed and the bandits' cadence are scheduled jobs.
+        ScheduleModule.forRoot(),
         ExperimentsModule,
         ProgrammeModule,
         ResultsFeedModule,

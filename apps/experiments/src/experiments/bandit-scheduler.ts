@@ -1,27 +1,22 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { scheduleJob } from '@segmenta/chassis';
 import { ExperimentsService } from './experiments.service';
 
-/** How often replicas look for bandits due to move: their cadence is in minutes. */
-const CHECK_EVERY_MS = 30_000;
+/** Every 30 s replicas look for bandits due to move (their cadence is in minutes). */
+const CHECK_CRON = '*/30 * * * * *';
 
 /** Moves running bandits on their cadence (issue 22); each move locks its experiment, so replicas never move one twice at once. */
 @Injectable()
-export class BanditScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+export class BanditScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger(BanditScheduler.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly experiments: ExperimentsService) {}
+  constructor(
+    private readonly experiments: ExperimentsService,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running = this.experiments.reallocateDue().catch((error: unknown) => this.logger.warn(`moving bandits failed: ${(error as Error).message}`));
-    }, CHECK_EVERY_MS);
-    this.timer.unref();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    scheduleJob({ scheduler: this.scheduler, name: 'bandit-allocation', cronTime: CHECK_CRON, what: 'bandit allocation', work: () => this.experiments.reallocateDue(), logger: this.logger });
   }
 }

@@ -13,6 +13,6 @@ import { MembershipsHandler } from './memberships.handler';
 @Module({
   controllers: [ExperimentsController, AssignmentRpcController],
   providers: [ExperimentsRepository, ExperimentsService, ExposureWriter, BanditScheduler, MembershipsHandler, ExposuresHandler, ExperimentMetricsService, MetricEventsHandler],
-  exports: [ExperimentsService],
+  exports: [ExperimentsService, ExperimentsRepository],
 })
 export class ExperimentsModule {}

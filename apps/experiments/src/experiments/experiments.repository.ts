@@ -95,6 +95,12 @@ export class ExperimentsRepository {
     return row;
   }
 
+  async runningKeys(): Promise<string[]> {
+    const e = tables.experiments;
+    const rows = await this.database.db.select({ key: e.key }).from(e).where(eq(e.status, 'running')).orderBy(asc(e.key));
+    return rows.map((r) => r.key);
+  }
+
   /** Running bandits whose cadence has come round since they last moved (or that never moved). */
   async banditsDue(now: Date): Promise<string[]> {
     const rows = await queryRows<{ key: string }>(

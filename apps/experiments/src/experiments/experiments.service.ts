@@ -203,14 +203,25 @@ export class ExperimentsService {
 
   /** Results from the streaming aggregates (never a scan of exposures); `bySegment` adds a row per segment the exposed customers were in. */
   async results(key: string, bySegment: boolean) {
+    return (await this.resultsWithIdentity(key, bySegment)).results;
+  }
+
+  /** The results with the experiment's id and kind (the results feed names them), from one read of the experiment. */
+  async resultsWithIdentity(key: string, bySegment: boolean) {
     const row = await this.found(key);
     const rows = await this.repository.aggregatesOf(row.id);
-    return {
+    const results = {
       experiment: key,
       status: row.status,
       startedAt: row.startedAt?.toISOString() ?? null,
       ...experimentResults(row.variants, row.metrics, rows, bySegment, EXPOSURES_METRIC, row.allocation.type !== 'bandit'),
     };
+    return { experimentId: row.id, kind: row.kind, results };
+  }
+
+  /** The keys of the running experiments, in key order. */
+  async runningKeys(): Promise<string[]> {
+    return this.repository.runningKeys();
   }
 
   /** The experiment from memory when read less than a second ago; changes made here drop what is held. */

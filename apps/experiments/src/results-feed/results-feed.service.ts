@@ -1,12 +1,12 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { InvalidStateError, NotFoundError, scheduleJob } from '@segmenta/chassis';
+import { InvalidStateError, scheduleJob } from '@segmenta/chassis';
 import { SUBJECTS, type ExperimentResultsV1 } from '@segmenta/contracts';
 import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
 import { ExperimentsConfig } from '../config';
 import { ExperimentsService } from '../experiments/experiments.service';
+import { ExperimentsRepository } from '../experiments/experiments.repository';
 import { resultsBySegment } from './results-message';
-import { ResultsFeedRepository, type FeedExperiment } from './results-feed.repository';
 
 /**
  * The results feed (issue 22): every running experiment's results by segment, recomputed on
@@ -18,7 +18,7 @@ export class ResultsFeedService implements OnApplicationBootstrap {
   private readonly logger = new Logger(ResultsFeedService.name);
 
   constructor(
-    private readonly repository: ResultsFeedRepository,
+    private readonly repository: ExperimentsRepository,
     private readonly experiments: ExperimentsService,
     private readonly outbox: Outbox,
     private readonly config: ExperimentsConfig,
@@ -39,8 +39,8 @@ export class ResultsFeedService implements OnApplicationBootstrap {
   /** Publishes every running experiment's results now; the number published. */
   async publishRunning(): Promise<number> {
     const messages: OutgoingMessage[] = [];
-    for (const experiment of await this.repository.running()) {
-      const data = await this.compute(experiment);
+    for (const key of await this.experiments.runningKeys()) {
+      const data = await this.compute(key);
       // Stopped since the list was read: its final results still go out (segmentation retires it).
       messages.push(this.message(data));
     }
@@ -50,20 +50,17 @@ export class ResultsFeedService implements OnApplicationBootstrap {
 
   /** Publishes one experiment's results now: a running one's current results, or a stopped one's final results (which retire it downstream). */
   async publish(key: string): Promise<ExperimentResultsV1> {
-    const current = await this.experiments.get(key);
-    const experiment = await this.repository.find(current.key);
-    if (!experiment) throw new NotFoundError(`No experiment ${key}`, [{ field: 'key', problem: 'not found' }]);
-    if (experiment.status === 'draft') throw new InvalidStateError(`Experiment ${key} is a draft: it has no results to publish until it runs`, [{ field: 'status', problem: 'draft' }]);
-    const data = await this.compute(experiment);
+    const data = await this.compute(key);
+    if (data.status === 'draft') throw new InvalidStateError(`Experiment ${key} is a draft: it has no results to publish until it runs`, [{ field: 'status', problem: 'draft' }]);
     await this.send([this.message(data)]);
     return data;
   }
 
-  private async compute(experiment: FeedExperiment): Promise<ExperimentResultsV1> {
+  private async compute(key: string): Promise<ExperimentResultsV1> {
     // Taken before reading: results computed later carry a later time, so the newest wins downstream.
     const at = new Date().toISOString();
-    const results = await this.experiments.results(experiment.key, true);
-    return { experimentId: experiment.id, key: experiment.key, kind: experiment.kind, status: results.status, at, ...resultsBySegment(results.metrics) };
+    const { experimentId, kind, results } = await this.experiments.resultsWithIdentity(key, true);
+    return { experimentId, key, kind, status: results.status, at, ...resultsBySegment(results.metrics) };
   }
 
   private message(data: ExperimentResultsV1): OutgoingMessage {
