@@ -1,5 +1,5 @@
 import { GrowthBook } from '@growthbook/growthbook';
-import { assignVariant, compileAssignment, type AssignmentRules } from './experiment-assignment';
+import { assignVariant, banditSegmentOf, compileAssignment, type AssignmentRules } from './experiment-assignment';
 
 /** Our assignment against GrowthBook's own JavaScript SDK (a dev dependency): the same ids land in the same variants. */
 describe('assignVariant', () => {
@@ -44,5 +44,16 @@ describe('assignVariant', () => {
   it('says why a customer is not in the experiment', () => {
     const outside = ids.map((id) => assignVariant({ seed: 's', trafficShare: 0.1, weights: [0.5, 0.5], namespace: { id: 'n', start: 0, end: 0.5 } }, id)).filter((a) => !a.inExperiment);
     expect(new Set(outside.map((a) => (a.inExperiment ? '' : a.reason)))).toEqual(new Set(['namespace', 'traffic']));
+  });
+});
+
+describe('banditSegmentOf', () => {
+  it('picks the first targeted segment, in targeting order, that has weights and holds the customer', () => {
+    const weights = { vip: [0.1, 0.9], new: [0.5, 0.5] };
+    expect(banditSegmentOf(['new', 'vip'], weights, (s) => s === 'vip' || s === 'new')).toBe('new');
+    expect(banditSegmentOf(['loyal', 'vip'], weights, (s) => s === 'loyal' || s === 'vip')).toBe('vip');
+    expect(banditSegmentOf(['loyal'], weights, () => true)).toBeUndefined();
+    expect(banditSegmentOf(['vip'], null, () => true)).toBeUndefined();
+    expect(banditSegmentOf(['vip'], weights, () => false)).toBeUndefined();
   });
 });

@@ -32,3 +32,18 @@ export function compileAssignment(rules: AssignmentRules): (customerId: string) 
     return variant < 0 ? { inExperiment: false, reason: 'traffic', bucket } : { inExperiment: true, variant, bucket };
   };
 }
+
+/**
+ * The targeted segment whose bandit weights split a customer (issue 22): the first of the
+ * experiment's targeted segments, in their order, that has weights and the customer is in;
+ * undefined: the variants' own weights. Every service that assigns a bandit uses this rule, so
+ * the same customer lands in the same variant whichever service asks.
+ */
+export function banditSegmentOf(
+  targeted: readonly string[],
+  segmentWeights: Readonly<Record<string, readonly number[]>> | null | undefined,
+  isMember: (segment: string) => boolean,
+): string | undefined {
+  if (!segmentWeights) return undefined;
+  return targeted.find((segment) => segmentWeights[segment] !== undefined && isMember(segment));
+}

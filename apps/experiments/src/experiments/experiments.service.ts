@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ConflictError, InvalidStateError, NotFoundError, ValidationFailedError } from '@segmenta/chassis';
 import { SUBJECTS, type ExperimentChangedV1, type ExperimentStatus, type SegmentReferencesV1 } from '@segmenta/contracts';
 import { Outbox, createEnvelope, type OutgoingMessage } from '@segmenta/messaging';
-import { compileAssignment, type Assignment } from '@segmenta/stats';
+import { banditSegmentOf, compileAssignment, type Assignment } from '@segmenta/stats';
 import { experimentSegmentKeys, validateExperimentDefinition, type ExperimentDefinition, type ExperimentMetric } from './experiment-definition';
 import { banditWeights } from '../results/bandit-weights';
 import { EXPERIMENT_KEY, type CreateExperimentDto, type ListExperimentsQueryDto, type UpdateExperimentDto } from './experiments.dto';
@@ -188,8 +188,8 @@ export class ExperimentsService {
     const member = row.targeting.segments.length > 0 ? await this.repository.memberOf(profileId, row.targeting.segments) : [];
     if (row.targeting.segments.length > 0 && member.length === 0) return answer(`not in any of the targeted segments (${row.targeting.segments.join(', ')})`);
     // A bandit splits each segment by its own weights: the first targeted segment the customer is in.
-    const segment = row.targeting.segments.find((s) => member.includes(s) && bySegment.has(s));
-    const assigned = (segment === undefined ? assign : (bySegment.get(segment) as (profileId: string) => Assignment))(profileId);
+    const segment = banditSegmentOf(row.targeting.segments, row.segmentWeights, (s) => member.includes(s));
+    const assigned = ((segment === undefined ? undefined : bySegment.get(segment)) ?? assign)(profileId);
     if (!assigned.inExperiment) return answer(assigned.reason === 'namespace' ? 'outside the experiment’s namespace slice' : 'outside the traffic share');
     let variant = row.variants[assigned.variant];
     let exposedAt: string | null = null;

@@ -1,5 +1,5 @@
 import type { ExperimentChangedV1, ServedExperimentV1 } from '@segmenta/contracts';
-import { compileAssignment, type Assignment } from '@segmenta/stats';
+import { banditSegmentOf, compileAssignment, type Assignment } from '@segmenta/stats';
 
 /**
  * Running experiments on the offers a placement serves (issue 21), in process: no call per request.
@@ -43,7 +43,7 @@ export function applyExperiments<T extends { key: string }>(
     const targeted = experiment.segments.length === 0 || experiment.segments.some(isMember);
     if (profileId !== null && targeted) {
       // A bandit splits each segment by its own weights: the first targeted segment the customer is in.
-      const segment = experiment.segmentWeights ? (experiment.segments.find((s) => experiment.segmentWeights?.[s] !== undefined && isMember(s)) ?? '') : '';
+      const segment = banditSegmentOf(experiment.segments, experiment.segmentWeights, isMember) ?? '';
       const assigned = assignmentOf(experiment, segment)(profileId);
       if (assigned.inExperiment) {
         variant = experiment.variants[assigned.variant];
