@@ -34,7 +34,6 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-const count = async (query: string) => Number((await platform.db.query<{ n: string }>(query)).rows[0].n);
 const publish = async (subject: string, items: unknown[]) => {
   const js = nc.jetstream();
   await Promise.all(items.map((data) => js.publish(`${platform.prefix}.${subject}`, codec.encode(createEnvelope(subject, data)))));
@@ -52,7 +51,7 @@ it('shows a segment’s lift in a running experiment on its KPI route, equal to 
     customers.map((profileId, i): ProfileUpdatedV1 => ({ profileId, traits: { tier: i % 2 === 0 ? 'vip' : 'regular' }, features: {}, full: true, updatedAt: new Date().toISOString() })),
   );
   // segmentation places them and experiments learns it from segments.entered.
-  await waitFor(async () => (await count(`select count(*) as n from experiments.memberships where segment_key = 'xlift-vip' and member`)) === CUSTOMERS / 2, {
+  await waitFor(async () => (await platform.count(`select count(*) as n from experiments.memberships where segment_key = 'xlift-vip' and member`)) === CUSTOMERS / 2, {
     timeoutMs: 60_000,
     what: 'the VIPs in experiments',
   });
@@ -83,7 +82,7 @@ it('shows a segment’s lift in a running experiment on its KPI route, equal to 
       : [],
   );
   await publish(SUBJECTS.profilesActivity, orders);
-  await waitFor(async () => (await count(`select count(*) as n from experiments.metric_values where metric_key = 'orders' and value = 1`)) === orders.length, {
+  await waitFor(async () => (await platform.count(`select count(*) as n from experiments.metric_values where metric_key = 'orders' and value = 1`)) === orders.length, {
     timeoutMs: 60_000,
     what: 'every conversion',
   });

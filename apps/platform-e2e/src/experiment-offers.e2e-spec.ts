@@ -44,8 +44,6 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-const count = async (query: string) => Number((await platform.db.query<{ n: string }>(query)).rows[0].n);
-
 it('serves each customer the offer of the variant GrowthBook gives them, and records each exposure once', async () => {
   for (const [key, reward] of [
     ['free-shipping', { type: 'free_shipping' }],
@@ -87,9 +85,9 @@ it('serves each customer the offer of the variant GrowthBook gives them, and rec
   }
   await waitFor(
     async () =>
-      (await count(`select count(*) as n from offers.membership_view where segment_key = 'camera-intent' and member`)) === CUSTOMERS &&
-      (await count(`select count(*) as n from experiments.memberships where segment_key = 'camera-intent' and member`)) === CUSTOMERS &&
-      (await count(`select count(*) as n from offers.experiment_rules where status = 'running'`)) === 1,
+      (await platform.count(`select count(*) as n from offers.membership_view where segment_key = 'camera-intent' and member`)) === CUSTOMERS &&
+      (await platform.count(`select count(*) as n from experiments.memberships where segment_key = 'camera-intent' and member`)) === CUSTOMERS &&
+      (await platform.count(`select count(*) as n from offers.experiment_rules where status = 'running'`)) === 1,
     { timeoutMs: 30_000, what: 'the memberships and the running experiment in both services' },
   );
 
@@ -109,7 +107,10 @@ it('serves each customer the offer of the variant GrowthBook gives them, and rec
   expect(inIt.length).toBeLessThan(CUSTOMERS);
   // Served twice: still one exposure each.
   for (const profileId of inIt.slice(0, 5)) await served(profileId);
-  await waitFor(async () => (await count(`select count(*) as n from experiments.exposures`)) === inIt.length, { timeoutMs: 30_000, what: 'one exposure per customer in the experiment' });
+  await waitFor(async () => (await platform.count(`select count(*) as n from experiments.exposures`)) === inIt.length, {
+    timeoutMs: 30_000,
+    what: 'one exposure per customer in the experiment',
+  });
   const rows = (await platform.db.query<{ profile_id: string; variant: string; source: string }>(`select profile_id, variant, source from experiments.exposures`)).rows;
   for (const row of rows) {
     expect(row.source).toBe('offers');
@@ -171,9 +172,9 @@ it('brings the planted lift back from Order Completed events inside its interval
     );
   await waitFor(
     async () =>
-      (await count(`select count(*) as n from offers.membership_view where segment_key = 'shoppers' and member`)) === shoppers.length &&
-      (await count(`select count(*) as n from experiments.memberships where segment_key = 'shoppers' and member`)) === shoppers.length &&
-      (await count(`select count(*) as n from offers.experiment_rules where status = 'running'`)) === 3,
+      (await platform.count(`select count(*) as n from offers.membership_view where segment_key = 'shoppers' and member`)) === shoppers.length &&
+      (await platform.count(`select count(*) as n from experiments.memberships where segment_key = 'shoppers' and member`)) === shoppers.length &&
+      (await platform.count(`select count(*) as n from offers.experiment_rules where status = 'running'`)) === 3,
     { timeoutMs: 60_000, what: 'the shoppers and the running experiments in both services' },
   );
 
@@ -205,10 +206,13 @@ it('brings the planted lift back from Order Completed events inside its interval
     truth[variant].orders += 1;
     orders.push({ profileId, eventId: `order-${profileId}`, type: 'track', name: 'Order Completed', properties: { revenue: 80 }, traits: {}, occurredAt: new Date(Date.now() + 60_000).toISOString() });
   }
-  await waitFor(async () => (await count(`select count(*) as n from experiments.exposures x join experiments.experiments e on e.id = x.experiment_id and e.key = 'banner-lift'`)) === shoppers.length, {
-    timeoutMs: 60_000,
-    what: 'every banner exposure',
-  });
+  await waitFor(
+    async () => (await platform.count(`select count(*) as n from experiments.exposures x join experiments.experiments e on e.id = x.experiment_id and e.key = 'banner-lift'`)) === shoppers.length,
+    {
+      timeoutMs: 60_000,
+      what: 'every banner exposure',
+    },
+  );
   for (let i = 0; i < orders.length; i += 100)
     await Promise.all(orders.slice(i, i + 100).map((data) => js.publish(`${platform.prefix}.${SUBJECTS.profilesActivity}`, codec.encode(createEnvelope(SUBJECTS.profilesActivity, data)))));
   const results = async (key: string) => (await request(experiments.url).get(`/v1/experiments/${key}/results`).set(platform.admin).expect(200)).body;

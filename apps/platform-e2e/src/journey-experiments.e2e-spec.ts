@@ -37,8 +37,6 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-const count = async (query: string) => Number((await platform.db.query<{ n: string }>(query)).rows[0].n);
-
 /** The branch the experiment gives a targeted customer (1-based), and whether they are in it. */
 function expectedBranch(profileId: string): { branch: number; variant: string | null } {
   const assigned = assignVariant(RULES, profileId);
@@ -102,8 +100,8 @@ it('sends each customer down the branch of their variant, as @segmenta/stats ass
   }
   await waitFor(
     async () =>
-      (await count(`select count(*) as n from offers.membership_view where segment_key = 'checkout-intent' and member`)) === TARGETED &&
-      (await count(`select count(*) as n from offers.experiment_rules where status = 'running'`)) === 1,
+      (await platform.count(`select count(*) as n from offers.membership_view where segment_key = 'checkout-intent' and member`)) === TARGETED &&
+      (await platform.count(`select count(*) as n from offers.experiment_rules where status = 'running'`)) === 1,
     { timeoutMs: 30_000, what: 'the memberships and the running experiment in offers' },
   );
 
@@ -118,7 +116,7 @@ it('sends each customer down the branch of their variant, as @segmenta/stats ass
     const data: ProfileActivityV1 = { profileId, eventId: randomUUID(), type: 'track', name: 'Checkout Started', properties: {}, traits: {}, occurredAt: new Date().toISOString() };
     await js.publish(`${platform.prefix}.${SUBJECTS.profilesActivity}`, codec.encode(createEnvelope(SUBJECTS.profilesActivity, data)));
   }
-  await waitFor(async () => (await count(`select count(*) as n from offers.journey_enrollments where journey_key = 'checkout-nudge' and status = 'completed'`)) === TARGETED + UNTARGETED, {
+  await waitFor(async () => (await platform.count(`select count(*) as n from offers.journey_enrollments where journey_key = 'checkout-nudge' and status = 'completed'`)) === TARGETED + UNTARGETED, {
     timeoutMs: 30_000,
     what: 'every enrollment through the split',
   });
@@ -140,7 +138,10 @@ it('sends each customer down the branch of their variant, as @segmenta/stats ass
   for (const profileId of untargeted) expect(await stepsOf(profileId)).toEqual(['split:branch 1 (experiment checkout-nudge-test: not targeted, the control’s branch)', 'thanks:sent'].sort());
 
   // One exposure per customer in the experiment, with their variant; none for the others.
-  await waitFor(async () => (await count(`select count(*) as n from experiments.exposures`)) === inIt.length, { timeoutMs: 30_000, what: 'one exposure per customer in the experiment' });
+  await waitFor(async () => (await platform.count(`select count(*) as n from experiments.exposures`)) === inIt.length, {
+    timeoutMs: 30_000,
+    what: 'one exposure per customer in the experiment',
+  });
   const rows = (await platform.db.query<{ profile_id: string; variant: string; source: string }>(`select profile_id, variant, source from experiments.exposures`)).rows;
   for (const row of rows) {
     expect(row.source).toBe('journeys');

@@ -13,6 +13,8 @@ export interface Platform {
   adminKey: string;
   /** The admin key as a request header. */
   admin: { authorization: string };
+  /** The number a `select count(*) as n …` query answers. */
+  count(query: string, values?: unknown[]): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startPlatform(label: string, apps: string[]): Promise<Plat
     prefix: namespace.prefix,
     adminKey,
     admin: { authorization: `Bearer ${adminKey}` },
+    count: async (query, values = []) => Number((await db.query<{ n: string }>(query, values)).rows[0].n),
     stop: async () => {
       await Promise.all(services.map((service) => service.stop()));
       await db.end();

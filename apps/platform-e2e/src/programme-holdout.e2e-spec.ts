@@ -44,8 +44,6 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-const count = async (query: string, values: unknown[] = []) => Number((await platform.db.query<{ n: string }>(query, values)).rows[0].n);
-
 it('holds a hashed share out of offers, bonus earning and journeys, and measures the programme’s lift and its revenue net of reward cost', async () => {
   // The programme: an offer for everyone, a point per euro and a bonus per review, a journey after a started checkout.
   await request(offers.url)
@@ -97,7 +95,7 @@ it('holds a hashed share out of offers, bonus earning and journeys, and measures
     { field: 'share', problem: 'cannot change while the holdout runs' },
   ]);
   await request(experiments.url).post('/v1/experiments/programme-holdout/status').set(platform.admin).send({ status: 'stopped' }).expect(409);
-  await waitFor(async () => (await count(`select count(*) as n from offers.experiment_rules where status = 'running' and rules->>'kind' = 'holdout'`)) === 1, {
+  await waitFor(async () => (await platform.count(`select count(*) as n from offers.experiment_rules where status = 'running' and rules->>'kind' = 'holdout'`)) === 1, {
     timeoutMs: 30_000,
     what: 'the holdout in offers',
   });
@@ -180,11 +178,11 @@ it('holds a hashed share out of offers, bonus earning and journeys, and measures
   for (const profileId of customers) expect([profileId, points.get(profileId) ?? 0]).toEqual([profileId, expectedPoints(profileId)]);
 
   // 3. Journeys: only treated customers entered the checkout nudge.
-  await waitFor(async () => (await count(`select count(*) as n from offers.journey_enrollments where journey_key = 'checkout-nudge'`)) === CUSTOMERS - heldOut.size, {
+  await waitFor(async () => (await platform.count(`select count(*) as n from offers.journey_enrollments where journey_key = 'checkout-nudge'`)) === CUSTOMERS - heldOut.size, {
     timeoutMs: 60_000,
     what: 'the treated customers’ enrollments',
   });
-  expect(await count(`select count(*) as n from offers.journey_enrollments where profile_id = any($1::uuid[])`, [[...heldOut]])).toBe(0);
+  expect(await platform.count(`select count(*) as n from offers.journey_enrollments where profile_id = any($1::uuid[])`, [[...heldOut]])).toBe(0);
 
   // 4. The programme's lift, from the aggregates: the test's own means, the planted revenue lift (+20 per customer) inside its
   //    interval, and revenue net of the rewards' cost (+15: the treated paid 10 of every 100) inside its own.
