@@ -84,6 +84,12 @@ it('holds a hashed share out of offers, bonus earning and journeys, and measures
     .expect(201);
   await request(offers.url).post('/v1/journeys/checkout-nudge/status').set(platform.admin).send({ status: 'active' }).expect(200);
 
+  // Before it starts there is no lift to read and nothing to stop.
+  for (const [method, path] of [
+    ['get', '/v1/programme/lift'],
+    ['delete', '/v1/programme/holdout'],
+  ] as const)
+    expect((await request(experiments.url)[method](path).set(platform.admin).expect(404)).body.details).toEqual([{ field: 'holdout', problem: 'not started' }]);
   // The holdout: started once; the same again changes nothing; another share would move customers.
   expect((await request(experiments.url).put('/v1/programme/holdout').set(platform.admin).send({ share: SHARE }).expect(201)).body).toMatchObject({
     share: SHARE,

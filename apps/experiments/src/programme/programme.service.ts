@@ -53,27 +53,30 @@ export class ProgrammeService {
 
   /** Ends the holdout: everyone gets the programme from now on. */
   async stopHoldout() {
-    await this.current();
-    return this.view(await this.experiments.changeStatus(PROGRAMME_HOLDOUT_KEY, 'stopped', 'holdout'));
+    return this.view(await holdoutOr404(() => this.experiments.changeStatus(PROGRAMME_HOLDOUT_KEY, 'stopped', 'holdout')));
   }
 
   /** The programme's lift: treated against held out, per metric (and segment), with incremental revenue net of reward cost. */
   async lift(bySegment: boolean) {
-    await this.current();
-    const results = await this.experiments.results(PROGRAMME_HOLDOUT_KEY, bySegment);
+    const results = await holdoutOr404(() => this.experiments.results(PROGRAMME_HOLDOUT_KEY, bySegment));
     return { ...results, experiment: undefined, holdout: PROGRAMME_HOLDOUT_KEY };
   }
 
-  private async current() {
-    try {
-      return await this.experiments.get(PROGRAMME_HOLDOUT_KEY);
-    } catch (error) {
-      if (error instanceof NotFoundError) throw new NotFoundError('There is no programme holdout: PUT /v1/programme/holdout starts one', [{ field: 'holdout', problem: 'not started' }]);
-      throw error;
-    }
+  private current() {
+    return holdoutOr404(() => this.experiments.get(PROGRAMME_HOLDOUT_KEY));
   }
 
   private view(row: Awaited<ReturnType<ExperimentsService['get']>>) {
     return { share: row.definition.variants[0].weight, seed: row.seed, status: row.status, startedAt: row.startedAt, endedAt: row.endedAt, metrics: row.definition.metrics.map((m) => m.key) };
+  }
+}
+
+/** Reads of the holdout, with "not started" as the reason when there is none. */
+async function holdoutOr404<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new NotFoundError('There is no programme holdout: PUT /v1/programme/holdout starts one', [{ field: 'holdout', problem: 'not started' }]);
+    throw error;
   }
 }
